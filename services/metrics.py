@@ -1,0 +1,139 @@
+"""Advertising metrics, defined once.
+
+Every page, chart, export and optimizer rule takes its ratios from here, so that
+ACOS on the overview is the ACOS the optimizer reasons about. A ratio whose
+denominator is zero is missing (NaN / None), never infinity or an error; the UI
+shows it as "—".
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+MISSING = "—"
+
+Number = float | int | None
+
+
+def safe_ratio(numerator: Number, denominator: Number) -> float | None:
+    """numerator / denominator, or None when the denominator is zero or missing."""
+    if numerator is None or denominator is None:
+        return None
+    try:
+        if isinstance(numerator, float) and math.isnan(numerator):
+            return None
+        if isinstance(denominator, float) and math.isnan(denominator):
+            return None
+    except TypeError:
+        return None
+    if denominator == 0:
+        return None
+    return float(numerator) / float(denominator)
+
+
+def ratio_series(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    """Vectorised safe_ratio: NaN where the denominator is zero."""
+    num = pd.to_numeric(numerator, errors="coerce").astype("float64")
+    den = pd.to_numeric(denominator, errors="coerce").astype("float64")
+    out = num / den.where(den != 0)
+    return out.replace([np.inf, -np.inf], np.nan)
+
+
+# name -> (numerator column, denominator column, human label, kind)
+RATIOS: dict[str, tuple[str, str, str, str]] = {
+    "acos": ("cost", "sales", "ACOS", "percent"),
+    "roas": ("sales", "cost", "ROAS", "multiple"),
+    "ctr": ("clicks", "impressions", "CTR", "percent"),
+    "cpc": ("cost", "clicks", "CPC", "money"),
+    "cvr": ("orders", "clicks", "CVR", "percent"),
+    "aov": ("sales", "orders", "AOV", "money"),
+    "tacos": ("cost", "total_sales", "TACoS", "percent"),
+}
+
+SUMS: dict[str, tuple[str, str]] = {
+    "cost": ("Spend", "money"),
+    "sales": ("Sales", "money"),
+    "orders": ("Orders", "count"),
+    "units": ("Units", "count"),
+    "impressions": ("Impressions", "count"),
+    "clicks": ("Clicks", "count"),
+}
+
+
+def add_ratios(df: pd.DataFrame, names: list[str] | None = None) -> pd.DataFrame:
+    """Add ratio columns for whatever sums the frame has (e.g. after a groupby)."""
+    out = df.copy()
+    for name in names or list(RATIOS):
+        num, den, _, _ = RATIOS[name]
+        if num in out.columns and den in out.columns:
+            out[name] = ratio_series(out[num], out[den])
+    return out
+
+
+def totals(df: pd.DataFrame) -> dict[str, float | None]:
+    """Sums and ratios of a whole frame: the numbers behind the overview tiles."""
+    result: dict[str, float | None] = {}
+    for col in SUMS:
+        if col in df.columns:
+            result[col] = float(pd.to_numeric(df[col], errors="coerce").fillna(0).sum())
+    for name, (num, den, _, _) in RATIOS.items():
+        if num in result and den in result:
+            result[name] = safe_ratio(result[num], result[den])
+    return result
+
+
+def change(current: float | None, previous: float | None) -> float | None:
+    """Relative change against the comparison period; None when there is no base."""
+    if current is None or previous is None:
+        return None
+    return safe_ratio(current - previous, abs(previous))
+
+
+def _fmt(value: Number, formatter: Callable[[float], str]) -> str:
+    if value is None:
+        return MISSING
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return MISSING
+    if math.isnan(v) or math.isinf(v):
+        return MISSING
+    return formatter(v)
+
+
+def format_money(value: Number, currency: str = "USD") -> str:
+    symbol = {"USD": "$", "GBP": "£", "EUR": "€", "CAD": "CA$", "JPY": "¥"}.get(currency, currency + " ")
+    return _fmt(value, lambda v: f"-{symbol}{abs(v):,.2f}" if v < 0 else f"{symbol}{v:,.2f}")
+
+
+def format_percent(value: Number, digits: int = 1) -> str:
+    return _fmt(value, lambda v: f"{v * 100:.{digits}f}%")
+
+
+def format_count(value: Number) -> str:
+    return _fmt(value, lambda v: f"{v:,.0f}")
+
+
+def format_multiple(value: Number) -> str:
+    return _fmt(value, lambda v: f"{v:.2f}×")
+
+
+def format_metric(name: str, value: Number, currency: str = "USD") -> str:
+    """Format any metric by its kind, so tiles and tables agree."""
+    kind = RATIOS[name][3] if name in RATIOS else SUMS.get(name, ("", "count"))[1]
+    if kind == "money":
+        return format_money(value, currency)
+    if kind == "percent":
+        return format_percent(value)
+    if kind == "multiple":
+        return format_multiple(value)
+    return format_count(value)
+
+
+def label(name: str) -> str:
+    if name in RATIOS:
+        return RATIOS[name][2]
+    return SUMS.get(name, (name, ""))[0]
