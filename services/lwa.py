@@ -93,8 +93,8 @@ class LwaClient:
             raise AmazonUnavailable("Amazon's sign-in service answered without an access token. Try again later.")
         raise AmazonRequestError(
             response.status_code, error or None, description,
-            user_message=f"Amazon's sign-in service refused the request ({error or response.status_code})"
-            + (f": {description}" if description else "."),
+            # The description can quote form fields we do not recognise as secrets: keep it off screen.
+            user_message=f"Amazon's sign-in service refused the request ({error or response.status_code}).",
         )
 
     def refresh(self, refresh_token: str) -> AccessToken:
