@@ -369,8 +369,9 @@ class AdsClient:
         return rows
 
     def wait_report(self, profile_id: str, report_id: str, *, poll: float = 5.0, timeout: float = 3 * 3600,
-                    sleep: Callable[[float], None] = time.sleep) -> list[dict]:
+                    sleep: Callable[[float], None] | None = None) -> list[dict]:
         """Reports take minutes to hours; the wait counts slept time so a fake sleep makes it instant in tests."""
+        sleep = sleep or self._sleep
         waited = 0.0
         interval = max(poll, 0.01)
         refreshes = 0

@@ -185,7 +185,8 @@ class SpApiReports:
         return str(details) if details else json.dumps(payload)[:300]
 
     def wait_report(self, report_id: str, *, poll: float = 30.0, timeout: float = 3600,
-                    sleep: Callable[[float], None] = time.sleep) -> dict:
+                    sleep: Callable[[float], None] | None = None) -> dict:
+        sleep = sleep or self._sleep
         waited = 0.0
         interval = max(poll, 0.01)
         while True:
@@ -207,14 +208,16 @@ class SpApiReports:
             waited += step
             interval = min(interval * 1.5, max(poll, MAX_POLL_INTERVAL))
 
-    def coupon_report(self, marketplace_id: str, start_from: datetime, start_to: datetime) -> list[dict]:
+    def coupon_report(self, marketplace_id: str, start_from: datetime, start_to: datetime, *,
+                       poll: float = 30.0, timeout: float = 3600) -> list[dict]:
         """Coupons whose start falls in the range (coupon options, never the promotion ones: models #4752)."""
         report_id = self.create_report(COUPON_REPORT, [marketplace_id], {
             "couponStartDateFrom": iso_utc(start_from), "couponStartDateTo": iso_utc(start_to)})
-        return list(self.wait_report(report_id).get("coupons") or [])
+        return list(self.wait_report(report_id, poll=poll, timeout=timeout).get("coupons") or [])
 
-    def promotion_report(self, marketplace_id: str, start_from: datetime, start_to: datetime) -> list[dict]:
+    def promotion_report(self, marketplace_id: str, start_from: datetime, start_to: datetime, *,
+                          poll: float = 30.0, timeout: float = 3600) -> list[dict]:
         """For sellers this holds Best Deals and Lightning Deals only."""
         report_id = self.create_report(PROMOTION_REPORT, [marketplace_id], {
             "promotionStartDateFrom": iso_utc(start_from), "promotionStartDateTo": iso_utc(start_to)})
-        return list(self.wait_report(report_id).get("promotions") or [])
+        return list(self.wait_report(report_id, poll=poll, timeout=timeout).get("promotions") or [])

@@ -1,0 +1,144 @@
+import gzip
+import json
+import logging
+from datetime import datetime, timezone, timedelta
+
+import pytest
+
+from fakes import ACCESS_TOKEN, BASE, CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, FakeAmazon, NoSleep, Reply, gz, \
+    session_for, token_reply
+from services.errors import AmazonRequestError, ReportFailed, ReportTimedOut
+from services.http import RetryPolicy
+from services.lwa import LwaClient, TokenSource
+from services.spapi import SpApiReports, iso_utc
+
+R = "/na/reports/2021-06-30"
+US = "ATVPDKIKX0DER"
+
+
+def client(fake):
+    session = session_for(fake)
+    if not fake.routes.get(("POST", "/auth/o2/token")):
+        fake.on("POST", "/auth/o2/token", token_reply())
+    lwa = LwaClient(f"{BASE}/auth/o2/token", CLIENT_ID, CLIENT_SECRET, session=session, sleep=NoSleep())
+    return SpApiReports(f"{BASE}/na", TokenSource(lwa, REFRESH_TOKEN), session=session,
+                        policy=RetryPolicy(max_attempts=3), sleep=NoSleep())
+
+
+def status(s, doc=None):
+    return Reply(200, {"reportId": "42", "reportType": "GET_COUPON_PERFORMANCE_REPORT", "processingStatus": s,
+                       "createdTime": "2025-01-01T00:00:00Z", **({"reportDocumentId": doc} if doc else {})})
+
+
+def document(doc_id, path, gzip=True):
+    body = {"reportDocumentId": doc_id, "url": f"{BASE}{path}?X-Amz-Signature=sig"}
+    if gzip:
+        body["compressionAlgorithm"] = "GZIP"
+    return Reply(200, body)
+
+
+COUPONS = {"reportSpecification": {"reportType": "GET_COUPON_PERFORMANCE_REPORT"},
+           "coupons": [{"couponId": "c1", "name": "Crème brûlée 10 % – Größe", "clips": 5, "redemptions": 2}]}
+
+
+def test_iso_utc():
+    assert iso_utc(datetime(2025, 1, 1)) == "2025-01-01T00:00:00Z"
+    assert iso_utc(datetime(2025, 1, 1, 2, tzinfo=timezone(timedelta(hours=2)))) == "2025-01-01T00:00:00Z"
+
+
+def test_coupon_report_full_flow_headers_options_and_utf8():
+    fake = FakeAmazon().on("POST", f"{R}/reports", Reply(202, {"reportId": "42"}))
+    fake.on("GET", f"{R}/reports/42", status("IN_QUEUE"), status("IN_PROGRESS"), status("DONE", "doc-1"))
+    fake.on("GET", f"{R}/documents/doc-1", document("doc-1", "/s3/doc-1"))
+    # served with a misleading charset: decoding must still be UTF-8
+    raw = gzip.compress(json.dumps(COUPONS, ensure_ascii=False).encode("utf-8"))
+    fake.on("GET", "/s3/doc-1", Reply(200, raw=raw, headers={"Content-Type": "text/plain; charset=ISO-8859-1"}))
+    c = client(fake)
+    coupons = c.coupon_report(US, datetime(2025, 1, 1), datetime(2025, 3, 31, tzinfo=timezone.utc))
+    assert coupons == COUPONS["coupons"]
+    assert coupons[0]["name"] == "Crème brûlée 10 % – Größe"
+    create = fake.calls_to("POST", f"{R}/reports")[0]
+    assert create.json() == {"reportType": "GET_COUPON_PERFORMANCE_REPORT", "marketplaceIds": [US],
+                             "reportOptions": {"couponStartDateFrom": "2025-01-01T00:00:00Z",
+                                               "couponStartDateTo": "2025-03-31T00:00:00Z"}}
+    assert create.headers["x-amz-access-token"] == ACCESS_TOKEN
+    assert create.headers["content-type"] == "application/json" and create.headers["user-agent"]
+    assert "Authorization" not in create.headers
+    download = fake.calls_to("GET", "/s3/doc-1")[0]
+    assert "x-amz-access-token" not in download.headers
+
+
+def test_promotion_report_options():
+    fake = FakeAmazon().on("POST", f"{R}/reports", Reply(202, {"reportId": "42"}))
+    fake.on("GET", f"{R}/reports/42", status("DONE", "doc-2"))
+    fake.on("GET", f"{R}/documents/doc-2", document("doc-2", "/s3/doc-2", gzip=False))
+    fake.on("GET", "/s3/doc-2", Reply(200, {"promotions": [{"promotionId": "p1"}]}))
+    assert client(fake).promotion_report(US, datetime(2025, 1, 1), datetime(2025, 2, 1)) == [{"promotionId": "p1"}]
+    opts = fake.calls_to("POST", f"{R}/reports")[0].json()["reportOptions"]
+    assert opts == {"promotionStartDateFrom": "2025-01-01T00:00:00Z", "promotionStartDateTo": "2025-02-01T00:00:00Z"}
+
+
+def test_report_options_are_strings():
+    fake = FakeAmazon().on("POST", f"{R}/reports", Reply(202, {"reportId": "42"}))
+    client(fake).create_report("X", [US], {"a ": 1})
+    assert fake.calls_to("POST", f"{R}/reports")[0].json()["reportOptions"] == {"a": "1"}
+
+
+def test_fatal_reads_error_document(caplog):
+    caplog.set_level(logging.DEBUG)
+    fake = FakeAmazon().on("GET", f"{R}/reports/42", status("IN_PROGRESS"), status("FATAL", "err-doc"))
+    fake.on("GET", f"{R}/documents/err-doc", document("err-doc", "/s3/err-doc"))
+    fake.on("GET", "/s3/err-doc", Reply(200, raw=gz({"errorDetails": "Please provide report options "
+                                                                       "promotionStartDateFrom and promotionStartDateTo"})))
+    with pytest.raises(ReportFailed) as info:
+        client(fake).wait_report("42", poll=30, sleep=NoSleep())
+    assert "promotionStartDateFrom" in str(info.value)
+    assert ACCESS_TOKEN not in caplog.text and "X-Amz-Signature" not in caplog.text
+
+
+def test_fatal_without_document_and_cancelled():
+    fake = FakeAmazon().on("GET", f"{R}/reports/42", status("FATAL"))
+    with pytest.raises(ReportFailed):
+        client(fake).wait_report("42", sleep=NoSleep())
+    fake = FakeAmazon().on("GET", f"{R}/reports/42", status("CANCELLED"))
+    with pytest.raises(ReportFailed) as info:
+        client(fake).wait_report("42", sleep=NoSleep())
+    assert "cancelled" in str(info.value).lower()
+
+
+def test_expired_document_url_fetches_new_document():
+    fake = FakeAmazon().on("GET", f"{R}/reports/42", status("DONE", "doc-1"))
+    fake.on("GET", f"{R}/documents/doc-1", document("doc-1", "/s3/old"), document("doc-1", "/s3/new"))
+    fake.on("GET", "/s3/old", Reply(403, raw=b"<Error>Request has expired</Error>"))
+    fake.on("GET", "/s3/new", Reply(200, raw=gz(COUPONS)))
+    assert client(fake).wait_report("42", sleep=NoSleep()) == COUPONS
+    assert len(fake.calls_to("GET", f"{R}/documents/doc-1")) == 2
+
+
+def test_403_refreshes_once_then_clear_error(caplog):
+    caplog.set_level(logging.DEBUG)
+    fake = FakeAmazon().on("POST", "/auth/o2/token", token_reply("Atza|old"), token_reply("Atza|new"))
+    fake.on("POST", f"{R}/reports", Reply(403, {"errors": [{
+        "code": "Unauthorized", "message": "Access to requested resource is denied.",
+        "details": "The access token you provided is revoked, malformed or invalid. Atza|new"}]}))
+    with pytest.raises(AmazonRequestError) as info:
+        client(fake).create_report("GET_COUPON_PERFORMANCE_REPORT", [US], {})
+    calls = fake.calls_to("POST", f"{R}/reports")
+    assert [c.headers["x-amz-access-token"] for c in calls] == ["Atza|old", "Atza|new"]
+    assert info.value.status == 403 and "Access to requested resource is denied" in str(info.value)
+    for text in (str(info.value), repr(info.value), caplog.text):
+        assert "Atza|" not in text and REFRESH_TOKEN not in text
+
+
+def test_400_surfaces_amazon_message():
+    fake = FakeAmazon().on("POST", f"{R}/reports", Reply(400, {"errors": [
+        {"code": "InvalidInput", "message": "Invalid input", "details": "marketplaceIds is required"}]}))
+    with pytest.raises(AmazonRequestError) as info:
+        client(fake).create_report("X", [], {})
+    assert info.value.code == "InvalidInput" and "marketplaceIds is required" in str(info.value)
+
+
+def test_wait_timeout():
+    fake = FakeAmazon().on("GET", f"{R}/reports/42", status("IN_QUEUE"))
+    with pytest.raises(ReportTimedOut):
+        client(fake).wait_report("42", poll=30, timeout=120, sleep=NoSleep())
