@@ -1,0 +1,505 @@
+"""Reporting v3 rows and SP-API coupon/deal documents, derived from the world's click events.
+
+Every metric is an aggregation of the same click events (money kept in integer cents until the final
+division), so a campaign report, a targeting report and a search-term report over the same span agree
+to the cent.  Conversions count only when their purchase day is before `today` (settling) and their
+lag is inside the attribution window.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+
+import numpy as np
+import pandas as pd
+
+WINDOWS = (1, 7, 14, 30)
+_METRICS = (["impressions", "clicks", "cost", "spend", "costPerClick", "clickThroughRate"]
+            + [f"purchases{w}d" for w in WINDOWS] + [f"purchasesSameSku{w}d" for w in WINDOWS]
+            + [f"sales{w}d" for w in WINDOWS] + [f"attributedSalesSameSku{w}d" for w in WINDOWS]
+            + [f"unitsSoldClicks{w}d" for w in WINDOWS] + [f"unitsSoldSameSku{w}d" for w in WINDOWS]
+            + ["kindleEditionNormalizedPagesRead14d", "kindleEditionNormalizedPagesRoyalties14d", "addToList"])
+_TIME = ["date", "startDate", "endDate"]
+_CAMP = ["campaignName", "campaignId", "campaignStatus", "campaignBudgetAmount", "campaignBudgetType",
+         "campaignBudgetCurrencyCode"]
+_AG = ["adGroupName", "adGroupId"]
+_TGT = ["keywordId", "keyword", "keywordBid", "keywordType", "matchType", "targeting", "adKeywordStatus",
+        "portfolioId", "salesOtherSku7d", "unitsSoldOtherSku7d", "acosClicks7d", "acosClicks14d",
+        "roasClicks7d", "roasClicks14d"]
+_OTHER = ([f"purchasesOtherSku{w}d" for w in WINDOWS] + [f"salesOtherSku{w}d" for w in WINDOWS]
+          + [f"unitsSoldOtherSku{w}d" for w in WINDOWS])
+
+REPORT_TYPES: dict[str, dict] = {
+    "spCampaigns": {"groupBy": {"campaign", "adGroup", "campaignPlacement"},
+                    "filters": {"campaignStatus", "adStatus", "campaignSite"}},
+    "spTargeting": {"groupBy": {"targeting"}, "filters": {"adKeywordStatus", "keywordType"}},
+    "spSearchTerm": {"groupBy": {"searchTerm"}, "filters": {"keywordType"}},
+    "spAdvertisedProduct": {"groupBy": {"advertiser"}, "filters": {"adCreativeStatus"}},
+    "spPurchasedProduct": {"groupBy": {"asin"}, "filters": set()},
+}
+
+
+def allowed_columns(report_type_id: str, group_by: list[str]) -> set[str]:
+    """Columns valid for a report type and groupBy (amazon-ads-api.md §5 "Columns")."""
+    gb = set(group_by)
+    cols = set(_METRICS) | set(_TIME)
+    if report_type_id == "spCampaigns":
+        cols |= {"campaignBiddingStrategy"}
+        if "campaign" in gb:
+            cols |= set(_CAMP) | {"topOfSearchImpressionShare"}
+        if "adGroup" in gb:
+            cols |= set(_AG) | {"adStatus", "campaignId", "campaignName", "campaignStatus", "campaignBudgetAmount",
+                                "campaignBudgetType", "campaignBudgetCurrencyCode"}
+        if "campaignPlacement" in gb:
+            cols |= {"placementClassification", "campaignId", "campaignName", "campaignStatus",
+                     "campaignBudgetAmount", "campaignBudgetType", "campaignBudgetCurrencyCode"}
+    elif report_type_id in ("spTargeting", "spSearchTerm"):
+        cols |= set(_CAMP) | set(_AG) | set(_TGT)
+        if report_type_id == "spSearchTerm":
+            cols.add("searchTerm")
+    elif report_type_id == "spAdvertisedProduct":
+        cols |= set(_CAMP) | set(_AG) | {"adId", "advertisedAsin", "advertisedSku", "portfolioId",
+                                         "salesOtherSku7d", "unitsSoldOtherSku7d", "acosClicks7d", "acosClicks14d",
+                                         "roasClicks7d", "roasClicks14d"}
+    elif report_type_id == "spPurchasedProduct":
+        cols = set(_TIME) | set(_OTHER) | {"purchasedAsin", "advertisedAsin", "advertisedSku", "keywordId", "keyword",
+                                           "keywordType", "matchType", "campaignId", "campaignName", "adGroupId",
+                                           "adGroupName", "portfolioId", "campaignBudgetCurrencyCode",
+                                           "kindleEditionNormalizedPagesRead14d", "kindleEditionNormalizedPagesRoyalties14d"}
+    else:
+        return set()
+    return cols
+
+
+# ---------------------------------------------------------------------------------------- helpers
+def _target_meta(p):
+    """Per unified target: keywordType, matchType, targeting text, bid, state."""
+    ktype, text, state = [], [], []
+    for k, e in zip(p.t_kind, p.t_ent):
+        state.append(e["state"])
+        if k == "keyword":
+            ktype.append(e["matchType"])
+            text.append(e["keywordText"])
+        else:
+            ktype.append("TARGETING_EXPRESSION_PREDEFINED" if e.get("expressionType") == "AUTO" else "TARGETING_EXPRESSION")
+            text.append(_expr_text(e.get("expression") or []))
+    return np.array(ktype, dtype=object), np.array(text, dtype=object), np.array(state, dtype=object)
+
+
+_AUTO_TXT = {"QUERY_HIGH_REL_MATCHES": "close-match", "QUERY_BROAD_REL_MATCHES": "loose-match",
+             "ASIN_ACCESSORY_RELATED": "complements", "ASIN_SUBSTITUTE_RELATED": "substitutes"}
+_PRED_TXT = {"ASIN_SAME_AS": "asin", "ASIN_CATEGORY_SAME_AS": "category", "ASIN_BRAND_SAME_AS": "brand",
+             "ASIN_PRICE_LESS_THAN": "price<", "ASIN_PRICE_GREATER_THAN": "price>", "ASIN_PRICE_BETWEEN": "price",
+             "ASIN_EXPANDED_FROM": "asin-expanded"}
+
+
+def _expr_text(expr: list[dict]) -> str:
+    parts = []
+    for x in expr:
+        t = x.get("type")
+        if t in _AUTO_TXT:
+            parts.append(_AUTO_TXT[t])
+        else:
+            parts.append(f'{_PRED_TXT.get(t, str(t).lower())}="{x.get("value", "")}"')
+    return " ".join(parts)
+
+
+def _mature(world, p, ev):
+    today_idx = (world.today - p.start).days
+    return ev["conv"] & ((ev["day"].astype(np.int64) + ev["lag"]) <= today_idx - 1)
+
+
+def _event_frame(world, p, ev) -> dict[str, np.ndarray]:
+    """Per event metric columns (cents for money)."""
+    mat = _mature(world, p, ev)
+    ad_prod = np.asarray(p.ad_prod, dtype=np.int64)
+    same = ev["pprod"] == ad_prod[ev["ad"]]
+    out = {"clicks": np.ones(len(ev["day"]), np.int64), "cost": ev["cost"]}
+    for w in WINDOWS:
+        m = mat & (ev["lag"] < w)
+        out[f"purchases{w}d"] = m.astype(np.int64)
+        out[f"sales{w}d"] = np.where(m, ev["sales"], 0)
+        out[f"unitsSoldClicks{w}d"] = np.where(m, ev["units"], 0).astype(np.int64)
+        ms = m & same
+        out[f"purchasesSameSku{w}d"] = ms.astype(np.int64)
+        out[f"attributedSalesSameSku{w}d"] = np.where(ms, ev["sales"], 0)
+        out[f"unitsSoldSameSku{w}d"] = np.where(ms, ev["units"], 0).astype(np.int64)
+    return out
+
+
+def _group(keys: list[np.ndarray], vals: dict[str, np.ndarray]):
+    """Group rows by integer key columns; returns (unique key columns, summed values)."""
+    if len(keys[0]) == 0:
+        return [k[:0].astype(np.int64) for k in keys], {n: v[:0].astype(np.int64) for n, v in vals.items()}
+    dims = [int(k.max()) + 1 for k in keys]
+    comp = np.zeros(len(keys[0]), np.int64)
+    for k, d in zip(keys, dims):
+        comp = comp * d + k.astype(np.int64)
+    uniq, inv = np.unique(comp, return_inverse=True)
+    sums = {n: np.bincount(inv, weights=v, minlength=len(uniq)) if v.dtype.kind == "f"
+            else np.bincount(inv, weights=v.astype(np.float64), minlength=len(uniq)).round().astype(np.int64)
+            for n, v in vals.items()}
+    cols = []
+    rem = uniq
+    for d in reversed(dims):
+        cols.append(rem % d)
+        rem = rem // d
+    return cols[::-1], sums
+
+
+def _merge(ev_keys, ev_vals, im_keys, im_vals):
+    """Outer-join two grouped tables on their key columns."""
+    df_e = pd.DataFrame({f"k{i}": k for i, k in enumerate(ev_keys)} | ev_vals)
+    if im_keys is None:
+        return df_e
+    df_i = pd.DataFrame({f"k{i}": k for i, k in enumerate(im_keys)} | im_vals)
+    kc = [f"k{i}" for i in range(len(ev_keys))]
+    df = pd.merge(df_i, df_e, on=kc, how="outer", sort=True)
+    return df.fillna(0)
+
+
+def _build(world, p, rtype: str, group_by: list[str], start, end):
+    """Daily aggregated frame for a report type: key columns k0.. (k0 = day) plus metric columns."""
+    if p._dirty:
+        p._rebuild()
+    ev = p.slice("ev", start, end)
+    im = p.slice("imp", start, end)
+    evm = _event_frame(world, p, ev)
+    tcamp = p.s_tcamp
+    tag = p.s_tag
+    gb = set(group_by)
+    ad_prod = np.asarray(p.ad_prod, dtype=np.int64)
+    if rtype == "spCampaigns":
+        ek = [ev["day"], tcamp[ev["tgt"]]]
+        ik_day, ik_t, imps = im["day"], im["tgt"], im["imps"]
+        if "campaignPlacement" in gb:
+            ik = [np.repeat(ik_day, 3), np.repeat(tcamp[ik_t], 3)]
+            iv = imps.reshape(-1).astype(np.int64)
+        else:
+            ik = [ik_day, tcamp[ik_t]]
+            iv = imps.sum(1).astype(np.int64)
+        names = ["day", "camp"]
+        if "adGroup" in gb:
+            ek.append(tag[ev["tgt"]])
+            ik.append(np.repeat(tag[ik_t], 3) if "campaignPlacement" in gb else tag[ik_t])
+            names.append("ag")
+        if "campaignPlacement" in gb:
+            ek.append(ev["plc"].astype(np.int64))
+            ik.append(np.tile(np.arange(3), len(ik_t)))
+            names.append("plc")
+        ekc, evs = _group(ek, evm)
+        ikc, ivs = _group(ik, {"impressions": iv})
+        df = _merge(ekc, evs, ikc, ivs)
+    elif rtype == "spTargeting":
+        names = ["day", "tgt"]
+        ekc, evs = _group([ev["day"], ev["tgt"]], evm)
+        ikc, ivs = _group([im["day"], im["tgt"]], {"impressions": im["imps"].sum(1).astype(np.int64)})
+        df = _merge(ekc, evs, ikc, ivs)
+    elif rtype == "spSearchTerm":
+        names = ["day", "term"]
+        ekc, evs = _group([ev["day"], ev["term"]], evm)
+        df = _merge(ekc, evs, None, None)
+        # term impressions: the target-day's impressions shared in proportion to the term's clicks
+        tgt = p.term_t.a[df["k1"].to_numpy()]
+        tk, tv = _group([ev["day"], ev["tgt"]], {"clicks": evm["clicks"]})
+        ik, iv = _group([im["day"], im["tgt"]], {"impressions": im["imps"].sum(1).astype(np.int64)})
+        nT = max(len(p.t_kind), 1)
+        key = df["k0"].to_numpy() * nT + tgt
+        tkey = tk[0] * nT + tk[1]
+        ikey = ik[0] * nT + ik[1]
+        tcl = tv["clicks"][np.searchsorted(tkey, key)] if len(tkey) else np.ones(len(key))
+        pos = np.searchsorted(ikey, key)
+        pos = np.minimum(pos, max(len(ikey) - 1, 0))
+        timp = np.where((len(ikey) > 0) & (ikey[pos] == key), iv["impressions"][pos] if len(ikey) else 0, 0)
+        df["impressions"] = np.maximum(df["clicks"].to_numpy(), np.round(timp * df["clicks"].to_numpy() / np.maximum(tcl, 1))).astype(np.int64)
+    elif rtype == "spAdvertisedProduct":
+        names = ["day", "ad"]
+        ekc, evs = _group([ev["day"], ev["ad"]], evm)
+        # impressions of a target-day split over its ad group's enabled ads (remainder to the first)
+        n = p.s_ag_nads[tag[im["tgt"]]]
+        tot = im["imps"].sum(1).astype(np.int64)
+        has = n > 0
+        d_, t_, tot, n = im["day"][has], im["tgt"][has], tot[has], n[has]
+        rep = np.repeat(np.arange(len(t_)), n)
+        j = np.arange(len(rep)) - np.repeat(np.concatenate([[0], np.cumsum(n)])[:-1], n)
+        ad = p.s_ag_ads[p.s_ag_ptr[tag[t_[rep]]] + j]
+        share = tot[rep] // n[rep] + np.where(j == 0, tot[rep] % n[rep], 0)
+        ikc, ivs = _group([d_[rep], ad], {"impressions": share})
+        df = _merge(ekc, evs, ikc, ivs)
+    elif rtype == "spPurchasedProduct":
+        names = ["day", "tgt", "ad", "pprod"]
+        mat = _mature(world, p, ev)
+        other = mat & (ev["pprod"] != ad_prod[ev["ad"]])
+        sel = {k: v[other] for k, v in ev.items()}
+        vals = {}
+        for w in WINDOWS:
+            m = sel["lag"] < w
+            vals[f"purchasesOtherSku{w}d"] = m.astype(np.int64)
+            vals[f"salesOtherSku{w}d"] = np.where(m, sel["sales"], 0)
+            vals[f"unitsSoldOtherSku{w}d"] = np.where(m, sel["units"], 0).astype(np.int64)
+        ekc, evs = _group([sel["day"], sel["tgt"], sel["ad"], sel["pprod"]], vals)
+        df = _merge(ekc, evs, None, None)
+    else:
+        raise ValueError(f"unknown reportTypeId {rtype}")
+    df = df.rename(columns={f"k{i}": n for i, n in enumerate(names)})
+    for c in df.columns:
+        if c not in ("day",) and df[c].dtype.kind == "f":
+            df[c] = df[c].round().astype(np.int64)
+    return df
+
+
+def _finish(world, p, rtype, group_by, time_unit, df, start, end, columns, filters):
+    gb = set(group_by)
+    nonmetric = [c for c in ("camp", "ag", "plc", "tgt", "term", "ad", "pprod") if c in df.columns]
+    if rtype == "spSearchTerm":
+        df = df[df["clicks"] >= 1]
+    elif rtype != "spPurchasedProduct":
+        df = df[(df["impressions"] > 0) | (df["clicks"] > 0)]
+    # filters on current entity states / types (before SUMMARY aggregation)
+    for f in filters or []:
+        field, values = f.get("field"), {str(v).upper() for v in (f.get("values") or [])}
+        if not values:
+            continue
+        if field == "campaignStatus":
+            st = np.array([c["state"] for c in p.campaigns], dtype=object)
+            camp = df["camp"] if "camp" in df.columns else p.s_tcamp[_tgt_of(p, df)]
+            df = df[np.isin(st[np.asarray(camp)], list(values))]
+        elif field == "adStatus" and "ag" in df.columns:
+            st = np.array([a["state"] for a in p.adgroups], dtype=object)
+            df = df[np.isin(st[df["ag"].to_numpy()], list(values))]
+        elif field in ("adKeywordStatus", "keywordType"):
+            ktype, _, tstate = _target_meta(p)
+            arr = tstate if field == "adKeywordStatus" else ktype
+            df = df[np.isin(arr[_tgt_of(p, df)], list(values))]
+        elif field == "adCreativeStatus":
+            st = np.array([a["state"] for a in p.ads], dtype=object)
+            df = df[np.isin(st[df["ad"].to_numpy()], list(values))]
+        elif field == "campaignSite":
+            df = df.iloc[0:0]  # no Amazon Business traffic in the sandbox
+    if time_unit == "SUMMARY":
+        if nonmetric:
+            df = df.drop(columns=["day"]).groupby(nonmetric, as_index=False, sort=True).sum()
+        else:
+            df = df.drop(columns=["day"]).sum().to_frame().T
+    else:
+        df = df.sort_values(["day"] + nonmetric, kind="stable")
+    df = df.reset_index(drop=True)
+    return df
+
+
+def _tgt_of(p, df):
+    if "tgt" in df.columns:
+        return df["tgt"].to_numpy()
+    if "term" in df.columns:
+        return p.term_t.a[df["term"].to_numpy()]
+    raise KeyError("no target")
+
+
+def report_rows(world, p, rtype, group_by, time_unit, start, end, columns, filters=None) -> list[dict]:
+    df = _build(world, p, rtype, group_by, start, end)
+    df = _finish(world, p, rtype, group_by, time_unit, df, start, end, columns, filters)
+    out = _columns(world, p, rtype, df, time_unit, start, end, columns)
+    return out.to_dict("records")
+
+
+def _money(c):
+    return np.round(np.asarray(c, dtype=np.float64) / 100.0, 2)
+
+
+def _columns(world, p, rtype, df, time_unit, start, end, columns) -> pd.DataFrame:
+    n = len(df)
+    res: dict[str, object] = {}
+    g = df.get
+    tgt = _tgt_of(p, df) if ("tgt" in df.columns or "term" in df.columns) else None
+    camp = df["camp"].to_numpy() if "camp" in df.columns else (p.s_tcamp[tgt] if tgt is not None else
+                                                               (p.s_tcamp[np.zeros(0, int)] if n == 0 else None))
+    if camp is None and "ad" in df.columns:
+        camp = np.asarray(p.ag_camp)[np.asarray(p.ad_ag)[df["ad"].to_numpy()]]
+    ag = df["ag"].to_numpy() if "ag" in df.columns else (p.s_tag[tgt] if tgt is not None else
+                                                         (np.asarray(p.ad_ag)[df["ad"].to_numpy()] if "ad" in df.columns else None))
+    cache = {}
+
+    def tmeta():
+        if "m" not in cache:
+            cache["m"] = _target_meta(p)
+        return cache["m"]
+
+    for col in columns:
+        if col == "date":
+            res[col] = [(p.start + _dt.timedelta(days=int(d))).isoformat() for d in df["day"]] if "day" in df.columns else [None] * n
+        elif col == "startDate":
+            res[col] = [start.isoformat()] * n if time_unit == "SUMMARY" else [(p.start + _dt.timedelta(days=int(d))).isoformat() for d in df["day"]]
+        elif col == "endDate":
+            res[col] = [end.isoformat()] * n if time_unit == "SUMMARY" else [(p.start + _dt.timedelta(days=int(d))).isoformat() for d in df["day"]]
+        elif col in ("cost", "spend"):
+            res[col] = _money(df["cost"]) if "cost" in df.columns else np.zeros(n)
+        elif col == "impressions":
+            res[col] = df["impressions"].to_numpy() if "impressions" in df.columns else np.zeros(n, np.int64)
+        elif col == "costPerClick":
+            res[col] = np.round(np.where(df["clicks"] > 0, df["cost"] / 100.0 / np.maximum(df["clicks"], 1), 0.0), 2)
+        elif col == "clickThroughRate":
+            imp = df["impressions"].to_numpy() if "impressions" in df.columns else np.zeros(n)
+            res[col] = np.round(np.where(imp > 0, df["clicks"] / np.maximum(imp, 1), 0.0), 4)
+        elif col.startswith(("sales", "attributedSalesSameSku")) and col in df.columns:
+            res[col] = _money(df[col])
+        elif col in df.columns and col not in ("day", "camp", "ag", "plc", "tgt", "term", "ad", "pprod"):
+            res[col] = df[col].to_numpy()
+        elif col == "salesOtherSku7d":
+            res[col] = _money(df["sales7d"] - df["attributedSalesSameSku7d"])
+        elif col == "unitsSoldOtherSku7d":
+            res[col] = (df["unitsSoldClicks7d"] - df["unitsSoldSameSku7d"]).to_numpy()
+        elif col.startswith("acosClicks"):
+            w = col[len("acosClicks"):]
+            s = df[f"sales{w}"].to_numpy()
+            res[col] = np.round(np.where(s > 0, df["cost"] / np.maximum(s, 1) * 100.0, 0.0), 2)  # percent
+        elif col.startswith("roasClicks"):
+            w = col[len("roasClicks"):]
+            c = df["cost"].to_numpy()
+            res[col] = np.round(np.where(c > 0, df[f"sales{w}"] / np.maximum(c, 1), 0.0), 2)
+        elif col in ("kindleEditionNormalizedPagesRead14d", "kindleEditionNormalizedPagesRoyalties14d", "addToList"):
+            res[col] = np.zeros(n, np.int64)
+        elif col == "campaignId":
+            res[col] = np.array([int(p.campaigns[i]["campaignId"]) for i in camp], dtype=np.int64)
+        elif col == "campaignName":
+            res[col] = [p.campaigns[i]["name"] for i in camp]
+        elif col == "campaignStatus":
+            res[col] = [p.campaigns[i]["state"] for i in camp]
+        elif col == "campaignBudgetAmount":
+            if time_unit == "DAILY" and "day" in df.columns:
+                res[col] = [float(p.days[int(d)]["camp"]["budget_c"][i]) / 100.0 if i < len(p.days[int(d)]["camp"]["budget_c"])
+                            else float(p.campaigns[i]["budget"]["budget"]) for d, i in zip(df["day"], camp)]
+            else:
+                res[col] = [float(p.campaigns[i]["budget"]["budget"]) for i in camp]
+        elif col == "campaignBudgetType":
+            res[col] = ["DAILY_BUDGET"] * n
+        elif col == "campaignBudgetCurrencyCode":
+            res[col] = [p.currency] * n
+        elif col == "campaignBiddingStrategy":
+            m = {"LEGACY_FOR_SALES": "legacy", "AUTO_FOR_SALES": "optimizeForSales", "MANUAL": "manual", "RULE_BASED": "ruleBased"}
+            res[col] = [m.get((p.campaigns[i].get("dynamicBidding") or {}).get("strategy"), "legacy") for i in camp]
+        elif col == "topOfSearchImpressionShare":
+            vals = []
+            for d, i in zip(df["day"] if "day" in df.columns else [None] * n, camp):
+                days = [p.days[int(d)]] if d is not None else p.days[max(0, (start - p.start).days):(end - p.start).days + 1]
+                top = sum(float(x["camp"]["top_imps"][i]) for x in days if i < len(x["camp"]["top_imps"]))
+                pot = sum(float(x["camp"]["top_pot"][i]) for x in days if i < len(x["camp"]["top_pot"]))
+                vals.append(round(min(100.0, 100.0 * top / pot), 2) if pot > 0 else 0.0)
+            res[col] = vals
+        elif col == "placementClassification":
+            from .world import PLACEMENTS
+            res[col] = [PLACEMENTS[int(x)] for x in df["plc"]]
+        elif col == "adGroupId":
+            res[col] = np.array([int(p.adgroups[i]["adGroupId"]) for i in ag], dtype=np.int64)
+        elif col == "adGroupName":
+            res[col] = [p.adgroups[i]["name"] for i in ag]
+        elif col == "adStatus":
+            res[col] = [p.adgroups[i]["state"] for i in ag]
+        elif col == "keywordId":
+            res[col] = np.array([int(p.t_ent[t].get("keywordId") or p.t_ent[t]["targetId"]) for t in tgt], dtype=np.int64)
+        elif col in ("keyword", "targeting"):
+            res[col] = tmeta()[1][tgt]
+        elif col in ("keywordType", "matchType"):
+            res[col] = tmeta()[0][tgt]
+        elif col == "adKeywordStatus":
+            res[col] = tmeta()[2][tgt]
+        elif col == "keywordBid":
+            res[col] = np.round(p.s_bid[tgt], 2)
+        elif col == "searchTerm":
+            q = np.array(p.queries, dtype=object)
+            res[col] = q[p.term_q.a[df["term"].to_numpy()]]
+        elif col == "portfolioId":
+            res[col] = [None] * n
+        elif col == "adId":
+            res[col] = np.array([int(p.ads[i]["adId"]) for i in df["ad"]], dtype=np.int64)
+        elif col == "advertisedAsin":
+            res[col] = [p.ads[i].get("asin") for i in df["ad"]]
+        elif col == "advertisedSku":
+            res[col] = [p.ads[i].get("sku") for i in df["ad"]]
+        elif col == "purchasedAsin":
+            res[col] = [p.p_asin[i] for i in df["pprod"]]
+        else:
+            res[col] = [None] * n
+    return pd.DataFrame(res, columns=list(columns)) if n else pd.DataFrame(columns=list(columns))
+
+
+def totals(world, p, start, end) -> dict:
+    """What a DAILY spCampaigns report over [start, end] sums to (money exact to the cent)."""
+    df = _build(world, p, "spCampaigns", ["campaign"], start, end)
+    df = df[(df["impressions"] > 0) | (df["clicks"] > 0)]
+    out = {"impressions": int(df["impressions"].sum()), "clicks": int(df["clicks"].sum()),
+           "cost": round(int(df["cost"].sum()) / 100.0, 2)}
+    for w in WINDOWS:
+        out[f"purchases{w}d"] = int(df[f"purchases{w}d"].sum())
+        out[f"sales{w}d"] = round(int(df[f"sales{w}d"].sum()) / 100.0, 2)
+        out[f"unitsSoldClicks{w}d"] = int(df[f"unitsSoldClicks{w}d"].sum())
+    return out
+
+
+# ---------------------------------------------------------------------------------------- promotions
+def _naive_utc(x) -> _dt.datetime:
+    if isinstance(x, str):
+        x = _dt.datetime.fromisoformat(x.replace("Z", "+00:00"))
+    if isinstance(x, _dt.date) and not isinstance(x, _dt.datetime):
+        x = _dt.datetime.combine(x, _dt.time())
+    if x.tzinfo is not None:
+        x = x.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+    return x
+
+
+def coupon_items(world, p, start_from, start_to) -> list[dict]:
+    """sellerCouponReport.json `coupons` items; values cumulative up to yesterday (promotions.md §1.3)."""
+    lo, hi = _naive_utc(start_from), _naive_utc(start_to)
+    out = []
+    for c in p.coupons:
+        sdt = _dt.datetime.combine(c["_start"], _dt.time())
+        if not (lo <= sdt <= hi):
+            continue
+        s = p.coupon_series(c)
+        k = max(0, min(len(s["red"]), (world.today - c["_start"]).days))
+        spent = int(s["spent"][:k].sum())
+        budget = float(c["budget"] or 0.0)
+        item = {"couponId": c["couponId"], "merchantId": p.seller["sellerId"], "marketplaceId": p.marketplace,
+                "currencyCode": p.currency, "name": c["name"], "websiteMessage": c["websiteMessage"],
+                "startDateTime": f"{c['_start'].isoformat()}T00:00:00Z",
+                "endDateTime": f"{c['_end'].isoformat()}T23:59:59Z",
+                "customerSegment": c["customerSegment"], "discountType": c["discountType"],
+                "discountAmount": c["discountAmount"], "clips": int(s["clips"][:k].sum()),
+                "redemptions": int(s["red"][:k].sum()), "budget": round(budget, 2),
+                "totalDiscount": round(int(s["disc"][:k].sum()) / 100.0, 2), "budgetSpent": round(spent / 100.0, 2),
+                "budgetRemaining": round(max(0.0, budget - spent / 100.0), 2),
+                "budgetPercentageUsed": round(min(100.0, 100.0 * spent / 100.0 / budget), 2) if budget > 0 else 0.0,
+                "sales": round(int(s["sales"][:k].sum()) / 100.0, 2),
+                "asins": [{"asin": a} for a in (c.get("_asins") or [p.p_asin[i] for i in c["_prods"]])]}
+        out.append(item)
+    return out
+
+
+def deal_items(world, p, start_from, start_to) -> list[dict]:
+    """promotionReport.json `promotions` items, seller view (BEST_DEAL / LIGHTNING_DEAL only)."""
+    lo, hi = _naive_utc(start_from), _naive_utc(start_to)
+    out = []
+    for d in p.deals:
+        lightning = d["type"] == "LIGHTNING_DEAL"
+        sdt = _dt.datetime.combine(d["_start"], _dt.time(10 if lightning else 0))
+        if not (lo <= sdt <= hi):
+            continue
+        edt = _dt.datetime.combine(d["_end"], _dt.time(22, 0) if lightning else _dt.time(23, 59, 59))
+        s = p.deal_series(d)
+        k = max(0, min((d["_end"] - d["_start"]).days + 1, (world.today - d["_start"]).days))
+        prods = []
+        tu, tr, tg = 0, 0, 0
+        for pi in d["_prods"]:
+            u = int(s["units"][pi][:k].sum())
+            g = int(s["gv"][pi][:k].sum())
+            rev = u * int(round(p.p_price_c[pi] * 0.8))
+            tu, tr, tg = tu + u, tr + rev, tg + g
+            prods.append({"asin": p.p_asin[pi], "productName": p.p_title[pi], "productGlanceViews": g,
+                          "productUnitsSold": u, "productRevenue": round(rev / 100.0, 2),
+                          "productRevenueCurrencyCode": p.currency})
+        out.append({"promotionId": d["promotionId"], "promotionName": d["promotionName"],
+                    "merchantId": p.seller["sellerId"], "unitsSold": tu, "revenue": round(tr / 100.0, 2),
+                    "revenueCurrencyCode": p.currency, "startDateTime": sdt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "endDateTime": edt.strftime("%Y-%m-%dT%H:%M:%SZ"), "type": d["type"], "status": "APPROVED",
+                    "creationChannel": "SELF-SERVICE", "marketplaceId": p.marketplace, "glanceViews": tg,
+                    "createdDateTime": f"{d['_created'].isoformat()}T15:02:11Z",
+                    "lastUpdatedDateTime": f"{d['_start'].isoformat()}T00:00:00Z", "includedProducts": prods})
+    return out
