@@ -1,0 +1,515 @@
+"""Reporting v3 (reference section 5, ReportingVersion3.json), report downloads, and the SP-API Reports API
+2021-06-30 (promotions.md 1.1, 1.2, 5; reports_2021-06-30.json) for the coupon and deal reports.
+
+Lifecycle is wall-clock driven: a report is PENDING (IN_QUEUE) for the first half of ``report_latency``,
+PROCESSING (IN_PROGRESS) for the second half, then COMPLETED (DONE).  Rows are generated once, at the first
+poll or download after completion, and cached.
+
+Sandbox simplification: the SP-API accepts the same LWA access tokens as the Ads API (one authorization per
+seller); Amazon issues them to separate SP-API apps.  SigV4 is not needed (Amazon dropped it in 2023).
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+import hashlib
+import io
+import json
+import re
+import secrets
+import time
+import uuid
+
+from sandbox.server import (COUNTRY_REGION, MARKETPLACE_COUNTRY, HttpError, Request, Response, SandboxState,
+                            ads_auth, iso_z, read_json_body, reporting_error, spapi_error)
+
+MAX_SPAN_DAYS = 31
+LOOKBACK_DAYS = 95
+URL_TTL = 3600
+SPAPI_URL_TTL = 300
+SP_REPORT_TYPES = {
+    "GET_COUPON_PERFORMANCE_REPORT": ("couponStartDateFrom", "couponStartDateTo", "coupons"),
+    "GET_PROMOTION_PERFORMANCE_REPORT": ("promotionStartDateFrom", "promotionStartDateTo", "promotions"),
+}
+
+
+def _reports_module():
+    from sandbox import reports
+
+    return reports
+
+
+# --------------------------------------------------------------------------------------------- Reporting v3
+def _bad(detail: str):
+    raise HttpError(reporting_error(400, detail))
+
+
+def _date(v, name) -> dt.date:
+    if not isinstance(v, str) or not re.match(r"^\d{4}-\d{2}-\d{2}$", v):
+        _bad(f"Invalid {name}: expected YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(v)
+    except ValueError:
+        _bad(f"Invalid {name}: {v}")
+
+
+def validate_report_request(body, today: dt.date) -> tuple[dt.date, dt.date, dict]:
+    if not isinstance(body, dict):
+        _bad("Request body must be a JSON object")
+    for f in ("startDate", "endDate", "configuration"):
+        if body.get(f) is None:
+            _bad(f"{f} is required")
+    start, end = _date(body["startDate"], "startDate"), _date(body["endDate"], "endDate")
+    if end < start:
+        _bad("endDate must be on or after startDate")
+    if (end - start).days + 1 > MAX_SPAN_DAYS:
+        _bad(f"Report date range is too large: the maximum is {MAX_SPAN_DAYS} days")
+    if start < today - dt.timedelta(days=LOOKBACK_DAYS):
+        _bad(f"Report date is too far in the past. Reports are available for the last {LOOKBACK_DAYS} days")
+    if end > today:
+        _bad("endDate cannot be in the future")
+    if body.get("name") is not None and not isinstance(body["name"], str):
+        _bad("name must be a string")
+    cfg = body["configuration"]
+    if not isinstance(cfg, dict):
+        _bad("configuration must be an object")
+    for f in ("adProduct", "reportTypeId", "groupBy", "columns", "timeUnit", "format"):
+        if cfg.get(f) is None:
+            _bad(f"configuration.{f} is required")
+    if cfg["adProduct"] not in ("ALL", "DEMAND_SIDE_PLATFORM", "SPONSORED_BRANDS", "SPONSORED_DISPLAY",
+                                "SPONSORED_PRODUCTS", "SPONSORED_TELEVISION"):
+        _bad(f"Invalid adProduct: {cfg['adProduct']}")
+    if cfg["adProduct"] != "SPONSORED_PRODUCTS":
+        # sandbox: only Sponsored Products is simulated
+        _bad(f"adProduct {cfg['adProduct']} is not supported for this account")
+    rep = _reports_module()
+    rt = cfg["reportTypeId"]
+    if rt not in rep.REPORT_TYPES:
+        _bad(f"Invalid reportTypeId: {rt}. Supported values: {', '.join(sorted(rep.REPORT_TYPES))}")
+    spec = rep.REPORT_TYPES[rt]
+    gb = cfg["groupBy"]
+    if not isinstance(gb, list) or not gb or not all(isinstance(g, str) for g in gb):
+        _bad("configuration.groupBy must be a non-empty list")
+    bad = [g for g in gb if g not in spec["groupBy"]]
+    if bad:
+        _bad(f"Invalid groupBy value(s) {bad} for reportTypeId {rt}. Allowed: {sorted(spec['groupBy'])}")
+    cols = cfg["columns"]
+    if not isinstance(cols, list) or not cols or not all(isinstance(c, str) for c in cols):
+        _bad("configuration.columns must be a non-empty list")
+    allowed = rep.allowed_columns(rt, list(gb))
+    bad = [c for c in cols if c not in allowed]
+    if bad:
+        _bad(f"Invalid column(s) {bad} for reportTypeId {rt} and groupBy {gb}")
+    if cfg["timeUnit"] not in ("DAILY", "SUMMARY"):
+        _bad(f"Invalid timeUnit: {cfg['timeUnit']}. Allowed: DAILY, SUMMARY")
+    if cfg["timeUnit"] == "SUMMARY" and "date" in cols:
+        _bad("Column date is not supported with timeUnit SUMMARY; use startDate and endDate")
+    if cfg["timeUnit"] == "DAILY" and ({"startDate", "endDate"} & set(cols)):
+        _bad("Columns startDate and endDate are not supported with timeUnit DAILY; use date")
+    if cfg["format"] != "GZIP_JSON":
+        _bad(f"Invalid format: {cfg['format']}. Allowed: GZIP_JSON")
+    filters = cfg.get("filters")
+    if filters is not None:
+        if not isinstance(filters, list):
+            _bad("configuration.filters must be a list")
+        for f in filters:
+            if not isinstance(f, dict) or not isinstance(f.get("field"), str) or not isinstance(
+                    f.get("values"), list) or not all(isinstance(v, str) for v in f["values"]):
+                _bad("Each filter must be {\"field\": string, \"values\": [string]}")
+            if f["field"] not in spec["filters"]:
+                _bad(f"Invalid filter field {f['field']} for reportTypeId {rt}. Allowed: {sorted(spec['filters'])}")
+    config = {"adProduct": cfg["adProduct"], "reportTypeId": rt, "groupBy": list(gb), "columns": list(cols),
+              "timeUnit": cfg["timeUnit"], "format": cfg["format"], "filters": filters if filters else None}
+    return start, end, config
+
+
+def _report_ct(req: Request, kind: str) -> str:
+    vnd = f"application/vnd.{kind}asyncreportresponse.v3+json"
+    return vnd if vnd in (req.header("Accept") or "").lower() else "application/json"
+
+
+def create_report(state: SandboxState, req: Request, m) -> Response:
+    ctx = ads_auth(state, req, "reporting")
+    if req.media_type not in ("application/vnd.createasyncreportrequest.v3+json", "application/json"):
+        return reporting_error(415, f"Unsupported Media Type: {req.media_type or 'none'}")
+    body = read_json_body(req, "reporting", None)
+    start, end, config = validate_report_request(body, state.today())
+    key = hashlib.sha256((ctx.profile_id + json.dumps(body, sort_keys=True)).encode()).hexdigest()
+    now = time.time()
+    with state.lock:
+        for r in state.ads_reports.values():
+            if r["key"] == key and _ads_status(state, r, now) in ("PENDING", "PROCESSING"):
+                return reporting_error(425, f"The Request is a duplicate of : {r['reportId']}")
+        fail = state.faults.get("fail_next_reports", 0) > 0
+        if fail:
+            state.faults["fail_next_reports"] -= 1
+        rid = str(uuid.uuid4())
+        rec = {"reportId": rid, "profile_id": ctx.profile_id, "seller_id": ctx.seller_id, "key": key,
+               "created": now, "name": body.get("name"), "startDate": start, "endDate": end, "config": config,
+               "fail": fail, "stuck": bool(state.faults.get("stuck_reports")), "rows": None, "gz": None,
+               "generated": None, "url": None, "url_expires": None, "bucket": "eu" if COUNTRY_REGION.get(
+                   ctx.profile["countryCode"]) == "eu" else "us"}
+        state.ads_reports[rid] = rec
+        return Response(200, _report_json(state, req, rec, now), content_type=_report_ct(req, "create"))
+
+
+def _ads_status(state: SandboxState, r: dict, now: float) -> str:
+    age = now - r["created"]
+    if age < state.report_latency / 2:
+        return "PENDING"
+    if age < state.report_latency or r["stuck"]:
+        return "PROCESSING"
+    return "FAILED" if r["fail"] else "COMPLETED"
+
+
+def _generate(state: SandboxState, r: dict) -> None:
+    if r["gz"] is not None:
+        return
+    c = r["config"]
+    rows = state.world.report_rows(r["profile_id"], c["reportTypeId"], c["groupBy"], c["timeUnit"], r["startDate"],
+                                   r["endDate"], c["columns"], c["filters"])
+    r["gz"] = gzip.compress(json.dumps(rows, separators=(",", ":")).encode("utf-8"), mtime=0)
+    r["generated"] = r["created"] + state.report_latency
+
+
+def _issue_url(state: SandboxState, req: Request, kind: str, ident: str, ttl: int, path: str) -> tuple[str, float]:
+    sig = secrets.token_hex(32)
+    expires = time.time() + ttl
+    state.downloads[sig] = {"kind": kind, "id": ident, "expires_at": expires}
+    date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    url = (f"{req.base_url}{path}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date={date}"
+           f"&X-Amz-SignedHeaders=host&X-Amz-Expires={ttl - 1}&X-Amz-Signature={sig}")
+    return url, expires
+
+
+def _report_json(state: SandboxState, req: Request, r: dict, now: float) -> dict:
+    status = _ads_status(state, r, now)
+    out = {"reportId": r["reportId"], "name": r["name"], "status": status, "startDate": r["startDate"].isoformat(),
+           "endDate": r["endDate"].isoformat(), "configuration": r["config"], "createdAt": iso_z(r["created"]),
+           "updatedAt": iso_z(min(now, r["created"] + state.report_latency) if status != "PENDING" else r["created"]),
+           "generatedAt": None, "fileSize": None, "url": None, "urlExpiresAt": None, "failureReason": None}
+    if status == "FAILED":
+        out["failureReason"] = "Report generation failed due to an internal error. Please retry the request."
+    elif status == "COMPLETED":
+        _generate(state, r)
+        if r["url"] is None or r["url_expires"] <= now:
+            epoch_ms = int(now * 1000)
+            r["url"], r["url_expires"] = _issue_url(
+                state, req, "ads", r["reportId"], URL_TTL,
+                f"/_download/reports/{r['reportId']}-{epoch_ms}/report-{r['reportId']}.json.gz")
+        out.update(generatedAt=iso_z(r["generated"]), fileSize=len(r["gz"]), url=r["url"],
+                   urlExpiresAt=iso_z(r["url_expires"]))
+    return out
+
+
+def get_report(state: SandboxState, req: Request, m) -> Response:
+    ctx = ads_auth(state, req, "reporting")
+    rid = m.group(1)
+    now = time.time()
+    with state.lock:
+        r = state.ads_reports.get(rid)
+        if r is None or r["profile_id"] != ctx.profile_id:
+            return reporting_error(404, f"Report {rid} not found")
+        if req.method == "DELETE":
+            status = _ads_status(state, r, now)
+            if status != "PENDING":
+                return reporting_error(400, f"Report {rid} cannot be cancelled: its status is {status}")
+            del state.ads_reports[rid]
+            return Response(200, {"code": "200", "detail": "Report cancelled", "reportId": rid},
+                            content_type=_report_ct(req, "delete"))
+        return Response(200, _report_json(state, req, r, now), content_type=_report_ct(req, "get"))
+
+
+def _s3_error(status: int, code: str, message: str, extra: str = "") -> Response:
+    body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{message}</Message>'
+            f"{extra}<RequestId>{secrets.token_hex(8).upper()}</RequestId><HostId>{secrets.token_urlsafe(48)}"
+            "</HostId></Error>")
+    return Response(status, body, content_type="application/xml")
+
+
+def _check_download(state: SandboxState, req: Request, kind: str, ident: str) -> Response | None:
+    sig = req.q("X-Amz-Signature")
+    rec = state.downloads.get(sig or "")
+    if rec is None or rec["kind"] != kind or rec["id"] != ident:
+        return _s3_error(403, "AccessDenied", "Access Denied")
+    now = time.time()
+    if rec["expires_at"] <= now or state.faults.get("expire_download_urls"):
+        exp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(min(rec["expires_at"], now)))
+        return _s3_error(400, "AccessDenied", "Request has expired",
+                         f"<X-Amz-Expires>{req.q('X-Amz-Expires') or ''}</X-Amz-Expires><Expires>{exp}</Expires>"
+                         f"<ServerTime>{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(now))}</ServerTime>")
+    return None
+
+
+def download_ads(state: SandboxState, req: Request, m) -> Response:
+    folder, fname = m.group(1), m.group(2)
+    rid = folder.rsplit("-", 1)[0]
+    with state.lock:
+        err = _check_download(state, req, "ads", rid)
+        if err is not None:
+            return err
+        r = state.ads_reports.get(rid)
+        if r is None or fname != f"report-{rid}.json.gz":
+            return _s3_error(404, "NoSuchKey", "The specified key does not exist.")
+        _generate(state, r)
+        return Response(200, r["gz"], content_type="application/x-gzip")
+
+
+# --------------------------------------------------------------------------------------------- SP-API
+def spapi_auth(state: SandboxState, req: Request) -> dict:
+    rec, problem = state.lookup_access_token(req.header("x-amz-access-token"))
+    if problem == "expired":
+        raise HttpError(spapi_error(403, "Unauthorized", "Access to requested resource is denied.",
+                                    "The access token you provided has expired."))
+    if problem:
+        raise HttpError(spapi_error(403, "Unauthorized", "Access to requested resource is denied.", ""))
+    return rec
+
+
+def _sp_status(state: SandboxState, r: dict, now: float) -> str:
+    if r.get("cancelled"):
+        return "CANCELLED"
+    age = now - r["created"]
+    if age < state.report_latency / 2:
+        return "IN_QUEUE"
+    if age < state.report_latency or r["stuck"]:
+        return "IN_PROGRESS"
+    return "FATAL" if r["fatal"] else "DONE"
+
+
+def _parse_dt(v) -> dt.datetime | None:
+    if not isinstance(v, str):
+        return None
+    try:
+        t = dt.datetime.fromisoformat(v.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
+
+
+def sp_create_or_list(state: SandboxState, req: Request, m) -> Response:
+    auth = spapi_auth(state, req)
+    if req.method == "GET":
+        return _sp_list(state, req, auth)
+    body = read_json_body(req, "spapi", None)
+
+    def invalid(details):
+        return spapi_error(400, "InvalidInput", "Invalid input", details)
+
+    if not isinstance(body, dict):
+        return invalid("The request body must be a JSON object")
+    rtype, mkts, opts = body.get("reportType"), body.get("marketplaceIds"), body.get("reportOptions")
+    if not isinstance(rtype, str) or not rtype:
+        return invalid("reportType is required")
+    if not isinstance(mkts, list) or not mkts or not all(isinstance(x, str) for x in mkts):
+        return invalid("marketplaceIds is required and must be a non-empty list of strings")
+    if opts is not None and (not isinstance(opts, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in opts.items())):
+        return invalid("reportOptions must be a map of string keys to string values")
+    for f in ("dataStartTime", "dataEndTime"):
+        if body.get(f) is not None and _parse_dt(body[f]) is None:
+            return invalid(f"{f} must be an ISO 8601 date-time")
+    if rtype not in SP_REPORT_TYPES:
+        return invalid(f"Report type {rtype} is not supported by the sandbox "
+                       f"(supported: {', '.join(SP_REPORT_TYPES)})")
+    with state.lock:
+        profiles = state.world.sellers()
+    seller_mkts = set()
+    for p in state.seller_profiles(auth["seller_id"]):
+        seller_mkts.add(p["accountInfo"]["marketplaceStringId"])
+    for mk in mkts:
+        country = MARKETPLACE_COUNTRY.get(mk)
+        if country is None or mk not in seller_mkts or (req.region and COUNTRY_REGION.get(country) != req.region):
+            return invalid(f"Invalid marketplaceId {mk} for this seller and endpoint")
+    now = time.time()
+    with state.lock:
+        fail = state.faults.get("fail_next_reports", 0) > 0
+        if fail:
+            state.faults["fail_next_reports"] -= 1
+        state.sp_report_seq += 1
+        rid = str(state.sp_report_seq)
+        state.sp_reports[rid] = {"reportId": rid, "reportType": rtype, "marketplaceIds": list(mkts),
+                                 "reportOptions": dict(opts or {}), "seller_id": auth["seller_id"], "created": now,
+                                 "fatal": fail, "stuck": bool(state.faults.get("stuck_reports")),
+                                 "dataStartTime": body.get("dataStartTime"), "dataEndTime": body.get("dataEndTime"),
+                                 "region": req.region or COUNTRY_REGION.get(MARKETPLACE_COUNTRY[mkts[0]], "na"),
+                                 "documentId": None, "cancelled": False}
+        del profiles
+    return Response(202, {"reportId": rid})
+
+
+def _sp_report_json(state: SandboxState, r: dict, now: float) -> dict:
+    status = _sp_status(state, r, now)
+    out = {"reportId": r["reportId"], "reportType": r["reportType"], "marketplaceIds": r["marketplaceIds"],
+           "createdTime": iso_z(r["created"]).replace(".000Z", "Z")[:19] + "Z", "processingStatus": status}
+    for f in ("dataStartTime", "dataEndTime"):
+        if r.get(f):
+            out[f] = r[f]
+    if status in ("IN_PROGRESS", "DONE", "FATAL"):
+        out["processingStartTime"] = iso_z(r["created"] + state.report_latency / 2)[:19] + "Z"
+    if status in ("DONE", "FATAL"):
+        out["processingEndTime"] = iso_z(r["created"] + state.report_latency)[:19] + "Z"
+        _sp_document(state, r)
+        out["reportDocumentId"] = r["documentId"]
+    return out
+
+
+def _sp_document(state: SandboxState, r: dict) -> None:
+    if r["documentId"] is not None:
+        return
+    frm, to, key = SP_REPORT_TYPES[r["reportType"]]
+    opts = r["reportOptions"]
+    if r["fatal"]:
+        doc = {"errorDetails": "Report generation failed due to an internal error. Please try again."}
+    elif _parse_dt(opts.get(frm)) is None or _parse_dt(opts.get(to)) is None:
+        # promotions.md section 5: Amazon ends such a report FATAL with a document holding errorDetails
+        doc = {"errorDetails": f"Please provide report options {frm} and {to} in the valid format, ISO-8601 "
+                               f"date-time, for example \"2011-12-03T10:15:30Z\"."}
+        r["fatal"] = True
+    else:
+        start_from, start_to = _parse_dt(opts[frm]), _parse_dt(opts[to])
+        items = []
+        for mk in r["marketplaceIds"]:
+            fn = state.world.coupons if key == "coupons" else state.world.deals
+            items.extend(fn(r["seller_id"], mk, start_from, start_to))
+        doc = {"reportSpecification": {"reportType": r["reportType"], "reportOptions": dict(opts),
+                                       "marketplaceIds": list(r["marketplaceIds"])}, key: items}
+    did = f"amzn1.spdoc.1.4.{r['region']}.{uuid.uuid4()}.T{secrets.token_hex(6).upper()}.{secrets.randbelow(10**4)}"
+    state.sp_documents[did] = {"reportDocumentId": did, "seller_id": r["seller_id"],
+                               "gz": gzip.compress(json.dumps(doc, ensure_ascii=False).encode("utf-8"), mtime=0)}
+    r["documentId"] = did
+
+
+def _sp_list(state: SandboxState, req: Request, auth: dict) -> Response:
+    types = [t for t in (req.q("reportTypes") or "").split(",") if t]
+    if not types and not req.q("nextToken"):
+        return spapi_error(400, "InvalidInput", "Invalid input", "reportTypes or nextToken is required")
+    statuses = [s for s in (req.q("processingStatuses") or "").split(",") if s]
+    now = time.time()
+    with state.lock:
+        out = [_sp_report_json(state, r, now) for r in state.sp_reports.values()
+               if r["seller_id"] == auth["seller_id"] and (not types or r["reportType"] in types)]
+    if statuses:
+        out = [r for r in out if r["processingStatus"] in statuses]
+    out.sort(key=lambda r: r["createdTime"], reverse=True)
+    return Response(200, {"reports": out[:int(req.q("pageSize") or 10)]})
+
+
+def sp_get_report(state: SandboxState, req: Request, m) -> Response:
+    auth = spapi_auth(state, req)
+    rid = m.group(1)
+    now = time.time()
+    with state.lock:
+        r = state.sp_reports.get(rid)
+        if r is None or r["seller_id"] != auth["seller_id"]:
+            return spapi_error(404, "NotFound", "The report was not found", f"reportId {rid}")
+        if req.method == "DELETE":
+            if _sp_status(state, r, now) != "IN_QUEUE":
+                return spapi_error(400, "InvalidInput", "Invalid input",
+                                   "Only reports with processingStatus IN_QUEUE can be cancelled")
+            r["cancelled"] = True
+            return Response(200, b"", content_type="application/json")
+        return Response(200, _sp_report_json(state, r, now))
+
+
+def sp_get_document(state: SandboxState, req: Request, m) -> Response:
+    auth = spapi_auth(state, req)
+    did = m.group(1)
+    with state.lock:
+        d = state.sp_documents.get(did)
+        if d is None or d["seller_id"] != auth["seller_id"]:
+            return spapi_error(404, "NotFound", "The report document was not found", f"reportDocumentId {did}")
+        url, _ = _issue_url(state, req, "spapi", did, SPAPI_URL_TTL + 1, f"/_download/spapi/{did}")
+    return Response(200, {"reportDocumentId": did, "url": url, "compressionAlgorithm": "GZIP"})
+
+
+def download_spapi(state: SandboxState, req: Request, m) -> Response:
+    did = m.group(1)
+    with state.lock:
+        err = _check_download(state, req, "spapi", did)
+        if err is not None:
+            return err
+        d = state.sp_documents.get(did)
+        if d is None:
+            return _s3_error(404, "NoSuchKey", "The specified key does not exist.")
+        return Response(200, d["gz"], content_type="application/octet-stream")
+
+
+# --------------------------------------------------------------------------------------------- coupon bulk CSV
+CSV_COLUMNS = ("ASIN list", "Discount type", "Percentage off", "Money off", "Title suffix", "Budget", "Start date",
+               "End date")
+
+
+def _csv_date(v: str) -> dt.date | None:
+    v = (v or "").strip()
+    for fmt in ("%Y-%m-%d", "%m/%d/%Y", "%d/%m/%Y", "%Y/%m/%d"):
+        try:
+            return dt.datetime.strptime(v, fmt).date()
+        except ValueError:
+            pass
+    return None
+
+
+def _csv_num(v: str) -> float | None:
+    v = (v or "").strip().replace("%", "").replace("$", "").replace(",", "")
+    try:
+        return float(v)
+    except ValueError:
+        return None
+
+
+def parse_coupon_csv(text: str) -> tuple[list[dict], list[dict]]:
+    """Seller Central coupon bulk file -> (rows for World.upload_coupons, errors [{row, message}])."""
+    reader = csv.DictReader(io.StringIO(text))
+    if reader.fieldnames is None:
+        return [], [{"row": None, "message": "the file is empty"}]
+    header = {h.strip().lower(): h for h in reader.fieldnames if h}
+    missing = [c for c in CSV_COLUMNS if c.lower() not in header]
+    if missing:
+        return [], [{"row": None, "message": f"missing column(s): {', '.join(missing)}"}]
+    rows, errors = [], []
+    for n, raw in enumerate(reader, start=2):  # row 1 is the header
+        get = {k: (raw.get(h) or "").strip() for k, h in header.items()}
+        if not any(get.values()):
+            continue
+        problems = []
+        asins = [a for a in re.split(r"[;,\s]+", get["asin list"]) if a]
+        if not asins:
+            problems.append("ASIN list is empty")
+        elif any(not re.match(r"^[A-Z0-9]{10}$", a) for a in asins):
+            problems.append("ASIN list holds an invalid ASIN")
+        dtype = get["discount type"].lower()
+        if dtype in ("percentage off", "percent off", "percentage"):
+            dtype, value = "Percentage Off", _csv_num(get["percentage off"])
+        elif dtype in ("money off", "amount off", "money"):
+            dtype, value = "Money Off", _csv_num(get["money off"])
+        else:
+            dtype, value = None, None
+            problems.append("Discount type must be 'Percentage Off' or 'Money Off'")
+        if dtype and (value is None or value <= 0):
+            problems.append(f"{'Percentage off' if dtype == 'Percentage Off' else 'Money off'} must be a positive "
+                            "number")
+        budget = _csv_num(get["budget"])
+        if budget is None or budget <= 0:
+            problems.append("Budget must be a positive number")
+        start, end = _csv_date(get["start date"]), _csv_date(get["end date"])
+        if start is None or end is None:
+            problems.append("Start date and End date must be dates (YYYY-MM-DD or MM/DD/YYYY)")
+        elif end < start:
+            problems.append("End date must be on or after Start date")
+        if not get["title suffix"]:
+            problems.append("Title suffix is required")
+        once = get.get("once per customer", "")
+        if once and once.lower() not in ("yes", "no", "true", "false", "y", "n", "1", "0"):
+            problems.append("Once per customer must be Yes or No")
+        if problems:
+            errors.append({"row": n, "message": "; ".join(problems)})
+            continue
+        rows.append({"asins": asins, "discount_type": dtype, "discount_value": value, "title": get["title suffix"],
+                     "budget": budget, "start_date": start, "end_date": end,
+                     "customer_segment": get.get("customer segment") or "All (Default)",
+                     "once_per_customer": (once.lower() in ("yes", "true", "y", "1")) if once else True})
+    if not rows and not errors:
+        errors.append({"row": None, "message": "the file holds no coupon rows"})
+    return rows, errors
