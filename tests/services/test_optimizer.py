@@ -1,0 +1,369 @@
+"""Each optimizer rule pinned on small hand-made frames, guards included."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+import pytest
+
+from services import optimizer as opt
+from services.optimizer import OptimizerInput, Settings, SettingsBook
+
+AS_OF = date(2026, 3, 31)
+
+
+def _days(n=20, end_offset=4):
+    """n dates ending `end_offset` days before AS_OF (outside the settling window)."""
+    return [AS_OF - timedelta(days=end_offset + i) for i in range(n)]
+
+
+def spread(total, n):
+    base = [total // n] * n
+    for i in range(total % n):
+        base[i] += 1
+    return base
+
+
+def target_rows(entity_id, clicks, orders, cost, sales, campaign_id="C1", ad_group_id="G1", n=10, end_offset=4):
+    rows = []
+    for d, c, o in zip(_days(n, end_offset), spread(clicks, n), spread(orders, n)):
+        rows.append({"date": d.isoformat(), "entity_id": entity_id, "campaign_id": campaign_id,
+                     "ad_group_id": ad_group_id, "impressions": c * 50, "clicks": c,
+                     "cost": cost / n, "orders": o, "sales": sales / n})
+    return rows
+
+
+def make_input(target_rows_list, entities, changes=None, campaigns=None, **extra):
+    ents = pd.DataFrame(entities)
+    campaigns = campaigns if campaigns is not None else pd.DataFrame(
+        [{"campaign_id": "C1", "name": "Camp 1", "state": "enabled", "targeting_type": "MANUAL", "budget": 20.0,
+          "placement_top_pct": 0.0}])
+    ad_groups = pd.DataFrame([{"ad_group_id": g, "campaign_id": c, "name": f"AG {g}", "state": "enabled",
+                               "default_bid": 1.0}
+                              for g, c in sorted({(e["ad_group_id"], e["campaign_id"]) for e in entities})])
+    return OptimizerInput(as_of=AS_OF, profile_id="P1", target_day=pd.DataFrame(target_rows_list), entities=ents,
+                          campaigns=campaigns, ad_groups=ad_groups,
+                          changes=changes if changes is not None else pd.DataFrame(), **extra)
+
+
+def kw(entity_id, bid, campaign_id="C1", ad_group_id="G1", match_type="EXACT", text=None, state="enabled"):
+    return {"entity_id": entity_id, "kind": "keyword", "campaign_id": campaign_id, "ad_group_id": ad_group_id,
+            "text": text or f"kw {entity_id}", "match_type": match_type, "state": state, "bid": bid}
+
+
+S = Settings(target_acos=0.25)
+
+
+# ---- shrinkage -----------------------------------------------------------------------------
+
+def test_shrink_ten_clicks_no_order_is_not_zero():
+    cvr, weight = opt.shrink(0, 10, 0.10)
+    assert 0.03 < float(cvr) < 0.10
+    assert 0 < float(weight) < 1
+
+
+def test_shrink_lots_of_data_approaches_raw():
+    cvr, weight = opt.shrink(100, 1000, 0.05)
+    assert abs(float(cvr) - 0.1) < 0.01
+    assert float(weight) > 0.9
+
+
+# ---- bids ---------------------------------------------------------------------------------------
+
+def background(n_kw=5, clicks=100, orders=10, cost=60.0, sales=300.0):
+    """Keywords that set a 10 % ad-group CVR and $30 AOV (no suggestion expected at bid 0.75)."""
+    rows, ents = [], []
+    for i in range(n_kw):
+        eid = f"B{i}"
+        rows += target_rows(eid, clicks, orders, cost, sales)
+        ents.append(kw(eid, 0.75))
+    return rows, ents
+
+
+def test_value_bid_raise_capped_by_step():
+    rows, ents = background()
+    # 100 clicks, 20 orders, AOV 30 -> CVR ~ 0.18 -> value bid ~ 30*0.18*0.25 = 1.35 vs bid 0.75
+    rows += target_rows("K1", 100, 20, 60.0, 600.0)
+    ents.append(kw("K1", 0.75))
+    out = opt.bid_suggestions(make_input(rows, ents), SettingsBook(S))
+    k = out[out["entity_id"] == "K1"].iloc[0]
+    assert k["proposed_value"] == pytest.approx(0.90)  # +20 % step cap
+    assert k["value_bid"] > 1.2
+    assert k["cvr_raw"] == pytest.approx(0.20)
+    assert k["cvr_shrunk"] < 0.20
+    assert k["expected_spend_change"] > 0 and k["expected_sales_change"] > 0
+    assert "Raise" in k["reason"]
+    assert set(out["entity_id"]) == {"K1"}  # background sits in the dead band
+
+
+def test_dead_band_no_change():
+    rows, ents = background()
+    out = opt.bid_suggestions(make_input(rows, ents), SettingsBook(S))
+    assert out.empty
+
+
+def test_no_order_lowers_with_shrunk_cvr_not_to_zero():
+    rows, ents = background()
+    rows += target_rows("K2", 30, 0, 30.0, 0.0)
+    ents.append(kw("K2", 1.00))
+    out = opt.bid_suggestions(make_input(rows, ents), SettingsBook(S))
+    k = out[out["entity_id"] == "K2"].iloc[0]
+    assert k["proposed_value"] == pytest.approx(0.80)  # -20 % cap, not the minimum bid
+    assert k["cvr_shrunk"] > 0
+
+
+def test_min_and_max_bid():
+    rows, ents = background()
+    rows += target_rows("K3", 200, 0, 50.0, 0.0)
+    ents.append(kw("K3", 0.22))
+    rows += target_rows("K4", 100, 80, 60.0, 4800.0)
+    ents.append(kw("K4", 4.50))
+    out = opt.bid_suggestions(make_input(rows, ents), SettingsBook(Settings(target_acos=0.25, min_bid=0.20,
+                                                                               max_bid=5.0)))
+    got = out.set_index("entity_id")["proposed_value"]
+    assert got["K3"] == pytest.approx(0.20)
+    assert got["K4"] == pytest.approx(5.00)
+
+
+def test_bid_above_max_is_brought_down():
+    rows, ents = background()
+    rows += target_rows("K5", 100, 10, 60.0, 300.0)
+    ents.append(kw("K5", 9.00))
+    out = opt.bid_suggestions(make_input(rows, ents), SettingsBook(Settings(target_acos=0.25, max_bid=3.0)))
+    k = out.set_index("entity_id").loc["K5"]
+    assert k["proposed_value"] == pytest.approx(3.0)
+    assert k["rule"] == "bid_limits"
+
+
+def test_click_gate():
+    rows, ents = background()
+    rows += target_rows("K6", 5, 0, 5.0, 0.0)
+    ents.append(kw("K6", 1.50))
+    out = opt.bid_suggestions(make_input(rows, ents), SettingsBook(S))
+    assert "K6" not in set(out["entity_id"])
+
+
+def test_order_gate_for_raises():
+    rows, ents = background()
+    rows += target_rows("K7", 20, 1, 4.0, 90.0)  # one order, cheap clicks: value says raise, gate says wait
+    ents.append(kw("K7", 0.20))
+    out = opt.bid_suggestions(make_input(rows, ents), SettingsBook(S))
+    assert "K7" not in set(out["entity_id"])
+
+
+def test_settling_days_left_out():
+    rows, ents = background()
+    # all of K8's clicks land in the last 3 days: nothing to judge yet
+    rows += target_rows("K8", 60, 0, 60.0, 0.0, n=3, end_offset=0)
+    ents.append(kw("K8", 1.0))
+    out = opt.bid_suggestions(make_input(rows, ents), SettingsBook(S))
+    assert "K8" not in set(out["entity_id"])
+
+
+def test_cooldown_after_recent_change():
+    rows, ents = background()
+    rows += target_rows("K9", 30, 0, 30.0, 0.0)
+    ents.append(kw("K9", 1.0))
+    changes = pd.DataFrame([{"entity_id": "K9", "change_type": "bid",
+                             "applied_at": f"{(AS_OF - timedelta(days=1)).isoformat()}T10:00:00+00:00"}])
+    out = opt.bid_suggestions(make_input(rows, ents, changes=changes), SettingsBook(S))
+    assert "K9" not in set(out["entity_id"])
+    old = changes.assign(applied_at=f"{(AS_OF - timedelta(days=10)).isoformat()}T10:00:00+00:00")
+    out = opt.bid_suggestions(make_input(rows, ents, changes=old), SettingsBook(S))
+    assert "K9" in set(out["entity_id"])
+
+
+def test_paused_keyword_skipped_and_campaign_override():
+    rows, ents = background()
+    rows += target_rows("K10", 30, 0, 30.0, 0.0)
+    ents.append(kw("K10", 1.0, state="paused"))
+    out = opt.bid_suggestions(make_input(rows, ents), SettingsBook(S))
+    assert "K10" not in set(out["entity_id"])
+    # a campaign override of the target ACOS changes the background's verdict
+    book = SettingsBook(S, {"C1": {"target_acos": 0.50}})
+    out = opt.bid_suggestions(make_input(rows, ents), book)
+    assert (out["proposed_value"] > out["current_value"]).all() and not out.empty
+
+
+def test_suggestion_has_every_field():
+    rows, ents = background()
+    rows += target_rows("K1", 100, 20, 60.0, 600.0)
+    ents.append(kw("K1", 0.75))
+    out = opt.optimize(make_input(rows, ents), S)
+    assert list(out.columns) == opt.SUGGESTION_COLUMNS
+    r = out.iloc[0]
+    for col in ("type", "entity_id", "campaign_name", "ad_group_name", "current_value", "proposed_value", "rule",
+                "reason", "confidence", "clicks", "orders", "spend", "sales", "acos", "cvr_raw", "cvr_shrunk",
+                "expected_spend_change", "expected_sales_change", "suggestion_key"):
+        assert r[col] is not None and not (isinstance(r[col], float) and pd.isna(r[col])), col
+    assert r["reason"].endswith(".")
+
+
+# ---- targets from margins -------------------------------------------------------------------
+
+def test_target_defaults_below_break_even():
+    rows, ents = background()
+    inp = make_input(rows, ents, product_ads=pd.DataFrame([{"campaign_id": "C1", "ad_group_id": "G1",
+                                                            "asin": "A1", "state": "enabled"}]),
+                     margins=pd.DataFrame([{"asin": "A1", "margin": 0.40}]))
+    assert opt.campaign_targets(inp, SettingsBook(Settings()))["C1"] == pytest.approx(0.35)
+    assert opt.campaign_targets(inp, SettingsBook(Settings(target_acos=0.2)))["C1"] == pytest.approx(0.2)
+    inp.margins = pd.DataFrame()
+    assert opt.campaign_targets(inp, SettingsBook(Settings()))["C1"] == pytest.approx(0.30)
+    table = opt.break_even_table(pd.DataFrame([{"asin": "A1", "margin": 0.40}]))
+    assert table.loc[0, "break_even_acos"] == pytest.approx(0.40)
+
+
+def test_settings_describe_and_roundtrip():
+    desc = Settings.describe()
+    assert all(d["description"] for d in desc)
+    assert {d["name"] for d in desc} >= {"target_acos", "min_bid", "max_bid", "max_step", "lookback_days"}
+    s = Settings.from_dict({"min_bid": 0.3, "bogus": 1})
+    assert s.min_bid == 0.3 and Settings.from_dict(s.to_dict()) == s
+    assert Settings(min_bid=2, max_bid=1).validate()
+    assert opt.DEFAULT_SETTINGS == Settings()
+
+
+# ---- search terms -----------------------------------------------------------------------------
+
+def term_rows(term, clicks, orders, cost, sales, ad_group_id="G1", campaign_id="C1", match_type="BROAD",
+              entity_id="B0", n=10, end_offset=4):
+    out = []
+    for d, c, o in zip(_days(n, end_offset), spread(clicks, n), spread(orders, n)):
+        out.append({"date": d.isoformat(), "campaign_id": campaign_id, "ad_group_id": ad_group_id,
+                    "entity_id": entity_id, "search_term": term, "match_type": match_type, "impressions": c * 20,
+                    "clicks": c, "cost": cost / n, "orders": o, "sales": sales / n})
+    return out
+
+
+def terms_input(st_rows, negatives=None, extra_ents=(), product_ads=None, campaigns=None):
+    rows, ents = background()
+    ents = ents + list(extra_ents)
+    return make_input(rows, ents, search_term_day=pd.DataFrame(st_rows),
+                      negatives=negatives if negatives is not None else pd.DataFrame(),
+                      product_ads=product_ads if product_ads is not None else pd.DataFrame(),
+                      campaigns=campaigns)
+
+
+def test_bleeder_negated_exact_in_paying_ad_group():
+    inp = terms_input(term_rows("yoga mat diy", 25, 0, 15.0, 0.0) + term_rows("yoga mat", 40, 5, 24.0, 150.0))
+    out = opt.negative_suggestions(inp, SettingsBook(S))
+    assert list(out["search_term"]) == ["yoga mat diy"]
+    r = out.iloc[0]
+    assert r["match_type"] == "NEGATIVE_EXACT" and r["ad_group_id"] == "G1" and r["campaign_id"] == "C1"
+    assert r["orders"] == 0 and r["clicks"] == 25 and r["expected_spend_change"] < 0
+
+
+def test_too_few_clicks_not_negated():
+    inp = terms_input(term_rows("rare term", 8, 0, 5.0, 0.0))
+    assert opt.negative_suggestions(inp, SettingsBook(S)).empty
+
+
+def test_converting_term_never_negated():
+    # one order long ago in the same ad group (outside the window) still protects it; so does an order today
+    old = term_rows("slow seller", 1, 1, 1.0, 30.0, n=1, end_offset=80)
+    recent = term_rows("slow seller", 60, 0, 40.0, 0.0)
+    settling = term_rows("late order", 1, 1, 1.0, 30.0, n=1, end_offset=0)
+    inp = terms_input(old + recent + settling + term_rows("late order", 40, 0, 30.0, 0.0))
+    assert opt.negative_suggestions(inp, SettingsBook(S)).empty
+
+
+def test_already_negated_not_suggested_again():
+    negs = pd.DataFrame([{"campaign_id": "C1", "ad_group_id": "G1", "keyword_text": "Yoga Mat DIY",
+                          "match_type": "NEGATIVE_EXACT", "state": "enabled"}])
+    inp = terms_input(term_rows("yoga mat diy", 25, 0, 15.0, 0.0), negatives=negs)
+    assert opt.negative_suggestions(inp, SettingsBook(S)).empty
+
+
+def harvest_setup(st):
+    camps = pd.DataFrame([
+        {"campaign_id": "C1", "name": "Auto", "state": "enabled", "targeting_type": "AUTO", "budget": 20.0},
+        {"campaign_id": "C2", "name": "Exact", "state": "enabled", "targeting_type": "MANUAL", "budget": 20.0}])
+    pa = pd.DataFrame([{"campaign_id": "C1", "ad_group_id": "G1", "asin": "A1", "state": "enabled"},
+                       {"campaign_id": "C2", "ad_group_id": "G2", "asin": "A1", "state": "enabled"}])
+    extra = [kw("X1", 1.0, campaign_id="C2", ad_group_id="G2", text="yoga mat thick")]
+    return terms_input(st, extra_ents=extra, product_ads=pa, campaigns=camps)
+
+
+def test_harvest_paired_with_isolation_negative():
+    inp = harvest_setup(term_rows("cork yoga mat", 30, 4, 18.0, 120.0, match_type="TARGETING_EXPRESSION_PREDEFINED"))
+    out = opt.harvest_suggestions(inp, SettingsBook(S))
+    assert len(out) == 1
+    r = out.iloc[0]
+    assert (r["dest_campaign_id"], r["dest_ad_group_id"]) == ("C2", "G2")
+    assert (r["campaign_id"], r["ad_group_id"]) == ("C1", "G1")
+    assert r["match_type"] == "EXACT" and r["rule"] == "harvest_exact+isolate"
+    assert S.min_bid <= r["proposed_value"] <= S.max_bid
+    assert r["proposed_value"] == pytest.approx(round(r["value_bid"], 2))
+
+
+def test_harvest_skips_exact_sources_existing_and_expensive():
+    st = (term_rows("yoga mat thick", 30, 4, 18.0, 120.0)  # already an exact keyword
+          + term_rows("exact term", 30, 4, 18.0, 120.0, match_type="EXACT")
+          + term_rows("pricey term", 30, 2, 60.0, 60.0)  # ACOS 100 %
+          + term_rows("one order", 30, 1, 5.0, 30.0))
+    assert opt.harvest_suggestions(harvest_setup(st), SettingsBook(S)).empty
+
+
+def test_optimize_drops_negative_that_clashes_with_harvest():
+    inp = harvest_setup(term_rows("cork yoga mat", 30, 4, 18.0, 120.0))
+    out = opt.optimize(inp, S, types=("negative", "harvest"))
+    assert list(out["type"]) == ["harvest"]
+
+
+# ---- budgets and placements ----------------------------------------------------------------
+
+def campaign_days(campaign_id, budget, cost, sales, orders, clicks, n=14, end_offset=0):
+    return [{"date": (AS_OF - timedelta(days=end_offset + i)).isoformat(), "campaign_id": campaign_id,
+             "budget": budget, "cost": cost, "sales": sales, "orders": orders, "clicks": clicks,
+             "impressions": clicks * 40} for i in range(n)]
+
+
+def budget_input(cd, budget=20.0):
+    rows, ents = background()
+    camps = pd.DataFrame([{"campaign_id": "C1", "name": "Camp 1", "state": "enabled", "targeting_type": "MANUAL",
+                           "budget": budget, "placement_top_pct": 0.0}])
+    return make_input(rows, ents, campaigns=camps, campaign_day=pd.DataFrame(cd))
+
+
+def test_budget_up_when_efficient_and_capped():
+    out = opt.budget_suggestions(budget_input(campaign_days("C1", 20.0, 19.8, 120.0, 4, 30)), SettingsBook(S))
+    r = out.iloc[0]
+    assert r["rule"] == "budget_up" and r["proposed_value"] == pytest.approx(24.0)
+    capped = opt.budget_suggestions(budget_input(campaign_days("C1", 20.0, 19.8, 120.0, 4, 30)),
+                                    SettingsBook(Settings(target_acos=0.25, budget_max=21.0)))
+    assert capped.iloc[0]["proposed_value"] == pytest.approx(21.0)
+
+
+def test_budget_down_when_inefficient_and_not_when_within_target():
+    out = opt.budget_suggestions(budget_input(campaign_days("C1", 20.0, 15.0, 30.0, 1, 30)), SettingsBook(S))
+    assert out.iloc[0]["rule"] == "budget_down" and out.iloc[0]["proposed_value"] == pytest.approx(16.0)
+    fine = opt.budget_suggestions(budget_input(campaign_days("C1", 20.0, 10.0, 45.0, 2, 30)), SettingsBook(S))
+    assert fine.empty
+
+
+def placement_input(pct, clicks, orders, cost, sales):
+    rows, ents = background()
+    camps = pd.DataFrame([{"campaign_id": "C1", "name": "Camp 1", "state": "enabled", "targeting_type": "MANUAL",
+                           "budget": 20.0, "placement_top_pct": pct}])
+    pdays = [{"date": d.isoformat(), "campaign_id": "C1", "placement": "Top of Search on-Amazon",
+              "clicks": clicks / 10, "orders": orders / 10, "cost": cost / 10, "sales": sales / 10,
+              "impressions": clicks * 10} for d in _days(10)]
+    return make_input(rows, ents, campaigns=camps, placement_day=pd.DataFrame(pdays))
+
+
+def test_placement_raised_stepwise_when_top_earns_it():
+    out = opt.placement_suggestions(placement_input(10, 100, 20, 60.0, 600.0), SettingsBook(S))
+    assert out.iloc[0]["proposed_value"] == pytest.approx(30.0)  # +20 points step
+
+
+def test_placement_lowered_when_top_is_expensive_and_floor_zero():
+    out = opt.placement_suggestions(placement_input(10, 100, 2, 60.0, 60.0), SettingsBook(S))
+    assert out.iloc[0]["proposed_value"] == pytest.approx(0.0)
+    assert opt.placement_suggestions(placement_input(0, 100, 2, 60.0, 60.0), SettingsBook(S)).empty
+
+
+def test_group_by_type():
+    df = pd.DataFrame({"type": ["bid", "negative", "bid"]})
+    groups = opt.group_by_type(df)
+    assert list(groups) == ["bid", "negative"] and len(groups["bid"]) == 2
