@@ -324,12 +324,14 @@ def _columns(world, p, rtype, df, time_unit, start, end, columns) -> pd.DataFram
         return cache["m"]
 
     for col in columns:
-        if col == "date":
-            res[col] = [(p.start + _dt.timedelta(days=int(d))).isoformat() for d in df["day"]] if "day" in df.columns else [None] * n
-        elif col == "startDate":
-            res[col] = [start.isoformat()] * n if time_unit == "SUMMARY" else [(p.start + _dt.timedelta(days=int(d))).isoformat() for d in df["day"]]
-        elif col == "endDate":
-            res[col] = [end.isoformat()] * n if time_unit == "SUMMARY" else [(p.start + _dt.timedelta(days=int(d))).isoformat() for d in df["day"]]
+        if col in ("date", "startDate", "endDate"):
+            if "day" in df.columns:
+                names = np.array([(p.start + _dt.timedelta(days=i)).isoformat() for i in range(len(p.days) + 1)], dtype=object)
+                res[col] = names[df["day"].to_numpy()]
+            elif col == "date":
+                res[col] = [None] * n
+            else:
+                res[col] = [(start if col == "startDate" else end).isoformat()] * n
         elif col in ("cost", "spend"):
             res[col] = _money(df["cost"]) if "cost" in df.columns else np.zeros(n)
         elif col == "impressions":
@@ -358,11 +360,11 @@ def _columns(world, p, rtype, df, time_unit, start, end, columns) -> pd.DataFram
         elif col in ("kindleEditionNormalizedPagesRead14d", "kindleEditionNormalizedPagesRoyalties14d", "addToList"):
             res[col] = np.zeros(n, np.int64)
         elif col == "campaignId":
-            res[col] = np.array([int(p.campaigns[i]["campaignId"]) for i in camp], dtype=np.int64)
+            res[col] = _ids(p, "campaigns", "campaignId")[camp]
         elif col == "campaignName":
-            res[col] = [p.campaigns[i]["name"] for i in camp]
+            res[col] = np.array([c["name"] for c in p.campaigns], dtype=object)[camp]
         elif col == "campaignStatus":
-            res[col] = [p.campaigns[i]["state"] for i in camp]
+            res[col] = np.array([c["state"] for c in p.campaigns], dtype=object)[camp]
         elif col == "campaignBudgetAmount":
             if time_unit == "DAILY" and "day" in df.columns:
                 res[col] = [float(p.days[int(d)]["camp"]["budget_c"][i]) / 100.0 if i < len(p.days[int(d)]["camp"]["budget_c"])
@@ -388,13 +390,13 @@ def _columns(world, p, rtype, df, time_unit, start, end, columns) -> pd.DataFram
             from .world import PLACEMENTS
             res[col] = [PLACEMENTS[int(x)] for x in df["plc"]]
         elif col == "adGroupId":
-            res[col] = np.array([int(p.adgroups[i]["adGroupId"]) for i in ag], dtype=np.int64)
+            res[col] = _ids(p, "adgroups", "adGroupId")[ag]
         elif col == "adGroupName":
-            res[col] = [p.adgroups[i]["name"] for i in ag]
+            res[col] = np.array([a["name"] for a in p.adgroups], dtype=object)[ag]
         elif col == "adStatus":
             res[col] = [p.adgroups[i]["state"] for i in ag]
         elif col == "keywordId":
-            res[col] = np.array([int(p.t_ent[t].get("keywordId") or p.t_ent[t]["targetId"]) for t in tgt], dtype=np.int64)
+            res[col] = np.array([int(e.get("keywordId") or e["targetId"]) for e in p.t_ent], dtype=np.int64)[tgt]
         elif col in ("keyword", "targeting"):
             res[col] = tmeta()[1][tgt]
         elif col in ("keywordType", "matchType"):
@@ -419,6 +421,10 @@ def _columns(world, p, rtype, df, time_unit, start, end, columns) -> pd.DataFram
         else:
             res[col] = [None] * n
     return pd.DataFrame(res, columns=list(columns)) if n else pd.DataFrame(columns=list(columns))
+
+
+def _ids(p, attr, key):
+    return np.array([int(e[key]) for e in getattr(p, attr)], dtype=np.int64)
 
 
 def totals(world, p, start, end) -> dict:

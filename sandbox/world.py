@@ -399,6 +399,7 @@ class Profile:
                         self.ent_index["negativeKeywords"][nid] = len(self.negatives)
                         self.negatives.append(neg)
         q = np.array(qv, dtype=float)
+        q[:, 0] *= size.get("volume", 1.0)
         self.q_vol = _Grow(float, q[:, 0])
         self.q_rel = _Grow(float, q[:, 1])
         self.q_comp = _Grow(float, q[:, 2])
@@ -788,7 +789,7 @@ class World:
             if si == 1:
                 size = {"campaigns": 5, "targets": 180, "products": 12, "days": 120}
             elif scale == "large" and country == "US":
-                size = {"campaigns": 520, "targets": 52000, "products": 250, "days": 95}
+                size = {"campaigns": 520, "targets": 52000, "products": 250, "days": 95, "volume": 0.6}
             else:
                 size = {"campaigns": int(pr.integers(20, 31)), "targets": int(pr.integers(1100, 1800)),
                         "products": int(pr.integers(30, 51)), "days": 120}
