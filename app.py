@@ -1,18 +1,42 @@
 """Entry point: page config, navigation and the shared sidebar.
 
 Pages live in `pages/` and stay thin: they read widgets, call one function in
-`services/` and render. Run with `make run` (or `streamlit run app.py`).
+`services/` and render. The sidebar controls are drawn here, before the page runs,
+so that they keep their values across pages. Run with `make run`.
 """
+import logging
 from pathlib import Path
 
 import streamlit as st
 
+from pages import common
+from services.logsafe import install_redaction
+
 HERE = Path(__file__).parent
+install_redaction()
 
 st.set_page_config(page_title="Amazon Ads dashboard", page_icon="📈", layout="wide")
 
-pages = [
-    st.Page(HERE / "pages" / "connect.py", title="Connect", icon="🔌", url_path="connect", default=True),
-]
-nav = st.navigation(pages)
+
+def page(name: str, title: str, icon: str, **kw) -> st.Page:
+    return st.Page(HERE / "pages" / name, title=title, icon=icon, url_path=name.removesuffix(".py"), **kw)
+
+
+nav = st.navigation(
+    {
+        "Account": [page("connect.py", "Connect", "🔌", default=True)],
+        "Analytics": [
+            page("overview.py", "Overview", "📊"),
+            page("campaigns.py", "Campaigns", "📣"),
+            page("search_terms.py", "Search terms", "🔎"),
+            page("products.py", "Products", "📦"),
+        ],
+    }
+)
+try:
+    st.session_state["_controls"] = common.sidebar()
+except Exception:  # the sidebar must never take the page down; details go to the server log
+    logging.getLogger(__name__).exception("sidebar failed")
+    st.session_state["_controls"] = None
+    st.sidebar.error("The controls could not be loaded. Try syncing again from the Connect page.")
 nav.run()

@@ -34,3 +34,23 @@ def fresh_sandbox():
     handle = start_sandbox(port=0, seed=11, scale="demo", report_latency=0.2)
     yield handle
     handle.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_store(sandbox, tmp_path_factory):
+    """The demo seller synced once (60 days) into a store of its own: (db_path, vault, account_id, sandbox)."""
+    from cryptography.fernet import Fernet
+
+    from sandbox import demo_credentials
+    from services import accounts
+    from services.store import open_db
+    from services.sync import sync_account
+    from services.vault import Vault
+
+    path = tmp_path_factory.mktemp("store") / "demo.db"
+    vault = Vault(secret_keys=Fernet.generate_key().decode())
+    db = open_db(path)
+    account_id = accounts.connect_demo(db, vault, sandbox.url, demo_credentials())
+    summary = sync_account(path, account_id, vault, days=60)
+    assert summary.status == "ok", summary.line()
+    return path, vault, account_id, sandbox

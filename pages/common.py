@@ -1,0 +1,208 @@
+"""What every page shares: the store, the sidebar controls and the only `st.cache_*` wrappers.
+
+Cached data is keyed by account id and profile id (and the sync run that produced
+it), so two accounts never share an entry; no token or secret is ever an argument
+or a value of a cached function.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+
+import streamlit as st
+
+from services import analytics, connect
+from services.errors import DashboardError
+from services.periods import COMPARISONS, RANGE_CHOICES, Period, comparison_period, resolve_range
+
+ACCOUNT_KEY = "account_id"  # session_state holds ids only, never a token
+
+
+def secret_keys() -> str | None:
+    """Fernet keys from .streamlit/secrets.toml, if the operator put them there."""
+    try:
+        return st.secrets.get("DASHBOARD_SECRET_KEYS")  # type: ignore[no-any-return]
+    except Exception:  # no secrets.toml: the environment or a key file is used instead
+        return None
+
+
+@st.cache_resource
+def _vault(path: str, keys: str | None):
+    return connect.make_vault(connect.Path(path), keys)
+
+
+def store():
+    """A connection for this script run (SQLite connections are not shared between sessions)."""
+    return connect.open_store(connect.db_path())
+
+
+def vault():
+    return _vault(str(connect.db_path()), secret_keys() or os.environ.get("DASHBOARD_SECRET_KEYS"))
+
+
+def current_account() -> str | None:
+    return st.session_state.get(ACCOUNT_KEY)
+
+
+def data_version(account_id: str) -> str:
+    """Changes whenever a sync finishes, so cached frames never outlive the data they came from."""
+    info = analytics.last_sync(store(), account_id)
+    return f"{info['finished_at']}|{info['status']}" if info else "never"
+
+
+@dataclass(frozen=True)
+class Controls:
+    account_id: str
+    profile_id: str
+    currency: str
+    timezone: str
+    period: Period
+    comparison: Period | None
+    window: int
+    first_date: date | None
+    last_date: date | None
+
+    def query(self) -> analytics.Query:
+        return analytics.Query(self.profile_id, self.period.start, self.period.end, self.window)
+
+    def version(self) -> str:
+        return data_version(self.account_id)
+
+
+def sidebar() -> Controls | None:
+    """Profile, date range, comparison and attribution window, kept across pages (widgets live in app.py's run)."""
+    account_id = current_account()
+    if not account_id:
+        return None
+    db = store()
+    profiles = connect.stored_profiles(db, account_id)
+    if profiles.empty:
+        st.sidebar.info("No profiles yet: sync the account on the Connect page.")
+        return None
+    labels = {r.profile_id: f"{r.country_code} · {r.account_name} ({r.profile_id})" for r in profiles.itertuples()}
+    profile_id = st.sidebar.selectbox("Profile", list(labels), format_func=lambda p: labels.get(p, p), key="profile_id")
+    info = analytics.profile_info(db, profile_id)
+    first, last = info.get("first_date"), info.get("last_date")
+    st.sidebar.caption(f"Currency {info.get('currency_code', '')} · time zone {info.get('timezone', '')}")
+    if last is None:
+        st.sidebar.warning("This profile has no report data yet: sync it on the Connect page.")
+        return None
+    choice = st.sidebar.selectbox("Date range", RANGE_CHOICES, index=2, key="range_choice")
+    custom = None
+    if choice == "Custom":
+        picked = st.sidebar.date_input("Custom range", value=(max(first, last.replace(day=1)), last), min_value=first, max_value=last, key="custom_range")
+        if isinstance(picked, (list, tuple)) and len(picked) == 2:
+            custom = (picked[0], picked[1])
+        else:
+            st.sidebar.info("Pick an end date too.")
+            return None
+    try:
+        period = resolve_range(choice, last, custom)
+    except ValueError as exc:
+        st.sidebar.error(str(exc))
+        return None
+    cmp_choice = st.sidebar.selectbox("Compare with", COMPARISONS, key="comparison_choice")
+    comparison = comparison_period(period, cmp_choice, earliest=first)
+    if cmp_choice == "Same period last year" and comparison is None:
+        st.sidebar.caption("No data a year back: no comparison shown.")
+    window = st.sidebar.radio("Attribution window", (7, 14), format_func=lambda w: f"{w} days", horizontal=True, key="window")
+    sync = analytics.last_sync(db, account_id)
+    when = (sync or {}).get("finished_at") or "never"
+    st.sidebar.caption(f"Data through {last:%d %b %Y} · last sync {when[:16].replace('T', ' ')}")
+    return Controls(account_id, profile_id, info.get("currency_code") or "USD", info.get("timezone") or "", period, comparison, int(window), first, last)
+
+
+def show_error(exc: Exception) -> None:
+    """A sentence for the marketer; details stay in the server log."""
+    if isinstance(exc, DashboardError):
+        st.error(str(exc))
+    else:
+        st.error("Something went wrong while preparing this page. Nothing was changed; please try again.")
+
+
+# ------------------------------------------------------------------ cached reads (keyed by account and profile)
+
+
+@st.cache_data(ttl="15m", max_entries=256, show_spinner=False)
+def overview(account_id: str, q: analytics.Query, comparison: Period | None, version: str):
+    return analytics.overview(store(), q, comparison)
+
+
+@st.cache_data(ttl="15m", max_entries=256, show_spinner=False)
+def campaigns(account_id: str, q: analytics.Query, version: str):
+    return analytics.campaigns_table(store(), q)
+
+
+@st.cache_data(ttl="15m", max_entries=256, show_spinner=False)
+def ad_groups(account_id: str, q: analytics.Query, campaign_id: str, version: str):
+    return analytics.ad_groups_table(store(), q, campaign_id)
+
+
+@st.cache_data(ttl="15m", max_entries=256, show_spinner=False)
+def targets(account_id: str, q: analytics.Query, ad_group_id: str, version: str):
+    return analytics.targets_table(store(), q, ad_group_id)
+
+
+@st.cache_data(ttl="15m", max_entries=256, show_spinner=False)
+def placements(account_id: str, q: analytics.Query, campaign_id: str | None, version: str):
+    return analytics.placements_table(store(), q, campaign_id)
+
+
+@st.cache_data(ttl="15m", max_entries=128, show_spinner=False)
+def search_terms(account_id: str, q: analytics.Query, version: str):
+    return analytics.search_terms_table(store(), q)
+
+
+@st.cache_data(ttl="15m", max_entries=128, show_spinner=False)
+def converters_not_exact(account_id: str, q: analytics.Query, version: str):
+    return analytics.converters_not_exact(store(), q, search_terms(account_id, q, version))
+
+
+@st.cache_data(ttl="15m", max_entries=256, show_spinner=False)
+def ngrams(account_id: str, q: analytics.Query, n: int, version: str):
+    from services.ngrams import ngram_table
+
+    terms = search_terms(account_id, q, version)
+    by_term = terms.groupby("search_term", as_index=False)[["impressions", "clicks", "cost", "sales", "orders", "units"]].sum()
+    return ngram_table(by_term, n)
+
+
+@st.cache_data(ttl="15m", max_entries=128, show_spinner=False)
+def products(account_id: str, q: analytics.Query, version: str):
+    return analytics.products_table(store(), q), analytics.halo_table(store(), q)
+
+
+def download(df, table: str, c: Controls, key: str) -> None:
+    """Every table shown gets a CSV through the one safe writer; the file name carries profile and range."""
+    from services.csv_export import export_filename, to_safe_csv
+
+    st.download_button(
+        "Download CSV", to_safe_csv(df), file_name=export_filename(table, c.profile_id, c.period.start, c.period.end),
+        mime="text/csv", key=key, on_click="ignore",
+    )
+
+
+def page_path(name: str) -> str:
+    """Pages are addressed by file path, anchored to this folder so any working directory works."""
+    return str(connect.Path(__file__).parent / name)
+
+
+def need_controls() -> Controls:
+    """The sidebar's controls, or a friendly stop when nothing is connected or synced yet."""
+    c = st.session_state.get("_controls")
+    if c is None:
+        st.info("Connect an account (or explore the demo seller) and sync it to see this page.")
+        st.page_link(page_path("connect.py"), label="Go to Connect", icon="🔌")
+        st.stop()
+    return c
+
+
+@st.cache_data(ttl="15m", max_entries=64, show_spinner=False)
+def applied_changes(account_id: str, profile_id: str, version: str):
+    """Changes applied through the dashboard, for markers on the trend chart (empty until the optimizer lands)."""
+    try:
+        from services.suggestions import changes_for_chart
+    except ImportError:
+        return None
+    return changes_for_chart(store(), profile_id)

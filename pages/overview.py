@@ -1,0 +1,33 @@
+"""Overview: is the account profitable, and what changed since the comparison period?"""
+import streamlit as st
+
+from pages import common
+from services.charts import trend_figure
+from services.metrics import format_metric, format_percent
+
+c = common.need_controls()
+st.title("Overview")
+st.caption(f"{c.period} · {c.window}-day attribution" + (f" · compared with {c.comparison}" if c.comparison else ""))
+
+data = common.overview(c.account_id, c.query(), c.comparison, c.version())
+cols = st.columns(6)
+for i, tile in enumerate(data.tiles):
+    delta = None if tile.change is None else format_percent(tile.change)
+    cols[i % 6].metric(
+        tile.label, format_metric(tile.name, tile.value, c.currency), delta,
+        delta_color="normal" if tile.higher_is_better else "inverse", border=True,
+    )
+if data.settling:
+    st.caption(f"The last {len(data.settling)} day(s) are still settling: Amazon adds late conversions for about three days.")
+
+grain = st.radio("Trend", ["Daily", "Weekly"], horizontal=True, key="trend_grain")
+changes = common.applied_changes(c.account_id, c.profile_id, c.version())
+st.plotly_chart(trend_figure(data.daily, grain, data.settling, changes, c.currency), key="trend_chart")
+
+st.subheader("Biggest movers")
+if data.movers.empty:
+    st.write("No comparison period selected, or nothing to compare.")
+else:
+    st.dataframe(data.movers, hide_index=True, width="stretch", key="movers")
+    common.download(data.movers, "movers", c, key="dl_movers")
+common.download(data.daily, "daily", c, key="dl_daily")

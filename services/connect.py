@@ -1,0 +1,166 @@
+"""Connecting an account: what the Connect page calls.
+
+The page never sees a token after the form is submitted: it hands the values to
+`connect_account`, which checks the refresh token by exchanging it with Login with
+Amazon, stores it encrypted and returns only the account id. The demo seller goes
+through the same token store as a real account.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+from sqlite_utils import Database
+
+from services import accounts
+from services.errors import DashboardError, InvalidCredentials
+from services.lwa import LwaClient
+from services.profiles import profiles_frame
+from services.regions import REGIONS, hosts_for
+from services.store import open_db, upsert_rows, write
+from services.vault import Vault
+
+DEFAULT_DB = Path("data") / "dashboard.db"
+
+CLIENT_ID_RE = re.compile(r"^amzn1\.application-oa2-client\.[0-9a-f]{32}$")
+REFRESH_TOKEN_RE = re.compile(r"^Atzr\|[A-Za-z0-9_\-+/=|.%~]{20,2000}$")
+
+
+class InvalidInput(DashboardError):
+    """A form value that cannot be right; the message names the field."""
+
+
+def db_path() -> Path:
+    """Where the store lives (`DASHBOARD_DB`), created on first use."""
+    path = Path(os.environ.get("DASHBOARD_DB", str(DEFAULT_DB)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def open_store(path: Path | None = None) -> Database:
+    return open_db(path or db_path())
+
+
+def make_vault(path: Path | None = None, secret_keys: str | None = None) -> Vault:
+    """Keys from the caller (secrets.toml), else the environment, else a key file beside the database."""
+    return Vault(secret_keys=secret_keys, db_path=path or db_path())
+
+
+def mask_token(token: str | None) -> str:
+    """`Atzr|…wxyz`: enough to recognise a token, never enough to use it."""
+    if not token:
+        return ""
+    prefix = token.split("|", 1)[0] + "|" if "|" in token[:6] else ""
+    return f"{prefix}…{token[-4:]}" if len(token) > 8 else "…"
+
+
+def check_credentials(client_id: str, client_secret: str, refresh_token: str, region: str) -> None:
+    """Refuse values that cannot be Amazon credentials before sending them anywhere."""
+    client_id, client_secret, refresh_token = (v.strip() for v in (client_id, client_secret, refresh_token))
+    if region not in REGIONS:
+        raise InvalidInput("Pick the region of the account: North America, Europe or Far East.")
+    if not CLIENT_ID_RE.match(client_id):
+        raise InvalidInput("The client ID should look like amzn1.application-oa2-client. followed by 32 letters and digits.")
+    if not client_secret or len(client_secret) > 500 or any(c.isspace() for c in client_secret):
+        raise InvalidInput("The client secret is empty or malformed; copy it again from your Login with Amazon app.")
+    if not REFRESH_TOKEN_RE.match(refresh_token):
+        raise InvalidInput("The refresh token should start with Atzr| and contain no spaces; it may have been cut off when copied.")
+
+
+def connect_account(
+    db: Database,
+    vault: Vault,
+    name: str,
+    region: str,
+    client_id: str,
+    client_secret: str,
+    refresh_token: str,
+    sandbox_url: str | None = None,
+    authorized_on: str | None = None,
+) -> str:
+    """Check the token by exchanging it once, then store the account with its secrets encrypted."""
+    name = " ".join(name.split())[:80]
+    if not name:
+        raise InvalidInput("Give the account a name, for example the seller's brand.")
+    client_id, client_secret, refresh_token = client_id.strip(), client_secret.strip(), refresh_token.strip()
+    check_credentials(client_id, client_secret, refresh_token, region)
+    LwaClient(hosts_for(region, sandbox_url).token_url, client_id, client_secret).refresh(refresh_token)
+    return accounts.add_account(
+        db, vault, name, region, client_id, client_secret, refresh_token,
+        backend="sandbox" if sandbox_url else "amazon", sandbox_url=sandbox_url, authorized_on=authorized_on,
+    )
+
+
+def connect_demo_seller(db: Database, vault: Vault) -> str:
+    """Start (or reuse) this process's sandbox and connect its demo seller like any account."""
+    from services.demo import demo_credentials, sandbox_url
+
+    return accounts.connect_demo(db, vault, sandbox_url(), demo_credentials())
+
+
+def refresh_profiles(db: Database, vault: Vault, account_id: str) -> pd.DataFrame:
+    """Ask every region for the account's profiles and store them (no write transaction around HTTP)."""
+    clients = accounts.clients_for(db, vault, account_id)
+    frames = [profiles_frame(clients.ads(region).list_profiles(), region=region) for region in REGIONS]
+    df = pd.concat(frames, ignore_index=True)
+    rows = [{**r, "account_id": account_id} for r in df.to_dict("records")]
+    with write(db):
+        existing = {r[0] for r in db.conn.execute("SELECT profile_id FROM profiles WHERE account_id = ?", [account_id])}
+        for row in rows:
+            if row["profile_id"] in existing:
+                db.conn.execute(
+                    "UPDATE profiles SET country_code=?, currency_code=?, timezone=?, marketplace_id=?, account_name=?, region=? WHERE profile_id=?",
+                    [row["country_code"], row["currency_code"], row["timezone"], row["marketplace_id"], row["account_name"], row["region"], row["profile_id"]],
+                )
+            else:
+                upsert_rows(db, "profiles", [row])
+    return df
+
+
+def stored_profiles(db: Database, account_id: str) -> pd.DataFrame:
+    cur = db.conn.execute(
+        "SELECT profile_id, country_code, currency_code, timezone, marketplace_id, account_name, region FROM profiles "
+        "WHERE account_id = ? ORDER BY region, country_code",
+        [account_id],
+    )
+    return pd.DataFrame(cur.fetchall(), columns=[c[0] for c in cur.description])
+
+
+def list_accounts(db: Database) -> pd.DataFrame:
+    rows = accounts.list_accounts(db)
+    cols = ["account_id", "name", "region", "backend", "status", "authorized_on"]
+    return pd.DataFrame([{c: r.get(c) for c in cols} for r in rows], columns=cols)
+
+
+ProgressFn = Callable[[str, int, int, int], None]
+
+
+def run_sync(
+    db_path_: Path, vault: Vault, account_id: str, profile_ids: list[str] | None, progress: ProgressFn | None = None, days: int | None = None
+):
+    """Sync the chosen profiles; an expired authorization flags the account and is re-raised for the page."""
+    from services.sync import sync_account
+
+    return sync_account(db_path_, account_id, vault, profile_ids=profile_ids, days=days, progress=progress)
+
+
+def configured_client_id() -> str:
+    """The operator's Login with Amazon app id, from the environment (secrets.toml root keys land there too)."""
+    return os.environ.get("LWA_CLIENT_ID", "")
+
+
+def configured_client_secret() -> str:
+    return os.environ.get("LWA_CLIENT_SECRET", "")
+
+
+def describe_summary(summary) -> str:
+    """One line a marketer reads after a sync."""
+    get = summary.get if isinstance(summary, dict) else lambda k, d=None: getattr(summary, k, d)
+    reports, rows, seconds = get("reports", 0), get("rows", 0), get("seconds", 0.0)
+    failures = get("failures", 0)
+    failed = len(failures) if isinstance(failures, (list, tuple)) else int(failures or 0)
+    text = f"Synced {reports} reports, {rows:,} rows in {float(seconds):.0f} s."
+    return text + (f" {failed} report(s) failed and will be fetched again next time." if failed else "")

@@ -1,0 +1,52 @@
+"""AppTest fixtures: the real app against the embedded demo sandbox, with a store of its own."""
+from __future__ import annotations
+
+import os
+
+import pytest
+from cryptography.fernet import Fernet
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+APP = os.path.join(ROOT, "app.py")
+
+
+@pytest.fixture(scope="session")
+def app_env(tmp_path_factory):
+    """Point the app at a temporary store and a test key; the embedded sandbox gets a short report latency."""
+    db = tmp_path_factory.mktemp("app") / "dashboard.db"
+    saved = {k: os.environ.get(k) for k in ("DASHBOARD_DB", "DASHBOARD_SECRET_KEYS", "DASHBOARD_SANDBOX_LATENCY")}
+    os.environ["DASHBOARD_DB"] = str(db)
+    os.environ["DASHBOARD_SECRET_KEYS"] = Fernet.generate_key().decode()
+    os.environ["DASHBOARD_SANDBOX_LATENCY"] = "0.1"
+    yield db
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+@pytest.fixture(scope="session")
+def demo_account(app_env):
+    """The demo seller connected and synced once (90 days) through the same services the Connect page calls."""
+    from services import connect
+
+    db = connect.open_store(app_env)
+    vault = connect.make_vault(app_env)
+    account_id = connect.connect_demo_seller(db, vault)
+    connect.refresh_profiles(db, vault, account_id)
+    summary = connect.run_sync(app_env, vault, account_id, None, days=90)
+    assert summary.status == "ok", summary.line()
+    return account_id
+
+
+def new_app(account_id: str | None = None, page: str | None = None, timeout: float = 30):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    if account_id:
+        at.session_state["account_id"] = account_id
+    at.run()
+    if page:
+        at.switch_page(f"pages/{page}").run()
+    return at
