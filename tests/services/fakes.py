@@ -116,3 +116,37 @@ class NoSleep:
 
     def __call__(self, seconds: float) -> None:
         self.delays.append(seconds)
+
+
+# -- the real sandbox over HTTP -------------------------------------------------------------
+
+def sandbox_clients(url: str, region: str = "NA", *, refresh_token: str | None = None,
+                    client_secret: str | None = None, sleep=None, policy=None):
+    """(AdsClient, SpApiReports, TokenSource) wired exactly as the app wires them, via services.regions."""
+    from sandbox import demo_credentials
+
+    from services.ads_api import AdsClient
+    from services.http import RetryPolicy
+    from services.lwa import LwaClient, TokenSource
+    from services.regions import hosts_for
+    from services.spapi import SpApiReports
+
+    creds = demo_credentials()
+    hosts = hosts_for(region, url)
+    session = requests.Session()
+    sleep = sleep or NoSleep()
+    policy = policy or RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05)
+    lwa = LwaClient(hosts.token_url, creds["client_id"], client_secret or creds["client_secret"],
+                    session=session, policy=policy, sleep=sleep)
+    tokens = TokenSource(lwa, refresh_token or creds["refresh_token"])
+    ads = AdsClient(hosts.ads, creds["client_id"], tokens, session=session, policy=policy, sleep=sleep)
+    sp = SpApiReports(hosts.spapi, tokens, session=session, policy=policy, sleep=sleep)
+    return ads, sp, tokens
+
+
+def set_faults(url: str, faults: dict) -> None:
+    requests.post(f"{url}/_sandbox/faults", json=faults, timeout=5).raise_for_status()
+
+
+def clear_faults(url: str) -> None:
+    requests.delete(f"{url}/_sandbox/faults", timeout=5).raise_for_status()

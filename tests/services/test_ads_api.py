@@ -267,3 +267,167 @@ def test_repr_has_no_secrets():
     for text in (repr(c), repr(c.tokens)):
         for s in SECRETS:
             assert s not in text
+
+
+# -- integration: the sandbox over real HTTP ----------------------------------------------------
+import datetime as _dt  # noqa: E402
+
+import requests  # noqa: E402
+
+from fakes import clear_faults, sandbox_clients, set_faults  # noqa: E402
+from services.errors import InvalidCredentials  # noqa: E402
+from services.regions import region_for_country  # noqa: E402
+
+
+def _profile(ads, country="US"):
+    return str(next(p for p in ads.list_profiles() if p["countryCode"] == country)["profileId"])
+
+
+def _today(url):
+    return _dt.date.fromisoformat(requests.get(f"{url}/_sandbox/state", timeout=5).json()["today"])
+
+
+def _report_body(url, days=7, name="clients-test"):
+    end = _today(url) - _dt.timedelta(days=1)
+    return {"name": name, "startDate": str(end - _dt.timedelta(days=days - 1)), "endDate": str(end),
+            "configuration": {"adProduct": "SPONSORED_PRODUCTS", "reportTypeId": "spCampaigns",
+                              "groupBy": ["campaign"], "columns": ["date", "campaignId", "impressions", "clicks",
+                                                                   "cost"],
+                              "timeUnit": "DAILY", "format": "GZIP_JSON"}}
+
+
+def test_sandbox_profiles_route_by_country(sandbox):
+    seen = {}
+    for region in ("NA", "EU", "FE"):
+        ads, _, _ = sandbox_clients(sandbox.url, region)
+        for p in ads.list_profiles():
+            assert region_for_country(p["countryCode"]) == region
+            seen[p["countryCode"]] = region
+    assert {"US", "UK", "DE"} <= set(seen)
+
+
+def test_sandbox_profile_on_wrong_region_is_refused(sandbox):
+    na, _, _ = sandbox_clients(sandbox.url, "NA")
+    eu, _, _ = sandbox_clients(sandbox.url, "EU")
+    uk = _profile(eu, "UK")
+    with pytest.raises(AmazonRequestError) as info:
+        na.list_entities(uk, "campaigns")
+    assert info.value.status == 401 and "scope" in str(info.value).lower()
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_sandbox_paging_matches_single_page(sandbox, kind):
+    ads, _, _ = sandbox_clients(sandbox.url, "NA")
+    pid = _profile(ads)
+    whole = ads.list_entities(pid, kind)
+    page_size = max(3, len(whole) // 4)             # a handful of pages, whatever the world's size
+    paged = ads.list_entities(pid, kind, page_size=page_size)
+    id_key = KINDS[kind][2] if kind != "negativeKeywords" else "keywordId"
+    assert [e[id_key] for e in paged] == [e[id_key] for e in whole]
+    assert len(whole) > page_size
+
+
+def test_sandbox_update_archive_and_item_errors(fresh_sandbox):
+    ads, _, _ = sandbox_clients(fresh_sandbox.url, "NA")
+    pid = _profile(ads)
+    keywords = ads.list_entities(pid, "keywords", {"stateFilter": {"include": ["ENABLED"]}})
+    k1, k2 = keywords[0]["keywordId"], keywords[1]["keywordId"]
+    result = ads.update(pid, "keywords", [{"keywordId": k1, "bid": 0.77},
+                                          {"keywordId": "999999999999", "bid": 0.5},
+                                          {"keywordId": k2, "bid": 5000}])
+    assert [r.ok for r in result.items] == [True, False, False]
+    assert result.items[0].entity_id == k1 and result.items[0].entity["bid"] == 0.77
+    assert result.items[1].reason and result.items[2].reason
+    now = {k["keywordId"]: k for k in ads.list_entities(pid, "keywords", {"keywordIdFilter": {"include": [k1]}})}
+    assert now[k1]["bid"] == 0.77
+    archived = ads.archive(pid, "keywords", [k2])
+    assert archived.succeeded_ids == [k2]
+    after = ads.list_entities(pid, "keywords", {"keywordIdFilter": {"include": [k2]}})
+    assert after[0]["state"] == "ARCHIVED"
+
+
+def test_sandbox_create_negative_keywords(fresh_sandbox):
+    ads, _, _ = sandbox_clients(fresh_sandbox.url, "NA")
+    pid = _profile(ads)
+    kw = ads.list_entities(pid, "keywords")[0]
+    items = [{"campaignId": kw["campaignId"], "adGroupId": kw["adGroupId"], "keywordText": f"cheap thing {i}",
+              "matchType": "NEGATIVE_EXACT", "state": "ENABLED"} for i in range(3)]
+    items.append({"campaignId": kw["campaignId"], "adGroupId": kw["adGroupId"], "keywordText": "x",
+                  "matchType": "EXACT", "state": "ENABLED"})
+    result = ads.create(pid, "negativeKeywords", items)
+    assert [r.ok for r in result.items] == [True, True, True, False]
+    assert all(r.entity_id for r in result.succeeded)
+    assert result.items[3].reason
+
+
+def test_sandbox_report_lifecycle_and_425(sandbox):
+    ads, _, _ = sandbox_clients(sandbox.url, "NA")
+    pid = _profile(ads)
+    body = _report_body(sandbox.url, name="dup-test")
+    first = ads.create_report(pid, body)
+    assert ads.create_report(pid, body) == first        # 425 duplicate -> same id
+    rows = ads.wait_report(pid, first, poll=0.05, sleep=__import__("time").sleep)
+    assert rows and {"date", "campaignId", "impressions"} <= set(rows[0])
+
+
+def test_sandbox_faults_throttling_token_expiry_failed_and_expired_urls(fresh_sandbox):
+    import time as _time
+
+    url = fresh_sandbox.url
+    sleep = NoSleep()
+    ads, _, tokens = sandbox_clients(url, "NA", sleep=sleep)
+    pid = _profile(ads)
+    # 429 with Retry-After, twice, then success
+    set_faults(url, {"rules": [{"method": "POST", "path": "/sp/keywords/list", "status": 429, "retry_after": 1,
+                                "times": 2}]})
+    assert ads.list_entities(pid, "keywords")
+    assert sleep.delays[-2:] == [1.0, 1.0] and ads.stats.throttled >= 2
+    # 429 without Retry-After: backoff is used
+    set_faults(url, {"rules": [{"path": "/sp/campaigns/list", "status": 429, "times": 1}]})
+    before = len(sleep.delays)
+    assert ads.list_entities(pid, "campaigns")
+    assert len(sleep.delays) == before + 1 and 0 <= sleep.delays[-1] <= 0.05
+    # 500 past every retry -> AmazonUnavailable
+    set_faults(url, {"rules": [{"path": "/sp/adGroups/list", "status": 500, "times": 10}]})
+    with pytest.raises(AmazonUnavailable):
+        ads.list_entities(pid, "adGroups")
+    clear_faults(url)
+    # access tokens that die early: one refresh on 401, then success
+    set_faults(url, {"access_token_ttl": 0.3})
+    tokens.invalidate()
+    tokens.get()
+    refreshes = tokens.refreshes
+    _time.sleep(0.5)
+    assert ads.list_entities(pid, "campaigns")
+    assert tokens.refreshes == refreshes + 1
+    clear_faults(url)
+    # FAILED report
+    set_faults(url, {"fail_next_reports": 1})
+    rid = ads.create_report(pid, _report_body(url, name="fail-test"))
+    with pytest.raises(ReportFailed) as info:
+        ads.wait_report(pid, rid, poll=0.05, sleep=_time.sleep)
+    assert info.value.reason
+    # expired download URLs: the client re-polls for fresh ones, then gives up clearly
+    set_faults(url, {"expire_download_urls": True})
+    rid = ads.create_report(pid, _report_body(url, name="expire-test"))
+    with pytest.raises(DownloadExpired):
+        ads.wait_report(pid, rid, poll=0.05, sleep=_time.sleep)
+    clear_faults(url)
+    assert ads.wait_report(pid, rid, poll=0.05, sleep=_time.sleep)
+
+
+def test_sandbox_auth_errors_are_typed_and_clean(sandbox, caplog):
+    from sandbox.credentials import AUTHORIZATIONS
+
+    caplog.set_level(logging.DEBUG)
+    revoked = AUTHORIZATIONS["revoked"]["refresh_token"]
+    ads, _, _ = sandbox_clients(sandbox.url, "NA", refresh_token=revoked)
+    with pytest.raises(AuthorizationExpired) as info:
+        ads.list_profiles()
+    bad_secret = "amzn1.oa2-cs.v1." + "0" * 64
+    ads2, _, _ = sandbox_clients(sandbox.url, "NA", client_secret=bad_secret)
+    with pytest.raises(InvalidCredentials) as info2:
+        ads2.list_profiles()
+    for exc in (info.value, info2.value):
+        for text in (str(exc), repr(exc), caplog.text):
+            assert revoked not in text and bad_secret not in text and "Atzr|" not in text
