@@ -61,3 +61,12 @@ def ads(sandbox) -> Ads:
 @pytest.fixture()
 def fresh_ads(fresh_sandbox) -> Ads:
     return Ads(fresh_sandbox.url, lwa_token(fresh_sandbox.url))
+
+
+@pytest.fixture()
+def make_ads():
+    """Factory: make_ads(url, refresh_token=None, client=None) -> Ads with a fresh access token."""
+    def make(url, refresh_token=None, client=None):
+        client = client or DEMO_CLIENT
+        return Ads(url, lwa_token(url, refresh_token, client), client["client_id"])
+    return make
