@@ -341,6 +341,9 @@ def sp_create_or_list(state: SandboxState, req: Request, m) -> Response:
 
 def _sp_report_json(state: SandboxState, r: dict, now: float) -> dict:
     status = _sp_status(state, r, now)
+    if status in ("DONE", "FATAL"):
+        _sp_document(state, r)  # decides FATAL for unusable reportOptions
+        status = _sp_status(state, r, now)
     out = {"reportId": r["reportId"], "reportType": r["reportType"], "marketplaceIds": r["marketplaceIds"],
            "createdTime": iso_z(r["created"]).replace(".000Z", "Z")[:19] + "Z", "processingStatus": status}
     for f in ("dataStartTime", "dataEndTime"):
@@ -350,7 +353,6 @@ def _sp_report_json(state: SandboxState, r: dict, now: float) -> dict:
         out["processingStartTime"] = iso_z(r["created"] + state.report_latency / 2)[:19] + "Z"
     if status in ("DONE", "FATAL"):
         out["processingEndTime"] = iso_z(r["created"] + state.report_latency)[:19] + "Z"
-        _sp_document(state, r)
         out["reportDocumentId"] = r["documentId"]
     return out
 
