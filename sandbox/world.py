@@ -354,7 +354,7 @@ class Profile:
                             head = f"{head} {cat.IRRELEVANT[int(rng.integers(len(cat.IRRELEVANT)))]}"
                             hq = new_query(head, base_rel=0.0, v=vol() * 2.5)
                             qv[hq] = (qv[hq][0], 0.0, qv[hq][2], qv[hq][3])
-                        elif r < 0.07 and mt != "BROAD":
+                        elif r < 0.11 and mt == "EXACT":
                             planted = "underbid_winner"
                             hq = new_query(head)
                             v0 = qv[hq]
@@ -440,6 +440,7 @@ class Profile:
         for ci in np.flatnonzero(np.array(self.camp_planted) == "efficient_out_of_budget"):
             tmask = self.s_tcamp == ci
             qs = np.unique(self.term_q.a[tmask[self.term_t.a]])
+            qs = qs[self.q_rel.a[qs] > 0]  # bleeders stay bleeders
             self.q_rel.a[qs] = np.maximum(self.q_rel.a[qs], 1.8)
         self._dirty = True
         self._gen_promotions()
