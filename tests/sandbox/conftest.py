@@ -70,3 +70,27 @@ def make_ads():
         client = client or DEMO_CLIENT
         return Ads(url, lwa_token(url, refresh_token, client), client["client_id"])
     return make
+
+
+@pytest.fixture(scope="session")
+def own_sandbox():
+    """One mutable sandbox (seed 11) shared by the protocol tests that change the world or set faults:
+    building a world costs seconds, so the protocol tests share this one instead of fresh_sandbox."""
+    from sandbox import start_sandbox
+
+    handle = start_sandbox(port=0, seed=11, scale="demo", report_latency=0.2)
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture()
+def own(own_sandbox):
+    """own_sandbox with its faults cleared before and after the test."""
+    requests.delete(own_sandbox.url + "/_sandbox/faults", timeout=5)
+    yield own_sandbox
+    requests.delete(own_sandbox.url + "/_sandbox/faults", timeout=5)
+
+
+@pytest.fixture()
+def own_ads(own) -> Ads:
+    return Ads(own.url, lwa_token(own.url))

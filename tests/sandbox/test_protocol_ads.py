@@ -184,8 +184,8 @@ def _first(world, pid, kind, state="ENABLED"):
     return next(e for e in world.entities(pid, kind) if e["state"] == state)
 
 
-def test_create_keywords_207_mixed(fresh_sandbox, fresh_ads):
-    w, ads = fresh_sandbox.world, fresh_ads
+def test_create_keywords_207_mixed(own, own_ads):
+    w, ads = own.world, own_ads
     pid = ads.profile_id()
     ag = _first(w, pid, "adGroups")
     good = {"campaignId": ag["campaignId"], "adGroupId": ag["adGroupId"], "keywordText": "sandbox brand new term",
@@ -218,8 +218,8 @@ def test_create_keywords_207_mixed(fresh_sandbox, fresh_ads):
     assert w.get_entity(pid, "keywords", new_id)["keywordText"] == "sandbox brand new term"
 
 
-def test_update_archive_and_representation(fresh_sandbox, fresh_ads):
-    w, ads = fresh_sandbox.world, fresh_ads
+def test_update_archive_and_representation(own, own_ads):
+    w, ads = own.world, own_ads
     pid = ads.profile_id()
     kw = _first(w, pid, "keywords")
     r = ads.put("/sp/keywords", {"keywords": [{"keywordId": kw["keywordId"], "bid": 1.23},
@@ -245,8 +245,8 @@ def test_update_archive_and_representation(fresh_sandbox, fresh_ads):
     assert e["errorValue"]["entityStateError"]["reason"] == "ARCHIVED_ENTITY_CANNOT_BE_MODIFIED"
 
 
-def test_campaign_create_validation(fresh_sandbox, fresh_ads):
-    w, ads = fresh_sandbox.world, fresh_ads
+def test_campaign_create_validation(own, own_ads):
+    w, ads = own.world, own_ads
     pid = ads.profile_id()
     base = {"name": "Sandbox New Campaign", "state": "ENABLED", "targetingType": "MANUAL",
             "budget": {"budget": 25, "budgetType": "DAILY"},
@@ -276,8 +276,8 @@ def test_campaign_create_validation(fresh_sandbox, fresh_ads):
     assert any(c["campaignId"] == cid for c in w.entities(pid, "campaigns"))
 
 
-def test_other_kinds_create(fresh_sandbox, fresh_ads):
-    w, ads = fresh_sandbox.world, fresh_ads
+def test_other_kinds_create(own, own_ads):
+    w, ads = own.world, own_ads
     pid = ads.profile_id()
     ag = _first(w, pid, "adGroups")
     parent = {"campaignId": ag["campaignId"], "adGroupId": ag["adGroupId"], "state": "ENABLED"}

@@ -76,11 +76,11 @@ def test_revoked_refresh_token_invalid_grant(sandbox):
     assert r.json()["error_description"].startswith("The request has an invalid grant parameter : refresh_token")
 
 
-def test_expired_authorization_after_a_year(fresh_sandbox):
+def test_expired_authorization_after_a_year(own):
     # 'expiring' was authorized 345 days ago: 21 more simulated days push it past 365.
-    assert _token(fresh_sandbox.url, **_refresh_form("expiring")).status_code == 200
-    assert requests.post(fresh_sandbox.url + "/_sandbox/advance", json={"days": 21}, timeout=120).status_code == 200
-    r = _token(fresh_sandbox.url, **_refresh_form("expiring"))
+    assert _token(own.url, **_refresh_form("expiring")).status_code == 200
+    assert requests.post(own.url + "/_sandbox/advance", json={"days": 21}, timeout=120).status_code == 200
+    r = _token(own.url, **_refresh_form("expiring"))
     assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
 
 
@@ -118,8 +118,8 @@ def test_unknown_code_invalid_grant(sandbox):
     assert r.json()["error_description"] == "The request has an invalid grant parameter : code"
 
 
-def test_access_token_expiry_is_enforced(fresh_sandbox, make_ads):
-    url = fresh_sandbox.url
+def test_access_token_expiry_is_enforced(own, make_ads):
+    url = own.url
     assert requests.post(url + "/_sandbox/faults", json={"access_token_ttl": 0.3}, timeout=10).status_code == 200
     ads = make_ads(url)
     assert ads.get("/v2/profiles").status_code == 200

@@ -134,14 +134,14 @@ def test_filters_echoed_and_accepted(sandbox, ads):
     assert wait(ads, j["reportId"], pid)["status"] == "COMPLETED"
 
 
-def test_failed_report_and_expired_download(fresh_sandbox, fresh_ads):
-    url, ads = fresh_sandbox.url, fresh_ads
+def test_failed_report_and_expired_download(own, own_ads):
+    url, ads = own.url, own_ads
     pid = ads.profile_id()
     requests.post(url + "/_sandbox/faults", json={"fail_next_reports": 1}, timeout=5)
-    j = ads.post("/reporting/reports", report_body(fresh_sandbox.world.today), profile_id=pid).json()
+    j = ads.post("/reporting/reports", report_body(own.world.today), profile_id=pid).json()
     j = wait(ads, j["reportId"], pid)
     assert j["status"] == "FAILED" and j["failureReason"] and j["url"] is None
-    j = ads.post("/reporting/reports", report_body(fresh_sandbox.world.today, columns=["date", "clicks"]),
+    j = ads.post("/reporting/reports", report_body(own.world.today, columns=["date", "clicks"]),
                  profile_id=pid).json()
     j = wait(ads, j["reportId"], pid)
     assert j["status"] == "COMPLETED"
@@ -154,21 +154,21 @@ def test_failed_report_and_expired_download(fresh_sandbox, fresh_ads):
     bad = j["url"].replace("X-Amz-Signature=", "X-Amz-Signature=00")
     assert requests.get(bad, timeout=5).status_code == 403
     # a URL past its urlExpiresAt
-    for rec in fresh_sandbox.state.downloads.values():
+    for rec in own.state.downloads.values():
         rec["expires_at"] = time.time() - 1
-    fresh_sandbox.state.ads_reports[j["reportId"]]["url_expires"] = time.time() - 1
+    own.state.ads_reports[j["reportId"]]["url_expires"] = time.time() - 1
     d = requests.get(j["url"], timeout=5)
     assert d.status_code == 400 and "Request has expired" in d.text
     j2 = ads.get(f"/reporting/reports/{j['reportId']}", profile_id=pid).json()  # a fresh URL on the next poll
     assert j2["url"] != j["url"] and requests.get(j2["url"], timeout=5).status_code == 200
 
 
-def test_stuck_reports(fresh_sandbox, fresh_ads):
-    requests.post(fresh_sandbox.url + "/_sandbox/faults", json={"stuck_reports": True}, timeout=5)
-    pid = fresh_ads.profile_id()
-    j = fresh_ads.post("/reporting/reports", report_body(fresh_sandbox.world.today), profile_id=pid).json()
+def test_stuck_reports(own, own_ads):
+    requests.post(own.url + "/_sandbox/faults", json={"stuck_reports": True}, timeout=5)
+    pid = own_ads.profile_id()
+    j = own_ads.post("/reporting/reports", report_body(own.world.today), profile_id=pid).json()
     time.sleep(0.4)
-    assert fresh_ads.get(f"/reporting/reports/{j['reportId']}", profile_id=pid).json()["status"] == "PROCESSING"
+    assert own_ads.get(f"/reporting/reports/{j['reportId']}", profile_id=pid).json()["status"] == "PROCESSING"
 
 
 # ---------------------------------------------------------------------------------------------- SP-API
@@ -256,8 +256,8 @@ def test_spapi_errors(sandbox, ads):
 
 
 # ---------------------------------------------------------------------------------------------- faults, admin
-def test_fault_rules(fresh_sandbox, fresh_ads):
-    url, ads = fresh_sandbox.url, fresh_ads
+def test_fault_rules(own, own_ads):
+    url, ads = own.url, own_ads
     pid = ads.profile_id("UK")
     plan = {"rules": [{"method": "POST", "path": "/sp/keywords/list", "status": 429, "retry_after": 1, "times": 2},
                       {"path": "/reporting/reports", "status": 500, "times": 1},
@@ -270,7 +270,7 @@ def test_fault_rules(fresh_sandbox, fresh_ads):
         assert r.headers["amazon-advertising-api-throttled"] == "true"
         assert r.json()["message"] == "Too Many Requests"
     assert ads.post("/sp/keywords/list", {}, profile_id=pid).status_code == 200
-    r = ads.post("/reporting/reports", report_body(fresh_sandbox.world.today), profile_id=pid)
+    r = ads.post("/reporting/reports", report_body(own.world.today), profile_id=pid)
     assert r.status_code == 500 and r.json()["code"] == "500"
     r = sp(url, ads.token, "POST", "/reports/2021-06-30/reports", json={})
     assert r.status_code == 503 and r.json()["errors"][0]["code"] == "ServiceUnavailable"
@@ -279,28 +279,27 @@ def test_fault_rules(fresh_sandbox, fresh_ads):
     assert requests.delete(url + "/_sandbox/faults", timeout=5).json()["fail_next_reports"] == 0
 
 
-def test_random_faults_are_seeded():
-    from sandbox import start_sandbox
+def test_random_faults_are_seeded(own, monkeypatch):
+    import random
+
+    monkeypatch.setattr(own.state, "fault_rate", 0.5)
 
     def run():
-        h = start_sandbox(port=0, seed=3, fault_rate=0.5, report_latency=0.1)
-        try:
-            out = [requests.get(h.url + "/v2/profiles", timeout=5) for _ in range(30)]
-        finally:
-            h.stop()
-        return out
+        own.state.rng = random.Random("faults/3")
+        return [requests.get(own.url + "/v2/profiles", timeout=5) for _ in range(40)]
 
     a, b = run(), run()
     codes = [r.status_code for r in a]
     assert codes == [r.status_code for r in b]
     assert {429, 401} <= set(codes) and set(codes) <= {401, 429, 500, 503}
     t = [r for r in a if r.status_code == 429]
-    assert any("Retry-After" in r.headers for r in t) or len(t) < 2
+    assert any("Retry-After" in r.headers for r in t) and any("Retry-After" not in r.headers for r in t)
     assert all(r.headers["amazon-advertising-api-throttled"] == "true" for r in t)
+    assert all(r.json()["code"] == "INTERNAL_ERROR" for r in a if r.status_code == 500)
 
 
-def test_admin_state_advance_and_coupon_upload(fresh_sandbox):
-    url, w = fresh_sandbox.url, fresh_sandbox.world
+def test_admin_state_advance_and_coupon_upload(own):
+    url, w = own.url, own.world
     s = requests.get(url + "/_sandbox/state", timeout=5).json()
     assert s["today"] == str(w.today) and s["seed"] == 11 and s["scale"] == "demo"
     s2 = requests.post(url + "/_sandbox/advance", json={"days": 2}, timeout=60).json()
