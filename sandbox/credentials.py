@@ -8,8 +8,9 @@ credentials are the same on every machine and every run (they are printed by
 "days_ago", "authorized_on", "revoked", "client_id"}``.  ``authorized_on`` is
 relative to the real ``date.today()`` at import time; the server uses
 :func:`resolve` to compute it against ``world.today`` and to look up the world's
-``sellerId`` (by seller name).  ``start_sandbox`` fills ``seller_id`` in place
-once a world exists.
+``sellerId`` (by seller name).  Seller ids depend on the world's seed: every server
+keeps its own resolved copy, and ``seller_id`` here is filled in place with the ids of
+the most recently started sandbox (use ``resolve(handle.world)`` when several run).
 
 An authorization older than ``AUTHORIZATION_LIFETIME_DAYS`` (365) is expired:
 LWA answers ``invalid_grant`` as for a revoked one.

@@ -185,6 +185,9 @@ class SandboxState:
         self.sp_report_seq = 50_000_000_000 + seed * 1_000
         with self.lock:
             resolved = credentials.resolve(world)
+        # seller ids depend on the world's seed: each server keeps its own resolved copy; the module-level
+        # AUTHORIZATIONS only remembers the ids of the most recently started sandbox.
+        self.authorizations = resolved
         for name, a in resolved.items():
             credentials.AUTHORIZATIONS[name]["seller_id"] = a["seller_id"]
             self.refresh_tokens[a["refresh_token"]] = {**a, "name": name}
@@ -382,8 +385,8 @@ def admin_coupons_upload(state: SandboxState, req: Request, m) -> Response:
     from sandbox.server_reports import parse_coupon_csv
 
     seller = req.q("seller") or "demo"
-    if seller in credentials.AUTHORIZATIONS:
-        seller = credentials.AUTHORIZATIONS[seller]["seller_id"]
+    if seller in state.authorizations:
+        seller = state.authorizations[seller]["seller_id"]
     mkt = req.q("marketplaceId")
     with state.lock:
         sellers = {s["sellerId"] for s in state.world.sellers()}

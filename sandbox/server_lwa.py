@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import json
 import secrets
 import time
 import urllib.parse
@@ -178,7 +177,7 @@ def _check(state: SandboxState, p: dict):
         return _redirect(uri, {"error": "invalid_request", "error_description":
                                "invalid code_challenge_method", "state": state_param}), None, None
     who = p.get("seller") or "demo"
-    auth = credentials.AUTHORIZATIONS.get(who)
+    auth = state.authorizations.get(who)
     with state.lock:
         sellers = state.world.sellers()
     if auth is not None:
@@ -234,5 +233,3 @@ def consent_decision(state: SandboxState, req: Request, m) -> Response:
                              "scope": p["scope"]}
     return _redirect(p["redirect_uri"], {"code": code, "scope": p["scope"], "state": p.get("state")})
 
-
-__all__ = ["token", "consent_page", "consent_decision", "json"]
