@@ -15,7 +15,7 @@ Rules (thresholds in promotions.PromoSettings):
 - coupon_underpacing: live coupon far behind its budget (pace ≤ pace_slow) → the budget it will use.
 - reduce_coupon_depth: many redemptions but little lift over the weeks before → a shallower discount.
 - cut_bids_aov_drop: promoted ASINs whose ad AOV fell during the promotion → bids scaled by the AOV ratio.
-- merge_coupons: small live/scheduled coupons with the same discount, audience and overlapping dates
+- merge_coupons: small scheduled coupons with the same discount, audience and overlapping dates
   → one coupon (one $5 fee, one cap).
 """
 from __future__ import annotations
@@ -241,15 +241,15 @@ def bid_suggestions(db, profile_id: str, as_of: date | None = None, settings: Pr
 
 
 def merge_suggestions(db, profile_id: str, as_of: date | None = None, settings: PromoSettings = DEFAULT_SETTINGS) -> list[dict]:
-    """Live/scheduled coupons with the same discount and audience and overlapping dates: one coupon pays one
-    fixed fee and reaches the variable cap sooner."""
+    """Scheduled coupons (cancelling before the start is free) with the same discount and audience and
+    overlapping dates: one coupon pays one fixed fee and reaches the variable cap sooner."""
     as_of = as_of or profile_as_of(db, profile_id)
     rows = [dict(r) for r in db.query("SELECT * FROM coupons WHERE profile_id = ? ORDER BY start_date_time, coupon_id",
                                       [profile_id])]
     items = []
     for c in rows:
         k = coupon_kpis(c, as_of)
-        if k["status"] == "ended" or k["start"] is None:
+        if k["status"] != "scheduled" or k["start"] is None:   # cancelling before the start is free
             continue
         model = coupon_fee_model(k["start"], c.get("marketplace_id") or "US")
         if model is None or not model.fixed:

@@ -300,6 +300,7 @@ def promotions_overview(db, profile_id: str, as_of: date | None = None,
                      "discount": disc, "budget": budget, "currency_code": draft.get("currency"),
                      "asins": asins if isinstance(asins, list) else _asins(asins), "alert": ""})
     df = pd.DataFrame(rows, columns=OVERVIEW_COLUMNS)
+    df = df.astype(object).where(df.notna(), None)   # missing is None (shown as "—"), never NaN
     order = {s: i for i, s in enumerate(("live", "scheduled", "exported", "draft", "ended"))}
     if not df.empty:
         df = df.assign(_o=df["status"].map(order).fillna(9)).sort_values(["_o", "start"], na_position="last",
