@@ -176,6 +176,10 @@ class SpApiReports:
             payload = self._fetch_document(str(document_id))
         except (AmazonRequestError, AmazonUnavailable):
             return "Amazon's error document could not be read"
+        return self._reason_from(payload)
+
+    @staticmethod
+    def _reason_from(payload: dict) -> str:
         details = payload.get("errorDetails") or payload.get("errors") or payload.get("message")
         if isinstance(details, list):
             details = "; ".join(
@@ -195,7 +199,11 @@ class SpApiReports:
             if status == "DONE":
                 if not report.get("reportDocumentId"):
                     raise AmazonUnavailable("Amazon finished the report but gave no document. Try again later.")
-                return self._fetch_document(str(report["reportDocumentId"]))
+                payload = self._fetch_document(str(report["reportDocumentId"]))
+                if "errorDetails" in payload and "reportSpecification" not in payload:
+                    # An error document behind a DONE status is still a failure, not an empty report.
+                    raise ReportFailed(self._reason_from(payload), report_id)
+                return payload
             if status == "FATAL":
                 raise ReportFailed(self._fatal_reason(report), report_id)
             if status == "CANCELLED":

@@ -142,3 +142,90 @@ def test_wait_timeout():
     fake = FakeAmazon().on("GET", f"{R}/reports/42", status("IN_QUEUE"))
     with pytest.raises(ReportTimedOut):
         client(fake).wait_report("42", poll=30, timeout=120, sleep=NoSleep())
+
+
+# -- integration: the sandbox over real HTTP ----------------------------------------------------
+import time as _time  # noqa: E402
+
+import requests  # noqa: E402
+
+from fakes import clear_faults, sandbox_clients, set_faults  # noqa: E402
+from services.errors import DownloadExpired  # noqa: E402
+from services.regions import marketplace_id_for_country  # noqa: E402
+
+
+def _window(url):
+    today = datetime.fromisoformat(requests.get(f"{url}/_sandbox/state", timeout=5).json()["today"])
+    return today - timedelta(days=700), today + timedelta(days=30)
+
+
+@pytest.mark.parametrize("region,country", [("NA", "US"), ("EU", "UK"), ("EU", "DE")])
+def test_sandbox_coupon_and_deal_reports(sandbox, region, country):
+    _, sp, _ = sandbox_clients(sandbox.url, region)
+    start, end = _window(sandbox.url)
+    market = marketplace_id_for_country(country)
+    coupons = sp.coupon_report(market, start, end, poll=0.05)
+    deals = sp.promotion_report(market, start, end, poll=0.05)
+    assert isinstance(coupons, list) and isinstance(deals, list)
+    for c in coupons:
+        assert {"couponId", "clips", "redemptions", "startDateTime"} <= set(c)
+        assert c["marketplaceId"] == market
+    for d in deals:
+        assert {"promotionId", "type", "startDateTime"} <= set(d)
+    if country == "US":
+        assert coupons or deals
+
+
+def test_sandbox_fatal_report_surfaces_error_document(fresh_sandbox):
+    url = fresh_sandbox.url
+    _, sp, _ = sandbox_clients(url, "NA")
+    start, end = _window(url)
+    set_faults(url, {"fail_next_reports": 1})
+    with pytest.raises(ReportFailed) as info:
+        sp.coupon_report(marketplace_id_for_country("US"), start, end, poll=0.05)
+    assert "error" in str(info.value).lower() or "fail" in str(info.value).lower()
+    assert info.value.reason and info.value.reason != "Amazon gave no reason"
+
+
+def test_sandbox_missing_options_fatal_reason(sandbox):
+    _, sp, _ = sandbox_clients(sandbox.url, "NA")
+    try:
+        rid = sp.create_report("GET_PROMOTION_PERFORMANCE_REPORT", [marketplace_id_for_country("US")], {})
+    except AmazonRequestError as exc:           # a 400 at creation is Amazon-like too
+        assert exc.status == 400
+        return
+    with pytest.raises(ReportFailed) as info:
+        sp.wait_report(rid, poll=0.05, sleep=_time.sleep)
+    assert "promotionStartDateFrom" in str(info.value)
+
+
+def test_sandbox_expired_document_urls(fresh_sandbox):
+    url = fresh_sandbox.url
+    _, sp, _ = sandbox_clients(url, "NA")
+    start, end = _window(url)
+    set_faults(url, {"expire_download_urls": True})
+    with pytest.raises(DownloadExpired):
+        sp.coupon_report(marketplace_id_for_country("US"), start, end, poll=0.05)
+    clear_faults(url)
+    assert isinstance(sp.coupon_report(marketplace_id_for_country("US"), start, end, poll=0.05), list)
+
+
+def test_sandbox_spapi_token_expiry_refreshes_once(fresh_sandbox):
+    url = fresh_sandbox.url
+    _, sp, tokens = sandbox_clients(url, "NA")
+    set_faults(url, {"access_token_ttl": 0.3})
+    tokens.get()
+    _time.sleep(0.5)
+    start, end = _window(url)
+    rid = sp.create_report("GET_COUPON_PERFORMANCE_REPORT", [marketplace_id_for_country("US")],
+                           {"couponStartDateFrom": iso_utc(start), "couponStartDateTo": iso_utc(end)})
+    assert rid and tokens.refreshes == 2
+
+
+def test_done_with_only_an_error_document_is_a_failure():
+    fake = FakeAmazon().on("GET", f"{R}/reports/42", status("DONE", "doc-1"))
+    fake.on("GET", f"{R}/documents/doc-1", document("doc-1", "/s3/doc-1"))
+    fake.on("GET", "/s3/doc-1", Reply(200, raw=gz({"errorDetails": "Please provide report options"})))
+    with pytest.raises(ReportFailed) as info:
+        client(fake).wait_report("42", sleep=NoSleep())
+    assert "Please provide report options" in str(info.value)
