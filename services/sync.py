@@ -36,6 +36,7 @@ from services.errors import (
     AmazonUnavailable,
     AuthorizationExpired,
     DashboardError,
+    DownloadExpired,
     InvalidCredentials,
     ReportFailed,
 )
@@ -423,7 +424,7 @@ class SyncSummary:
     profiles: int = 0
     reports: int = 0                    # reports written by this invocation
     reports_skipped: int = 0            # already done by the interrupted run this one resumed
-    report_requests: int = 0            # report creations (re-requests after FAILED included)
+    job_retries: int = 0                # whole jobs done again (FAILED report, dead link, expired token…)
     rows: int = 0
     entity_rows: int = 0
     coupons: int = 0
@@ -563,6 +564,8 @@ def sync_account(
             )
 
     stop = threading.Event()
+    job_retries = [0]
+    job_retry_lock = threading.Lock()
     rows_total = 0
     done_jobs = 0
     total_jobs = 0
@@ -642,22 +645,36 @@ def sync_account(
         # ---- jobs: promotions, entities, reports, all in one pool; results written as they arrive
         jobs: dict[Future, tuple] = {}
 
-        def run_report(task: dict, profile: dict) -> tuple[list[dict], str, int]:
-            ads = clients.ads(profile["region"])
-            body = report_body(task["report_type"], task["start"], task["end"])
-            last_exc: Exception | None = None
+        def retrying(fn: Callable, *args, **kwargs):
+            """Job-level retries, above the HTTP ones of the clients: a FAILED report, a download link that stays
+            expired, Amazon unavailable after the HTTP retries, or an access token that died between our refresh
+            and its use (401/403): do the whole job again, REPORT_ATTEMPTS in all."""
             for attempt in range(REPORT_ATTEMPTS):
                 if stop.is_set():
                     raise _Stop()
-                report_id = ads.create_report(profile["profile_id"], body)
                 try:
-                    rows = ads.wait_report(profile["profile_id"], report_id, poll=poll, timeout=report_timeout,
-                                           sleep=sleeper)
-                    return rows, report_id, attempt + 1
-                except ReportFailed as e:
-                    last_exc = e
-                    continue
-            raise last_exc  # type: ignore[misc]
+                    return fn(*args, **kwargs)
+                except (ReportFailed, DownloadExpired, AmazonUnavailable, AmazonRequestError) as e:
+                    retry = not isinstance(e, AmazonRequestError) or isinstance(e, DownloadExpired) \
+                        or e.status in (401, 403)
+                    if not retry or attempt == REPORT_ATTEMPTS - 1:
+                        raise
+                    with job_retry_lock:
+                        job_retries[0] += 1
+                    if isinstance(e, AmazonRequestError) and e.status in (401, 403):
+                        clients.tokens.invalidate()
+                    sleeper(min(poll * (2 ** attempt), 30.0))
+            raise AssertionError("unreachable")
+
+        def fetch_report(task: dict, profile: dict) -> tuple[list[dict], str]:
+            ads = clients.ads(profile["region"])
+            report_id = ads.create_report(profile["profile_id"], report_body(task["report_type"], task["start"],
+                                                                             task["end"]))
+            rows = ads.wait_report(profile["profile_id"], report_id, poll=poll, timeout=report_timeout, sleep=sleeper)
+            return rows, report_id
+
+        def run_report(task: dict, profile: dict) -> tuple[list[dict], str]:
+            return retrying(fetch_report, task, profile)
 
         def promo_range(today: date) -> tuple[datetime, datetime]:
             end_dt = datetime.combine(today, dtime(0, 0), timezone.utc) + timedelta(days=1) - timedelta(seconds=1)
@@ -666,12 +683,12 @@ def sync_account(
             return datetime.combine(today - timedelta(days=COUPON_LOOKBACK_DAYS), dtime(0, 0), timezone.utc), end_dt
 
         def run_coupons(profile: dict, today: date) -> list[dict]:
-            return clients.spapi(profile["region"]).coupon_report(
-                profile["marketplace_id"], *promo_range(today), poll=poll, timeout=report_timeout)
+            return retrying(clients.spapi(profile["region"]).coupon_report,
+                            profile["marketplace_id"], *promo_range(today), poll=poll, timeout=report_timeout)
 
         def run_deals(profile: dict, today: date) -> list[dict]:
-            return clients.spapi(profile["region"]).promotion_report(
-                profile["marketplace_id"], *promo_range(today), poll=poll, timeout=report_timeout)
+            return retrying(clients.spapi(profile["region"]).promotion_report,
+                            profile["marketplace_id"], *promo_range(today), poll=poll, timeout=report_timeout)
 
         for p in selected:
             if p.get("marketplace_id") and (p.get("account_type") or "seller") == "seller":
@@ -679,7 +696,8 @@ def sync_account(
                 jobs[executor.submit(run_deals, p, today_for(p))] = ("deals", p)
         for p in selected:
             for kind in ENTITY_KINDS:
-                jobs[executor.submit(clients.ads(p["region"]).list_entities, p["profile_id"], kind)] = ("entities", p, kind)
+                jobs[executor.submit(retrying, clients.ads(p["region"]).list_entities, p["profile_id"], kind)] = (
+                    "entities", p, kind)
         for t in pending:
             jobs[executor.submit(run_report, t, by_id[t["profile_id"]])] = ("reports", by_id[t["profile_id"]], t)
         total_jobs = len(jobs)
@@ -717,8 +735,8 @@ def sync_account(
                     summary.entity_rows += len(rows)
                 elif kind == "reports":
                     task = extra[0]
-                    rows, report_id, attempts = result
-                    summary.report_requests += attempts
+                    rows, report_id = result
+                    attempts = 1
                     cols, values = convert_report_rows(task["report_type"], pid, cur, rows)
                     with write(db):
                         db.conn.execute(
@@ -766,7 +784,8 @@ def sync_account(
         with _active_lock:
             _active_runs.discard(run_id)
         stats = clients.stats()
-        summary.retries = stats.get("retries", 0) + max(0, summary.report_requests - summary.reports)
+        summary.job_retries = job_retries[0]
+        summary.retries = stats.get("retries", 0) + job_retries[0]
         summary.requests = stats.get("requests", 0)
         summary.throttled = stats.get("throttled", 0)
         summary.seconds = round(time.monotonic() - t0, 3)
