@@ -5,7 +5,8 @@ import pytest
 from fakes import ACCESS_TOKEN, BASE, CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, FakeAmazon, NoSleep, Reply, gz, \
     session_for, token_reply
 from services.ads_api import KINDS, AdsClient, MultiStatus
-from services.errors import AmazonRequestError, AmazonUnavailable, AuthorizationExpired, DownloadExpired, \
+from services.errors import AmazonRequestError, AmazonUnavailable, AuthorizationExpired, DashboardError, \
+    DownloadExpired, \
     ReportFailed, ReportTimedOut
 from services.http import RetryPolicy
 from services.lwa import LwaClient, TokenSource
@@ -431,3 +432,25 @@ def test_sandbox_auth_errors_are_typed_and_clean(sandbox, caplog):
     for exc in (info.value, info2.value):
         for text in (str(exc), repr(exc), caplog.text):
             assert revoked not in text and bad_secret not in text and "Atzr|" not in text
+
+
+ECHO = f"token {ACCESS_TOKEN} refresh {REFRESH_TOKEN} secret {CLIENT_SECRET} Bearer {ACCESS_TOKEN}"
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 415, 422, 425, 429, 500])
+def test_no_secret_in_any_error_path(status, caplog):
+    caplog.set_level(logging.DEBUG)
+    fake = FakeAmazon().on("POST", "/na/sp/keywords/list",
+                           Reply(status, {"code": str(status), "details": ECHO, "message": ECHO, "detail": ECHO}))
+    fake.on("POST", "/na/reporting/reports", Reply(status, {"code": str(status), "detail": ECHO}))
+    fake.on("GET", "/s3/r.json.gz", Reply(status, raw=ECHO.encode()))
+    c = client(fake)
+    for call in (lambda: c.list_entities(PROFILE, "keywords"), lambda: c.create_report(PROFILE, REPORT_BODY),
+                 lambda: c.download_report(f"{BASE}/s3/r.json.gz?X-Amz-Signature=sig")):
+        with pytest.raises(DashboardError) as info:
+            call()
+        exc = info.value
+        texts = [str(exc), repr(exc), getattr(exc, "detail", "") or "", getattr(exc, "user_message", "")]
+        for text in texts + [caplog.text]:
+            for s in SECRETS:
+                assert s not in text, (status, text)
