@@ -416,7 +416,7 @@ class _Validator:
                            self.loc(i, field), value))
             return None
         if not_past and d < self.today:
-            errs.append(_e("dateError", "DATE_IN_THE_PAST" if False else "INVALID_DATE",
+            errs.append(_e("dateError", "INVALID_DATE",
                            f"{field} cannot be in the past", self.loc(i, field), value))
         return d
 

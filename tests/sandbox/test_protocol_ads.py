@@ -306,3 +306,15 @@ def test_mutation_request_errors(sandbox, ads):
     r = requests.put(sandbox.url + "/sp/keywords", data="{}", timeout=5,
                      headers={**ads.headers(pid), "Content-Type": "application/xml"})
     assert r.status_code == 415
+
+
+def test_internal_error_never_leaks_a_traceback(own, own_ads, monkeypatch):
+    def boom(*a, **k):
+        raise RuntimeError("secret Atza|should-not-leak")
+
+    pid = own_ads.profile_id()
+    monkeypatch.setattr(own.world, "entities", boom)
+    r = own_ads.post("/sp/keywords/list", {}, profile_id=pid)
+    assert r.status_code == 500
+    assert r.json() == {"code": "INTERNAL_ERROR", "message": "Service Error", "details": "Service Error"}
+    assert "Traceback" not in r.text and "Atza" not in r.text
