@@ -620,7 +620,7 @@ def sync_account(
                          "SELECT task_key, profile_id, report_type, start, end, status, attempts FROM sync_tasks "
                          "WHERE run_id = ?", [run_id])]
             tasks = [t for t in tasks if t["profile_id"] in by_id]
-        else:
+        if not resumed or not tasks:  # killed before its plan was stored: plan now
             tasks = []
             for p in selected:
                 td = today_for(p)
