@@ -151,6 +151,7 @@ def create_report(state: SandboxState, req: Request, m) -> Response:
                "generated": None, "url": None, "url_expires": None, "bucket": "eu" if COUNTRY_REGION.get(
                    ctx.profile["countryCode"]) == "eu" else "us"}
         state.ads_reports[rid] = rec
+        _enqueue(state, rec)
         return Response(200, _report_json(state, req, rec, now), content_type=_report_ct(req, "create"))
 
 
@@ -160,7 +161,34 @@ def _ads_status(state: SandboxState, r: dict, now: float) -> str:
         return "PENDING"
     if age < state.report_latency or r["stuck"]:
         return "PROCESSING"
-    return "FAILED" if r["fail"] else "COMPLETED"
+    if r["fail"]:
+        return "FAILED"
+    return "COMPLETED" if r["gz"] is not None else "PROCESSING"  # rows still being generated
+
+
+def _enqueue(state: SandboxState, r: dict) -> None:
+    """Generate the rows on one background worker per server, so that polls never do the (slow) work
+    themselves; a report whose latency has passed stays PROCESSING until its rows exist."""
+    import queue
+    import threading
+
+    if getattr(state, "_report_queue", None) is None:
+        state._report_queue = queue.Queue()
+
+        def work():
+            while True:
+                rec = state._report_queue.get()
+                try:
+                    with state.lock:
+                        _generate(state, rec)
+                except Exception as e:  # a broken generation fails the report instead of the server
+                    rec["fail"] = True
+                    from sandbox.server import _log
+                    _log(f"report generation failed: {type(e).__name__}")
+
+        threading.Thread(target=work, name="sandbox-reports", daemon=True).start()
+    if not r["fail"]:
+        state._report_queue.put(r)
 
 
 def _generate(state: SandboxState, r: dict) -> None:
