@@ -403,6 +403,15 @@ def m001_initial_schema(db: Database) -> None:
         db.conn.execute(stmt)
 
 
+@migrations()
+def m002_lean_report_indexes(db: Database) -> None:
+    """Every secondary index costs a b-tree write per row on the biggest tables (search terms, targets: ~100k
+    rows per profile-month). The primary keys (profile_id, date, …) already serve the dashboard's
+    profile + date-range scans; keep only the keyword drill-down index."""
+    for name in ("idx_search_term_day_term", "idx_search_term_day_campaign", "idx_target_day_campaign"):
+        db.conn.execute(f"DROP INDEX IF EXISTS {name}")
+
+
 # --------------------------------------------------------------------------------------------
 # helpers for tests / tools
 
