@@ -123,7 +123,7 @@ def refresh_profiles(db: Database, vault: Vault, account_id: str) -> pd.DataFram
 def stored_profiles(db: Database, account_id: str) -> pd.DataFrame:
     cur = db.conn.execute(
         "SELECT profile_id, country_code, currency_code, timezone, marketplace_id, account_name, region FROM profiles "
-        "WHERE account_id = ? ORDER BY region, country_code",
+        "WHERE account_id = ? ORDER BY CASE region WHEN 'NA' THEN 0 WHEN 'EU' THEN 1 ELSE 2 END, country_code",
         [account_id],
     )
     return pd.DataFrame(cur.fetchall(), columns=[c[0] for c in cur.description])

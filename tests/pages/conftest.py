@@ -50,3 +50,24 @@ def new_app(account_id: str | None = None, page: str | None = None, timeout: flo
     if page:
         at.switch_page(f"pages/{page}").run()
     return at
+
+
+@pytest.fixture(autouse=True)
+def _navigation_like_the_server(monkeypatch):
+    """Run every AppTest rerun through app.py, as the real server does.
+
+    AppTest resets `PagesManager.uses_pages_directory` before each run, and because
+    this project keeps its pages in `pages/` (the customer's layout) a rerun after
+    `switch_page` would execute the page file alone, in Streamlit's legacy mode,
+    skipping app.py and its sidebar. The real server sets the flag to False for good
+    once app.py has called `st.navigation`; this fixture does the same for AppTest.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
