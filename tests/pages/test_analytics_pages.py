@@ -58,13 +58,13 @@ def test_profile_switch_changes_currency(demo_account):
 def test_campaigns_table_and_drill_down(demo_account):
     at = new_app(demo_account, "campaigns.py")
     assert not at.exception, at.exception
-    campaigns = at.dataframe(key="campaigns_table").value
+    campaigns = at.dataframe[0].value
     assert len(campaigns) >= 20 and "sales_trend" in campaigns.columns
-    groups_before = at.dataframe(key="ad_groups_table").value
+    groups_before = at.dataframe[1].value
     at.selectbox(key="drill_campaign").select_index(1).run()
-    groups_after = at.dataframe(key="ad_groups_table").value
+    groups_after = at.dataframe[1].value
     assert not groups_after.equals(groups_before)
-    assert not at.dataframe(key="targets_table").value.empty
+    assert not at.dataframe[2].value.empty
     fig = _figure(at, "placement")
     assert set(fig["data"][0]["x"]) <= {"Top of search", "Rest of search", "Product pages"}
 
@@ -72,14 +72,14 @@ def test_campaigns_table_and_drill_down(demo_account):
 def test_search_terms_views_and_ngrams(demo_account):
     at = new_app(demo_account, "search_terms.py")
     assert not at.exception, at.exception
-    all_terms = at.dataframe(key="search_terms_table").value
+    all_terms = at.dataframe[0].value
     assert {"search_term", "triggered_by", "match_type"} <= set(all_terms.columns)
     at.radio(key="st_view").set_value("Wasted spend").run()
-    wasted = at.dataframe(key="search_terms_table").value
+    wasted = at.dataframe[0].value
     assert (wasted["orders"] == 0).all() and len(wasted) < len(all_terms)
     at.radio(key="st_view").set_value("N-grams").run()
     at.radio(key="ngram_n").set_value(2).run()
-    grams = at.dataframe(key="search_terms_table").value
+    grams = at.dataframe[0].value
     assert grams["ngram"].str.count(" ").eq(1).all()
     assert not at.exception
 
@@ -87,5 +87,5 @@ def test_search_terms_views_and_ngrams(demo_account):
 def test_products_page(demo_account):
     at = new_app(demo_account, "products.py")
     assert not at.exception, at.exception
-    assert not at.dataframe(key="products_table").value.empty
-    assert not at.dataframe(key="halo_table").value.empty
+    assert not at.dataframe[0].value.empty
+    assert not at.dataframe[1].value.empty
