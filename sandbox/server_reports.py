@@ -467,8 +467,11 @@ def download_spapi(state: SandboxState, req: Request, m) -> Response:
 
 
 # --------------------------------------------------------------------------------------------- coupon bulk CSV
-CSV_COLUMNS = ("ASIN list", "Discount type", "Percentage off", "Money off", "Title suffix", "Budget", "Start date",
+# Column names as the reference's bulk-template table gives them (promotions.md section 2, columns A-H);
+# "Percentage off" / "Money off" are accepted as older spellings.
+CSV_COLUMNS = ("ASIN list", "Discount type", "% off value", "Money-off value", "Title suffix", "Budget", "Start date",
                "End date")
+CSV_ALIASES = {"percentage off": "% off value", "money off": "money-off value"}
 
 
 def _csv_date(v: str) -> dt.date | None:
@@ -494,7 +497,7 @@ def parse_coupon_csv(text: str) -> tuple[list[dict], list[dict]]:
     reader = csv.DictReader(io.StringIO(text))
     if reader.fieldnames is None:
         return [], [{"row": None, "message": "the file is empty"}]
-    header = {h.strip().lower(): h for h in reader.fieldnames if h}
+    header = {CSV_ALIASES.get(h.strip().lower(), h.strip().lower()): h for h in reader.fieldnames if h}
     missing = [c for c in CSV_COLUMNS if c.lower() not in header]
     if missing:
         return [], [{"row": None, "message": f"missing column(s): {', '.join(missing)}"}]
@@ -511,14 +514,14 @@ def parse_coupon_csv(text: str) -> tuple[list[dict], list[dict]]:
             problems.append("ASIN list holds an invalid ASIN")
         dtype = get["discount type"].lower()
         if dtype in ("percentage off", "percent off", "percentage"):
-            dtype, value = "Percentage Off", _csv_num(get["percentage off"])
+            dtype, value = "Percentage Off", _csv_num(get["% off value"])
         elif dtype in ("money off", "amount off", "money"):
-            dtype, value = "Money Off", _csv_num(get["money off"])
+            dtype, value = "Money Off", _csv_num(get["money-off value"])
         else:
             dtype, value = None, None
             problems.append("Discount type must be 'Percentage Off' or 'Money Off'")
         if dtype and (value is None or value <= 0):
-            problems.append(f"{'Percentage off' if dtype == 'Percentage Off' else 'Money off'} must be a positive "
+            problems.append(f"{'% off value' if dtype == 'Percentage Off' else 'Money-off value'} must be a positive "
                             "number")
         budget = _csv_num(get["budget"])
         if budget is None or budget <= 0:

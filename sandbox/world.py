@@ -876,7 +876,8 @@ class World:
                     st = cstat
                 else:
                     st = "AD_STATUS_LIVE" if kind == "productAds" else "TARGETING_CLAUSE_STATUS_LIVE"
-        details = [] if st.endswith(("ENABLED", "LIVE")) else [{"name": st, "message": st.replace("_", " ").capitalize()}]
+        # Detail names are the status plus "_DETAIL", as the spec's *ServingStatusReason enums list them.
+        details = [] if st.endswith(("ENABLED", "LIVE")) else [{"name": f"{st}_DETAIL", "message": st.replace("_", " ").capitalize()}]
         return st, details
 
     def _out(self, p: Profile, kind: str, e: dict) -> dict:

@@ -49,6 +49,7 @@ REFETCH_DAYS = 14      # conversions are restated for days: fetch the last 14 ag
 MAX_IN_FLIGHT = 40     # reports requested/polled at once
 REPORT_ATTEMPTS = 3    # a FAILED report is requested again this many times in all
 COUPON_LOOKBACK_DAYS = 729
+PROMO_LOOKAHEAD_DAYS = 180
 
 ProgressFn = Callable[[str, int, int, int], None]
 
@@ -677,9 +678,9 @@ def sync_account(
             return retrying(fetch_report, task, profile)
 
         def promo_range(today: date) -> tuple[datetime, datetime]:
-            end_dt = datetime.combine(today, dtime(0, 0), timezone.utc) + timedelta(days=1) - timedelta(seconds=1)
-            if base_now is not None and not fixed_today:
-                end_dt = min(end_dt, base_now)
+            # Amazon selects coupons and deals by start date. Looking ahead as far as a coupon may be
+            # scheduled (180 days) lets an exported coupon show as "scheduled" before it starts.
+            end_dt = datetime.combine(today + timedelta(days=PROMO_LOOKAHEAD_DAYS), dtime(23, 59, 59), timezone.utc)
             return datetime.combine(today - timedelta(days=COUPON_LOOKBACK_DAYS), dtime(0, 0), timezone.utc), end_dt
 
         def run_coupons(profile: dict, today: date) -> list[dict]:

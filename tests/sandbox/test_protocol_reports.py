@@ -313,7 +313,7 @@ def test_admin_state_advance_and_coupon_upload(own):
         asin = w.coupons(seller, "ATVPDKIKX0DER", dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc),
                          dt.datetime(2100, 1, 1, tzinfo=dt.timezone.utc))[0]["asins"][0]["asin"]
     start, end = w.today + dt.timedelta(days=3), w.today + dt.timedelta(days=20)
-    csv_ok = ("ASIN list,Discount type,Percentage off,Money off,Title suffix,Budget,Start date,End date,"
+    csv_ok = ("ASIN list,Discount type,% off value,Money-off value,Title suffix,Budget,Start date,End date,"
               "Customer segment,Once per customer\n"
               f"{asin},Percentage Off,15,,Sandbox test coupon,500,{start},{end},All (Default),Yes\n")
     r = requests.post(f"{url}/_sandbox/coupons/upload?seller={seller}&marketplaceId=ATVPDKIKX0DER",

@@ -80,9 +80,7 @@ def test_profiles_against_accounts_profiles(specs_dir, ads):
 @pytest.mark.parametrize("coll,vnd", [("campaigns", "spCampaign"), ("adGroups", "spAdGroup"),
                                       ("keywords", "spKeyword"), ("targets", "spTargetingClause"),
                                       ("negativeKeywords", "spNegativeKeyword"), ("productAds", "spProductAd")])
-@pytest.mark.parametrize("extended", [False, pytest.param(True, marks=pytest.mark.xfail(
-    strict=False, reason="sandbox/world.py: extendedData.servingStatusDetails[].name values such as "
-                         "CAMPAIGN_OUT_OF_BUDGET / AD_GROUP_PAUSED are not in the spec's *_DETAIL enum"))])
+@pytest.mark.parametrize("extended", [False, True])
 def test_sp_lists_against_spec(specs_dir, ads, coll, vnd, extended):
     pid = ads.profile_id()
     media = f"application/vnd.{vnd}.v3+json"
