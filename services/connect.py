@@ -15,8 +15,8 @@ from typing import Callable
 import pandas as pd
 from sqlite_utils import Database
 
-from services import accounts
-from services.errors import DashboardError, InvalidCredentials
+from services import accounts, oauth, token_life
+from services.errors import AuthorizationExpired, DashboardError, InvalidCredentials
 from services.lwa import LwaClient
 from services.profiles import profiles_frame
 from services.regions import REGIONS, hosts_for
@@ -59,12 +59,14 @@ def mask_token(token: str | None) -> str:
 
 def check_credentials(client_id: str, client_secret: str, refresh_token: str, region: str) -> None:
     """Refuse values that cannot be Amazon credentials before sending them anywhere."""
-    client_id, client_secret, refresh_token = (v.strip() for v in (client_id, client_secret, refresh_token))
+    client_id, client_secret, refresh_token = (str(v or "").strip() for v in (client_id, client_secret, refresh_token))
+    if refresh_token.startswith("Atza|"):
+        raise InvalidInput("That is an access token (Atza|…), which lasts an hour; paste the refresh token, which starts with Atzr|.")
     if region not in REGIONS:
         raise InvalidInput("Pick the region of the account: North America, Europe or Far East.")
     if not CLIENT_ID_RE.match(client_id):
         raise InvalidInput("The client ID should look like amzn1.application-oa2-client. followed by 32 letters and digits.")
-    if not client_secret or len(client_secret) > 500 or any(c.isspace() for c in client_secret):
+    if not client_secret or len(client_secret) > 500 or any(c.isspace() for c in client_secret) or not client_secret.isascii():
         raise InvalidInput("The client secret is empty or malformed; copy it again from your Login with Amazon app.")
     if not REFRESH_TOKEN_RE.match(refresh_token):
         raise InvalidInput("The refresh token should start with Atzr| and contain no spaces; it may have been cut off when copied.")
@@ -82,10 +84,10 @@ def connect_account(
     authorized_on: str | None = None,
 ) -> str:
     """Check the token by exchanging it once, then store the account with its secrets encrypted."""
-    name = " ".join(name.split())[:80]
-    if not name:
+    name = " ".join(str(name or "").split())[:80]
+    if not name or not name.isprintable():
         raise InvalidInput("Give the account a name, for example the seller's brand.")
-    client_id, client_secret, refresh_token = client_id.strip(), client_secret.strip(), refresh_token.strip()
+    client_id, client_secret, refresh_token = (str(v or "").strip() for v in (client_id, client_secret, refresh_token))
     check_credentials(client_id, client_secret, refresh_token, region)
     LwaClient(hosts_for(region, sandbox_url).token_url, client_id, client_secret).refresh(refresh_token)
     return accounts.add_account(
@@ -141,10 +143,18 @@ ProgressFn = Callable[[str, int, int, int], None]
 def run_sync(
     db_path_: Path, vault: Vault, account_id: str, profile_ids: list[str] | None, progress: ProgressFn | None = None, days: int | None = None
 ):
-    """Sync the chosen profiles; an expired authorization flags the account and is re-raised for the page."""
+    """Sync the chosen profiles; an account flagged 'reconnect needed' (or past its year) is not synced at all."""
     from services.sync import sync_account
 
-    return sync_account(db_path_, account_id, vault, profile_ids=profile_ids, days=days, progress=progress)
+    db = open_store(db_path_)
+    check_sync_request(db, account_id, profile_ids, days)
+    summary = sync_account(db_path_, account_id, vault, profile_ids=profile_ids, days=days, progress=progress)
+    if summary.status == "reconnect_needed":  # the sync kept every completed report; nothing is half-written
+        life = token_status(db, account_id)
+        if life.level == "reconnect_needed":
+            raise AuthorizationExpired(life.message)
+        raise InvalidCredentials()
+    return summary
 
 
 def configured_client_id() -> str:
@@ -164,3 +174,127 @@ def describe_summary(summary) -> str:
     failed = len(failures) if isinstance(failures, (list, tuple)) else int(failures or 0)
     text = f"Synced {reports} reports, {rows:,} rows in {float(seconds):.0f} s."
     return text + (f" {failed} report(s) failed and will be fetched again next time." if failed else "")
+
+
+# ------------------------------------------------------------------------------ the token's whole life
+
+DEFAULT_REDIRECT_URI = "http://localhost:8501/"
+MAX_SYNC_DAYS = 95
+
+
+def redirect_uri() -> str:
+    """Where Amazon sends the browser back: the app's own URL (must be an Allowed Return URL of the LWA app)."""
+    return os.environ.get("DASHBOARD_REDIRECT_URI", DEFAULT_REDIRECT_URI)
+
+
+def _clean_name(name: str) -> str:
+    name = " ".join(str(name or "").split())[:80]
+    if not name or not name.isprintable():
+        raise InvalidInput("Give the account a name, for example the seller's brand.")
+    return name
+
+
+def start_consent(db: Database, vault: Vault, name: str, region: str, client_id: str, client_secret: str) -> str:
+    """'Connect with Amazon' for a real account: the consent URL of the region (pending state stored server-side)."""
+    name = _clean_name(name)
+    client_id = str(client_id or "").strip()
+    client_secret = str(client_secret or "").strip() or configured_client_secret()
+    if region not in REGIONS:
+        raise InvalidInput("Pick the region of the account: North America, Europe or Far East.")
+    if not CLIENT_ID_RE.match(client_id):
+        raise InvalidInput("The client ID should look like amzn1.application-oa2-client. followed by 32 letters and digits.")
+    if not client_secret or len(client_secret) > 500 or any(c.isspace() for c in client_secret) or not client_secret.isascii():
+        raise InvalidInput("The client secret is empty or malformed; copy it again from your Login with Amazon app.")
+    return oauth.start(db, vault, name=name, region=region, client_id=client_id, client_secret=client_secret,
+                       redirect_uri=redirect_uri())
+
+
+def start_sandbox_consent(db: Database, vault: Vault, seller: str = "demo", name: str | None = None) -> str:
+    """The same flow against the embedded sandbox's consent page (its demo app client)."""
+    from services.demo import demo_credentials, sandbox_url
+
+    creds = demo_credentials()
+    label = _clean_name(name or ("Demo Seller (consent)" if seller == "demo" else f"Sandbox {seller} seller"))
+    return oauth.start(db, vault, name=label, region="NA", client_id=creds["client_id"],
+                       client_secret=creds["client_secret"], redirect_uri=redirect_uri(),
+                       sandbox_url=sandbox_url(), seller_hint=seller)
+
+
+def start_reconnect(db: Database, vault: Vault, account_id: str, seller_hint: str | None = None) -> str:
+    """Consent again for an existing account (before the year ends, or after a revocation)."""
+    account = accounts.get_account(db, account_id)
+    sandbox = account["sandbox_url"] if account["backend"] == "sandbox" else None
+    return oauth.start(db, vault, name=account["name"], region=account["region"], client_id=account["client_id"],
+                       client_secret=None, redirect_uri=redirect_uri(), sandbox_url=sandbox, account_id=account_id,
+                       seller_hint=seller_hint)
+
+
+def finish_consent(db: Database, vault: Vault, params: dict) -> tuple[str, str]:
+    """Amazon's redirect arrived: exchange the code, store the account, list its profiles. (account_id, sentence)"""
+    done = oauth.finish(db, vault, params)
+    profiles = refresh_profiles(db, vault, done.account_id)
+    verb = "reconnected" if done.reconnected else "connected"
+    return done.account_id, (f"{done.name} is {verb}: Amazon authorized this dashboard for a year, "
+                             f"{len(profiles)} advertising profile(s) found.")
+
+
+def connect_and_list(db: Database, vault: Vault, name: str, region: str, client_id: str, client_secret: str,
+                     refresh_token: str, authorized_on: str | None = None) -> tuple[str, str]:
+    """The paste-a-token path in one call: check, store encrypted, list profiles. (account_id, sentence)"""
+    account_id = connect_account(db, vault, name, region, client_id, client_secret or configured_client_secret(),
+                                 refresh_token, authorized_on=authorized_on)
+    profiles = refresh_profiles(db, vault, account_id)
+    regions = sorted(set(profiles["region"])) if not profiles.empty else []
+    if not regions:
+        return account_id, "Connected, but Amazon lists no advertising profiles for this authorization yet."
+    if region not in regions:
+        where = ", ".join(regions)
+        return account_id, (f"Connected. This authorization's profiles are in {where}, not {region}; "
+                            "they are listed below and sync from their own region.")
+    return account_id, f"Connected: {len(profiles)} advertising profile(s) found. Pick the ones to sync below."
+
+
+def token_status(db: Database, account_id: str) -> token_life.TokenLife:
+    return token_life.assess(accounts.get_account(db, account_id))
+
+
+def account_card(db: Database, vault: Vault, account_id: str) -> dict:
+    """What the page may show about an account: no secret, the refresh token masked."""
+    account = accounts.get_account(db, account_id)
+    try:
+        masked = mask_token(vault.decrypt(account["refresh_token_enc"])) if account["refresh_token_enc"] else ""
+    except Exception:  # noqa: BLE001 - a key problem must not break the page
+        masked = "(cannot be decrypted with the configured keys)"
+    return {"name": account["name"], "region": account["region"], "backend": account["backend"],
+            "client_id": account["client_id"], "refresh_token": masked, "authorized_on": account["authorized_on"],
+            "status": account["status"]}
+
+
+def owns_profile(db: Database, account_id: str, profile_id: str) -> bool:
+    row = db.conn.execute("SELECT 1 FROM profiles WHERE account_id = ? AND profile_id = ?",
+                          [account_id, str(profile_id)]).fetchone()
+    return row is not None
+
+
+def check_sync_request(db: Database, account_id: str, profile_ids: list[str] | None, days: int | None) -> None:
+    """Refuse a sync that cannot be right before anything is written."""
+    life = token_status(db, account_id)
+    if not life.can_sync:
+        raise AuthorizationExpired(life.message)
+    if days is not None and not (1 <= int(days) <= MAX_SYNC_DAYS):
+        raise InvalidInput(f"Amazon keeps {MAX_SYNC_DAYS} days of reports: pick between 1 and {MAX_SYNC_DAYS} days.")
+    foreign = [p for p in profile_ids or [] if not owns_profile(db, account_id, p)]
+    if foreign:
+        raise InvalidInput("Profile " + ", ".join(str(p)[:20] for p in foreign[:3]) +
+                           " does not belong to this account; pick one of its own profiles.")
+
+
+def remove_account(db: Database, account_id: str) -> None:
+    """Delete the account, its tokens, its pending consents and all its data."""
+    with write(db):
+        db.conn.execute("DELETE FROM oauth_states WHERE account_id = ?", [account_id])
+    accounts.remove_account(db, account_id)
+
+
+def key_notice(vault: Vault) -> str:
+    return vault.describe()

@@ -426,3 +426,27 @@ def dump_table(db: Database, table: str, exclude: Iterable[str] = ()) -> list[tu
 
 
 DATA_TABLES = ("profiles",) + ENTITY_TABLES + REPORT_TABLES + ("coupons", "coupon_snapshots", "deals", "deal_products")
+
+
+@migrations()
+def m003_oauth_pending_states(db: Database) -> None:
+    """Pending "Connect with Amazon" flows. The consent redirect opens a new Streamlit session, so `state` and the
+    PKCE verifier live here: single use, ten minutes. Only a SHA-256 of `state` is stored; the verifier and the
+    pending client secret are Fernet ciphertext (services/vault.py SECRET_COLUMNS)."""
+    db.conn.execute(
+        """CREATE TABLE oauth_states (
+            state_hash TEXT PRIMARY KEY,
+            verifier_enc TEXT NOT NULL,
+            name TEXT NOT NULL,
+            region TEXT NOT NULL,
+            backend TEXT NOT NULL DEFAULT 'amazon',
+            sandbox_url TEXT,
+            client_id TEXT NOT NULL,
+            client_secret_enc TEXT,
+            redirect_uri TEXT NOT NULL,
+            account_id TEXT,
+            created_at REAL NOT NULL,
+            expires_at REAL NOT NULL,
+            used_at REAL
+        )"""
+    )

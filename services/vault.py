@@ -19,7 +19,21 @@ ENV_VAR = "DASHBOARD_SECRET_KEYS"
 # every encrypted column of the store: table -> (primary key column, [secret columns])
 SECRET_COLUMNS: dict[str, tuple[str, list[str]]] = {
     "accounts": ("account_id", ["client_secret_enc", "refresh_token_enc"]),
+    "oauth_states": ("state_hash", ["verifier_enc", "client_secret_enc"]),
 }
+SECRETS_TOML = Path(".streamlit") / "secrets.toml"
+
+
+def keys_from_secrets_toml(path: str | Path = SECRETS_TOML) -> str | None:
+    """`DASHBOARD_SECRET_KEYS` from a secrets.toml (for command-line tools; the UI reads st.secrets)."""
+    import tomllib
+
+    try:
+        with open(path, "rb") as f:
+            value = tomllib.load(f).get(ENV_VAR)
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    return value if isinstance(value, str) and value.strip() else None
 
 
 class VaultError(Exception):
@@ -38,6 +52,8 @@ def key_file_for(db_path: str | Path) -> Path:
 
 def _load_or_create_key_file(path: Path) -> list[str]:
     if path.exists():
+        if os.name == "posix" and path.stat().st_mode & 0o077:
+            os.chmod(path, 0o600)  # owner only, even if someone loosened it
         return _split(path.read_text())
     path.parent.mkdir(parents=True, exist_ok=True)
     key = Fernet.generate_key().decode()
@@ -69,6 +85,15 @@ class Vault:
             self._fernet = MultiFernet([Fernet(k.encode()) for k in keys])
         except (ValueError, TypeError) as e:
             raise VaultError(f"invalid Fernet key ({self.key_source}): {e}") from None
+
+    def describe(self) -> str:
+        """One sentence for the UI about where the keys come from (never the keys)."""
+        if self.key_source == "key_file":
+            return (f"Secrets are encrypted with a key file created beside the database ({self.key_file}, readable by "
+                    f"this user only). Back it up separately from the database, or set {ENV_VAR} in "
+                    ".streamlit/secrets.toml or the environment.")
+        where = "the environment" if self.key_source == "env" else ".streamlit/secrets.toml"
+        return f"Secrets are encrypted at rest with the key(s) from {where}."
 
     def encrypt(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode()).decode()
