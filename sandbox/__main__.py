@@ -17,6 +17,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fault-rate", type=float, default=0.0, help="probability of a random 429/500/503")
     p.add_argument("--credentials", action="store_true", help="print the demo credentials as JSON and exit")
     a = p.parse_args(argv)
+    try:  # any logging (and the server's stderr lines) goes through the dashboard's redaction filter
+        from services.logsafe import install_redaction
+
+        install_redaction()
+    except ImportError:
+        pass
     if a.credentials:
         from sandbox.credentials import demo_credentials
 

@@ -822,10 +822,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sandbox-today", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
-    from services.vault import Vault
+    from services.logsafe import install_redaction
+    from services.vault import Vault, keys_from_secrets_toml
 
+    install_redaction()  # cron output is a log file too: no token, secret or code in it
     db = open_db(args.db)
-    vault = Vault(db_path=args.db)
+    vault = Vault(secret_keys=keys_from_secrets_toml(), db_path=args.db)
     handle = None
     try:
         if args.sandbox:
