@@ -1,12 +1,39 @@
-"""Connect: explore the demo seller or connect a real account, pick profiles, sync."""
+"""Connect: the demo seller, Connect with Amazon (consent), a pasted refresh token; then profiles and sync.
+
+Thin: every action is one call into services.connect. No token, code or secret is kept in session_state:
+Amazon's redirect is read from the URL, the URL is cleared at once, and the code goes straight to services.
+"""
+import logging
+
 import streamlit as st
 
 from pages import common
 from services import connect
 from services.errors import AuthorizationExpired, DashboardError
 
+log = logging.getLogger(__name__)
+REGION_LABELS = {"NA": "North America", "EU": "Europe", "FE": "Far East"}
+
 st.title("Connect your Amazon Ads account")
 db, vault = common.store(), common.vault()
+
+
+def fail(exc: Exception) -> None:
+    if not isinstance(exc, DashboardError):
+        log.error("connect page action failed: %s", type(exc).__name__)
+    common.show_error(exc)
+
+
+# ---- Amazon's redirect back (a new session): take code/state/error off the URL before anything else
+callback = st.query_params.to_dict()
+if connect.oauth.is_callback(callback):
+    st.query_params.clear()
+    try:
+        st.session_state[common.ACCOUNT_KEY], sentence = connect.finish_consent(db, vault, callback)
+        st.success(sentence)
+    except Exception as exc:  # noqa: BLE001 - a sentence, never a traceback
+        fail(exc)
+    callback = None
 
 left, right = st.columns(2)
 with left:
@@ -16,38 +43,102 @@ with left:
         try:
             st.session_state[common.ACCOUNT_KEY] = connect.connect_demo_seller(db, vault)
             connect.refresh_profiles(db, vault, st.session_state[common.ACCOUNT_KEY])
-        except DashboardError as exc:
-            common.show_error(exc)
+        except Exception as exc:  # noqa: BLE001
+            fail(exc)
+    with st.expander("Try “Connect with Amazon” on the sandbox"):
+        seller = st.selectbox("Sandbox seller", ["demo", "second"], key="sandbox_seller",
+                              format_func={"demo": "Demo Seller", "second": "Second Seller"}.get)
+        if st.button("Start the sandbox consent", key="sandbox_consent"):
+            try:
+                st.link_button("Open the sandbox's consent page", connect.start_sandbox_consent(db, vault, seller))
+                st.caption("The link works once, for ten minutes.")
+            except Exception as exc:  # noqa: BLE001
+                fail(exc)
+
 with right:
     st.subheader("Your own account")
-    with st.form("real_account", clear_on_submit=True):
-        name = st.text_input("Account name", placeholder="e.g. the seller's brand")
-        region = st.selectbox("Region", ["NA", "EU", "FE"], format_func={"NA": "North America", "EU": "Europe", "FE": "Far East"}.get)
-        client_id = st.text_input("Client ID", value=connect.configured_client_id())
-        client_secret = st.text_input("Client secret", type="password", help="Left empty, the one in secrets.toml or the environment is used.")
-        refresh_token = st.text_input("Refresh token", type="password", help="Starts with Atzr|. Stored encrypted on this machine only.")
-        submitted = st.form_submit_button("Check and connect")
-    if submitted:
-        try:
-            st.session_state[common.ACCOUNT_KEY] = connect.connect_account(
-                db, vault, name, region, client_id, client_secret or connect.configured_client_secret(), refresh_token
-            )
-            connect.refresh_profiles(db, vault, st.session_state[common.ACCOUNT_KEY])
-            st.success("Connected. Pick the profiles to sync below.")
-        except DashboardError as exc:
-            common.show_error(exc)
+    consent_tab, paste_tab = st.tabs(["Connect with Amazon", "Paste a refresh token"])
+    with consent_tab:
+        with st.form("consent_account"):
+            c_name = st.text_input("Account name", placeholder="e.g. the seller's brand", key="c_name")
+            c_region = st.selectbox("Region", list(REGION_LABELS), format_func=REGION_LABELS.get, key="c_region")
+            c_client_id = st.text_input("Client ID", value=connect.configured_client_id(), key="c_client_id")
+            c_secret = st.text_input("Client secret", type="password", key="c_secret",
+                                     help="Left empty, the one in secrets.toml or the environment is used.")
+            go = st.form_submit_button("Continue to Amazon")
+        if go:
+            try:
+                st.link_button("Open Amazon's consent page", connect.start_consent(db, vault, c_name, c_region, c_client_id, c_secret),
+                               type="primary")
+                st.caption("Sign in as the seller and allow access; Amazon sends you back here. The link works once, for ten minutes.")
+            except Exception as exc:  # noqa: BLE001
+                fail(exc)
+    with paste_tab:
+        with st.form("real_account", clear_on_submit=True):
+            name = st.text_input("Account name", placeholder="e.g. the seller's brand", key="p_name")
+            region = st.selectbox("Region", list(REGION_LABELS), format_func=REGION_LABELS.get, key="p_region")
+            client_id = st.text_input("Client ID", value=connect.configured_client_id(), key="p_client_id")
+            client_secret = st.text_input("Client secret", type="password", key="p_secret",
+                                          help="Left empty, the one in secrets.toml or the environment is used.")
+            refresh_token = st.text_input("Refresh token", type="password", key="p_token",
+                                          help="Starts with Atzr|. Stored encrypted on this machine only.")
+            submitted = st.form_submit_button("Check and connect")
+        if submitted:
+            try:
+                st.session_state[common.ACCOUNT_KEY], sentence = connect.connect_and_list(
+                    db, vault, name, region, client_id, client_secret, refresh_token
+                )
+                st.success(sentence)
+            except Exception as exc:  # noqa: BLE001
+                fail(exc)
+            finally:
+                refresh_token = client_secret = None  # noqa: F841 - not kept past this run
+    notice = connect.key_notice(vault)
+    (st.info if vault.key_source == "key_file" else st.caption)(notice)
+
+
+def _choose() -> None:
+    st.session_state[common.ACCOUNT_KEY] = st.session_state["account_choice"]
+    st.session_state.pop("profile_id", None)
+
 
 account_id = common.current_account()
 accounts = connect.list_accounts(db)
-if not accounts.empty:
-    names = dict(zip(accounts["account_id"], accounts["name"]))
-    if account_id not in names:
-        account_id = None
-    chosen = st.selectbox("Account", list(names), format_func=names.get, index=list(names).index(account_id) if account_id else 0, key="account_choice")
-    if chosen != account_id:
-        st.session_state[common.ACCOUNT_KEY] = account_id = chosen
+names = dict(zip(accounts["account_id"], accounts["name"]))
+if account_id not in names:
+    account_id = next(iter(names), None)
+    if account_id:
+        st.session_state[common.ACCOUNT_KEY] = account_id
+if names:
+    st.session_state["account_choice"] = account_id
+    st.selectbox("Account", list(names), format_func=names.get, key="account_choice", on_change=_choose)
 
 if account_id:
+    card = connect.account_card(db, vault, account_id)
+    life = connect.token_status(db, account_id)
+    st.caption(f"{REGION_LABELS.get(card['region'], card['region'])} · refresh token {card['refresh_token']} · "
+               f"authorized on {card['authorized_on'] or 'unknown date'}")
+    if life.level in ("ok", "unknown"):
+        st.caption(life.message)
+    else:
+        (st.warning if life.level == "warn" else st.error)(life.message)
+    with st.expander("Reconnect or remove this account", expanded=life.needs_action):
+        if st.button("Reconnect with Amazon", key="reconnect"):
+            try:
+                st.link_button("Open Amazon's consent page", connect.start_reconnect(db, vault, account_id), type="primary")
+            except Exception as exc:  # noqa: BLE001
+                fail(exc)
+        sure = st.checkbox("Yes, delete this account's tokens and all of its data from this machine", key="remove_sure")
+        if st.button("Remove this account", key="remove", disabled=not sure):
+            try:
+                connect.remove_account(db, account_id)
+                st.session_state.pop(common.ACCOUNT_KEY, None)
+                st.session_state.pop("remove_sure", None)
+                st.cache_data.clear()  # its frames leave memory too
+                st.rerun()
+            except Exception as exc:  # noqa: BLE001
+                fail(exc)
+
     profiles = connect.stored_profiles(db, account_id)
     st.subheader("Advertising profiles")
     st.dataframe(profiles, hide_index=True, width="stretch")
@@ -55,7 +146,7 @@ if account_id:
         "Profiles to sync", profiles["profile_id"].tolist(), default=profiles["profile_id"].tolist(),
         format_func=lambda p: f"{profiles.set_index('profile_id').loc[p, 'country_code']} ({p})", key="sync_profiles",
     )
-    if st.button("Sync now", key="sync", type="primary", disabled=not picked):
+    if st.button("Sync now", key="sync", type="primary", disabled=not picked or not life.can_sync):
         bar = st.progress(0.0, text="Starting…")
 
         def progress(stage: str, done: int, total: int, rows: int) -> None:
@@ -67,6 +158,6 @@ if account_id:
             st.success(connect.describe_summary(summary))
             st.switch_page(common.page_path("overview.py"))
         except AuthorizationExpired as exc:
-            st.error(f"{exc} Syncs of this account are paused until it is reconnected.")
-        except DashboardError as exc:
-            common.show_error(exc)
+            st.error(f"{exc} Use “Reconnect with Amazon” above.")
+        except Exception as exc:  # noqa: BLE001
+            fail(exc)

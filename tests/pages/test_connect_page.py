@@ -20,11 +20,10 @@ def test_demo_seller_profiles_listed_over_http(app_env):
 
 def test_bad_token_gets_a_sentence_not_a_traceback(app_env):
     at = new_app()
-    form_inputs = at.text_input
-    form_inputs[0].input("Acme")
-    form_inputs[1].input("amzn1.application-oa2-client." + "a" * 32)
-    form_inputs[2].input("amzn1.oa2-cs.v1.abc")
-    form_inputs[3].input("=cmd|' /C calc'!A0")
+    at.text_input(key="p_name").input("Acme")
+    at.text_input(key="p_client_id").input("amzn1.application-oa2-client." + "a" * 32)
+    at.text_input(key="p_secret").input("amzn1.oa2-cs.v1.abc")
+    at.text_input(key="p_token").input("=cmd|' /C calc'!A0")
     at.button(key="FormSubmitter:real_account-Check and connect").click().run()
     assert not at.exception
     assert "Atzr|" in at.error[0].value
