@@ -28,8 +28,13 @@ def secret_keys() -> str | None:
 
 
 @st.cache_resource
-def _vault(path: str, keys: str | None):
-    return connect.make_vault(connect.Path(path), keys)
+def _vault(path: str, keys_fingerprint: str):
+    """Keyed by a fingerprint of the keys, never the keys themselves (cache keys must not hold secrets)."""
+    return connect.make_vault(connect.Path(path), _configured_keys())
+
+
+def _configured_keys() -> str | None:
+    return secret_keys() or os.environ.get("DASHBOARD_SECRET_KEYS")
 
 
 def store():
@@ -38,7 +43,9 @@ def store():
 
 
 def vault():
-    return _vault(str(connect.db_path()), secret_keys() or os.environ.get("DASHBOARD_SECRET_KEYS"))
+    import hashlib
+
+    return _vault(str(connect.db_path()), hashlib.sha256((_configured_keys() or "").encode()).hexdigest())
 
 
 def current_account() -> str | None:
@@ -76,6 +83,9 @@ def sidebar() -> Controls | None:
     if not account_id:
         return None
     db = store()
+    account_id = _account_switcher(db, account_id)
+    if account_id is None:
+        return None
     profiles = connect.stored_profiles(db, account_id)
     if profiles.empty:
         st.sidebar.info("No profiles yet: sync the account on the Connect page.")
@@ -111,6 +121,30 @@ def sidebar() -> Controls | None:
     when = (sync or {}).get("finished_at") or "never"
     st.sidebar.caption(f"Data through {last:%d %b %Y} · last sync {when[:16].replace('T', ' ')}")
     return Controls(account_id, profile_id, info.get("currency_code") or "USD", info.get("timezone") or "", period, comparison, int(window), first, last)
+
+
+def _switch_account() -> None:
+    st.session_state[ACCOUNT_KEY] = st.session_state["sidebar_account"]
+    st.session_state.pop("profile_id", None)  # another account's profiles: pick afresh
+
+
+def _account_switcher(db, account_id: str) -> str | None:
+    """One click between connected sellers, and the authorization's days left (warnings at 30 and 7)."""
+    accounts = connect.list_accounts(db)
+    names = dict(zip(accounts["account_id"], accounts["name"]))
+    if account_id not in names:  # removed meanwhile
+        st.session_state.pop(ACCOUNT_KEY, None)
+        return None
+    if len(names) > 1:
+        st.session_state["sidebar_account"] = account_id
+        st.sidebar.selectbox("Account", list(names), format_func=names.get, key="sidebar_account", on_change=_switch_account)
+    life = connect.token_status(db, account_id)
+    if life.level in ("ok", "unknown"):
+        st.sidebar.caption(life.message)
+    else:
+        (st.sidebar.warning if life.level == "warn" else st.sidebar.error)(life.message)
+        st.sidebar.page_link(page_path("connect.py"), label="Reconnect on the Connect page", icon="🔁")
+    return account_id
 
 
 def show_error(exc: Exception) -> None:
@@ -191,6 +225,8 @@ def page_path(name: str) -> str:
 def need_controls() -> Controls:
     """The sidebar's controls, or a friendly stop when nothing is connected or synced yet."""
     c = st.session_state.get("_controls")
+    if c is not None and (c.account_id != current_account() or not connect.owns_profile(store(), c.account_id, c.profile_id)):
+        c = None  # a profile of another account is never shown, whatever session_state says
     if c is None:
         st.info("Connect an account (or explore the demo seller) and sync it to see this page.")
         st.page_link(page_path("connect.py"), label="Go to Connect", icon="🔌")
