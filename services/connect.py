@@ -89,7 +89,13 @@ def connect_account(
         raise InvalidInput("Give the account a name, for example the seller's brand.")
     client_id, client_secret, refresh_token = (str(v or "").strip() for v in (client_id, client_secret, refresh_token))
     check_credentials(client_id, client_secret, refresh_token, region)
-    LwaClient(hosts_for(region, sandbox_url).token_url, client_id, client_secret).refresh(refresh_token)
+    try:
+        LwaClient(hosts_for(region, sandbox_url).token_url, client_id, client_secret).refresh(refresh_token)
+    except AuthorizationExpired:
+        raise InvalidInput(
+            "Amazon does not accept this refresh token: it may be cut off, revoked, or issued to another app's "
+            "client ID. Copy it again, or use “Connect with Amazon”. Nothing was saved."
+        ) from None
     return accounts.add_account(
         db, vault, name, region, client_id, client_secret, refresh_token,
         backend="sandbox" if sandbox_url else "amazon", sandbox_url=sandbox_url, authorized_on=authorized_on,
