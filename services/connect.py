@@ -245,10 +245,11 @@ def finish_consent(db: Database, vault: Vault, params: dict) -> tuple[str, str]:
 
 
 def connect_and_list(db: Database, vault: Vault, name: str, region: str, client_id: str, client_secret: str,
-                     refresh_token: str, authorized_on: str | None = None) -> tuple[str, str]:
+                     refresh_token: str, authorized_on: str | None = None,
+                     sandbox_url: str | None = None) -> tuple[str, str]:
     """The paste-a-token path in one call: check, store encrypted, list profiles. (account_id, sentence)"""
     account_id = connect_account(db, vault, name, region, client_id, client_secret or configured_client_secret(),
-                                 refresh_token, authorized_on=authorized_on)
+                                 refresh_token, sandbox_url=sandbox_url, authorized_on=authorized_on)
     profiles = refresh_profiles(db, vault, account_id)
     regions = sorted(set(profiles["region"])) if not profiles.empty else []
     if not regions:
