@@ -31,6 +31,10 @@ nav = st.navigation(
             page("search_terms.py", "Search terms", "🔎"),
             page("products.py", "Products", "📦"),
         ],
+        "Act": [
+            page("suggestions.py", "Suggestions", "💡"),
+            page("promotions.py", "Promotions", "🏷️"),
+        ],
     }
 )
 try:

@@ -234,11 +234,9 @@ def need_controls() -> Controls:
     return c
 
 
-@st.cache_data(ttl="15m", max_entries=64, show_spinner=False)
 def applied_changes(account_id: str, profile_id: str, version: str):
-    """Changes applied through the dashboard, for markers on the trend chart (empty until the optimizer lands)."""
-    try:
-        from services.suggestions import changes_for_chart
-    except ImportError:
-        return None
-    return changes_for_chart(store(), profile_id)
+    """Changes applied through the dashboard, one marker per day on the trend chart (not cached: an apply
+    must show at once, and the query reads a few rows)."""
+    from services.suggestions import change_markers
+
+    return change_markers(store(), account_id, profile_id)

@@ -1,0 +1,96 @@
+"""Suggested changes: review with evidence, approve, apply after confirmation, undo."""
+import streamlit as st
+
+from pages import common
+from services import review
+from services import suggestions as sugg
+from services.csv_export import export_filename
+from services.errors import DashboardError
+from services.optimizer import TYPE_LABELS
+
+c = common.need_controls()
+db, vault = common.store(), common.vault()
+st.title("Suggested changes")
+st.caption("Every suggestion shows its evidence and one sentence of why. Nothing reaches Amazon until you confirm.")
+
+if st.button("Refresh suggestions from the latest data", key="generate"):
+    try:
+        fresh = sugg.generate(db, c.account_id, c.profile_id, attribution=f"{c.window}d")
+        st.success(f"{len(fresh)} suggestion(s) ready for review.")
+    except DashboardError as exc:
+        common.show_error(exc)
+
+f1, f2, f3, f4 = st.columns([3, 2, 2, 2])
+types = f1.multiselect("Type", list(TYPE_LABELS.values()), key="sugg_types")
+statuses = f2.multiselect("Status", list(sugg.STATUSES), default=["pending", "approved"], key="sugg_status")
+min_conf = f3.slider("Minimum confidence", 0.0, 1.0, 0.0, 0.05, key="sugg_conf")
+sort_by = f4.selectbox("Sort by", sugg.SORTABLE, key="sugg_sort")
+search = st.text_input("Search campaign, ad group, keyword or search term", key="sugg_search")
+shown = review.shown_suggestions(db, c.account_id, c.profile_id, types=types, statuses=statuses, min_confidence=min_conf, search=search, sort_by=sort_by)
+
+summary = shown.groupby("type_label").size() if not shown.empty else {}
+st.write(" · ".join(f"**{label}**: {count}" for label, count in dict(summary).items()) or "No suggestions match.")
+cols = ["type_label", "status", "campaign_name", "ad_group_name", "keyword_text", "search_term", "current_value", "proposed_value",
+        "reason", "confidence", "clicks", "orders", "spend", "sales", "acos", "cvr_raw", "cvr_shrunk", "expected_spend_change", "expected_sales_change", "rule"]
+picked = st.dataframe(
+    shown[[col for col in cols if col in shown.columns]], hide_index=True, width="stretch", key="sugg_table",
+    on_select="rerun", selection_mode="multi-row",
+    column_config={"confidence": st.column_config.ProgressColumn("Confidence", min_value=0.0, max_value=1.0),
+                   "acos": st.column_config.NumberColumn("ACOS", format="percent")},
+)
+rows = picked.selection.rows if picked and hasattr(picked, "selection") else []
+selected = shown.iloc[rows]["suggestion_id"].astype(str).tolist() if rows else shown["suggestion_id"].astype(str).tolist()
+scope = f"{len(rows)} selected" if rows else f"all {len(shown)} shown"
+b1, b2, b3, b4 = st.columns(4)
+for col, label, decision in ((b1, "Approve", "approve"), (b2, "Reject", "reject"), (b3, "Snooze 7 days", "snooze"), (b4, "Back to pending", "reset")):
+    if col.button(f"{label} ({scope})", key=f"decide_{decision}", disabled=shown.empty):
+        n = review.decide(db, selected, decision)
+        st.toast(f"{n} suggestion(s): {decision}")
+        st.rerun()
+
+approved = review.shown_suggestions(db, c.account_id, c.profile_id, types=None, statuses=["approved"], min_confidence=0.0, search="", sort_by="confidence")
+st.subheader("Apply")
+st.write(f"{len(approved)} approved change(s) waiting.")
+e1, e2 = st.columns(2)
+if not approved.empty:
+    data, name = review.bulk_file(db, c.account_id, c.profile_id, c.period.end)
+    e1.download_button("Download bulk file (XLSX) of approved changes", data, file_name=name, key="dl_bulk", on_click="ignore",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+e2.download_button("Download suggestions (CSV)", sugg.export_suggestions_csv(shown), key="dl_sugg", on_click="ignore",
+                   file_name=export_filename("suggestions", c.profile_id, c.period.start, c.period.end), mime="text/csv")
+if st.button("Apply approved changes to Amazon…", key="apply", type="primary", disabled=approved.empty):
+    st.session_state["confirm_apply"] = True
+if st.session_state.get("confirm_apply"):
+    st.warning(f"Send {len(approved)} change(s) to Amazon now? They take effect in the live account.")
+    y, n = st.columns(2)
+    if y.button("Yes, send to Amazon", key="apply_confirm", type="primary"):
+        st.session_state["confirm_apply"] = False
+        try:
+            st.session_state["apply_result"] = review.apply_approved_changes(db, vault, c.account_id, c.profile_id, confirmed=True)
+        except DashboardError as exc:
+            common.show_error(exc)
+    if n.button("Cancel", key="apply_cancel"):
+        st.session_state["confirm_apply"] = False
+        st.rerun()
+result = st.session_state.get("apply_result")
+if result is not None:
+    ok = int(result["ok"].sum()) if "ok" in result else 0
+    st.success(f"Amazon accepted {ok} of {len(result)} change(s).") if ok == len(result) else st.error(f"Amazon refused {len(result) - ok} of {len(result)} change(s); see why below.")
+    st.dataframe(result, hide_index=True, width="stretch", key="apply_table")
+
+st.subheader("Change history")
+hist = review.history(db, c.account_id, c.profile_id)
+st.dataframe(hist, hide_index=True, width="stretch", key="history_table")
+common.download(hist, "change-history", c, key="dl_history")
+undoable = review.undoable_ids(db, c.account_id, c.profile_id, last_batch_only=True)
+if st.button(f"Undo the last apply ({len(undoable)} change(s))…", key="undo", disabled=not undoable):
+    st.session_state["confirm_undo"] = True
+if st.session_state.get("confirm_undo") and undoable:
+    st.warning("Put these values back in the live account?")
+    if st.button("Yes, undo on Amazon", key="undo_confirm", type="primary"):
+        st.session_state["confirm_undo"] = False
+        try:
+            st.session_state["apply_result"] = review.undo_changes(db, vault, c.account_id, c.profile_id, undoable, confirmed=True)
+            st.rerun()
+        except DashboardError as exc:
+            common.show_error(exc)

@@ -1,0 +1,83 @@
+"""AppTest of the Promotions page: performance, the create form's errors next to fields, and the round trip
+form -> bulk file -> sandbox upload -> sync -> scheduled -> live."""
+from datetime import date, timedelta
+
+import requests
+
+from services import connect, promotion_store
+from tests.pages.conftest import new_app
+
+
+def _button(at, key):
+    return next(b for b in at.button if b.key == key)
+
+
+def test_performance_and_suggestions_tabs(demo_account):
+    at = new_app(demo_account, "promotions.py")
+    assert not at.exception, at.exception
+    overview = at.dataframe[0].value
+    assert "coupon" in set(overview["kind"]) and set(overview["kind"]) & {"best_deal", "lightning_deal"}
+    assert {"clips", "redemptions", "clip_to_redeem", "pace", "fee"} <= set(overview.columns)
+    assert at.get("plotly_chart"), "the promotion timeline is drawn"
+
+
+def test_form_errors_shown_and_draft_kept(demo_account):
+    at = new_app(demo_account, "promotions.py")
+    at.text_area(key="asins").input("=HYPERLINK(\"x\"); NOTANASIN")
+    at.number_input(key="percent_off").set_value(90.0)
+    at.text_input(key="title_suffix").input("Black Friday 20% off <script>alert(1)</script>")
+    at.number_input(key="budget").set_value(50.0)
+    at.date_input(key="start_date").set_value(date.today() - timedelta(days=2))
+    at.button(key="FormSubmitter:promo_form-Check and save draft").click().run()
+    assert not at.exception, at.exception
+    errors = " ".join(e.value for e in at.error)
+    for fragment in ("ASIN", "80", "100", "past"):
+        assert fragment in errors, (fragment, errors)
+    # what was typed is still there, and saved as a draft
+    assert at.text_input(key="title_suffix").value.startswith("Black Friday")
+    db = connect.open_store()
+    records = promotion_store.list_records(db, status="draft")
+    assert any("Black Friday" in (r["draft"].get("title_suffix") or "") for r in records)
+
+
+def test_valid_coupon_round_trip_to_scheduled_and_live(demo_account):
+    from services import demo
+    from services.sync import sync_account
+
+    db = connect.open_store()
+    us = db.conn.execute("SELECT profile_id, marketplace_id FROM profiles WHERE country_code = 'US'").fetchone()
+    asins = sorted(promotion_store.account_asins(db, us[0]))[:2]
+    at = new_app(demo_account, "promotions.py")
+    at.text_area(key="asins").input("; ".join(asins))
+    at.number_input(key="percent_off").set_value(15.0)
+    at.text_input(key="title_suffix").input("garden tools from the form")
+    at.number_input(key="budget").set_value(1500.0)
+    sandbox_today = date.fromisoformat(requests.get(f"{demo.sandbox_url()}/_sandbox/state", timeout=10).json()["today"])
+    at.date_input(key="start_date").set_value(sandbox_today + timedelta(days=2))
+    at.date_input(key="end_date").set_value(sandbox_today + timedelta(days=20))
+    at.button(key="FormSubmitter:promo_form-Check and save draft").click().run()
+    assert not at.exception, at.exception
+    assert "rules are met" in at.success[0].value
+    _button(at, "export_coupon").click().run()
+    assert not at.exception, at.exception
+    out = at.session_state["promo_export"]
+    assert out["ok"], out
+    body = out["data"]
+    assert body.decode("utf-8-sig").splitlines()[0].startswith("ASIN list,Discount type,% off value,Money-off value")
+
+    # Seller Central's stand-in accepts the same file; the next sync links it
+    r = requests.post(f"{demo.sandbox_url()}/_sandbox/coupons/upload", params={"marketplaceId": us[1]}, data=body,
+                      headers={"Content-Type": "text/csv"}, timeout=30)
+    assert r.status_code == 200, r.text
+    assert sync_account(connect.db_path(), demo_account, connect.make_vault(), days=3).status == "ok"
+    at = new_app(demo_account, "promotions.py")
+    overview = at.dataframe[0].value
+    mine = overview[overview["name"].fillna("").str.contains("garden tools from the form")]
+    assert list(mine["status"]) == ["scheduled"]
+
+    requests.post(f"{demo.sandbox_url()}/_sandbox/advance", json={"days": 5}, timeout=300).raise_for_status()
+    assert sync_account(connect.db_path(), demo_account, connect.make_vault(), days=7).status == "ok"
+    at = new_app(demo_account, "promotions.py")
+    overview = at.dataframe[0].value
+    mine = overview[overview["name"].fillna("").str.contains("garden tools from the form")].iloc[0]
+    assert mine["status"] == "live" and mine["clips"] > 0 and mine["redemptions"] > 0
