@@ -24,6 +24,36 @@ def fail(exc: Exception) -> None:
     common.show_error(exc)
 
 
+def _sentence(exc: Exception) -> str:
+    if not isinstance(exc, DashboardError):
+        log.error("connect page action failed: %s", type(exc).__name__)
+        return "Something went wrong while connecting. Nothing was saved; please try again."
+    return str(exc)
+
+
+def _start_consent() -> None:
+    """Form callback: runs before the script, so the secret field can be emptied (never kept in session_state)."""
+    ss = st.session_state
+    try:
+        ss["_consent_url"] = connect.start_consent(db, vault, ss["c_name"], ss["c_region"], ss["c_client_id"], ss["c_secret"])
+    except Exception as exc:  # noqa: BLE001
+        ss["_connect_error"] = _sentence(exc)
+    finally:
+        ss["c_secret"] = ""
+
+
+def _paste() -> None:
+    """Form callback: connect, then empty the token and secret fields at once."""
+    ss = st.session_state
+    try:
+        ss[common.ACCOUNT_KEY], ss["_connect_ok"] = connect.connect_and_list(
+            db, vault, ss["p_name"], ss["p_region"], ss["p_client_id"], ss["p_secret"], ss["p_token"])
+    except Exception as exc:  # noqa: BLE001
+        ss["_connect_error"] = _sentence(exc)
+    finally:
+        ss["p_token"] = ss["p_secret"] = ""
+
+
 # ---- Amazon's redirect back (a new session): take code/state/error off the URL before anything else
 callback = st.query_params.to_dict()
 if connect.oauth.is_callback(callback):
@@ -60,39 +90,31 @@ with right:
     consent_tab, paste_tab = st.tabs(["Connect with Amazon", "Paste a refresh token"])
     with consent_tab:
         with st.form("consent_account"):
-            c_name = st.text_input("Account name", placeholder="e.g. the seller's brand", key="c_name")
-            c_region = st.selectbox("Region", list(REGION_LABELS), format_func=REGION_LABELS.get, key="c_region")
-            c_client_id = st.text_input("Client ID", value=connect.configured_client_id(), key="c_client_id")
-            c_secret = st.text_input("Client secret", type="password", key="c_secret",
-                                     help="Left empty, the one in secrets.toml or the environment is used.")
-            go = st.form_submit_button("Continue to Amazon")
-        if go:
-            try:
-                st.link_button("Open Amazon's consent page", connect.start_consent(db, vault, c_name, c_region, c_client_id, c_secret),
-                               type="primary")
-                st.caption("Sign in as the seller and allow access; Amazon sends you back here. The link works once, for ten minutes.")
-            except Exception as exc:  # noqa: BLE001
-                fail(exc)
+            st.text_input("Account name", placeholder="e.g. the seller's brand", key="c_name")
+            st.selectbox("Region", list(REGION_LABELS), format_func=REGION_LABELS.get, key="c_region")
+            st.text_input("Client ID", value=connect.configured_client_id(), key="c_client_id")
+            st.text_input("Client secret", type="password", key="c_secret",
+                          help="Left empty, the one in secrets.toml or the environment is used.")
+            st.form_submit_button("Continue to Amazon", on_click=_start_consent)
+        url = st.session_state.pop("_consent_url", None)
+        if url:
+            st.link_button("Open Amazon's consent page", url, type="primary")
+            st.caption("Sign in as the seller and allow access; Amazon sends you back here. The link works once, for ten minutes.")
     with paste_tab:
-        with st.form("real_account", clear_on_submit=True):
-            name = st.text_input("Account name", placeholder="e.g. the seller's brand", key="p_name")
-            region = st.selectbox("Region", list(REGION_LABELS), format_func=REGION_LABELS.get, key="p_region")
-            client_id = st.text_input("Client ID", value=connect.configured_client_id(), key="p_client_id")
-            client_secret = st.text_input("Client secret", type="password", key="p_secret",
-                                          help="Left empty, the one in secrets.toml or the environment is used.")
-            refresh_token = st.text_input("Refresh token", type="password", key="p_token",
-                                          help="Starts with Atzr|. Stored encrypted on this machine only.")
-            submitted = st.form_submit_button("Check and connect")
-        if submitted:
-            try:
-                st.session_state[common.ACCOUNT_KEY], sentence = connect.connect_and_list(
-                    db, vault, name, region, client_id, client_secret, refresh_token
-                )
-                st.success(sentence)
-            except Exception as exc:  # noqa: BLE001
-                fail(exc)
-            finally:
-                refresh_token = client_secret = None  # noqa: F841 - not kept past this run
+        with st.form("real_account"):
+            st.text_input("Account name", placeholder="e.g. the seller's brand", key="p_name")
+            st.selectbox("Region", list(REGION_LABELS), format_func=REGION_LABELS.get, key="p_region")
+            st.text_input("Client ID", value=connect.configured_client_id(), key="p_client_id")
+            st.text_input("Client secret", type="password", key="p_secret",
+                          help="Left empty, the one in secrets.toml or the environment is used.")
+            st.text_input("Refresh token", type="password", key="p_token",
+                          help="Starts with Atzr|. Stored encrypted on this machine only.")
+            st.form_submit_button("Check and connect", on_click=_paste)
+    done, failed = st.session_state.pop("_connect_ok", None), st.session_state.pop("_connect_error", None)
+    if done:
+        st.success(done)
+    if failed:
+        st.error(failed)
     notice = connect.key_notice(vault)
     (st.info if vault.key_source == "key_file" else st.caption)(notice)
 
