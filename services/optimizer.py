@@ -46,13 +46,19 @@ def _f(default: Any, description: str, **meta: Any):
 class Settings:
     """Optimizer settings. Every field carries a description for the settings UI."""
 
-    target_acos: float | None = _f(None, "Target ACOS (fraction, 0.25 = 25 %). Empty: break-even ACOS of the "
-                                         "campaign's products minus the margin below, else the default target.",
+    target_acos: float | None = _f(None, "Target ACOS (fraction, 0.25 = 25 %). Empty: the share below of the break-even "
+                                         "ACOS (pre-ad margin) of the campaign's products, else the default target.",
                                    kind="percent")
-    default_target_acos: float = _f(0.30, "Target ACOS used when neither a target nor product margins are set.",
+    default_target_acos: float = _f(0.15, "Target ACOS used when neither a target nor product margins are set.",
                                     kind="percent")
-    below_break_even: float = _f(0.05, "How far (ACOS points) the derived target stays below break-even.",
+    break_even_share: float = _f(0.5, "Derived target as a share of break-even ACOS (0.5 = half). Profit, not "
+                                      "sales: a click is worth AOV x CVR x margin, and more bid buys fewer extra "
+                                      "clicks per cent (diminishing returns) while every click costs more, so the "
+                                      "bid that maximises sales x margin - spend sits well below the break-even "
+                                      "bid — about half of it when clicks respond like a typical auction. Bidding "
+                                      "at break-even minus a few points buys sales at almost no profit.",
                                  kind="percent")
+    below_break_even: float = _f(0.0, "ACOS points subtracted after the share above (0 = none).", kind="percent")
     min_bid: float = _f(0.20, "Lowest bid the optimizer will suggest.", kind="money")
     max_bid: float = _f(5.00, "Highest bid the optimizer will suggest.", kind="money")
     max_step: float = _f(0.20, "Largest bid change per run, as a fraction of the current bid (0.20 = ±20 %).",
@@ -68,14 +74,17 @@ class Settings:
     min_orders_raise: int = _f(2, "Orders a keyword or target needs before its bid is raised.", kind="count")
     prior_max_clicks: float = _f(50.0, "Largest weight (pseudo-clicks) of the parent's conversion rate in the "
                                        "shrunk CVR.", kind="count")
-    bleeder_min_clicks: int = _f(12, "Clicks a search term needs (with no order) before it is negated.",
-                                 kind="count")
-    bleeder_expected_orders: float = _f(2.0, "Orders the term should have brought at its ad group's conversion "
-                                             "rate before it is negated.", kind="count")
-    bleeder_spend_cpas: float = _f(3.0, "Or: spend without an order, in multiples of the target cost per order "
-                                        "(AOV x target ACOS), that negates a term with fewer clicks.", kind="count")
+    bleeder_min_clicks: int = _f(8, "Clicks a search term needs in an ad group (with no order) before it is negated "
+                                    "there.", kind="count")
+    bleeder_cvr_ratio: float = _f(0.5, "A search term is a bleeder when its conversion rate is below this fraction "
+                                       "of its ad group's (0.5 = half).", kind="percent")
+    bleeder_confidence: float = _f(0.9, "Probability, given its clicks without an order, that a term is a bleeder "
+                                        "before it is negated. Evidence is pooled over every ad group where the term "
+                                        "never converted.", kind="percent")
     harvest_min_orders: int = _f(2, "Orders a search term needs before it is harvested as an exact keyword.",
                                  kind="count")
+    harvest_max_per_run: int = _f(25, "Most new exact keywords suggested per run (the most profitable first): each "
+                                      "one buys new traffic and spend.", kind="count")
     harvest_max_acos_factor: float = _f(1.0, "Harvest only terms whose ACOS is at most this multiple of the target.",
                                         kind="multiple")
     budget_step: float = _f(0.20, "Budget change per run (0.20 = ±20 %).", kind="percent")
@@ -276,7 +285,8 @@ def _hier_cvr(df: pd.DataFrame, settings: Settings) -> pd.DataFrame:
 
 
 def campaign_targets(inp: OptimizerInput, book: SettingsBook) -> dict[str, float]:
-    """Target ACOS per campaign: explicit setting > break-even of its products minus the margin below > default."""
+    """Target ACOS per campaign: explicit setting > break-even of its products x break_even_share - below_break_even
+    > default."""
     break_even: dict[str, float] = {}
     if not inp.margins.empty and not inp.product_ads.empty and "asin" in inp.product_ads.columns:
         m = inp.margins.dropna(subset=["margin"])
@@ -294,17 +304,18 @@ def campaign_targets(inp: OptimizerInput, book: SettingsBook) -> dict[str, float
         if s.target_acos is not None:
             out[cid] = float(s.target_acos)
         elif cid in break_even:
-            out[cid] = max(0.02, float(break_even[cid]) - s.below_break_even)
+            out[cid] = max(0.02, float(break_even[cid]) * s.break_even_share - s.below_break_even)
         else:
             out[cid] = s.default_target_acos
     return out
 
 
-def break_even_table(margins: pd.DataFrame, below: float = DEFAULT_SETTINGS.below_break_even) -> pd.DataFrame:
-    """Per product: margin = break-even ACOS and the default target a few points below it."""
+def break_even_table(margins: pd.DataFrame, below: float = DEFAULT_SETTINGS.below_break_even,
+                     share: float = DEFAULT_SETTINGS.break_even_share) -> pd.DataFrame:
+    """Per product: margin = break-even ACOS and the default (profit-seeking) target derived from it."""
     out = margins.copy()
     out["break_even_acos"] = pd.to_numeric(out["margin"], errors="coerce")
-    out["default_target_acos"] = (out["break_even_acos"] - below).clip(lower=0.02)
+    out["default_target_acos"] = (out["break_even_acos"] * share - below).clip(lower=0.02)
     return out
 
 
@@ -495,8 +506,17 @@ def _term_frame(inp: OptimizerInput, s: Settings) -> tuple[pd.DataFrame, date, d
         tday[c] = tday[c].astype(str)
     parents = tday.groupby(["campaign_id", "ad_group_id"], dropna=False)[["orders", "clicks", "sales"]].sum() \
         .reset_index()
-    parents = _hier_cvr(parents, s)[["campaign_id", "ad_group_id", "cvr_ad_group", "aov_ad_group"]]
+    parents = _hier_cvr(parents, s)[["campaign_id", "ad_group_id", "cvr_campaign", "cvr_ad_group", "aov_ad_group",
+                                     "orders", "clicks"]] \
+        .rename(columns={"orders": "ag_orders", "clicks": "ag_clicks"})
     agg = agg.merge(parents, on=["campaign_id", "ad_group_id"], how="left")
+    # leave-one-out parent rate: the ad group without the term itself, so a heavy bleeder does not drag down
+    # the rate it is compared against
+    rest_o = (agg["ag_orders"].fillna(0) - agg["orders"]).clip(lower=0)
+    rest_n = (agg["ag_clicks"].fillna(0) - agg["clicks"]).clip(lower=0)
+    camp = agg["cvr_campaign"].fillna(agg["cvr_ad_group"]).fillna(0.1)
+    agg["cvr_parent_loo"], _ = shrink(rest_o, rest_n, camp, s.prior_max_clicks)
+    agg = agg.drop(columns=["ag_orders", "ag_clicks", "cvr_campaign"])
     agg["cvr_ad_group"] = agg["cvr_ad_group"].fillna(parents["cvr_ad_group"].mean() if not parents.empty else 0.1)
     agg["aov_ad_group"] = agg["aov_ad_group"].fillna(parents["aov_ad_group"].mean() if not parents.empty else 25.0)
     agg["cvr_shrunk"], agg["weight"] = shrink(agg["orders"], agg["clicks"], agg["cvr_ad_group"], s.prior_max_clicks)
@@ -534,45 +554,69 @@ def _exact_keywords(inp: OptimizerInput) -> set[tuple[str, str]]:
     return set(zip(kw["ad_group_id"].astype(str), kw["text"].astype(str).str.strip().str.lower()))
 
 
+def bleeder_probability(expected_orders: float | np.ndarray, cvr_ratio: float) -> float | np.ndarray:
+    """P(the term's CVR < cvr_ratio x its parents' CVR | no order where `expected_orders` were expected).
+
+    Beta-binomial in its Poisson limit: the term's rate relative to its parent, rho, has the prior Gamma(1, 1)
+    (mean 1: a term converts like its ad group until shown otherwise; shape 1 = one pseudo-order, the same
+    prior strength as `shrink`). No order where E orders were expected gives the posterior Gamma(1, 1 + E), so
+    P(rho < k) = 1 - exp(-k (1 + E)). With k = 0.5 and 0.9 confidence that needs E >= 3.6 expected orders."""
+    e = np.asarray(expected_orders, dtype=float)
+    return 1.0 - np.exp(-cvr_ratio * (1.0 + np.maximum(e, 0.0)))
+
+
 def negative_suggestions(inp: OptimizerInput, book: SettingsBook,
                          targets: dict[str, float] | None = None) -> pd.DataFrame:
+    """Bleeders: search terms that cost clicks and, with high posterior probability, convert at well under their
+    ad group's rate (`bleeder_probability` >= `bleeder_confidence`). The expected orders are the term's clicks
+    times its ad group's leave-one-out CVR (shrunk toward the campaign), summed over every ad group of the
+    account where it got clicks and never an order, unless the term converted somewhere in the account: then
+    only the ad group's own evidence counts. A term with any order in the ad group is never negated there."""
     s0 = book.account
     if inp.search_term_day.empty:
         return _empty_suggestions()
     targets = targets if targets is not None else campaign_targets(inp, book)
-    agg, start, end, _ = _term_frame(inp, s0)
+    agg, start, end, st = _term_frame(inp, s0)
     negated = _negated(inp)
     exact_own = _exact_keywords(inp)
     enabled = _enabled_parents(inp)
+    agg = agg.copy()
+    agg["expected"] = agg["clicks"] * agg["cvr_parent_loo"]
+    zero = (agg["orders_ever"].fillna(0) <= 0) & (agg["orders"] <= 0)
+    pooled = agg[zero].groupby("term")["expected"].sum()
+    converts_somewhere = set(st.loc[st["orders"] > 0, "term"])
+    agg["expected_pooled"] = agg["term"].map(pooled).fillna(0.0)
+    own_only = agg["term"].isin(converts_somewhere)
+    agg.loc[own_only, "expected_pooled"] = agg.loc[own_only, "expected"]
     rows = []
-    for r in agg.itertuples(index=False):
+    for r in agg[zero].itertuples(index=False):
         s = book.for_campaign(r.campaign_id)
-        if r.orders_ever > 0 or r.orders > 0:
-            continue  # never negate a term that converts
         if (r.ad_group_id, r.term) in negated or ("campaign:" + r.campaign_id, r.term) in negated:
             continue
         if (r.ad_group_id, r.term) in exact_own:
             continue  # the ad group's own exact keyword: that is a bid question, not a negative
         if enabled is not None and (r.campaign_id, r.ad_group_id) not in enabled:
             continue
-        target = targets.get(r.campaign_id, s.default_target_acos)
-        expected = float(r.clicks * r.cvr_ad_group)
-        target_cpa = float(r.aov_ad_group * target)
-        by_clicks = r.clicks >= s.bleeder_min_clicks and expected >= s.bleeder_expected_orders
-        by_spend = target_cpa > 0 and r.cost >= s.bleeder_spend_cpas * target_cpa and r.clicks >= s.bleeder_min_clicks / 2
-        if not (by_clicks or by_spend):
+        if r.clicks < s.bleeder_min_clicks:
             continue
-        p_zero = float((1 - r.cvr_ad_group) ** r.clicks)
+        prob = float(bleeder_probability(r.expected_pooled, s.bleeder_cvr_ratio))
+        if prob < s.bleeder_confidence:
+            continue
+        target = targets.get(r.campaign_id, s.default_target_acos)
+        elsewhere = r.expected_pooled - r.expected
         why = (f"Negate \"{r.search_term}\" in this ad group: {int(r.clicks)} clicks and ${r.cost:.2f} spent without "
-               f"an order, where its ad group's conversion rate ({r.cvr_ad_group:.1%}) would have brought about "
-               f"{expected:.1f}.")
+               f"an order, where the rest of its ad group converts at {r.cvr_parent_loo:.1%} and would have brought "
+               f"about {r.expected:.1f}"
+               + (f" ({elsewhere:.1f} more expected from its clicks in other ad groups, also without an order)"
+                  if elsewhere > 0.05 else "")
+               + f"; {prob:.0%} likely it converts at under {s.bleeder_cvr_ratio:.0%} of its ad group's rate.")
         rows.append({
             "type": "negative", "entity_kind": "negative_keyword", "entity_id": None,
             "campaign_id": r.campaign_id, "campaign_name": r.campaign_name, "ad_group_id": r.ad_group_id,
             "ad_group_name": r.ad_group_name, "keyword_text": r.search_term, "match_type": "NEGATIVE_EXACT",
             "search_term": r.search_term, "current_value": None, "proposed_value": None,
-            "rule": "bleeder_clicks" if by_clicks else "bleeder_spend", "reason": why,
-            "confidence": 1.0 - p_zero, "clicks": int(r.clicks), "orders": 0, "spend": float(r.cost),
+            "rule": "bleeder_pooled" if elsewhere > 0.05 else "bleeder", "reason": why,
+            "confidence": prob, "clicks": int(r.clicks), "orders": 0, "spend": float(r.cost),
             "sales": 0.0, "acos": None, "cvr_raw": _nan_none(r.cvr), "cvr_shrunk": float(r.cvr_shrunk),
             "aov": float(r.aov_ad_group), "target_acos": target, "value_bid": None,
             "expected_spend_change": -float(r.cost) * 7.0 / max((end - start).days + 1, 1),
@@ -655,7 +699,9 @@ def harvest_suggestions(inp: OptimizerInput, book: SettingsBook,
         d_camp, d_ag = dest[r.ad_group_id]
         aov = (r.sales + 2 * r.aov_ad_group) / (r.orders + 2)
         value_bid = float(aov * r.cvr_shrunk * target)
-        bid = _round_money(min(max(value_bid, s.min_bid), s.max_bid))
+        if value_bid < s.min_bid:
+            continue  # at its shrunk CVR the term is not worth the lowest bid: more traffic would lose money
+        bid = _round_money(min(value_bid, s.max_bid))
         seen_terms.add(r.term)
         isolate = (r.ad_group_id, r.term) not in negated
         why = (f"Add \"{r.search_term}\" as an exact keyword: {int(r.orders)} orders from {int(r.clicks)} clicks at "
@@ -674,7 +720,13 @@ def harvest_suggestions(inp: OptimizerInput, book: SettingsBook,
             "cvr_shrunk": float(r.cvr_shrunk), "aov": float(aov), "target_acos": target, "value_bid": value_bid,
             "expected_spend_change": 0.0, "expected_sales_change": 0.0,
             "window_start": start.isoformat(), "window_end": end.isoformat(),
+            "_score": value_bid * float(r.clicks),
         })
+    # the most valuable first (value per click x clicks ~ the profit the exact keyword can earn), capped per run
+    rows.sort(key=lambda x: -x["_score"])
+    rows = rows[:max(int(s0.harvest_max_per_run), 0)]
+    for x in rows:
+        x.pop("_score")
     return _finish(rows, inp)
 
 

@@ -186,12 +186,12 @@ def import_margins_csv(db: Database, account_id: str, data: bytes | str) -> tupl
 
 
 def margins_frame(db: Database, account_id: str) -> pd.DataFrame:
-    """asin, sku, margin, break_even_acos, default_target_acos (break-even minus the account's margin below)."""
+    """asin, sku, margin, break_even_acos, default_target_acos (break-even x break_even_share - below_break_even)."""
     ensure_schema(db)
     df = _frame(db, "SELECT asin, sku, margin, source, updated_at FROM product_margins WHERE account_id = ?",
                 [account_id])
-    below = get_settings_book(db, account_id).account.below_break_even
-    return opt.break_even_table(df, below) if not df.empty else df.assign(break_even_acos=[], default_target_acos=[])
+    acct = get_settings_book(db, account_id).account
+    return opt.break_even_table(df, acct.below_break_even, acct.break_even_share) if not df.empty else df.assign(break_even_acos=[], default_target_acos=[])
 
 
 # ------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Each optimizer rule pinned on small hand-made frames, guards included."""
 from __future__ import annotations
 
+import math
 from datetime import date, timedelta
 
 import pandas as pd
@@ -201,17 +202,21 @@ def test_suggestion_has_every_field():
 
 # ---- targets from margins -------------------------------------------------------------------
 
-def test_target_defaults_below_break_even():
+def test_target_defaults_to_half_of_break_even():
+    # profit-seeking default: half the break-even ACOS (Settings.break_even_share), not break-even minus 5 pts
     rows, ents = background()
     inp = make_input(rows, ents, product_ads=pd.DataFrame([{"campaign_id": "C1", "ad_group_id": "G1",
                                                             "asin": "A1", "state": "enabled"}]),
                      margins=pd.DataFrame([{"asin": "A1", "margin": 0.40}]))
-    assert opt.campaign_targets(inp, SettingsBook(Settings()))["C1"] == pytest.approx(0.35)
+    assert opt.campaign_targets(inp, SettingsBook(Settings()))["C1"] == pytest.approx(0.20)
+    assert opt.campaign_targets(inp, SettingsBook(Settings(break_even_share=1.0, below_break_even=0.05)))["C1"] \
+        == pytest.approx(0.35)
     assert opt.campaign_targets(inp, SettingsBook(Settings(target_acos=0.2)))["C1"] == pytest.approx(0.2)
     inp.margins = pd.DataFrame()
-    assert opt.campaign_targets(inp, SettingsBook(Settings()))["C1"] == pytest.approx(0.30)
+    assert opt.campaign_targets(inp, SettingsBook(Settings()))["C1"] == pytest.approx(0.15)
     table = opt.break_even_table(pd.DataFrame([{"asin": "A1", "margin": 0.40}]))
     assert table.loc[0, "break_even_acos"] == pytest.approx(0.40)
+    assert table.loc[0, "default_target_acos"] == pytest.approx(0.20)
 
 
 def test_settings_describe_and_roundtrip():
@@ -245,13 +250,46 @@ def terms_input(st_rows, negatives=None, extra_ents=(), product_ads=None, campai
                       campaigns=campaigns)
 
 
+def test_bleeder_probability_posterior():
+    # Gamma(1,1) prior on the term/parent rate ratio: P(ratio < k | 0 orders, E expected) = 1 - exp(-k(1+E))
+    assert opt.bleeder_probability(0.0, 0.5) == pytest.approx(1 - math.exp(-0.5))
+    assert opt.bleeder_probability(3.6, 0.5) == pytest.approx(0.9, abs=0.001)
+    assert opt.bleeder_probability(2.0, 0.5) < 0.9 < opt.bleeder_probability(4.0, 0.5)
+
+
 def test_bleeder_negated_exact_in_paying_ad_group():
-    inp = terms_input(term_rows("yoga mat diy", 25, 0, 15.0, 0.0) + term_rows("yoga mat", 40, 5, 24.0, 150.0))
+    # ad group CVR 10 %: 40 clicks -> ~4 expected orders (posterior 0.93); 25 clicks -> ~2.6 (0.84): not yet
+    inp = terms_input(term_rows("yoga mat diy", 40, 0, 24.0, 0.0) + term_rows("yoga mat pdf", 25, 0, 15.0, 0.0)
+                      + term_rows("yoga mat", 40, 5, 24.0, 150.0))
     out = opt.negative_suggestions(inp, SettingsBook(S))
     assert list(out["search_term"]) == ["yoga mat diy"]
     r = out.iloc[0]
     assert r["match_type"] == "NEGATIVE_EXACT" and r["ad_group_id"] == "G1" and r["campaign_id"] == "C1"
-    assert r["orders"] == 0 and r["clicks"] == 25 and r["expected_spend_change"] < 0
+    assert r["orders"] == 0 and r["clicks"] == 40 and r["expected_spend_change"] < 0
+    assert r["rule"] == "bleeder" and r["confidence"] >= S.bleeder_confidence
+
+
+def _two_group_terms(extra=()):
+    rows, ents = background()
+    rows2, ents2 = [], []
+    for i in range(5):
+        rows2 += target_rows(f"D{i}", 100, 10, 60.0, 300.0, ad_group_id="G2")
+        ents2.append(kw(f"D{i}", 0.75, ad_group_id="G2"))
+    st = term_rows("yoga mat diy", 25, 0, 15.0, 0.0) + term_rows("yoga mat diy", 25, 0, 15.0, 0.0, ad_group_id="G2")
+    return make_input(rows + rows2, ents + ents2, search_term_day=pd.DataFrame(st + list(extra)))
+
+
+def test_bleeder_evidence_pooled_across_ad_groups():
+    # 25 clicks each in two ad groups (~2.6 expected orders each) -> ~5.2 pooled: negated in both
+    out = opt.negative_suggestions(_two_group_terms(), SettingsBook(S))
+    assert sorted(out["ad_group_id"]) == ["G1", "G2"]
+    assert set(out["rule"]) == {"bleeder_pooled"}
+
+
+def test_term_converting_elsewhere_uses_only_own_evidence():
+    # the same term converts in a third ad group: each ad group's own ~2.6 expected orders are not enough
+    conv = term_rows("yoga mat diy", 10, 2, 6.0, 60.0, ad_group_id="G3")
+    assert opt.negative_suggestions(_two_group_terms(conv), SettingsBook(S)).empty
 
 
 def test_too_few_clicks_not_negated():

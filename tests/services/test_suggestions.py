@@ -143,5 +143,5 @@ def test_settings_and_margins(synced):
     m = sugg.margins_frame(db, acc).set_index("asin")
     assert m.loc["B000000001", "break_even_acos"] == pytest.approx(0.35)
     assert m.loc["B000000003", "margin"] == pytest.approx(0.25)
-    assert m.loc["B000000003", "default_target_acos"] == pytest.approx(0.20)
+    assert m.loc["B000000003", "default_target_acos"] == pytest.approx(0.125)  # half of break-even (Settings.break_even_share)
     sugg.save_settings(db, acc, Settings())
