@@ -538,6 +538,8 @@ class Handler(BaseHTTPRequestHandler):
 class SandboxHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # A sync opens dozens of connections at once; the default backlog of 5 made the kernel reset some.
+    request_queue_size = 128
 
     @property
     def url(self) -> str:

@@ -2,7 +2,6 @@
 sync → linked and scheduled → advance → live with performance."""
 from __future__ import annotations
 
-import warnings
 from datetime import date, timedelta
 
 import pandas as pd
