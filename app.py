@@ -5,6 +5,7 @@ Pages live in `pages/` and stay thin: they read widgets, call one function in
 so that they keep their values across pages. Run with `make run`.
 """
 import logging
+import os
 from pathlib import Path
 
 import streamlit as st
@@ -37,6 +38,8 @@ nav = st.navigation(
         ],
     }
 )
+if os.environ.get("DASHBOARD_DEMO") == "1" and not common.current_account():
+    common.open_demo_seller()  # `make run`: a first visit lands on the demo seller, ready to sync
 try:
     st.session_state["_controls"] = common.sidebar()
 except Exception:  # the sidebar must never take the page down; details go to the server log

@@ -147,6 +147,22 @@ def _account_switcher(db, account_id: str) -> str | None:
     return account_id
 
 
+def open_demo_seller() -> None:
+    """Select the demo seller for this session, connecting it first when the store has no account yet."""
+    db = store()
+    try:
+        existing = connect.list_accounts(db)
+        demo = existing[existing["backend"] == "sandbox"]
+        if not existing.empty and demo.empty:
+            return  # a real account is connected: the user chooses on the Connect page
+        account_id = connect.connect_demo_seller(db, vault())
+        if connect.stored_profiles(db, account_id).empty:
+            connect.refresh_profiles(db, vault(), account_id)
+        st.session_state[ACCOUNT_KEY] = account_id
+    except DashboardError as exc:
+        show_error(exc)
+
+
 def show_error(exc: Exception) -> None:
     """A sentence for the marketer; details stay in the server log."""
     if isinstance(exc, DashboardError):
