@@ -115,6 +115,13 @@ def refresh_profiles(db: Database, vault: Vault, account_id: str) -> pd.DataFram
     frames = [profiles_frame(clients.ads(region).list_profiles(), region=region) for region in REGIONS]
     df = pd.concat(frames, ignore_index=True)
     rows = [{**r, "account_id": account_id} for r in df.to_dict("records")]
+    owners = {r[0] for r in db.conn.execute(
+        "SELECT DISTINCT a.name FROM profiles p JOIN accounts a ON a.account_id = p.account_id "
+        "WHERE p.account_id != ? AND p.profile_id IN ({})".format(", ".join("?" * len(rows))),
+        [account_id, *[str(r["profile_id"]) for r in rows]])} if rows else set()
+    if owners:
+        raise InvalidInput(f"This seller's profiles are already connected as “{sorted(owners)[0]}”. "
+                           "Reconnect that account instead; nothing was changed.")
     with write(db):
         existing = {r[0] for r in db.conn.execute("SELECT profile_id FROM profiles WHERE account_id = ?", [account_id])}
         for row in rows:
@@ -235,10 +242,20 @@ def start_reconnect(db: Database, vault: Vault, account_id: str, seller_hint: st
                        seller_hint=seller_hint)
 
 
+def _list_or_undo(db: Database, vault: Vault, account_id: str, existed: bool) -> pd.DataFrame:
+    """List the profiles; a brand-new account whose profiles belong to another one is taken back out."""
+    try:
+        return refresh_profiles(db, vault, account_id)
+    except InvalidInput:
+        if not existed:
+            accounts.remove_account(db, account_id)
+        raise
+
+
 def finish_consent(db: Database, vault: Vault, params: dict) -> tuple[str, str]:
     """Amazon's redirect arrived: exchange the code, store the account, list its profiles. (account_id, sentence)"""
     done = oauth.finish(db, vault, params)
-    profiles = refresh_profiles(db, vault, done.account_id)
+    profiles = _list_or_undo(db, vault, done.account_id, done.reconnected)
     verb = "reconnected" if done.reconnected else "connected"
     return done.account_id, (f"{done.name} is {verb}: Amazon authorized this dashboard for a year, "
                              f"{len(profiles)} advertising profile(s) found.")
@@ -248,9 +265,10 @@ def connect_and_list(db: Database, vault: Vault, name: str, region: str, client_
                      refresh_token: str, authorized_on: str | None = None,
                      sandbox_url: str | None = None) -> tuple[str, str]:
     """The paste-a-token path in one call: check, store encrypted, list profiles. (account_id, sentence)"""
+    existed = accounts.find_account(db, " ".join(str(name or "").split())[:80]) is not None
     account_id = connect_account(db, vault, name, region, client_id, client_secret or configured_client_secret(),
                                  refresh_token, sandbox_url=sandbox_url, authorized_on=authorized_on)
-    profiles = refresh_profiles(db, vault, account_id)
+    profiles = _list_or_undo(db, vault, account_id, existed)
     regions = sorted(set(profiles["region"])) if not profiles.empty else []
     if not regions:
         return account_id, "Connected, but Amazon lists no advertising profiles for this authorization yet."

@@ -126,3 +126,37 @@ def test_repr_of_live_objects_holds_no_secret(sandbox, tmp_path):
     text = " ".join(repr(o) for o in (clients, clients.tokens, vault, clients.account, connect.account_card(db, vault, aid)))
     assert "Atz" not in text.replace("Atzr|…", "") and DEMO_CLIENT["client_secret"] not in text
     assert connect.account_card(db, vault, aid)["refresh_token"] == "Atzr|…" + AUTHORIZATIONS["demo"]["refresh_token"][-4:]
+
+
+def test_rotate_keys_command_reencrypts_every_row(sandbox, tmp_path, monkeypatch, capsys):
+    from services import rotate_keys
+
+    monkeypatch.delenv("DASHBOARD_SECRET_KEYS", raising=False)
+    path = tmp_path / "rot.db"
+    db, vault = open_db(path), Vault(db_path=path)
+    aid = accounts.connect_demo(db, vault, sandbox.url, {"client_id": DEMO_CLIENT["client_id"],
+                                                         "client_secret": DEMO_CLIENT["client_secret"],
+                                                         "refresh_token": AUTHORIZATIONS["demo"]["refresh_token"]})
+    oauth.start(db, vault, name="pending", region="NA", client_id=DEMO_CLIENT["client_id"],
+                client_secret=DEMO_CLIENT["client_secret"], redirect_uri=REDIRECT, sandbox_url=sandbox.url)
+    before = accounts.get_account(db, aid)["refresh_token_enc"]
+    assert rotate_keys.main(["--db", str(path), "--secrets-toml", str(tmp_path / "none.toml")]) == 0
+    out = capsys.readouterr().out
+    assert "1 accounts, 1 oauth_states" in out and "gAAAA" not in out
+    new_vault = Vault(db_path=path)
+    new_primary = Vault(secret_keys=new_vault.keys_csv.split(",")[0])
+    acc = accounts.get_account(db, aid)
+    assert acc["refresh_token_enc"] != before
+    assert new_primary.decrypt(acc["refresh_token_enc"]) == AUTHORIZATIONS["demo"]["refresh_token"]
+    assert new_primary.decrypt(db.conn.execute("SELECT verifier_enc FROM oauth_states").fetchone()[0])
+    # keys from the environment: refuses without --keys-out, writes an owner-only file with it
+    monkeypatch.setenv("DASHBOARD_SECRET_KEYS", new_vault.keys_csv)
+    with pytest.raises(SystemExit, match="--keys-out"):
+        rotate_keys.main(["--db", str(path), "--secrets-toml", str(tmp_path / "none.toml")])
+    keys_out = tmp_path / "new.keys"
+    assert rotate_keys.main(["--db", str(path), "--keys-out", str(keys_out), "--secrets-toml", str(tmp_path / "none.toml")]) == 0
+    import os
+    import stat
+
+    assert stat.S_IMODE(os.stat(keys_out).st_mode) == 0o600
+    assert Vault(secret_keys=keys_out.read_text()).decrypt(accounts.get_account(db, aid)["client_secret_enc"]) == DEMO_CLIENT["client_secret"]
