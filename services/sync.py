@@ -559,6 +559,10 @@ def sync_account(
     db = open_db(db_path)
     clients = accounts_mod.clients_for(db, vault, account_id, policy=policy)
     account = clients.account
+    if account.get("status") == "reconnect_needed":
+        # Amazon already refused this authorization: cron runs stop here instead of hammering LWA.
+        return SyncSummary(run_id="", account_id=account_id, status="reconnect_needed",
+                           errors=["This Amazon authorization has expired or was revoked. Reconnect the account."])
     sandbox = account["backend"] == "sandbox"
     if poll is None:
         poll = 0.25 if sandbox else 15.0

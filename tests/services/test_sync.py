@@ -120,3 +120,24 @@ def test_profile_filter_and_days(sandbox, tmp_path):
     assert {r[0] for r in db.conn.execute("SELECT DISTINCT profile_id FROM campaign_day")} == {pid}
     assert db.conn.execute("SELECT COUNT(DISTINCT date) FROM campaign_day").fetchone()[0] <= 5
     assert db["profiles"].count == 3  # all profiles are stored, only the chosen one synced
+
+
+def test_flagged_account_is_not_synced(tmp_path, sandbox):
+    """After invalid_grant the account is flagged; later runs (cron) stop before any HTTP call."""
+    from cryptography.fernet import Fernet
+
+    from sandbox import demo_credentials
+    from services import accounts
+    from services.store import open_db
+    from services.sync import sync_account
+    from services.vault import Vault
+
+    vault = Vault(secret_keys=Fernet.generate_key().decode())
+    path = tmp_path / "flagged.db"
+    db = open_db(path)
+    aid = accounts.connect_demo(db, vault, sandbox.url, demo_credentials())
+    accounts.mark_reconnect_needed(db, aid)
+    summary = sync_account(path, aid, vault, days=5)
+    assert summary.status == "reconnect_needed" and summary.reports == 0
+    assert db.conn.execute("SELECT COUNT(*) FROM sync_runs").fetchone()[0] == 0
+    assert db.conn.execute("SELECT COUNT(*) FROM campaign_day").fetchone()[0] == 0
