@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Mapping
 
+from services.dates import to_date
 from services.metrics import safe_ratio
 
 NEW_COUPON_MODEL_FROM = date(2025, 6, 2)
@@ -108,21 +109,8 @@ def register_deal_schedule(marketplace: str, models: list[FeeModel]) -> None:
     DEAL_SCHEDULES[country_of(marketplace)] = sorted(models, key=lambda m: m.effective_from)
 
 
-def _as_date(value: date | datetime | str | None) -> date | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = str(value).strip()
-    if not text:
-        return None
-    return date.fromisoformat(text[:10])
-
-
 def model_in_force(schedule: list[FeeModel] | None, on: date | datetime | str | None) -> FeeModel | None:
-    d = _as_date(on)
+    d = to_date(on)
     if not schedule or d is None:
         return None
     current = None
@@ -153,7 +141,7 @@ def _num(v) -> float:
 def _apply(model: FeeModel | None, units: float, sales: float, days: int, what: str, start, marketplace) -> FeeBreakdown:
     if model is None:
         return FeeBreakdown(None, None, None, None, None, False, None, note=(
-            f"No {what} fee model is configured for {country_of(marketplace)} on {_as_date(start)}; "
+            f"No {what} fee model is configured for {country_of(marketplace)} on {to_date(start)}; "
             "add one in promotion_fees to see fees."))
     fixed = model.fixed * (days if model.fixed_per_day else 1)
     per_unit = model.per_unit * units
@@ -187,7 +175,7 @@ def deal_days(start: date | datetime | str, end: date | datetime | str) -> int:
     if isinstance(start, datetime) and isinstance(end, datetime):
         hours = (end - start).total_seconds() / 3600
         return max(1, math.ceil(hours / 24 - 1e-9))
-    s, e = _as_date(start), _as_date(end)
+    s, e = to_date(start), to_date(end)
     if s is None or e is None:
         return 1
     return max(1, (e - s).days + 1)

@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Iterable, Mapping
 
+from services.dates import to_date as parse_date, to_datetime as parse_datetime
+
 # ---------------------------------------------------------------------------------------- limits
 
 COUPON_PERCENT_MIN = 5
@@ -212,38 +214,6 @@ def parse_number(value: Any) -> float | None:
     if math.isnan(f) or math.isinf(f):
         return None
     return f
-
-
-def parse_date(value: Any) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = str(value).strip()
-    if len(text) > 32:
-        return None
-    try:
-        return date.fromisoformat(text[:10])
-    except ValueError:
-        return None
-
-
-def parse_datetime(value: Any) -> datetime | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day)
-    text = str(value).strip()
-    if len(text) > 40:
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 def split_ids(value: Any) -> list[str]:

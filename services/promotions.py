@@ -18,6 +18,7 @@ from typing import Any, Iterable, Mapping
 
 import pandas as pd
 
+from services.dates import to_date
 from services.metrics import add_ratios, safe_ratio
 from services.promotion_fees import coupon_fee, deal_fee
 from services.promotion_rules import SEGMENTS
@@ -57,22 +58,6 @@ DEFAULT_SETTINGS = PromoSettings()
 
 
 # ---------------------------------------------------------------------------------------- small helpers
-
-
-def to_date(value: Any) -> date | None:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    if isinstance(value, date):
-        return value if type(value) is date else value.date()  # datetime -> date
-    text = str(value).strip()
-    if len(text) < 10:
-        return None
-    try:
-        return date.fromisoformat(text[:10])
-    except ValueError:
-        return None
 
 
 def _num(v: Any) -> float:

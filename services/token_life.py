@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
+from services.dates import to_date
+
 LIFETIME_DAYS = 365
 WARN_DAYS = 30
 URGENT_DAYS = 7
@@ -28,21 +30,8 @@ class TokenLife:
         return self.level not in ("expired", "reconnect_needed")
 
 
-def _as_date(value) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
-
-
 def days_left(authorized_on, today: date | None = None) -> int | None:
-    start = _as_date(authorized_on)
+    start = to_date(authorized_on)
     if start is None:
         return None
     today = today or datetime.now(timezone.utc).date()
