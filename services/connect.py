@@ -57,17 +57,22 @@ def mask_token(token: str | None) -> str:
     return f"{prefix}…{token[-4:]}" if len(token) > 8 else "…"
 
 
-def check_credentials(client_id: str, client_secret: str, refresh_token: str, region: str) -> None:
-    """Refuse values that cannot be Amazon credentials before sending them anywhere."""
-    client_id, client_secret, refresh_token = (str(v or "").strip() for v in (client_id, client_secret, refresh_token))
-    if refresh_token.startswith("Atza|"):
-        raise InvalidInput("That is an access token (Atza|…), which lasts an hour; paste the refresh token, which starts with Atzr|.")
+def check_app(region: str, client_id: str, client_secret: str) -> None:
+    """The region and the Login with Amazon app's id and secret, before anything is sent or stored."""
     if region not in REGIONS:
         raise InvalidInput("Pick the region of the account: North America, Europe or Far East.")
     if not CLIENT_ID_RE.match(client_id):
         raise InvalidInput("The client ID should look like amzn1.application-oa2-client. followed by 32 letters and digits.")
     if not client_secret or len(client_secret) > 500 or any(c.isspace() for c in client_secret) or not client_secret.isascii():
         raise InvalidInput("The client secret is empty or malformed; copy it again from your Login with Amazon app.")
+
+
+def check_credentials(client_id: str, client_secret: str, refresh_token: str, region: str) -> None:
+    """Refuse values that cannot be Amazon credentials before sending them anywhere."""
+    client_id, client_secret, refresh_token = (str(v or "").strip() for v in (client_id, client_secret, refresh_token))
+    if refresh_token.startswith("Atza|"):
+        raise InvalidInput("That is an access token (Atza|…), which lasts an hour; paste the refresh token, which starts with Atzr|.")
+    check_app(region, client_id, client_secret)
     if not REFRESH_TOKEN_RE.match(refresh_token):
         raise InvalidInput("The refresh token should start with Atzr| and contain no spaces; it may have been cut off when copied.")
 
@@ -212,12 +217,7 @@ def start_consent(db: Database, vault: Vault, name: str, region: str, client_id:
     name = _clean_name(name)
     client_id = str(client_id or "").strip()
     client_secret = str(client_secret or "").strip() or configured_client_secret()
-    if region not in REGIONS:
-        raise InvalidInput("Pick the region of the account: North America, Europe or Far East.")
-    if not CLIENT_ID_RE.match(client_id):
-        raise InvalidInput("The client ID should look like amzn1.application-oa2-client. followed by 32 letters and digits.")
-    if not client_secret or len(client_secret) > 500 or any(c.isspace() for c in client_secret) or not client_secret.isascii():
-        raise InvalidInput("The client secret is empty or malformed; copy it again from your Login with Amazon app.")
+    check_app(region, client_id, client_secret)
     return oauth.start(db, vault, name=name, region=region, client_id=client_id, client_secret=client_secret,
                        redirect_uri=redirect_uri())
 
