@@ -1074,12 +1074,20 @@ class World:
         return self.update_entity(profile_id, kind, entity_id, {"state": "ARCHIVED"})
 
     # ------------------------------------------------------------------ time
-    def advance(self, days: int) -> None:
-        """Simulate `days` more days under the current settings; history is never re-drawn."""
+    def advance(self, days: int, profile_ids: list[str] | None = None) -> None:
+        """Simulate `days` more days under the current settings; history is never re-drawn.
+
+        `profile_ids` (evaluation use): simulate only these profiles; the others fall behind until the next
+        advance without `profile_ids`, which catches them up (under the settings of that moment). Each day's
+        draws depend only on (seed, profile, day), so the simulated profiles get exactly the days a full
+        advance would give them."""
+        only = None if profile_ids is None else {str(x) for x in profile_ids}
         for _ in range(int(days)):
-            for p in self._profiles.values():
-                p.simulate_day()
             self.today = self.today + _dt.timedelta(days=1)
+            for pid, p in self._profiles.items():
+                if only is None or pid in only:
+                    while p.sim_until < self.today:
+                        p.simulate_day()
 
     # ------------------------------------------------------------------ reports
     def report_rows(self, profile_id: str, report_type_id: str, group_by: list[str], time_unit: str,

@@ -7,15 +7,23 @@ evidence, one plain sentence), how sure (confidence) and the expected effect.
 
 Rules (thresholds live in `Settings`, per account with per-campaign overrides):
 
+- target:     explicit target ACOS, else half the break-even ACOS (pre-ad margin) of the campaign's
+              products (`break_even_share`): the profit-maximising bid sits well below break-even
+              because extra bid buys ever fewer extra clicks while every click costs more.
 - bid:        value bid = AOV x CVR x target ACOS, CVR shrunk (beta-binomial) toward the ad
               group, campaign and account so sparse data is not read as "CVR 0"; dead band
               around the target; step cap per run; min/max bid; click and order gates;
-              the newest `settling_days` left out; cool-down after a recent change.
-- negative:   search terms that were expected to convert (enough clicks or spend) and never did
+              the newest `settling_days` left out; cool-down after a recent change. A target
+              with clicks and no order is stepped down toward its shrunk value bid.
+- negative:   search terms whose posterior probability of converting at under `bleeder_cvr_ratio`
+              of their ad group's rate (Gamma(1,1) prior, leave-one-out parent rate, evidence pooled
+              over the ad groups where the term never converted) reaches `bleeder_confidence`
               -> negative exact in the ad group that paid for them. A term with any order in that
               ad group is never negated.
-- harvest:    converting terms of auto/broad/phrase -> exact keyword in a manual ad group that
-              advertises the same products, paired with a negative exact in the source ad group.
+- harvest:    converting terms (>= 2 orders) of auto/broad/phrase whose shrunk value bid reaches the
+              minimum bid -> exact keyword in a manual ad group that advertises the same products,
+              paired with a negative exact in the source ad group; at most `harvest_max_per_run`,
+              the most valuable (value bid x clicks) first.
 - budget:     efficient campaigns that run out of budget get more; persistently inefficient ones less.
 - placement:  top-of-search percentage moved stepwise toward what its own ACOS earns.
 
@@ -78,9 +86,10 @@ class Settings:
                                     "there.", kind="count")
     bleeder_cvr_ratio: float = _f(0.5, "A search term is a bleeder when its conversion rate is below this fraction "
                                        "of its ad group's (0.5 = half).", kind="percent")
-    bleeder_confidence: float = _f(0.9, "Probability, given its clicks without an order, that a term is a bleeder "
-                                        "before it is negated. Evidence is pooled over every ad group where the term "
-                                        "never converted.", kind="percent")
+    bleeder_confidence: float = _f(0.85, "Probability, given its clicks without an order, that a term is a bleeder "
+                                        "before it is negated (0.85: about 2.8 orders were expected at its ad group's rate). "
+                                        "Evidence is pooled over every ad group where the term never converted.",
+                                  kind="percent")
     harvest_min_orders: int = _f(2, "Orders a search term needs before it is harvested as an exact keyword.",
                                  kind="count")
     harvest_max_per_run: int = _f(25, "Most new exact keywords suggested per run (the most profitable first): each "
@@ -560,7 +569,7 @@ def bleeder_probability(expected_orders: float | np.ndarray, cvr_ratio: float) -
     Beta-binomial in its Poisson limit: the term's rate relative to its parent, rho, has the prior Gamma(1, 1)
     (mean 1: a term converts like its ad group until shown otherwise; shape 1 = one pseudo-order, the same
     prior strength as `shrink`). No order where E orders were expected gives the posterior Gamma(1, 1 + E), so
-    P(rho < k) = 1 - exp(-k (1 + E)). With k = 0.5 and 0.9 confidence that needs E >= 3.6 expected orders."""
+    P(rho < k) = 1 - exp(-k (1 + E)). With k = 0.5, confidence 0.85 needs E >= 2.8 expected orders, 0.9 needs 3.6."""
     e = np.asarray(expected_orders, dtype=float)
     return 1.0 - np.exp(-cvr_ratio * (1.0 + np.maximum(e, 0.0)))
 

@@ -288,3 +288,18 @@ def test_archive_and_create_campaign(world):
     w.advance(3)
     r = w.report_rows(pid, "spCampaigns", ["campaign"], "SUMMARY", TODAY, TODAY + dt.timedelta(2), ["campaignId", "clicks", "cost"])
     assert any(x["campaignId"] == int(c["campaignId"]) and x["clicks"] > 0 for x in r)
+
+
+def test_advance_single_profile_matches_full_advance_and_catches_up():
+    full = World(seed=3, today=TODAY)
+    one = World(seed=3, today=TODAY)
+    pid, other = [str(p["profileId"]) for p in full.profiles()[:2]]
+    full.advance(3)
+    one.advance(3, profile_ids=[pid])
+    assert one.today == full.today
+    assert one.true_profit(pid, TODAY, full.today) == full.true_profit(pid, TODAY, full.today)
+    assert one._p(other).sim_until < one.today  # left behind ...
+    one.advance(1)
+    full.advance(1)
+    assert one._p(other).sim_until == one.today  # ... and caught up by the next full advance
+    assert one.true_profit(other, TODAY, full.today) == full.true_profit(other, TODAY, full.today)

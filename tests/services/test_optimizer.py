@@ -343,6 +343,19 @@ def test_harvest_skips_exact_sources_existing_and_expensive():
     assert opt.harvest_suggestions(harvest_setup(st), SettingsBook(S)).empty
 
 
+def test_harvest_only_terms_worth_the_min_bid_and_capped_most_valuable_first():
+    # "cheap mat": 2 orders in 100 clicks at 17 % ACOS (cheap clicks), but shrunk CVR ~2.7 % x AOV ~$22.5 x 25 %
+    # -> value bid ~ $0.15 < min bid: an exact keyword at the min bid would lose money
+    st = (term_rows("cheap mat", 100, 2, 5.0, 30.0) + term_rows("cork yoga mat", 30, 4, 18.0, 120.0)
+          + term_rows("jute yoga mat", 60, 9, 30.0, 270.0))
+    out = opt.harvest_suggestions(harvest_setup(st), SettingsBook(S))
+    assert set(out["search_term"]) == {"cork yoga mat", "jute yoga mat"}
+    assert (out["value_bid"] >= S.min_bid).all()
+    capped = opt.harvest_suggestions(harvest_setup(st), SettingsBook(Settings(target_acos=0.25,
+                                                                              harvest_max_per_run=1)))
+    assert list(capped["search_term"]) == ["jute yoga mat"]  # value bid x clicks: the larger expected profit
+
+
 def test_optimize_drops_negative_that_clashes_with_harvest():
     inp = harvest_setup(term_rows("cork yoga mat", 30, 4, 18.0, 120.0))
     out = opt.optimize(inp, S, types=("negative", "harvest"))
