@@ -56,7 +56,7 @@ if not approved.empty:
     data, name = review.bulk_file(db, c.account_id, c.profile_id, c.period.end)
     e1.download_button("Download bulk file (XLSX) of approved changes", data, file_name=name, key="dl_bulk", on_click="ignore",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-e2.download_button("Download suggestions (CSV)", sugg.export_suggestions_csv(shown), key="dl_sugg", on_click="ignore",
+e2.download_button("Download suggestions (CSV)", lambda: sugg.export_suggestions_csv(shown), key="dl_sugg", on_click="ignore",  # written on click
                    file_name=export_filename("suggestions", c.profile_id, c.period.start, c.period.end), mime="text/csv")
 if st.button("Apply approved changes to Amazon…", key="apply", type="primary", disabled=approved.empty):
     st.session_state["confirm_apply"] = True
@@ -75,7 +75,10 @@ if st.session_state.get("confirm_apply"):
 result = st.session_state.get("apply_result")
 if result is not None:
     ok = int(result["ok"].sum()) if "ok" in result else 0
-    st.success(f"Amazon accepted {ok} of {len(result)} change(s).") if ok == len(result) else st.error(f"Amazon refused {len(result) - ok} of {len(result)} change(s); see why below.")
+    if ok == len(result):  # an if statement: a bare `a if c else b` expression is written out by Streamlit's magic
+        st.success(f"Amazon accepted {ok} of {len(result)} change(s).")
+    else:
+        st.error(f"Amazon refused {len(result) - ok} of {len(result)} change(s); see why below.")
     st.dataframe(result, hide_index=True, width="stretch", key="apply_table")
 
 st.subheader("Change history")
