@@ -224,11 +224,14 @@ def products(account_id: str, q: analytics.Query, version: str):
 
 
 def download(df, table: str, c: Controls, key: str) -> None:
-    """Every table shown gets a CSV through the one safe writer; the file name carries profile and range."""
+    """Every table shown gets a CSV through the one safe writer; the file name carries profile and range.
+
+    The CSV is written when the button is clicked (a callable: Streamlit's deferred download), not on every
+    script run: on the large world the search-term CSV alone took longer than the page's 1 s warm budget."""
     from services.csv_export import export_filename, to_safe_csv
 
     st.download_button(
-        "Download CSV", to_safe_csv(df), file_name=export_filename(table, c.profile_id, c.period.start, c.period.end),
+        "Download CSV", lambda: to_safe_csv(df), file_name=export_filename(table, c.profile_id, c.period.start, c.period.end),
         mime="text/csv", key=key, on_click="ignore",
     )
 

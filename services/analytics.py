@@ -8,6 +8,7 @@ sales columns count as "orders" and "sales" (7 days is Amazon's seller default).
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -283,15 +284,27 @@ def placements_table(db: Database, q: Query, campaign_id: str | None = None) -> 
 
 
 def search_terms_table(db: Database, q: Query) -> pd.DataFrame:
-    """Every search term with the keyword or target that triggered it and its match type."""
-    df = _frame(
+    """Every search term with the keyword or target that triggered it and its match type.
+
+    The labels (keyword text, match type, campaign, ad group) are one set per keyword: they are read from the
+    keyword's latest row in the range (by rowid, a point lookup per keyword) instead of being carried through
+    the (term, keyword) GROUP BY, whose sort they made ~3x slower on the large world (~640k rows in 30 days).
+    """
+    sums = _frame(
         db,
-        f"SELECT search_term, keyword_id, MAX(COALESCE(keyword, targeting)) AS triggered_by, MAX(match_type) AS match_type, "
-        f"MAX(keyword_type) AS keyword_type, MAX(campaign_id) AS campaign_id, MAX(campaign_name) AS campaign_name, "
-        f"MAX(ad_group_id) AS ad_group_id, MAX(ad_group_name) AS ad_group_name, {_sums(q.window)} "
-        "FROM search_term_day WHERE profile_id = ? AND date BETWEEN ? AND ? GROUP BY search_term, keyword_id",
+        f"SELECT search_term, keyword_id, MAX(rowid) AS row_id, {_sums(q.window)} FROM search_term_day "
+        "WHERE profile_id = ? AND date BETWEEN ? AND ? GROUP BY keyword_id, search_term",
         q.params,
     )
+    latest = sums.groupby("keyword_id")["row_id"].max() if not sums.empty else pd.Series(dtype="int64")
+    labels = _frame(
+        db,
+        "SELECT keyword_id, COALESCE(keyword, targeting) AS triggered_by, match_type, keyword_type, campaign_id, "
+        "campaign_name, ad_group_id, ad_group_name FROM search_term_day WHERE rowid IN (SELECT value FROM json_each(?))",
+        [json.dumps([int(r) for r in latest.tolist()])],
+    )
+    df = sums.drop(columns=["row_id"]).merge(labels, on="keyword_id", how="left")
+    df = df[["search_term", "keyword_id", *labels.columns[1:], *sums.columns[3:]]]
     return _finish(df).sort_values("cost", ascending=False, ignore_index=True)
 
 
