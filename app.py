@@ -20,21 +20,22 @@ st.set_page_config(page_title="Amazon Ads dashboard", page_icon="📈", layout="
 
 
 def page(name: str, title: str, icon: str, **kw) -> st.Page:
+    """Material icons ship with Streamlit, so they render where no emoji font is installed."""
     return st.Page(HERE / "pages" / name, title=title, icon=icon, url_path=name.removesuffix(".py"), **kw)
 
 
 nav = st.navigation(
     {
-        "Account": [page("connect.py", "Connect", "🔌", default=True)],
+        "Account": [page("connect.py", "Connect", ":material/power:", default=True)],
         "Analytics": [
-            page("overview.py", "Overview", "📊"),
-            page("campaigns.py", "Campaigns", "📣"),
-            page("search_terms.py", "Search terms", "🔎"),
-            page("products.py", "Products", "📦"),
+            page("overview.py", "Overview", ":material/monitoring:"),
+            page("campaigns.py", "Campaigns", ":material/campaign:"),
+            page("search_terms.py", "Search terms", ":material/search:"),
+            page("products.py", "Products", ":material/inventory_2:"),
         ],
         "Act": [
-            page("suggestions.py", "Suggestions", "💡"),
-            page("promotions.py", "Promotions", "🏷️"),
+            page("suggestions.py", "Suggestions", ":material/lightbulb:"),
+            page("promotions.py", "Promotions", ":material/sell:"),
         ],
     }
 )

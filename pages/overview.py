@@ -3,7 +3,7 @@ import streamlit as st
 
 from pages import common
 from services.charts import trend_figure
-from services.metrics import format_metric, format_percent
+from services.metrics import format_compact, format_metric, format_percent
 
 c = common.need_controls()
 st.title("Overview")
@@ -14,7 +14,7 @@ cols = st.columns(6)
 for i, tile in enumerate(data.tiles):
     delta = None if tile.change is None else format_percent(tile.change)
     cols[i % 6].metric(
-        tile.label, format_metric(tile.name, tile.value, c.currency), delta,
+        tile.label, format_compact(tile.name, tile.value, c.currency), delta, help=format_metric(tile.name, tile.value, c.currency),
         delta_color="normal" if tile.higher_is_better else "inverse", border=True,
     )
 if data.settling:

@@ -109,6 +109,25 @@ def format_money(value: Number, currency: str = "USD") -> str:
     return _fmt(value, lambda v: f"-{symbol}{abs(v):,.2f}" if v < 0 else f"{symbol}{v:,.2f}")
 
 
+def format_compact(name: str, value: Number, currency: str = "USD") -> str:
+    """Tile text: money and counts of 10,000 or more shortened (35.4K, 1.2M) so a tile never cuts a number."""
+    kind = RATIOS[name][3] if name in RATIOS else SUMS.get(name, ("", "count"))[1]
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return MISSING
+    if kind not in ("money", "count") or math.isnan(v) or abs(v) < 10_000:
+        return format_metric(name, value, currency)
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if abs(v) >= size:
+            short = f"{v / size:.1f}{suffix}"
+            break
+    if kind == "money":
+        symbol = format_money(0, currency)[:-4]
+        return f"-{symbol}{short[1:]}" if v < 0 else f"{symbol}{short}"
+    return short
+
+
 def format_percent(value: Number, digits: int = 1) -> str:
     return _fmt(value, lambda v: f"{v * 100:.{digits}f}%")
 

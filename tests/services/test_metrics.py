@@ -74,3 +74,12 @@ def test_format_metric(name, value, expected):
 def test_money_format_by_currency():
     assert m.format_money(3.5, "GBP") == "£3.50"
     assert m.format_money(-3.5, "EUR") == "-€3.50"
+
+
+@pytest.mark.parametrize(
+    "name,value,currency,expected",
+    [("cost", 35443.4, "USD", "$35.4K"), ("sales", 178022.16, "GBP", "£178.0K"), ("impressions", 9044003, "USD", "9.0M"),
+     ("cost", 950.5, "USD", "$950.50"), ("acos", 0.199, "USD", "19.9%"), ("sales", None, "USD", "—"), ("cost", -12500, "EUR", "-€12.5K")],
+)
+def test_format_compact_for_tiles(name, value, currency, expected):
+    assert m.format_compact(name, value, currency) == expected
