@@ -67,6 +67,7 @@ if st.session_state.get("confirm_apply"):
         st.session_state["confirm_apply"] = False
         try:
             st.session_state["apply_result"] = review.apply_approved_changes(db, vault, c.account_id, c.profile_id, confirmed=True)
+            st.rerun()  # redraw without the question, with the approved list now empty
         except DashboardError as exc:
             common.show_error(exc)
     if n.button("Cancel", key="apply_cancel"):
