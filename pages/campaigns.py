@@ -2,21 +2,17 @@
 import streamlit as st
 
 from pages import common
-from services.analytics import display_columns
 from services.charts import placement_figure
 
 c = common.need_controls()
 st.title("Campaigns")
 table = common.campaigns(c.account_id, c.query(), c.version())
-cols = display_columns(table, ["campaign_name", "state", "serving_status", "targeting_type", "bidding_strategy", "budget", "budget_use", "sales_trend"])
-st.dataframe(
-    table[cols], hide_index=True, width="stretch", key="campaigns_table",
+common.table(
+    table, c, "campaigns_table",
+    ["campaign_name", "state", "serving_status", "targeting_type", "bidding_strategy", "budget", "budget_use", "sales_trend"],
     column_config={
         "sales_trend": st.column_config.LineChartColumn("Sales trend"),
         "budget_use": st.column_config.ProgressColumn("Budget use", min_value=0.0, max_value=1.0, format="percent"),
-        "acos": st.column_config.NumberColumn("ACOS", format="percent"),
-        "ctr": st.column_config.NumberColumn("CTR", format="percent"),
-        "cvr": st.column_config.NumberColumn("CVR", format="percent"),
     },
 )
 common.download(table.drop(columns=["sales_trend"]), "campaigns", c, key="dl_campaigns")
@@ -26,16 +22,16 @@ names = dict(zip(table["campaign_id"], table["campaign_name"].fillna(table["camp
 campaign_id = st.selectbox("Campaign", list(names), format_func=lambda i: names[i], key="drill_campaign")
 if campaign_id:
     groups = common.ad_groups(c.account_id, c.query(), campaign_id, c.version())
-    st.dataframe(groups[display_columns(groups, ["ad_group_name", "state", "default_bid"])], hide_index=True, width="stretch", key="ad_groups_table")
+    common.table(groups, c, "ad_groups_table", ["ad_group_name", "state", "default_bid"])
     common.download(groups, "ad-groups", c, key="dl_ad_groups")
     if not groups.empty:
         gnames = dict(zip(groups["ad_group_id"], groups["ad_group_name"].fillna(groups["ad_group_id"])))
         ad_group_id = st.selectbox("Ad group", list(gnames), format_func=lambda i: gnames[i], key="drill_ad_group")
         targets = common.targets(c.account_id, c.query(), ad_group_id, c.version())
-        st.dataframe(targets[display_columns(targets, ["targeting", "kind", "match_type", "state", "bid"])], hide_index=True, width="stretch", key="targets_table")
+        common.table(targets, c, "targets_table", ["targeting", "kind", "match_type", "state", "bid"])
         common.download(targets, "targets", c, key="dl_targets")
     st.subheader("Placements")
     place = common.placements(c.account_id, c.query(), campaign_id, c.version())
     st.plotly_chart(placement_figure(place, c.currency), key="placement_chart")
-    st.dataframe(place, hide_index=True, width="stretch", key="placements_table")
+    common.table(place, c, "placements_table", ["placement"])
     common.download(place, "placements", c, key="dl_placements")

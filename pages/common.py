@@ -259,3 +259,41 @@ def applied_changes(account_id: str, profile_id: str, version: str):
     from services.suggestions import change_markers
 
     return change_markers(store(), account_id, profile_id)
+
+
+_PERCENT_COLUMNS = {"ctr", "cvr", "acos", "tacos", "budget_use", "cvr_raw", "cvr_shrunk", "target_acos", "clip_to_redeem",
+                    "budget_used", "time_elapsed", "fee_share", "effective_depth", "conversion"}
+_MONEY_COLUMNS = {"cost", "sales", "cpc", "aov", "bid", "default_bid", "budget", "keyword_bid", "cost_prev", "cost_change",
+                  "sales_prev", "sales_change", "spend", "value_bid", "budget_spent", "fee", "cost_per_redemption", "revenue",
+                  "expected_spend_change", "expected_sales_change"}
+_COUNT_COLUMNS = {"impressions", "clicks", "orders", "units", "terms", "ads", "clips", "redemptions"}
+
+
+def column_config(df, currency: str) -> dict:
+    """Readable headers and formats for every metric column, so all tables read the same way."""
+    from services.metrics import format_money, label
+
+    symbol = format_money(0, currency)[:-4].replace("%", "%%")
+    config = {}
+    for col in df.columns:
+        name = label(col) if col in _PERCENT_COLUMNS | _MONEY_COLUMNS | _COUNT_COLUMNS else col
+        title = name if name != col else col.replace("_", " ").capitalize()
+        if col in _PERCENT_COLUMNS:
+            config[col] = st.column_config.NumberColumn(title, format="percent")
+        elif col in _MONEY_COLUMNS:
+            config[col] = st.column_config.NumberColumn(title, format=f"{symbol}%.2f")
+        elif col in _COUNT_COLUMNS:
+            config[col] = st.column_config.NumberColumn(title, format="localized")
+        else:
+            config[col] = st.column_config.Column(title)
+    return config
+
+
+def table(df, c: Controls, key: str, first: list[str] | None = None, **kw):
+    """A metric table: identity columns first, metrics in reading order, readable headers and formats."""
+    from services.analytics import display_columns
+
+    shown = df[display_columns(df, first)] if first is not None else df
+    config = column_config(shown, c.currency)
+    config.update(kw.pop("column_config", {}))
+    return st.dataframe(shown, hide_index=True, width="stretch", key=key, column_config=config, **kw)

@@ -28,6 +28,6 @@ st.subheader("Biggest movers")
 if data.movers.empty:
     st.write("No comparison period selected, or nothing to compare.")
 else:
-    st.dataframe(data.movers, hide_index=True, width="stretch", key="movers")
+    common.table(data.movers, c, "movers")
     common.download(data.movers, "movers", c, key="dl_movers")
 common.download(data.daily, "daily", c, key="dl_daily")

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from pages import common
-from services.analytics import display_columns, wasted_spend
+from services.analytics import wasted_spend
 
 c = common.need_controls()
 st.title("Search terms")
@@ -20,5 +20,5 @@ else:
     n = st.radio("Fragment length", [1, 2, 3], format_func=lambda k: f"{k}-word", horizontal=True, key="ngram_n")
     shown = common.ngrams(c.account_id, c.query(), n, c.version())
     first = ["ngram", "terms"]
-st.dataframe(shown[display_columns(shown, first)], hide_index=True, width="stretch", key="search_terms_table")
+common.table(shown, c, "search_terms_table", first)
 common.download(shown, view.lower().replace(" ", "-"), c, key="dl_search_terms")
