@@ -1,0 +1,185 @@
+"""Every benchmark, one table: python -m bench [--quick] [--seeds N ...] [--store DIR] [--no-write]
+
+1. sync vs serial bound and insert throughput (bench.sync_bench)
+2. the large sandbox world synced (US profile, 95 days), then each page's cold and warm script run
+   (bench.page_bench), and the optimizer on that profile
+3. peak memory of the app process on that store (bench.memory_bench)
+4. the optimizer's evaluation against the sandbox's ground truth (bench.optimizer_eval), seeds as time allows
+
+Prints one table (metric, value, target, met?) and writes bench/results.json. `make bench` runs this.
+--quick: one optimizer seed over two weeks; for a fast look, not for the README.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+from bench import report
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results.json"
+BUDGET_S = 15 * 60
+
+
+def _step(name: str, fn, results: dict, errors: dict):
+    t0 = time.perf_counter()
+    print(f"[bench] {name} …", flush=True)
+    try:
+        out = fn()
+    except Exception as exc:  # noqa: BLE001 - one failed benchmark must not hide the others
+        errors[name] = f"{type(exc).__name__}: {exc}"
+        traceback.print_exc()
+        out = None
+    dt = time.perf_counter() - t0
+    results.setdefault("step_seconds", {})[name] = round(dt, 1)
+    print(f"[bench] {name} done in {dt:.0f} s (load {report.load()})", flush=True)
+    return out
+
+
+FULL_SEED_EST_S = 420   # one seed, eight weeks, on this 2-core machine under others' load (~6 min seen)
+QUICK_SEED_EST_S = 150  # one seed, two weeks
+
+
+def _optimizer_eval(seeds: list[int], quick: bool, deadline: float) -> dict:
+    """Seeds one at a time, eight weeks each while the 15-minute budget allows, else two weeks, else skipped."""
+    from bench import optimizer_eval
+
+    merged: dict = {"seeds": {}, "criteria": {}, "weeks_by_seed": {}, "seeds_requested": seeds, "seeds_skipped": []}
+    for s in seeds:
+        left = deadline - time.monotonic()
+        if not quick and left >= FULL_SEED_EST_S:
+            short = False
+        elif left >= QUICK_SEED_EST_S:
+            short = True
+        else:
+            merged["seeds_skipped"].append(s)
+            continue
+        t0 = time.monotonic()
+        r = optimizer_eval.run(seeds=(s,), quick=short)
+        merged["seeds"].update(r["seeds"])
+        merged["criteria"].update(r["criteria"])
+        merged["weeks_by_seed"][str(s)] = r.get("weeks")
+        merged["weekly_refresh"] = r.get("weekly_refresh")
+        print(f"[bench]   optimizer seed {s}: {r.get('weeks')} weeks in {time.monotonic() - t0:.0f} s", flush=True)
+    return merged
+
+
+def rows_of(r: dict) -> list[dict]:
+    rows: list[dict] = []
+    add = lambda metric, value, target=None, ok=None: rows.append(  # noqa: E731
+        {"metric": metric, "value": value, "target": target, "met": ok})
+
+    s = r.get("sync")
+    if s:
+        add("demo sync wall (s)", s["sync_wall_s"], f"{s['reports']} reports × {s['report_latency_s']:g} s latency")
+        add("serial bound (s)", s["serial_bound_s"])
+        add("sync / serial bound (%)", s["sync_vs_serial_pct"], "≤ 25 %", s["sync_vs_serial_pct"] <= 25)
+        add("plain executemany (rows/s)", s["plain_rows_per_s"])
+        add("store upsert (rows/s)", s["store_rows_per_s"])
+        add("store / plain insert (%)", s["store_vs_plain_pct"], "≥ 50 %", s["store_vs_plain_pct"] >= 50)
+    p = r.get("pages")
+    if p:
+        w = p["world"]
+        add("large world build (s)", w["world_build_s"], "sandbox --scale large")
+        add(f"large sync, US profile, {w['days_synced']} days (s)", w["sync_s"],
+            f"{w['sync_reports']} reports, status {w['sync_status']}")
+        add("large store search-term-day rows", w["rows"]["search_term_day"])
+        add("large store target-day rows", w["rows"]["target_day"])
+        for name, pg in p["pages"].items():
+            add(f"{name} cold (s)", pg["cold_worst_s"], "≤ 3 s", pg["cold_ok"] and not pg["exception"])
+            add(f"{name} warm (s)", pg["warm_s"], "≤ 1 s", pg["warm_ok"] and not pg["exception"])
+        add("optimizer on the large profile (s)", w["optimizer_large_s"], f"{w['suggestions']} suggestions")
+    m = r.get("memory")
+    if m:
+        srv, apt = m.get("server", {}), m.get("apptest", {})
+        add("peak RSS, streamlit run + Chromium, all pages (MB)", srv.get("peak_rss_mb"),
+            "none set; VmHWM" if srv.get("peak_rss_mb") else (srv.get("skipped") or srv.get("error")))
+        if apt.get("peak_rss_mb"):
+            add("peak RSS, AppTest walk of all pages (MB)", apt["peak_rss_mb"], "none set; ru_maxrss")
+        for name, secs in (srv.get("page_load_s") or {}).items():
+            add(f"{name} in Chromium, click to rendered (s)", secs[0])
+    o = r.get("optimizer_eval")
+    if o and o["seeds"]:
+        seeds = list(o["seeds"])
+        wk = o["weeks_by_seed"]
+        note = ", ".join(f"seed {s}: {wk[s]} weeks" for s in seeds) + (
+            f"; seeds {o['seeds_skipped']} skipped (15-min budget)" if o["seeds_skipped"] else "")
+        add("optimizer eval seeds run", len(seeds), note)
+        vals = lambda k: [o["seeds"][s].get(k) for s in seeds]  # noqa: E731
+        crit = lambda c: all(o["criteria"][s][c] for s in seeds)  # noqa: E731
+        mn = lambda xs: min(x for x in xs if x is not None) if any(x is not None for x in xs) else None  # noqa: E731
+        add("bleeder precision (min over seeds)", mn(vals("precision")), "≥ 0.9", crit("precision>=0.9"))
+        add("bleeder recall (min over seeds)", mn(vals("recall")), "≥ 0.8", crit("recall>=0.8"))
+        add("bids toward true value (min over seeds)", mn(vals("toward_share")), "≥ 0.8", crit("toward>=0.8"))
+        for arm in ("optimizer", "naive", "nothing"):
+            add(f"closed-loop profit, {arm} (mean)", sum(o["seeds"][s][arm]["profit"] for s in seeds) / len(seeds))
+        add("optimizer profit > doing nothing", crit("profit>nothing"), "every seed", crit("profit>nothing"))
+        add("optimizer profit > naive rules", crit("profit>naive"), "every seed", crit("profit>naive"))
+        t = [o["seeds"][s].get("timings_s", {}).get("optimize_apply") for s in seeds]
+        if all(x is not None for x in t):
+            add("optimize + apply per week, demo profile (s)", sum(x / wk[s] for x, s in zip(t, seeds)) / len(seeds))
+        add("optimizer eval wall (s)", r["step_seconds"].get("optimizer evaluation"))
+    add("total bench runtime (s)", r.get("total_s"), "≤ 900 s", r.get("total_s") is not None and r["total_s"] <= BUDGET_S)
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(prog="python -m bench")
+    ap.add_argument("--quick", action="store_true", help="one optimizer seed, two weeks")
+    ap.add_argument("--seeds", type=int, nargs="+", default=None, help="optimizer seeds (default 1 2 3 4, as time allows)")
+    ap.add_argument("--days", type=int, default=31, help="days of the large world to sync (95 = all; default 31, "
+                    "the pages' default 30-day range: a 95-day sync alone takes ~12 min on a loaded 2-core machine)")
+    ap.add_argument("--store", default=None, help="reuse a large store kept by bench.page_bench --keep DIR")
+    ap.add_argument("--no-write", action="store_true", help="do not write bench/results.json")
+    a = ap.parse_args()
+
+    from bench import memory_bench, page_bench, sync_bench
+
+    t_start = time.monotonic()
+    deadline = t_start + BUDGET_S - 20
+    results: dict = {"machine": report.machine(), "load_at_start": report.load(), "quick": a.quick}
+    errors: dict = {}
+    print(f"[bench] {results['machine']['nproc']} cores, {results['machine']['cpu']}, load {results['load_at_start']}", flush=True)
+
+    results["sync"] = _step("sync vs serial bound + insert throughput", sync_bench.run, results, errors)
+
+    store_dir = Path(a.store) if a.store else Path(tempfile.mkdtemp(prefix="bench-large-"))
+    try:
+        results["pages"] = _step(
+            "large world sync + page times",
+            lambda: page_bench.run(days=a.days, keep=None if a.store else str(store_dir),
+                                   store=a.store, progress=False),
+            results, errors)
+        if results["pages"]:
+            results["memory"] = _step("peak memory", lambda: memory_bench.run(str(store_dir), apptest=False), results, errors)
+    finally:
+        if not a.store:
+            shutil.rmtree(store_dir, ignore_errors=True)
+
+    seeds = a.seeds or ([1] if a.quick else [1, 2, 3, 4])
+    results["optimizer_eval"] = _step("optimizer evaluation",
+                                      lambda: _optimizer_eval(seeds, a.quick, deadline), results, errors)
+    results["total_s"] = round(time.monotonic() - t_start, 1)
+    results["load_at_end"] = report.load()
+    results["errors"] = errors or None
+    results["table"] = rows_of(results)
+
+    print()
+    print(report.text_table(results["table"]))
+    m = results["machine"]
+    print(f"\n{m['nproc']} cores · {m['cpu']} · {m['memory_gb']} GB · Python {m['python']} · {m['date']} · "
+          f"load {results['load_at_start']} → {results['load_at_end']}")
+    if errors:
+        print("errors:", json.dumps(errors, indent=1))
+    if not a.no_write:
+        RESULTS.write_text(json.dumps(results, indent=1, default=str) + "\n")
+        print(f"wrote {RESULTS.relative_to(HERE.parent)}")
+
+
+if __name__ == "__main__":
+    main()
