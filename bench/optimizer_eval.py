@@ -26,6 +26,15 @@ store -> optimizer (which never sees the truth) -> apply through the Ads API.
 The seller's product margins are entered from `truth_products().margin` (a seller knows their margins;
 that is user input, not latent truth); targets default to half the break-even ACOS (`Settings.break_even_share`).
 
+Reproducibility: the sandbox draws each day's randomness over its arrays of targets, so the *order* in which
+new keywords are created changes every later draw. Suggestions are applied in a deterministic order (ties broken
+by `suggestion_key`, not by the random suggestion id), so a run is reproducible; before that, the optimizer arm's
+8-week profit varied by about ±5 % between identical runs (e.g. seed 2: 31.8k-35.2k), which is the size of the
+noise to keep in mind when margins between policies are small.
+
+Runtime: seeds run in parallel processes (`--jobs`, default min(4, cores)); only the evaluated profile is
+simulated when the loop advances (`World.advance(..., profile_ids=...)`).
+
 Weekly refreshes: the first sync is the real HTTP sync. A full HTTP re-sync takes 30-55 s per week on
 2 cores (all six report grains, 21 days, JSON+gzip through the sandbox's HTTP server), i.e. > 30 min for
 the loop; by default weekly refreshes therefore build the same Reporting v3 rows in process

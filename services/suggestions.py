@@ -283,7 +283,7 @@ def list_suggestions(db: Database, account_id: str, profile_id: str | None = Non
     if sort_by not in SORTABLE:
         raise ValueError(f"sort_by must be one of {SORTABLE}")
     df = _frame(db, f"SELECT * FROM suggestions WHERE {' AND '.join(where)} "
-                    f"ORDER BY {sort_by} IS NULL, {sort_by} {'ASC' if ascending else 'DESC'}, suggestion_id", params)
+                    f"ORDER BY {sort_by} IS NULL, {sort_by} {'ASC' if ascending else 'DESC'}, suggestion_key, suggestion_id", params)
     df["type_label"] = df["type"].map(opt.TYPE_LABELS)
     return df
 
