@@ -266,6 +266,8 @@ _PERCENT_COLUMNS = {"ctr", "cvr", "acos", "tacos", "budget_use", "cvr_raw", "cvr
 _MONEY_COLUMNS = {"cost", "sales", "cpc", "aov", "bid", "default_bid", "budget", "keyword_bid", "cost_prev", "cost_change",
                   "sales_prev", "sales_change", "spend", "value_bid", "budget_spent", "fee", "cost_per_redemption", "revenue",
                   "expected_spend_change", "expected_sales_change"}
+_TITLES = {"ngram": "N-gram", "terms": "Search terms", "asin": "ASIN", "sku": "SKU", "advertised_asin": "Advertised ASIN",
+           "purchased_asin": "Purchased ASIN", "placement": "Placement"}
 _COUNT_COLUMNS = {"impressions", "clicks", "orders", "units", "terms", "ads", "clips", "redemptions"}
 
 
@@ -277,7 +279,7 @@ def column_config(df, currency: str) -> dict:
     config = {}
     for col in df.columns:
         name = label(col) if col in _PERCENT_COLUMNS | _MONEY_COLUMNS | _COUNT_COLUMNS else col
-        title = name if name != col else col.replace("_", " ").capitalize()
+        title = name if name != col else _TITLES.get(col, col.replace("_", " ").capitalize())
         if col in _PERCENT_COLUMNS:
             config[col] = st.column_config.NumberColumn(title, format="percent")
         elif col in _MONEY_COLUMNS:

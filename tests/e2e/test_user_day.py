@@ -221,13 +221,13 @@ def walk(page: Page, url: str, shots, step) -> None:
     step("5. campaigns")
     go_to(page, "Campaigns")
     expect(page.get_by_role("heading", name="Campaigns", exact=True)).to_be_visible()
-    n_campaigns = table(page, 0, lambda t: t.rows >= 3 and "campaign_name" in t.headers, "the campaigns").rows
+    n_campaigns = table(page, 0, lambda t: t.rows >= 3 and "Campaign name" in t.headers, "the campaigns").rows
     shots(page, "campaigns")
     choose_option(page, "Campaign", 1)
-    table(page, 1, lambda t: t.rows >= 1 and "ad_group_name" in t.headers, "the chosen campaign's ad groups")
+    table(page, 1, lambda t: t.rows >= 1 and "Ad group name" in t.headers, "the chosen campaign's ad groups")
     ad_group = choose_option(page, "Ad group", 0)
     assert ad_group
-    table(page, 2, lambda t: t.rows >= 1 and {"targeting", "match_type"} <= set(t.headers), "the ad group's targets")
+    table(page, 2, lambda t: t.rows >= 1 and {"Targeting", "Match type"} <= set(t.headers), "the ad group's targets")
     expect_drawn(page.get_by_test_id("stPlotlyChart").first)
     scroll_to(page.get_by_role("heading", name="Drill down"))
     shots(page, "campaigns-drill-down")
@@ -245,10 +245,10 @@ def walk(page: Page, url: str, shots, step) -> None:
     step("6. search terms")
     go_to(page, "Search terms")
     expect(page.get_by_role("heading", name="Search terms", exact=True)).to_be_visible()
-    table(page, 0, lambda t: t.rows > 10 and "search_term" in t.headers, "the search terms")
+    table(page, 0, lambda t: t.rows > 10 and "Search term" in t.headers, "the search terms")
     pick_radio(page, "View", "N-grams")
     pick_radio(page, "Fragment length", "2-word")
-    table(page, 0, lambda t: t.headers[:2] == ["ngram", "terms"] and t.rows > 0
+    table(page, 0, lambda t: t.headers[:2] == ["N-gram", "Search terms"] and t.rows > 0
           and any(re.fullmatch(r"[^\d\s]\S* \S+", c) for c in t.cells), "2-word n-grams")
     shots(page, "search-terms-ngrams")
     name, body = download(page, page.get_by_role("button", name="Download CSV"), shots.folder)
