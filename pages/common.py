@@ -284,6 +284,8 @@ def column_config(df, currency: str) -> dict:
             config[col] = st.column_config.NumberColumn(title, format="percent")
         elif col in _MONEY_COLUMNS:
             config[col] = st.column_config.NumberColumn(title, format=f"{symbol}%.2f")
+        elif col == "roas":
+            config[col] = st.column_config.NumberColumn("ROAS", format="%.2f×")
         elif col in _COUNT_COLUMNS:
             config[col] = st.column_config.NumberColumn(title, format="localized")
         else:
