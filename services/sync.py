@@ -686,14 +686,18 @@ def sync_account(
                     sleeper(min(poll * (2 ** attempt), 30.0))
             raise AssertionError("unreachable")
 
-        def fetch_report(task: dict, profile: dict) -> tuple[list[dict], str]:
+        def fetch_report(task: dict, profile: dict) -> tuple[list[str], list[tuple], str]:
             ads = clients.ads(profile["region"])
             report_id = ads.create_report(profile["profile_id"], report_body(task["report_type"], task["start"],
                                                                              task["end"]))
             rows = ads.wait_report(profile["profile_id"], report_id, poll=poll, timeout=report_timeout, sleep=sleeper)
-            return rows, report_id
+            # Converted here, in the worker: the JSON dicts are dropped at once (tuples take a fraction of
+            # their memory while they wait for the writer) and the writer thread only writes.
+            cols, values = convert_report_rows(task["report_type"], profile["profile_id"],
+                                               profile.get("currency_code"), rows)
+            return cols, values, report_id
 
-        def run_report(task: dict, profile: dict) -> tuple[list[dict], str]:
+        def run_report(task: dict, profile: dict) -> tuple[list[str], list[tuple], str]:
             return retrying(fetch_report, task, profile)
 
         def promo_range(today: date) -> tuple[datetime, datetime]:
@@ -755,9 +759,8 @@ def sync_account(
                     summary.entity_rows += len(rows)
                 elif kind == "reports":
                     task = extra[0]
-                    rows, report_id = result
+                    cols, values, report_id = result
                     attempts = 1
-                    cols, values = convert_report_rows(task["report_type"], pid, cur, rows)
                     with write(db):
                         db.conn.execute(
                             f"DELETE FROM [{task['report_type']}] WHERE profile_id = ? AND date BETWEEN ? AND ?",
