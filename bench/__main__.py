@@ -41,8 +41,8 @@ def _step(name: str, fn, results: dict, errors: dict):
     return out
 
 
-FULL_SEED_EST_S = 420   # one seed, eight weeks, on this 2-core machine under others' load (~6 min seen)
-QUICK_SEED_EST_S = 150  # one seed, two weeks
+FULL_SEED_EST_S = 200   # one seed, eight weeks: ~95 s on an idle 2-core machine, ~3 min under others' load
+QUICK_SEED_EST_S = 60   # one seed, two weeks
 
 
 def _optimizer_eval(seeds: list[int], quick: bool, deadline: float) -> dict:
