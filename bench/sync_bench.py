@@ -10,38 +10,12 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sqlite3
 import tempfile
 import time
 from pathlib import Path
 
-
-class _ExternalSandbox:
-    """`python -m sandbox` in its own process: Amazon's CPU is not ours (in-process, the sandbox's report
-    generation competes with the sync for the GIL)."""
-
-    def __init__(self, seed: int, latency: float):
-        import re
-        import subprocess
-        import sys
-
-        root = Path(__file__).resolve().parents[1]
-        env = dict(os.environ, PYTHONPATH=str(root))
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "sandbox", "--port", "0", "--seed", str(seed), "--report-latency", str(latency)],
-            cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        for line in self.proc.stdout:
-            m = re.search(r"listening on (http://\S+)", line)
-            if m:
-                self.url = m.group(1)
-                break
-        else:
-            raise RuntimeError("the sandbox did not start")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
+from bench.page_bench import ExternalSandbox  # `python -m sandbox` in its own process: its CPU is not ours
 
 
 def _sync_bench(latency: float, seed: int, workdir: Path, external: bool = True) -> tuple[dict, Path]:
@@ -53,7 +27,7 @@ def _sync_bench(latency: float, seed: int, workdir: Path, external: bool = True)
     from services.sync import sync_account
     from services.vault import Vault
 
-    handle = _ExternalSandbox(seed, latency) if external else start_sandbox(
+    handle = ExternalSandbox(seed, "demo", latency) if external else start_sandbox(
         port=0, seed=seed, scale="demo", report_latency=latency)
     try:
         path = workdir / "bench.db"
