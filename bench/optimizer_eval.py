@@ -50,11 +50,10 @@ import shutil
 import sys
 import tempfile
 import time
-from datetime import date, datetime, time as dtime, timedelta, timezone
+from datetime import datetime, time as dtime, timedelta, timezone
 
 import numpy as np
 import pandas as pd
-import requests
 
 from services import optimizer as opt
 from services import store, suggestions as sugg, sync

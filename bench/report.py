@@ -83,6 +83,5 @@ def markdown_section(results: dict) -> str:
 
 if __name__ == "__main__":
     import json
-    import sys
 
     print(markdown_section(json.loads(Path(sys.argv[1] if len(sys.argv) > 1 else "bench/results.json").read_text())))

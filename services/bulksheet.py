@@ -8,7 +8,6 @@ IDs are written as text (Amazon's IDs exceed Excel's 15 significant digits).
 from __future__ import annotations
 
 import io
-from typing import Iterable
 
 import pandas as pd
 from openpyxl import Workbook

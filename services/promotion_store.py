@@ -26,7 +26,7 @@ from services.promotion_files import (
 )
 from services.csv_export import export_filename, to_safe_csv
 from services.promotion_rules import (
-    CouponDraft, PedDraft, PercentOffDraft, ValidationResult, draft_from_dict, normalize_asin, parse_date, split_ids,
+    ValidationResult, draft_from_dict, normalize_asin, parse_date, split_ids,
     validate,
 )
 from services.store import write

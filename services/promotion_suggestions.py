@@ -32,7 +32,7 @@ from services.promotion_fees import coupon_fee, coupon_fee_model
 from services.promotion_rules import COUPON_BUDGET_MIN, COUPON_MAX_DAYS, COUPON_PERCENT_MIN
 from services.promotions import (
     DEFAULT_SETTINGS, OFFLINE_AT, PromoSettings, _asins, coupon_kpis, coupon_return, profile_as_of,
-    promoted_asin_performance, to_date,
+    promoted_asin_performance,
 )
 
 SUGGESTION_COLUMNS = [

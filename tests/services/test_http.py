@@ -91,7 +91,6 @@ def test_backoff_cap_and_jitter_bounds():
         assert backoff_delay(n, policy, rng=lambda: 0.999999) <= ceiling
         assert backoff_delay(n, policy, rng=lambda: 0.999999) == pytest.approx(ceiling, rel=1e-5)
     assert backoff_delay(20, policy, rng=lambda: 1.0) == 30.0
-    import random
     values = [backoff_delay(6, policy) for _ in range(500)]
     assert all(0 <= v <= 30.0 for v in values) and max(values) - min(values) > 10
 

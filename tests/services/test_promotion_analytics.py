@@ -2,7 +2,6 @@
 import json
 from datetime import date, timedelta
 
-import pandas as pd
 import pytest
 
 from services import promotion_store as ps

@@ -1,7 +1,6 @@
 """The store: migrations, WAL, write transactions, natural keys."""
 from __future__ import annotations
 
-import sqlite3
 
 import pytest
 

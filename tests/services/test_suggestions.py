@@ -1,7 +1,6 @@
 """Suggestion persistence, review, apply and undo against the sandbox over HTTP."""
 from __future__ import annotations
 
-from datetime import date
 
 import pandas as pd
 import pytest

@@ -9,7 +9,7 @@ from services import accounts, store
 from services.store import open_db
 from services.sync import plan_range, windows
 
-from synchelp import FAST_POLICY, demo_account, duplicates, run_sync, vault
+from synchelp import FAST_POLICY, duplicates, run_sync, vault
 
 
 @pytest.fixture(scope="module")

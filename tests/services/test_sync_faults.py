@@ -9,7 +9,7 @@ from services import accounts
 from services.store import open_db
 from services.sync import report_body
 
-from synchelp import FAST_POLICY, VOLATILE, dump, duplicates, run_sync, vault
+from synchelp import FAST_POLICY, dump, duplicates, run_sync, vault
 
 DAYS = 8
 
