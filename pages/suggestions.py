@@ -53,7 +53,7 @@ st.subheader("Apply")
 st.write(f"{len(approved)} approved change(s) waiting.")
 e1, e2 = st.columns(2)
 if not approved.empty:
-    data, name = review.bulk_file(db, c.account_id, c.profile_id, c.period.end)
+    data, name = review.bulk_file(db, c.account_id, c.profile_id, c.period.end)  # the workbook is written on click
     e1.download_button("Download bulk file (XLSX) of approved changes", data, file_name=name, key="dl_bulk", on_click="ignore",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 e2.download_button("Download suggestions (CSV)", lambda: sugg.export_suggestions_csv(shown), key="dl_sugg", on_click="ignore",  # written on click

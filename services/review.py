@@ -6,6 +6,7 @@ asks first and passes the answer through; nothing goes out by default.
 from __future__ import annotations
 
 from datetime import date
+from typing import Callable
 
 import pandas as pd
 from sqlite_utils import Database
@@ -68,6 +69,6 @@ def undo_changes(db: Database, vault, account_id: str, profile_id: str, change_i
     return sugg.undo(db, client, change_ids, confirmed=confirmed).frame
 
 
-def bulk_file(db: Database, account_id: str, profile_id: str, day: date) -> tuple[bytes, str]:
-    """The approved changes as an Amazon Ads bulk-operations workbook, and its file name."""
-    return approved_bulk_xlsx(db, account_id, profile_id), bulk_filename(profile_id, day)
+def bulk_file(db: Database, account_id: str, profile_id: str, day: date) -> tuple[Callable[[], bytes], str]:
+    """The approved changes as an Amazon Ads bulk-operations workbook (built when called, i.e. on click) and its name."""
+    return (lambda: approved_bulk_xlsx(db, account_id, profile_id)), bulk_filename(profile_id, day)
