@@ -89,8 +89,7 @@ with create_tab:
             comb = st.selectbox("Combinability", ["preferential", "exclusive", "unrestricted"], key="combinability")
             if kind == "Percentage off":
                 tiers_text = st.text_input("Tiers: buy N → % off, e.g. 2:10, 5:15", value="2:10", key="tiers_text"); field_messages("tiers")
-                tiers = [{"threshold": t.split(":")[0].strip(), "percent_off": t.split(":")[1].strip()} for t in tiers_text.split(",") if ":" in t]
-                draft = PercentOffDraft(kind="percent_off", name=name, asins=asins, tiers=tiers, start=pd.Timestamp(start).to_pydatetime(), end=pd.Timestamp(end).to_pydatetime(),
+                draft = PercentOffDraft(kind="percent_off", name=name, asins=asins, tiers=promotion_form.parse_tiers(tiers_text), start=pd.Timestamp(start).to_pydatetime(), end=pd.Timestamp(end).to_pydatetime(),
                                         claim_code_type=claim, one_redemption_per_customer=one, combinability=comb, currency=c.currency)
             else:
                 buy = st.number_input("Buy", min_value=1, value=1, key="buy_quantity"); field_messages("buy_quantity")

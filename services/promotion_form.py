@@ -15,6 +15,16 @@ from services.promotion_rules import CouponDraft, PedDraft, PercentOffDraft, Val
 Draft = CouponDraft | PercentOffDraft | PedDraft
 
 
+def parse_tiers(text: str) -> list[dict[str, str]]:
+    """"2:10, 5:15" -> buy 2 get 10 % off, buy 5 get 15 %; the values stay text so the rules can refuse them."""
+    tiers = []
+    for part in str(text or "").split(","):
+        if ":" in part:
+            threshold, percent = part.split(":", 1)
+            tiers.append({"threshold": threshold.strip(), "percent_off": percent.strip()})
+    return tiers
+
+
 def check_and_save(db: Database, draft: Draft, *, profile_id: str, account_id: str, record_id: str | None = None,
                    today: date | None = None, now: datetime | None = None) -> tuple[str, ValidationResult]:
     """Validate with the account's own ASINs and SKUs, then save the draft (valid or not)."""

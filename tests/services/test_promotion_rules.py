@@ -269,3 +269,17 @@ def test_dispatch_and_roundtrip_of_drafts():
     assert validate(d, today=TODAY, known_asins=KNOWN).ok
     assert validate(ped(), today=TODAY).ok
     assert validate(promo(), now=NOW, known_asins=KNOWN).ok
+
+
+def test_form_tier_text_parsed_and_checked():
+    from datetime import datetime, timedelta
+
+    from services.promotion_form import parse_tiers
+    from services.promotion_rules import PercentOffDraft, validate_percent_off
+
+    assert parse_tiers("2:10, 5:15") == [{"threshold": "2", "percent_off": "10"}, {"threshold": "5", "percent_off": "15"}]
+    assert parse_tiers("") == [] and parse_tiers("=1+1") == []
+    now = datetime(2026, 11, 28, 9, 0)
+    draft = PercentOffDraft(name="Tiered", asins="B0ABCDEFGH", tiers=parse_tiers("2:10, 3:abc"),
+                            start=now + timedelta(hours=5), end=now + timedelta(days=7))
+    assert "tiers" in validate_percent_off(draft, now=now).errors
