@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import contextlib
 import logging
 import re
 import time
@@ -369,8 +370,14 @@ class AdsClient:
         return rows
 
     def wait_report(self, profile_id: str, report_id: str, *, poll: float = 5.0, timeout: float = 3 * 3600,
-                    sleep: Callable[[float], None] | None = None) -> list[dict]:
-        """Reports take minutes to hours; the wait counts slept time so a fake sleep makes it instant in tests."""
+                    sleep: Callable[[float], None] | None = None, download_gate: Any = None,
+                    transform: Callable[[list[dict]], Any] | None = None) -> Any:
+        """Reports take minutes to hours; the wait counts slept time so a fake sleep makes it instant in tests.
+
+        `download_gate` (a context manager, e.g. a semaphore shared by a sync's threads) is held while the
+        report is downloaded, parsed and passed through `transform`: a big report's JSON takes gigabytes as
+        Python objects, so a sync lets only a few exist at once while all its reports are still polled together.
+        """
         sleep = sleep or self._sleep
         waited = 0.0
         interval = max(poll, 0.01)
@@ -380,7 +387,9 @@ class AdsClient:
             status = str(report.get("status") or "").upper()
             if status == "COMPLETED" and report.get("url"):
                 try:
-                    return self.download_report(str(report["url"]))
+                    with download_gate if download_gate is not None else contextlib.nullcontext():
+                        rows = self.download_report(str(report["url"]))
+                        return transform(rows) if transform is not None else rows
                 except DownloadExpired:
                     refreshes += 1
                     if refreshes > MAX_URL_REFRESHES:

@@ -50,6 +50,7 @@ MAX_IN_FLIGHT = 40     # reports requested/polled at once
 REPORT_ATTEMPTS = 3    # a FAILED report is requested again this many times in all
 COUPON_LOOKBACK_DAYS = 729
 PROMO_LOOKAHEAD_DAYS = 180
+DOWNLOAD_SLOTS = 3  # reports downloaded and parsed at once (memory), while all of them are polled together
 
 ProgressFn = Callable[[str, int, int, int], None]
 
@@ -686,15 +687,20 @@ def sync_account(
                     sleeper(min(poll * (2 ** attempt), 30.0))
             raise AssertionError("unreachable")
 
+        download_gate = threading.BoundedSemaphore(DOWNLOAD_SLOTS)
+
         def fetch_report(task: dict, profile: dict) -> tuple[list[str], list[tuple], str]:
             ads = clients.ads(profile["region"])
             report_id = ads.create_report(profile["profile_id"], report_body(task["report_type"], task["start"],
                                                                              task["end"]))
-            rows = ads.wait_report(profile["profile_id"], report_id, poll=poll, timeout=report_timeout, sleep=sleeper)
-            # Converted here, in the worker: the JSON dicts are dropped at once (tuples take a fraction of
-            # their memory while they wait for the writer) and the writer thread only writes.
-            cols, values = convert_report_rows(task["report_type"], profile["profile_id"],
-                                               profile.get("currency_code"), rows)
+            # Converted in the worker, inside the download gate: at most DOWNLOAD_SLOTS reports exist as JSON
+            # dicts at once (a large account's 31-day target report is gigabytes of them); tuples take a
+            # fraction of that while they wait for the writer, and the writer thread only writes.
+            cols, values = ads.wait_report(
+                profile["profile_id"], report_id, poll=poll, timeout=report_timeout, sleep=sleeper,
+                download_gate=download_gate,
+                transform=lambda rows: convert_report_rows(task["report_type"], profile["profile_id"],
+                                                           profile.get("currency_code"), rows))
             return cols, values, report_id
 
         def run_report(task: dict, profile: dict) -> tuple[list[str], list[tuple], str]:

@@ -222,6 +222,29 @@ def test_wait_report_polls_then_downloads_without_auth():
         assert header not in download.headers
 
 
+def test_wait_report_downloads_and_transforms_inside_the_gate():
+    """A sync shares a small gate so that only a few big reports exist as JSON objects at once."""
+    url = f"{BASE}/s3/report.json.gz?X-Amz-Signature=sig"
+    fake = FakeAmazon().on("GET", "/na/reporting/reports/r-1", report("PENDING"), report("COMPLETED", url))
+    fake.on("GET", "/s3/report.json.gz", Reply(200, raw=gz(ROWS)))
+    events = []
+
+    class Gate:
+        def __enter__(self):
+            events.append(f"enter after {len(fake.calls_to('GET', '/na/reporting/reports/r-1'))} polls")
+
+        def __exit__(self, *exc):
+            events.append("exit")
+
+    def transform(rows):
+        events.append("transform")
+        assert len(fake.calls_to("GET", "/s3/report.json.gz")) == 1  # downloaded before, inside the gate
+        return len(rows)
+
+    assert client(fake).wait_report(PROFILE, "r-1", poll=1, sleep=NoSleep(), download_gate=Gate(), transform=transform) == 1
+    assert events == ["enter after 2 polls", "transform", "exit"]  # not held while the report is pending
+
+
 def test_wait_report_failed_raises_report_failed():
     fake = FakeAmazon().on("GET", "/na/reporting/reports/r-1", report("PENDING"),
                            report("FAILED", reason="Report date is too far in the past"))
