@@ -50,7 +50,7 @@ MAX_IN_FLIGHT = 40     # reports requested/polled at once
 REPORT_ATTEMPTS = 3    # a FAILED report is requested again this many times in all
 COUPON_LOOKBACK_DAYS = 729
 PROMO_LOOKAHEAD_DAYS = 180
-DOWNLOAD_SLOTS = 3  # reports downloaded and parsed at once (memory), while all of them are polled together
+DOWNLOAD_SLOTS = 3  # reports held between download and write (memory); all of them are still polled together
 
 ProgressFn = Callable[[str, int, int, int], None]
 
@@ -511,6 +511,31 @@ class _Stop(Exception):
     pass
 
 
+class _ReportSlots:
+    """At most `n` reports between download and their write in the store.
+
+    A worker takes a slot before downloading and keeps it (on success) until the writer thread has written the
+    report; polling needs no slot. Without this, finished reports piled up as Python objects faster than SQLite
+    took them: a 95-day sync of the large world reached 14 GB.
+    """
+
+    def __init__(self, n: int, stop: threading.Event):
+        self._sem, self._stop = threading.Semaphore(n), stop
+
+    def __enter__(self) -> None:
+        while not self._sem.acquire(timeout=0.25):
+            if self._stop.is_set():
+                raise _Stop()
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is not None:  # nothing reaches the writer: free the slot now
+            self._sem.release()
+        return False
+
+    def written(self) -> None:
+        self._sem.release()
+
+
 def _sandbox_today(url: str, session) -> date | None:
     try:
         r = session.get(url.rstrip("/") + "/_sandbox/state", timeout=5)
@@ -687,15 +712,15 @@ def sync_account(
                     sleeper(min(poll * (2 ** attempt), 30.0))
             raise AssertionError("unreachable")
 
-        download_gate = threading.BoundedSemaphore(DOWNLOAD_SLOTS)
+        download_gate = _ReportSlots(DOWNLOAD_SLOTS, stop)
 
         def fetch_report(task: dict, profile: dict) -> tuple[list[str], list[tuple], str]:
             ads = clients.ads(profile["region"])
             report_id = ads.create_report(profile["profile_id"], report_body(task["report_type"], task["start"],
                                                                              task["end"]))
-            # Converted in the worker, inside the download gate: at most DOWNLOAD_SLOTS reports exist as JSON
-            # dicts at once (a large account's 31-day target report is gigabytes of them); tuples take a
-            # fraction of that while they wait for the writer, and the writer thread only writes.
+            # Downloaded and converted in the worker holding a report slot, which the writer gives back once the
+            # report is stored: at most DOWNLOAD_SLOTS reports are in memory at once (a large account's 31-day
+            # target report is gigabytes as JSON objects), and the writer thread only writes.
             cols, values = ads.wait_report(
                 profile["profile_id"], report_id, poll=poll, timeout=report_timeout, sleep=sleeper,
                 download_gate=download_gate,
@@ -737,7 +762,7 @@ def sync_account(
         while remaining:
             finished, remaining = wait(remaining, return_when=FIRST_COMPLETED)
             for fut in finished:
-                kind, profile, *extra = jobs[fut]
+                kind, profile, *extra = jobs.pop(fut)  # the future holds its result: let both go once written
                 pid, cur = profile["profile_id"], profile.get("currency_code")
                 try:
                     result = fut.result()
@@ -767,18 +792,21 @@ def sync_account(
                     task = extra[0]
                     cols, values, report_id = result
                     attempts = 1
-                    with write(db):
-                        db.conn.execute(
-                            f"DELETE FROM [{task['report_type']}] WHERE profile_id = ? AND date BETWEEN ? AND ?",
-                            [pid, task["start"], task["end"]])
-                        if values:
-                            db.conn.executemany(
-                                "INSERT OR REPLACE INTO [{}] ({}) VALUES ({})".format(
-                                    task["report_type"], ", ".join(cols), ", ".join("?" * len(cols))), values)
-                        db.conn.execute(
-                            "UPDATE sync_tasks SET status = 'done', report_id = ?, rows = ?, "
-                            "attempts = attempts + ?, error = NULL, finished_at = ? WHERE run_id = ? AND task_key = ?",
-                            [report_id, len(values), attempts, _now_iso(), run_id, task["task_key"]])
+                    try:
+                        with write(db):
+                            db.conn.execute(
+                                f"DELETE FROM [{task['report_type']}] WHERE profile_id = ? AND date BETWEEN ? AND ?",
+                                [pid, task["start"], task["end"]])
+                            if values:
+                                db.conn.executemany(
+                                    "INSERT OR REPLACE INTO [{}] ({}) VALUES ({})".format(
+                                        task["report_type"], ", ".join(cols), ", ".join("?" * len(cols))), values)
+                            db.conn.execute(
+                                "UPDATE sync_tasks SET status = 'done', report_id = ?, rows = ?, attempts = attempts + ?, "
+                                "error = NULL, finished_at = ? WHERE run_id = ? AND task_key = ?",
+                                [report_id, len(values), attempts, _now_iso(), run_id, task["task_key"]])
+                    finally:
+                        download_gate.written()
                     summary.reports += 1
                     summary.rows += len(values)
                     rows_total += len(values)
@@ -797,6 +825,7 @@ def sync_account(
                         store.upsert_rows(db, "deal_products", products)
                     summary.deals += len(drows)
                 done_jobs += 1
+                result = None
                 report(kind)
         summary.status = "partial" if summary.failures else "ok"
     except (AuthorizationExpired, InvalidCredentials) as e:
