@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 8501
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test install install-dev e2e-browser sandbox bench clean
+.PHONY: run test lint fmt install install-dev e2e-browser sandbox bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -38,8 +38,17 @@ e2e-browser:
 	  rm -f $$log; \
 	else echo "e2e-browser: $(CHROMIUM) is missing and this is not root with apt-get; the browser tests will be skipped (failed under CI=true)"; fi
 
-test: install-dev e2e-browser
-	$(BIN)/python -m pytest -q
+# Style (ruff) and the architecture's import contracts (import-linter) first: both are cheap and fail fast.
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+fmt: install-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: lint e2e-browser
+	$(BIN)/python -m pytest -q -n 2
 
 sandbox: install
 	$(BIN)/python -m sandbox --port 8765

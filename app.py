@@ -11,7 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from pages import common
-from services.logsafe import install_redaction
+from services.secrets.logsafe import install_redaction
 
 HERE = Path(__file__).parent
 install_redaction()

@@ -50,14 +50,16 @@ import shutil
 import sys
 import tempfile
 import time
-from datetime import datetime, time as dtime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
+from datetime import time as dtime
 
 import numpy as np
 import pandas as pd
 
 from services import optimizer as opt
-from services import store, suggestions as sugg, sync
-from services.optimizer_data import load_input
+from services import optimizer as sugg
+from services import store, sync
+from services.optimizer.data import load_input
 
 WEEKS = 8
 LATENCY = 0.05
@@ -80,7 +82,7 @@ class Arm:
     def __init__(self, seed: int, workdir: str, name: str, template_db: str | None = None):
         from sandbox import demo_credentials, start_sandbox
         from services import accounts
-        from services.vault import Vault
+        from services.secrets.vault import Vault
 
         self.name = name
         self.h = start_sandbox(port=0, seed=seed, scale="demo", report_latency=LATENCY)
@@ -91,7 +93,7 @@ class Arm:
             for suffix in ("", "-wal", "-shm"):
                 if os.path.exists(template_db + suffix):
                     shutil.copy(template_db + suffix, self.path + suffix)
-            from services.vault import key_file_for
+            from services.secrets.vault import key_file_for
             if key_file_for(template_db).exists():
                 shutil.copy(key_file_for(template_db), key_file_for(self.path))
         self.db = store.open_db(self.path)
@@ -339,8 +341,8 @@ def run(seeds=(1, 2, 3, 4), quick: bool = False, http_sync: bool = False, jobs: 
     t0 = time.monotonic()
     if jobs > 1 and len(seeds) > 1:
         # seeds are independent (own sandboxes, own temp stores): one process each, at most `jobs` at a time
-        from concurrent.futures import ProcessPoolExecutor
         import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
         with ProcessPoolExecutor(max_workers=min(jobs, len(seeds)), mp_context=mp.get_context("spawn")) as ex:
             results = list(ex.map(_run_seed_quiet, [(int(s), quick, http_sync) for s in seeds]))
         per_seed = {str(s): r for s, r in zip(seeds, results)}

@@ -101,9 +101,9 @@ def build_store(workdir: Path, days: int | None = None, seed: int = 7, latency: 
 
     from sandbox import demo_credentials
     from services import accounts, connect
+    from services.secrets.vault import Vault
     from services.store import open_db
     from services.sync import sync_account
-    from services.vault import Vault
 
     workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / STORE_NAME
@@ -133,7 +133,7 @@ def build_store(workdir: Path, days: int | None = None, seed: int = 7, latency: 
                            [us[0]]).fetchone()
 
     # The Suggestions page shows what the optimizer proposed: run it once, as "Refresh suggestions" does.
-    from services import suggestions as sugg
+    from services import optimizer as sugg
 
     t0 = time.perf_counter()
     found = sugg.generate(db, account_id, us[0], attribution="7d")

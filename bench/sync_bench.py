@@ -23,9 +23,9 @@ def _sync_bench(latency: float, seed: int, workdir: Path, external: bool = True)
 
     from sandbox import demo_credentials, start_sandbox
     from services import accounts
+    from services.secrets.vault import Vault
     from services.store import open_db
     from services.sync import sync_account
-    from services.vault import Vault
 
     handle = ExternalSandbox(seed, "demo", latency) if external else start_sandbox(
         port=0, seed=seed, scale="demo", report_latency=latency)

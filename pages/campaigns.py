@@ -2,7 +2,7 @@
 import streamlit as st
 
 from pages import common
-from services.charts import placement_figure
+from services.analytics.charts import placement_figure
 
 c = common.need_controls()
 st.title("Campaigns")

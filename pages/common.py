@@ -13,8 +13,8 @@ from datetime import date
 import streamlit as st
 
 from services import analytics, connect
+from services.analytics.periods import COMPARISONS, RANGE_CHOICES, Period, comparison_period, resolve_range
 from services.errors import DashboardError
-from services.periods import COMPARISONS, RANGE_CHOICES, Period, comparison_period, resolve_range
 
 ACCOUNT_KEY = "account_id"  # session_state holds ids only, never a token
 
@@ -211,7 +211,7 @@ def converters_not_exact(account_id: str, q: analytics.Query, version: str):
 
 @st.cache_data(ttl="15m", max_entries=256, show_spinner=False)
 def ngrams(account_id: str, q: analytics.Query, n: int, version: str):
-    from services.ngrams import ngram_table
+    from services.analytics.ngrams import ngram_table
 
     terms = search_terms(account_id, q, version)
     by_term = terms.groupby("search_term", as_index=False)[["impressions", "clicks", "cost", "sales", "orders", "units"]].sum()
@@ -228,7 +228,7 @@ def download(df, table: str, c: Controls, key: str) -> None:
 
     The CSV is written when the button is clicked (a callable: Streamlit's deferred download), not on every
     script run: on the large world the search-term CSV alone took longer than the page's 1 s warm budget."""
-    from services.csv_export import export_filename, to_safe_csv
+    from services.analytics.export import export_filename, to_safe_csv
 
     st.download_button(
         "Download CSV", lambda: to_safe_csv(df), file_name=export_filename(table, c.profile_id, c.period.start, c.period.end),
@@ -256,7 +256,7 @@ def need_controls() -> Controls:
 def applied_changes(account_id: str, profile_id: str, version: str):
     """Changes applied through the dashboard, one marker per day on the trend chart (not cached: an apply
     must show at once, and the query reads a few rows)."""
-    from services.suggestions import change_markers
+    from services.optimizer import change_markers
 
     return change_markers(store(), account_id, profile_id)
 
@@ -273,7 +273,7 @@ _COUNT_COLUMNS = {"impressions", "clicks", "orders", "units", "terms", "ads", "c
 
 def column_config(df, currency: str) -> dict:
     """Readable headers and formats for every metric column, so all tables read the same way."""
-    from services.metrics import format_money, label
+    from services.analytics.metrics import format_money, label
 
     symbol = format_money(0, currency)[:-4].replace("%", "%%")
     config = {}

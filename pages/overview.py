@@ -2,8 +2,8 @@
 import streamlit as st
 
 from pages import common
-from services.charts import trend_figure
-from services.metrics import format_compact, format_metric, format_percent
+from services.analytics.charts import trend_figure
+from services.analytics.metrics import format_compact, format_metric, format_percent
 
 c = common.need_controls()
 st.title("Overview")

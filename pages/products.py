@@ -3,7 +3,6 @@ import streamlit as st
 
 from pages import common
 
-
 c = common.need_controls()
 st.title("Products")
 advertised, halo = common.products(c.account_id, c.query(), c.version())

@@ -5,10 +5,12 @@ import pandas as pd
 import streamlit as st
 
 from pages import common
-from services import promotion_form, promotion_store, promotions
-from services.charts import timeline_figure
-from services.promotion_rules import CouponDraft, PedDraft, PercentOffDraft
-from services.promotion_suggestions import suggest
+from services import promotions
+from services.analytics.charts import timeline_figure
+from services.promotions import form as promotion_form
+from services.promotions import store as promotion_store
+from services.promotions.drafts import CouponDraft, PedDraft, PercentOffDraft
+from services.promotions.suggestions import suggest
 
 c = common.need_controls()
 db = common.store()

@@ -2,11 +2,10 @@
 import streamlit as st
 
 from pages import common
-from services import review
-from services import suggestions as sugg
-from services.csv_export import export_filename
+from services import optimizer as sugg
+from services.analytics.export import export_filename
 from services.errors import DashboardError
-from services.optimizer import TYPE_LABELS
+from services.optimizer import TYPE_LABELS, review
 
 c = common.need_controls()
 db, vault = common.store(), common.vault()

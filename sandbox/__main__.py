@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--credentials", action="store_true", help="print the demo credentials as JSON and exit")
     a = p.parse_args(argv)
     try:  # any logging (and the server's stderr lines) goes through the dashboard's redaction filter
-        from services.logsafe import install_redaction
+        from services.secrets.logsafe import install_redaction
 
         install_redaction()
     except ImportError:

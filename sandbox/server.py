@@ -480,7 +480,7 @@ def dispatch(state: SandboxState, req: Request) -> Response:
 
 def _log(msg: str) -> None:
     try:
-        from services.logsafe import redact  # the same redaction as the app's logs (paths never carry queries)
+        from services.secrets.logsafe import redact  # the same redaction as the app's logs (paths never carry queries)
 
         msg = redact(msg)
     except ImportError:  # the sandbox also runs without the dashboard beside it

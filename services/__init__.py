@@ -1,7 +1,6 @@
-"""Amazon API clients and data services for the PPC dashboard.
+"""Amazon API clients and data services for the PPC dashboard: plain Python, never Streamlit.
 
-Plain Python only: nothing in this package may import streamlit, so that the sync
-job, the tests and the CLI can use it without a UI. Modules are imported
-explicitly (``from services.ads_api import AdsClient``); this file re-exports
-nothing so that importing one client never drags in the others.
+Packages by concern, lowest first (the import-linter contracts in `pyproject.toml` check the order):
+`errors`/`dates` → `amazon`, `store` → `secrets` → `accounts` → `analytics` → `sync`, `optimizer`, `promotions`
+→ `connect`. `demo` is the one module that starts the embedded sandbox, through its public entry point.
 """

@@ -15,13 +15,15 @@ from typing import Callable
 import pandas as pd
 from sqlite_utils import Database
 
-from services import accounts, oauth, token_life
+from services.accounts import oauth
+from services.accounts import registry as accounts
+from services.accounts.profiles import profiles_frame
+from services.amazon.lwa import LwaClient
+from services.amazon.regions import REGIONS, hosts_for
 from services.errors import AuthorizationExpired, DashboardError, InvalidCredentials
-from services.lwa import LwaClient
-from services.profiles import profiles_frame
-from services.regions import REGIONS, hosts_for
+from services.secrets import token_life
+from services.secrets.vault import Vault
 from services.store import open_db, upsert_rows, write
-from services.vault import Vault
 
 DEFAULT_DB = Path("data") / "dashboard.db"
 

@@ -44,6 +44,13 @@ def sandbox_url(settings: DemoSettings | None = None) -> str:
         return _handle.url
 
 
+def start_sandbox(**kwargs):
+    """A sandbox of its own (the sync CLI's `--sandbox`), through the sandbox's public entry point."""
+    from sandbox import start_sandbox as _start
+
+    return _start(**kwargs)
+
+
 def demo_credentials() -> dict[str, str]:
     """The demo app client and seller refresh token, as a new user would paste them."""
     from sandbox import demo_credentials as _creds

@@ -6,13 +6,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SPECS = ROOT.parent / "shared" / "reference" / "specs"
+SPECS = ROOT / "tests" / "specs"  # Amazon's specifications, copied with their licences (SOURCES.md)
 
 
 @pytest.fixture(scope="session")
 def specs_dir() -> Path:
     if not SPECS.is_dir():
-        pytest.fail(f"Amazon's specs are expected beside the repository at {SPECS}")
+        pytest.fail(f"Amazon's specs are missing from {SPECS}")
     return SPECS
 
 
@@ -43,9 +43,9 @@ def demo_store(sandbox, tmp_path_factory):
 
     from sandbox import demo_credentials
     from services import accounts
+    from services.secrets.vault import Vault
     from services.store import open_db
     from services.sync import sync_account
-    from services.vault import Vault
 
     path = tmp_path_factory.mktemp("store") / "demo.db"
     vault = Vault(secret_keys=Fernet.generate_key().decode())

@@ -4,7 +4,8 @@ from datetime import date, timedelta
 
 import requests
 
-from services import connect, promotion_store
+from services import connect
+from services.promotions import store as promotion_store
 from tests.pages.conftest import new_app
 
 

@@ -8,11 +8,11 @@ from cryptography.fernet import Fernet
 
 from sandbox.credentials import AUTHORIZATIONS, DEMO_CLIENT, SECOND_CLIENT
 from services import accounts, analytics, connect
-from services.csv_export import to_safe_csv
+from services.analytics.export import to_safe_csv
+from services.analytics.periods import resolve_range
 from services.errors import DashboardError
-from services.periods import resolve_range
+from services.secrets.vault import Vault
 from services.store import open_db
-from services.vault import Vault
 
 CID, SECRET = DEMO_CLIENT["client_id"], DEMO_CLIENT["client_secret"]
 DEMO_RT, SECOND_RT = AUTHORIZATIONS["demo"]["refresh_token"], AUTHORIZATIONS["second"]["refresh_token"]

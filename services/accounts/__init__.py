@@ -1,0 +1,20 @@
+"""Connected Amazon accounts (one seller authorization each), the API clients built from them, and the consent
+flow that connects them.
+
+May import `services.amazon`, `services.store` and `services.secrets`; never the analytics, optimizer or sync.
+"""
+from services.accounts.registry import (  # noqa: F401 - the package's public API
+    DEMO_ACCOUNT_NAME,
+    AccountClients,
+    AccountNotFound,
+    add_account,
+    clients_for,
+    connect_demo,
+    find_account,
+    get_account,
+    list_accounts,
+    mark_ok,
+    mark_reconnect_needed,
+    remove_account,
+    update_refresh_token,
+)

@@ -1,0 +1,249 @@
+"""Connected Amazon accounts (one seller authorization each) and the API clients built from them.
+
+Secrets (client secret, refresh token) are stored encrypted by the Vault and decrypted only at the moment
+a token is needed. The demo seller is stored exactly like a real account, with backend 'sandbox' and the
+sandbox's URL standing in for every Amazon host.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from sqlite_utils import Database
+
+from services.amazon.regions import REGIONS, hosts_for
+from services.secrets.vault import Vault
+from services.store import write
+
+DEMO_ACCOUNT_NAME = "Demo Seller"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class AccountNotFound(LookupError):
+    pass
+
+
+def get_account(db: Database, account_id: str) -> dict:
+    row = db.conn.execute("SELECT * FROM accounts WHERE account_id = ?", [account_id]).fetchone()
+    if row is None:
+        raise AccountNotFound(f"no account {account_id!r}")
+    cols = [d[0] for d in db.conn.execute("SELECT * FROM accounts LIMIT 0").description]
+    return dict(zip(cols, row))
+
+
+def find_account(db: Database, name: str) -> dict | None:
+    row = db.conn.execute("SELECT account_id FROM accounts WHERE name = ?", [name]).fetchone()
+    return get_account(db, row[0]) if row else None
+
+
+def list_accounts(db: Database) -> list[dict]:
+    """Accounts without their secrets (safe to show)."""
+    cur = db.conn.execute(
+        "SELECT account_id, name, region, backend, sandbox_url, client_id, authorized_on, status, created_at "
+        "FROM accounts ORDER BY created_at, name"
+    )
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+
+def add_account(
+    db: Database,
+    vault: Vault,
+    name: str,
+    region: str,
+    client_id: str,
+    client_secret: str,
+    refresh_token: str,
+    backend: str = "amazon",
+    sandbox_url: str | None = None,
+    authorized_on: str | None = None,
+) -> str:
+    """Store a seller authorization (secrets encrypted). Same name again = update it (reconnect)."""
+    region = region.strip().upper()
+    if region not in REGIONS:
+        raise ValueError(f"unknown region {region!r}")
+    if backend not in ("amazon", "sandbox"):
+        raise ValueError(f"unknown backend {backend!r}")
+    if backend == "sandbox" and not sandbox_url:
+        raise ValueError("a sandbox account needs sandbox_url")
+    values: dict[str, Any] = {
+        "name": name,
+        "region": region,
+        "backend": backend,
+        "sandbox_url": sandbox_url,
+        "client_id": client_id,
+        "client_secret_enc": vault.encrypt(client_secret),
+        "refresh_token_enc": vault.encrypt(refresh_token),
+        "authorized_on": authorized_on or datetime.now(timezone.utc).date().isoformat(),
+        "status": "ok",
+        "updated_at": _now(),
+    }
+    with write(db):
+        row = db.conn.execute("SELECT account_id FROM accounts WHERE name = ?", [name]).fetchone()
+        if row:
+            account_id = row[0]
+            db.conn.execute(
+                "UPDATE accounts SET {} WHERE account_id = ?".format(", ".join(f"[{k}] = ?" for k in values)),
+                [*values.values(), account_id],
+            )
+        else:
+            account_id = uuid.uuid4().hex[:16]
+            values.update(account_id=account_id, created_at=_now())
+            db.conn.execute(
+                "INSERT INTO accounts ({}) VALUES ({})".format(
+                    ", ".join(f"[{k}]" for k in values), ", ".join("?" for _ in values)
+                ),
+                list(values.values()),
+            )
+    return account_id
+
+
+def connect_demo(db: Database, vault: Vault, sandbox_url: str, demo_credentials: dict) -> str:
+    """The demo seller, connected through the same token store as a real account (idempotent).
+
+    The sandbox's port changes between processes, so its URL is updated on every call.
+    """
+    return add_account(
+        db,
+        vault,
+        DEMO_ACCOUNT_NAME,
+        "NA",
+        demo_credentials["client_id"],
+        demo_credentials["client_secret"],
+        demo_credentials["refresh_token"],
+        backend="sandbox",
+        sandbox_url=sandbox_url,
+    )
+
+
+def update_refresh_token(db: Database, vault: Vault, account_id: str, refresh_token: str,
+                         authorized_on: str | None = None) -> None:
+    """After the seller grants consent again."""
+    with write(db):
+        db.conn.execute(
+            "UPDATE accounts SET refresh_token_enc = ?, status = 'ok', authorized_on = ?, updated_at = ? "
+            "WHERE account_id = ?",
+            [vault.encrypt(refresh_token), authorized_on or datetime.now(timezone.utc).date().isoformat(), _now(),
+             account_id],
+        )
+
+
+def mark_reconnect_needed(db: Database, account_id: str) -> None:
+    with write(db):
+        db.conn.execute(
+            "UPDATE accounts SET status = 'reconnect_needed', updated_at = ? WHERE account_id = ?",
+            [_now(), account_id],
+        )
+
+
+def mark_ok(db: Database, account_id: str) -> None:
+    with write(db):
+        db.conn.execute("UPDATE accounts SET status = 'ok', updated_at = ? WHERE account_id = ?", [_now(), account_id])
+
+
+def remove_account(db: Database, account_id: str) -> None:
+    """Delete the account, its tokens and every row of its data, in one transaction."""
+    from services.store import ENTITY_TABLES, REPORT_TABLES
+
+    with write(db):
+        pids = [r[0] for r in db.conn.execute("SELECT profile_id FROM profiles WHERE account_id = ?", [account_id])]
+        for table in ENTITY_TABLES + REPORT_TABLES:
+            db.conn.executemany(f"DELETE FROM [{table}] WHERE profile_id = ?", [(p,) for p in pids])
+        db.conn.execute(
+            "DELETE FROM coupon_snapshots WHERE coupon_id IN (SELECT coupon_id FROM coupons WHERE account_id = ?)",
+            [account_id],
+        )
+        db.conn.execute("DELETE FROM coupons WHERE account_id = ?", [account_id])
+        db.conn.execute(
+            "DELETE FROM deal_products WHERE promotion_id IN (SELECT promotion_id FROM deals WHERE account_id = ?)",
+            [account_id],
+        )
+        db.conn.execute("DELETE FROM deals WHERE account_id = ?", [account_id])
+        db.conn.execute(
+            "DELETE FROM sync_tasks WHERE run_id IN (SELECT run_id FROM sync_runs WHERE account_id = ?)", [account_id]
+        )
+        db.conn.execute("DELETE FROM sync_runs WHERE account_id = ?", [account_id])
+        db.conn.execute("DELETE FROM profiles WHERE account_id = ?", [account_id])
+        db.conn.execute("DELETE FROM accounts WHERE account_id = ?", [account_id])
+
+
+# --------------------------------------------------------------------------------------------
+# clients
+
+
+@dataclass
+class AccountClients:
+    """API clients of one account; one HTTP session (and one token cache) shared by all regions."""
+
+    account: dict
+    tokens: Any
+    session: requests.Session
+    policy: Any = None
+    _ads: dict = field(default_factory=dict)
+    _spapi: dict = field(default_factory=dict)
+
+    @property
+    def sandbox_url(self) -> str | None:
+        return self.account["sandbox_url"] if self.account["backend"] == "sandbox" else None
+
+    def ads(self, region: str):
+        from services.amazon.ads import AdsClient
+
+        region = region.upper()
+        if region not in self._ads:
+            self._ads[region] = AdsClient(
+                hosts_for(region, self.sandbox_url).ads, self.account["client_id"], self.tokens,
+                session=self.session, policy=self.policy,
+            )
+        return self._ads[region]
+
+    def spapi(self, region: str):
+        from services.amazon.spapi import SpApiReports
+
+        region = region.upper()
+        if region not in self._spapi:
+            self._spapi[region] = SpApiReports(
+                hosts_for(region, self.sandbox_url).spapi, self.tokens, session=self.session, policy=self.policy
+            )
+        return self._spapi[region]
+
+    def stats(self) -> dict[str, int]:
+        from services.amazon.http import stats_for
+
+        return stats_for(self.session).snapshot()
+
+
+def _session(pool: int = 64) -> requests.Session:
+    s = requests.Session()
+    adapter = HTTPAdapter(pool_connections=8, pool_maxsize=pool)
+    s.mount("http://", adapter)
+    s.mount("https://", adapter)
+    return s
+
+
+def clients_for(db: Database, vault: Vault, account_id: str, *, policy=None, session: requests.Session | None = None,
+                clock=None) -> AccountClients:
+    """Clients for an account. The refresh token is decrypted only when LWA is called (callable TokenSource)."""
+    from services.amazon.lwa import LwaClient, TokenSource
+
+    account = get_account(db, account_id)
+    session = session or _session()
+    sandbox_url = account["sandbox_url"] if account["backend"] == "sandbox" else None
+    token_url = hosts_for(account["region"], sandbox_url).token_url
+    secret_enc, refresh_enc = account["client_secret_enc"], account["refresh_token_enc"]
+    lwa_kwargs: dict[str, Any] = {"session": session}
+    if policy is not None:
+        lwa_kwargs["policy"] = policy
+    if clock is not None:
+        lwa_kwargs["clock"] = clock
+    lwa = LwaClient(token_url, account["client_id"], vault.decrypt(secret_enc), **lwa_kwargs)
+    tokens = TokenSource(lwa, lambda: vault.decrypt(refresh_enc))
+    public = {k: v for k, v in account.items() if not k.endswith("_enc")}
+    return AccountClients(account=public, tokens=tokens, session=session, policy=policy)

@@ -1,0 +1,76 @@
+"""Suggested changes: pure rules over the store's data (`settings`, `model`, `bids`, `terms`, `campaigns`,
+`engine`), loaded by `data`, kept by `suggestions`, sent, recorded and undone by `apply`, reviewed by `review`,
+exported by `bulksheet`.
+
+May import `services.analytics`, `services.accounts`, `services.store`; never promotions or the sync.
+"""
+from services.optimizer.apply import (  # noqa: F401 - the package's public API
+    Action,
+    ApplyReport,
+    apply_approved,
+    change_history,
+    change_markers,
+    client_for_profile,
+    recent_changes_for_cooldown,
+    undo,
+)
+from services.optimizer.bids import (  # noqa: F401 - the package's public API
+    bid_suggestions,
+    break_even_table,
+    campaign_targets,
+)
+from services.optimizer.campaigns import (  # noqa: F401 - the package's public API
+    TOP_PLACEMENT_NAMES,
+    budget_suggestions,
+    placement_suggestions,
+)
+from services.optimizer.engine import (  # noqa: F401 - the package's public API
+    RULES,
+    group_by_type,
+    optimize,
+)
+from services.optimizer.model import (  # noqa: F401 - the package's public API
+    CLICK_ELASTICITY,
+    METRICS,
+    SUGGESTION_COLUMNS,
+    SUGGESTION_TYPES,
+    TYPE_LABELS,
+    OptimizerInput,
+    shrink,
+    window,
+)
+from services.optimizer.settings import (  # noqa: F401 - the package's public API
+    DEFAULT_SETTINGS,
+    Settings,
+    SettingsBook,
+)
+from services.optimizer.suggestions import (  # noqa: F401 - the package's public API
+    SORTABLE,
+    STATUSES,
+    ConfirmationRequired,
+    approve,
+    clear_campaign_settings,
+    ensure_schema,
+    export_suggestions_csv,
+    generate,
+    get_settings,
+    get_settings_book,
+    import_margins_csv,
+    list_suggestions,
+    margins_frame,
+    migrations,
+    reject,
+    reset,
+    save_settings,
+    save_suggestions,
+    set_margin,
+    snooze,
+    summary_by_type,
+)
+from services.optimizer.terms import (  # noqa: F401 - the package's public API
+    ASIN_RE,
+    _exact_keywords,
+    bleeder_probability,
+    harvest_suggestions,
+    negative_suggestions,
+)

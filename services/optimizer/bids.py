@@ -1,0 +1,146 @@
+"""Targets and bids: the ACOS each campaign aims at and the bid each keyword or target is worth."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from services.analytics.metrics import add_ratios
+from services.optimizer.model import (
+    CLICK_ELASTICITY,
+    METRICS,
+    OptimizerInput,
+    _attach_names,
+    _cooling,
+    _empty_suggestions,
+    _enabled_parents,
+    _finish,
+    _hier_cvr,
+    _in_window,
+    _nan_none,
+    _num,
+    _round_money,
+    shrink,
+    window,
+)
+from services.optimizer.settings import DEFAULT_SETTINGS, SettingsBook
+
+
+def campaign_targets(inp: OptimizerInput, book: SettingsBook) -> dict[str, float]:
+    """Target ACOS per campaign: explicit setting > break-even of its products x break_even_share - below_break_even
+    > default."""
+    break_even: dict[str, float] = {}
+    if not inp.margins.empty and not inp.product_ads.empty and "asin" in inp.product_ads.columns:
+        m = inp.margins.dropna(subset=["margin"])
+        pa = inp.product_ads.merge(m[["asin", "margin"]], on="asin", how="inner")
+        if not pa.empty:
+            break_even = pa.groupby("campaign_id")["margin"].mean().to_dict()
+    ids = set(break_even)
+    if not inp.campaigns.empty:
+        ids |= set(inp.campaigns["campaign_id"].astype(str))
+    if not inp.target_day.empty:
+        ids |= set(inp.target_day["campaign_id"].astype(str))
+    out = {}
+    for cid in ids:
+        s = book.for_campaign(cid)
+        if s.target_acos is not None:
+            out[cid] = float(s.target_acos)
+        elif cid in break_even:
+            out[cid] = max(0.02, float(break_even[cid]) * s.break_even_share - s.below_break_even)
+        else:
+            out[cid] = s.default_target_acos
+    return out
+
+
+def break_even_table(margins: pd.DataFrame, below: float = DEFAULT_SETTINGS.below_break_even,
+                     share: float = DEFAULT_SETTINGS.break_even_share) -> pd.DataFrame:
+    """Per product: margin = break-even ACOS and the default (profit-seeking) target derived from it."""
+    out = margins.copy()
+    out["break_even_acos"] = pd.to_numeric(out["margin"], errors="coerce")
+    out["default_target_acos"] = (out["break_even_acos"] * share - below).clip(lower=0.02)
+    return out
+
+
+def bid_suggestions(inp: OptimizerInput, book: SettingsBook, targets: dict[str, float] | None = None) -> pd.DataFrame:
+    s0 = book.account
+    targets = targets if targets is not None else campaign_targets(inp, book)
+    if inp.target_day.empty or inp.entities.empty:
+        return _empty_suggestions()
+    start, end = window(inp.as_of, s0.lookback_days, s0.settling_days)
+    days = _num(_in_window(inp.target_day, start, end))
+    for c in ("entity_id", "campaign_id", "ad_group_id"):
+        days[c] = days[c].astype(str)
+    agg = days.groupby(["entity_id", "campaign_id", "ad_group_id"], dropna=False)[list(METRICS)].sum().reset_index()
+    agg = _hier_cvr(agg, s0)
+    agg["cvr_shrunk"], agg["weight"] = shrink(agg["orders"], agg["clicks"], agg["cvr_ad_group"], s0.prior_max_clicks)
+    agg = add_ratios(agg, ["acos", "cvr", "cpc", "aov"])
+    k = 2.0  # AOV: two pseudo-orders at the ad group's AOV
+    agg["aov_shrunk"] = (agg["sales"] + k * agg["aov_ad_group"]) / (agg["orders"] + k)
+    ent = inp.entities.copy()
+    ent["entity_id"] = ent["entity_id"].astype(str)
+    agg = agg.merge(ent.drop(columns=[c for c in ("campaign_id", "ad_group_id") if c in ent.columns]),
+                    on="entity_id", how="inner")
+    agg = _attach_names(agg, inp)
+    cooling = _cooling(inp.changes, inp.as_of, s0.cooldown_days, "bid")
+    enabled = _enabled_parents(inp)
+    rows = []
+    for r in agg.itertuples(index=False):
+        s = book.for_campaign(r.campaign_id)
+        if str(getattr(r, "state", "enabled")).lower() not in ("enabled", ""):
+            continue
+        if enabled is not None and (r.campaign_id, r.ad_group_id) not in enabled:
+            continue
+        bid = r.bid
+        if bid is None or (isinstance(bid, float) and math.isnan(bid)) or bid <= 0:
+            continue
+        if r.entity_id in cooling:
+            continue
+        if r.clicks < s.min_clicks:
+            continue
+        if pd.isna(r.aov_shrunk) or pd.isna(r.cvr_shrunk):
+            continue
+        target = targets.get(r.campaign_id, s.default_target_acos)
+        value_bid = float(r.aov_shrunk * r.cvr_shrunk * target)
+        expected_acos = target * bid / value_bid if value_bid > 0 else float("inf")
+        proposed = value_bid
+        rule = "bid_to_value"
+        if abs(expected_acos - target) <= s.dead_band and s.min_bid <= bid <= s.max_bid:
+            continue  # dead band
+        if proposed > bid and r.orders < s.min_orders_raise:
+            continue  # order gate for raises
+        proposed = min(max(proposed, bid * (1 - s.max_step)), bid * (1 + s.max_step))
+        proposed = min(max(proposed, s.min_bid), s.max_bid)
+        if bid > s.max_bid or bid < s.min_bid:
+            rule = "bid_limits"
+        proposed = _round_money(proposed)
+        if abs(proposed - bid) < 0.01:
+            continue
+        ratio = proposed / bid
+        weekly = 7.0 / max((end - start).days + 1, 1)
+        exp_spend = float(r.cost * weekly * (ratio ** (1 + CLICK_ELASTICITY) - 1))
+        exp_sales = float(r.clicks * weekly * r.cvr_shrunk * r.aov_shrunk * (ratio ** CLICK_ELASTICITY - 1))
+        direction = "Raise" if proposed > bid else "Lower"
+        if r.orders == 0:
+            why = (f"{direction} the bid: {int(r.clicks)} clicks and no order; at the shrunk conversion rate "
+                   f"of {r.cvr_shrunk:.1%} a click is worth about ${value_bid:.2f} at a {target:.0%} target ACOS.")
+        else:
+            why = (f"{direction} the bid: {int(r.orders)} orders from {int(r.clicks)} clicks (CVR {r.cvr_shrunk:.1%} "
+                   f"after shrinkage, AOV ${r.aov_shrunk:.2f}) make a click worth ${value_bid:.2f} at a "
+                   f"{target:.0%} target ACOS, vs the current ${bid:.2f}.")
+        if rule == "bid_limits":
+            why = f"Bring the bid of ${bid:.2f} within the allowed ${s.min_bid:.2f}–${s.max_bid:.2f}. " + why
+        rows.append({
+            "type": "bid", "entity_kind": r.kind, "entity_id": r.entity_id,
+            "campaign_id": r.campaign_id, "campaign_name": r.campaign_name, "ad_group_id": r.ad_group_id,
+            "ad_group_name": r.ad_group_name, "keyword_text": getattr(r, "text", None),
+            "match_type": getattr(r, "match_type", None), "search_term": None,
+            "current_value": float(bid), "proposed_value": proposed, "rule": rule, "reason": why,
+            "confidence": float(r.weight), "clicks": int(r.clicks), "orders": int(r.orders),
+            "spend": float(r.cost), "sales": float(r.sales), "acos": _nan_none(r.acos), "cvr_raw": _nan_none(r.cvr),
+            "cvr_shrunk": float(r.cvr_shrunk), "aov": float(r.aov_shrunk), "target_acos": target,
+            "value_bid": value_bid, "expected_spend_change": exp_spend, "expected_sales_change": exp_sales,
+            "window_start": start.isoformat(), "window_end": end.isoformat(),
+        })
+    return _finish(rows, inp)
+
+

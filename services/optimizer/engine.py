@@ -1,0 +1,70 @@
+"""The suggestion engine: pure rules over the store's data (no I/O, no Streamlit).
+
+Inputs are plain DataFrames (see `OptimizerInput`; `services.optimizer.data` loads them
+from the store). Output is one DataFrame of suggestions, one row each, with the columns of
+`SUGGESTION_COLUMNS`: what to change (type, ids, names, current -> proposed), why (rule,
+evidence, one plain sentence), how sure (confidence) and the expected effect.
+
+Rules (thresholds live in `Settings`, per account with per-campaign overrides):
+
+- target:     explicit target ACOS, else half the break-even ACOS (pre-ad margin) of the campaign's
+              products (`break_even_share`): the profit-maximising bid sits well below break-even
+              because extra bid buys ever fewer extra clicks while every click costs more.
+- bid:        value bid = AOV x CVR x target ACOS, CVR shrunk (beta-binomial) toward the ad
+              group, campaign and account so sparse data is not read as "CVR 0"; dead band
+              around the target; step cap per run; min/max bid; click and order gates;
+              the newest `settling_days` left out; cool-down after a recent change. A target
+              with clicks and no order is stepped down toward its shrunk value bid.
+- negative:   search terms whose posterior probability of converting at under `bleeder_cvr_ratio`
+              of their ad group's rate (Gamma(1,1) prior, leave-one-out parent rate, evidence pooled
+              over the ad groups where the term never converted) reaches `bleeder_confidence`
+              -> negative exact in the ad group that paid for them. A term with any order in that
+              ad group is never negated.
+- harvest:    converting terms (>= 2 orders) of auto/broad/phrase whose shrunk value bid reaches the
+              minimum bid -> exact keyword in a manual ad group that advertises the same products,
+              paired with a negative exact in the source ad group; at most `harvest_max_per_run`,
+              the most valuable (value bid x clicks) first.
+- budget:     efficient campaigns that run out of budget get more; persistently inefficient ones less.
+- placement:  top-of-search percentage moved stepwise toward what its own ACOS earns.
+
+Metrics come from `services.analytics.metrics` (add_ratios / safe_ratio), never redefined here.
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from services.optimizer.bids import bid_suggestions, campaign_targets
+from services.optimizer.campaigns import budget_suggestions, placement_suggestions
+from services.optimizer.model import SUGGESTION_TYPES, OptimizerInput, _empty_suggestions
+from services.optimizer.settings import Settings, SettingsBook
+from services.optimizer.terms import harvest_suggestions, negative_suggestions
+
+RULES = {"bid": bid_suggestions, "negative": negative_suggestions, "harvest": harvest_suggestions,
+         "budget": budget_suggestions, "placement": placement_suggestions}
+
+
+def optimize(inp: OptimizerInput, settings: Settings | SettingsBook | None = None,
+             types: Iterable[str] = SUGGESTION_TYPES) -> pd.DataFrame:
+    """Every rule over one profile's data; one DataFrame of suggestions (SUGGESTION_COLUMNS)."""
+    book = settings if isinstance(settings, SettingsBook) else SettingsBook(settings or Settings())
+    targets = campaign_targets(inp, book)
+    frames = [RULES[t](inp, book, targets) for t in types]
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return _empty_suggestions()
+    out = pd.concat(frames, ignore_index=True)
+    # a term both negated and harvested in the same ad group is a contradiction: keep the harvest
+    harvested = set(zip(out.loc[out["type"] == "harvest", "ad_group_id"], out.loc[out["type"] == "harvest",
+                                                                                   "search_term"]))
+    clash = (out["type"] == "negative") & np.array(
+        [(a, t) in harvested for a, t in zip(out["ad_group_id"], out["search_term"])], dtype=bool)
+    return out[~clash].reset_index(drop=True)
+
+
+def group_by_type(suggestions: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """{type: frame} in the order of SUGGESTION_TYPES, empty types left out."""
+    return {t: suggestions[suggestions["type"] == t] for t in SUGGESTION_TYPES
+            if (suggestions["type"] == t).any()}

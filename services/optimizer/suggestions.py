@@ -1,0 +1,343 @@
+"""Suggestions, optimizer settings and product margins in the store: generate, save, list, approve, reject, snooze.
+
+Tables live in their own migration set (`Migrations("suggestions")`), applied idempotently by every
+public function here, so the store's own schema stays untouched.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Iterable, Sequence
+
+import pandas as pd
+from sqlite_utils import Database, Migrations
+
+from services.analytics.export import to_safe_csv
+from services.errors import DashboardError
+from services.optimizer.bids import break_even_table
+from services.optimizer.engine import optimize
+from services.optimizer.model import SUGGESTION_COLUMNS, SUGGESTION_TYPES, TYPE_LABELS
+from services.optimizer.settings import Settings, SettingsBook
+from services.store import write
+
+migrations = Migrations("suggestions")
+
+STATUSES = ("pending", "approved", "rejected", "snoozed", "applied", "failed", "superseded")
+_SUGG_COLS = [c for c in SUGGESTION_COLUMNS if c != "suggestion_key"]
+
+
+@migrations()
+def m001_suggestions(db: Database) -> None:
+    db.conn.execute("""CREATE TABLE IF NOT EXISTS opt_settings (
+        account_id TEXT NOT NULL, campaign_id TEXT NOT NULL DEFAULT '', settings TEXT NOT NULL, updated_at TEXT,
+        PRIMARY KEY (account_id, campaign_id))""")
+    db.conn.execute("""CREATE TABLE IF NOT EXISTS product_margins (
+        account_id TEXT NOT NULL, asin TEXT NOT NULL, sku TEXT, margin REAL NOT NULL, source TEXT, updated_at TEXT,
+        PRIMARY KEY (account_id, asin))""")
+    numeric = {"current_value", "proposed_value", "change_pct", "confidence", "spend", "sales", "acos", "cvr_raw",
+               "cvr_shrunk", "aov", "target_acos", "value_bid", "expected_spend_change", "expected_sales_change"}
+    ints = {"clicks", "orders"}
+    cols = ", ".join(f"{c} {'REAL' if c in numeric else 'INTEGER' if c in ints else 'TEXT'}" for c in _SUGG_COLS
+                     if c != "profile_id")
+    db.conn.execute(f"""CREATE TABLE IF NOT EXISTS suggestions (
+        suggestion_id TEXT PRIMARY KEY, suggestion_key TEXT NOT NULL, account_id TEXT NOT NULL,
+        profile_id TEXT NOT NULL, run_id TEXT, created_at TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending',
+        decided_at TEXT, snoozed_until TEXT, note TEXT, result TEXT, {cols})""")
+    db.conn.execute("CREATE INDEX IF NOT EXISTS idx_suggestions_profile ON suggestions(account_id, profile_id, status)")
+    db.conn.execute("CREATE INDEX IF NOT EXISTS idx_suggestions_key ON suggestions(suggestion_key, status)")
+    db.conn.execute("""CREATE TABLE IF NOT EXISTS change_history (
+        change_id TEXT PRIMARY KEY, account_id TEXT NOT NULL, profile_id TEXT NOT NULL, suggestion_id TEXT,
+        applied_at TEXT NOT NULL, change_type TEXT NOT NULL, action TEXT NOT NULL, entity_kind TEXT,
+        entity_id TEXT, entity_name TEXT, campaign_id TEXT, ad_group_id TEXT, field TEXT,
+        old_value TEXT, new_value TEXT, ok INTEGER NOT NULL, message TEXT, amazon_result TEXT,
+        undo_of TEXT, undone_at TEXT, undone_by TEXT)""")
+    db.conn.execute("CREATE INDEX IF NOT EXISTS idx_change_history_profile ON change_history(account_id, profile_id, applied_at)")
+
+
+_ready: set[int] = set()
+
+
+def ensure_schema(db: Database) -> None:
+    """Apply this module's migrations (idempotent; cheap after the first call per connection)."""
+    if id(db.conn) in _ready:
+        return
+    if migrations.pending(db):
+        with write(db):
+            migrations.apply(db)
+    _ready.add(id(db.conn))
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _frame(db: Database, sql: str, params: Sequence = ()) -> pd.DataFrame:
+    cur = db.conn.execute(sql, list(params))
+    return pd.DataFrame(cur.fetchall(), columns=[c[0] for c in cur.description])
+
+
+class ConfirmationRequired(DashboardError):
+    """Raised when apply/undo is called without confirmed=True."""
+
+    def __init__(self, message: str = "Changes are sent to Amazon only after explicit confirmation.") -> None:
+        super().__init__(message)
+
+
+# ------------------------------------------------------------------------------------------
+# settings and margins
+
+
+def get_settings_book(db: Database, account_id: str) -> SettingsBook:
+    ensure_schema(db)
+    book = SettingsBook()
+    for cid, raw in db.conn.execute("SELECT campaign_id, settings FROM opt_settings WHERE account_id = ?",
+                                    [account_id]):
+        data = json.loads(raw)
+        if cid == "":
+            book.account = Settings.from_dict(data)
+        else:
+            book.campaigns[cid] = data
+    return book
+
+
+def get_settings(db: Database, account_id: str, campaign_id: str | None = None) -> Settings:
+    return get_settings_book(db, account_id).for_campaign(campaign_id)
+
+
+def save_settings(db: Database, account_id: str, settings: Settings | dict, campaign_id: str | None = None) -> None:
+    """Account settings (campaign_id None) or a campaign override (only the given / differing fields)."""
+    ensure_schema(db)
+    if campaign_id is None:
+        s = settings if isinstance(settings, Settings) else Settings.from_dict(settings)
+        problems = s.validate()
+        if problems:
+            raise ValueError(" ".join(problems))
+        data = s.to_dict()
+    else:
+        base = get_settings_book(db, account_id).account
+        if isinstance(settings, Settings):
+            data = {k: v for k, v in settings.to_dict().items() if getattr(base, k) != v}
+        else:
+            data = {k: v for k, v in settings.items() if k in base.to_dict()}
+        problems = Settings.from_dict(data, base).validate()
+        if problems:
+            raise ValueError(" ".join(problems))
+    with write(db):
+        db.conn.execute("INSERT OR REPLACE INTO opt_settings VALUES (?, ?, ?, ?)",
+                        [account_id, campaign_id or "", json.dumps(data), _now()])
+
+
+def clear_campaign_settings(db: Database, account_id: str, campaign_id: str) -> None:
+    ensure_schema(db)
+    with write(db):
+        db.conn.execute("DELETE FROM opt_settings WHERE account_id = ? AND campaign_id = ?", [account_id, campaign_id])
+
+
+def set_margin(db: Database, account_id: str, asin: str, margin: float, sku: str | None = None,
+               source: str = "entered") -> None:
+    """Pre-ad margin as a fraction of price (0.35 = 35 %): the product's break-even ACOS."""
+    margin = float(margin)
+    if margin > 1:
+        margin /= 100.0
+    if not 0 < margin < 1:
+        raise ValueError("A margin must be between 0 and 100 %.")
+    ensure_schema(db)
+    with write(db):
+        db.conn.execute("INSERT OR REPLACE INTO product_margins VALUES (?, ?, ?, ?, ?, ?)",
+                        [account_id, asin.strip().upper(), sku, margin, source, _now()])
+
+
+def import_margins_csv(db: Database, account_id: str, data: bytes | str) -> tuple[int, list[str]]:
+    """CSV with `asin` (and optional `sku`) plus either `margin` (fraction or percent) or `price` and
+    `cost` (cost = COGS + fees). Returns (rows imported, problems by line)."""
+    text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+    reader = csv.DictReader(io.StringIO(text))
+    problems, rows = [], []
+    for n, raw in enumerate(reader, start=2):
+        row = {str(k).strip().lower(): (v or "").strip() for k, v in raw.items() if k is not None}
+        asin = row.get("asin", "")
+        try:
+            if not asin:
+                raise ValueError("no ASIN")
+            if row.get("margin"):
+                m = float(row["margin"].rstrip("%"))
+                m = m / 100.0 if (m > 1 or row["margin"].endswith("%")) else m
+            elif row.get("price") and row.get("cost"):
+                price, cost = float(row["price"]), float(row["cost"])
+                m = (price - cost) / price
+            else:
+                raise ValueError("needs a margin, or a price and a cost")
+            if not 0 < m < 1:
+                raise ValueError("margin must be between 0 and 100 %")
+            rows.append((asin.upper(), row.get("sku") or None, m))
+        except ValueError as exc:
+            problems.append(f"line {n}: {exc}")
+    ensure_schema(db)
+    with write(db):
+        for asin, sku, m in rows:
+            db.conn.execute("INSERT OR REPLACE INTO product_margins VALUES (?, ?, ?, ?, ?, ?)",
+                            [account_id, asin, sku, m, "csv", _now()])
+    return len(rows), problems
+
+
+def margins_frame(db: Database, account_id: str) -> pd.DataFrame:
+    """asin, sku, margin, break_even_acos, default_target_acos (break-even x break_even_share - below_break_even)."""
+    ensure_schema(db)
+    df = _frame(db, "SELECT asin, sku, margin, source, updated_at FROM product_margins WHERE account_id = ?",
+                [account_id])
+    acct = get_settings_book(db, account_id).account
+    return break_even_table(df, acct.below_break_even, acct.break_even_share) if not df.empty else df.assign(break_even_acos=[], default_target_acos=[])
+
+
+# ------------------------------------------------------------------------------------------
+# generating and reviewing
+
+
+def generate(db: Database, account_id: str, profile_id: str, *, as_of: date | None = None,
+             attribution: str = "7d", types: Iterable[str] = SUGGESTION_TYPES) -> pd.DataFrame:
+    """Run the optimizer on the store's data and save the result as pending suggestions."""
+    from services.optimizer.data import load_input
+
+    book = get_settings_book(db, account_id)
+    inp = load_input(db, profile_id, as_of=as_of, settings=book.account, attribution=attribution,
+                     account_id=account_id)
+    found = optimize(inp, book, types=types)
+    save_suggestions(db, account_id, found)
+    return list_suggestions(db, account_id, profile_id)
+
+
+def save_suggestions(db: Database, account_id: str, df: pd.DataFrame, run_id: str | None = None) -> int:
+    """Replace the profile's pending suggestions; skip keys that are approved, snoozed or recently rejected."""
+    ensure_schema(db)
+    if df.empty:
+        profiles: set[str] = set()
+    else:
+        profiles = set(df["profile_id"].astype(str))
+    run_id = run_id or uuid.uuid4().hex[:12]
+    now = datetime.now(timezone.utc)
+    with write(db):
+        for pid in profiles:
+            db.conn.execute("UPDATE suggestions SET status = 'superseded' WHERE account_id = ? AND profile_id = ? "
+                            "AND status = 'pending'", [account_id, pid])
+        blocked = set()
+        for key, status, until, decided in db.conn.execute(
+                "SELECT suggestion_key, status, snoozed_until, decided_at FROM suggestions WHERE account_id = ? "
+                "AND status IN ('approved', 'snoozed', 'rejected')", [account_id]):
+            if status == "approved":
+                blocked.add(key)
+            elif status == "snoozed" and until and until > now.isoformat():
+                blocked.add(key)
+            elif status == "rejected" and decided and decided > (now - timedelta(days=30)).isoformat():
+                blocked.add(key)
+        n = 0
+        cols = ["suggestion_id", "suggestion_key", "account_id", "profile_id", "run_id", "created_at", "status"] \
+            + [c for c in _SUGG_COLS if c != "profile_id"]
+        sql = "INSERT INTO suggestions ({}) VALUES ({})".format(", ".join(cols), ", ".join("?" for _ in cols))
+        for r in df.to_dict("records"):
+            if r["suggestion_key"] in blocked:
+                continue
+            values = {"suggestion_id": uuid.uuid4().hex[:16], "suggestion_key": r["suggestion_key"],
+                      "account_id": account_id, "profile_id": str(r["profile_id"]), "run_id": run_id,
+                      "created_at": now.isoformat(timespec="seconds"), "status": "pending"}
+            for c in _SUGG_COLS:
+                if c == "profile_id":
+                    continue
+                v = r.get(c)
+                values[c] = None if v is None or (isinstance(v, float) and pd.isna(v)) else \
+                    (v.item() if hasattr(v, "item") else v)
+            db.conn.execute(sql, [values[c] for c in cols])
+            n += 1
+    return n
+
+
+SORTABLE = ("confidence", "expected_spend_change", "expected_sales_change", "spend", "clicks", "orders", "acos",
+            "change_pct", "created_at", "campaign_name")
+
+
+def list_suggestions(db: Database, account_id: str, profile_id: str | None = None, *,
+                     types: Iterable[str] | None = None, statuses: Iterable[str] | None = ("pending",),
+                     min_confidence: float | None = None, campaign_ids: Iterable[str] | None = None,
+                     search: str | None = None, sort_by: str = "confidence", ascending: bool = False) -> pd.DataFrame:
+    """Suggestions as a frame for the Suggestions page: filterable by type, status, campaign, confidence and
+    text (campaign / ad group / keyword / search term), sorted by `sort_by`."""
+    ensure_schema(db)
+    where, params = ["account_id = ?"], [account_id]
+    if profile_id is not None:
+        where.append("profile_id = ?"); params.append(str(profile_id))
+    for col, values in (("type", types), ("status", statuses), ("campaign_id", campaign_ids)):
+        if values is not None:
+            values = list(values)
+            where.append(f"{col} IN ({', '.join('?' for _ in values)})" if values else "0")
+            params += values
+    if min_confidence is not None:
+        where.append("confidence >= ?"); params.append(float(min_confidence))
+    if search:
+        where.append("(lower(coalesce(campaign_name,'')||' '||coalesce(ad_group_name,'')||' '||"
+                     "coalesce(keyword_text,'')||' '||coalesce(search_term,'')) LIKE ?)")
+        params.append(f"%{search.lower()}%")
+    if sort_by not in SORTABLE:
+        raise ValueError(f"sort_by must be one of {SORTABLE}")
+    df = _frame(db, f"SELECT * FROM suggestions WHERE {' AND '.join(where)} "
+                    f"ORDER BY {sort_by} IS NULL, {sort_by} {'ASC' if ascending else 'DESC'}, suggestion_key, suggestion_id", params)
+    df["type_label"] = df["type"].map(TYPE_LABELS)
+    return df
+
+
+def summary_by_type(db: Database, account_id: str, profile_id: str | None = None,
+                    statuses: Iterable[str] = ("pending",)) -> pd.DataFrame:
+    """type, label, count, expected weekly spend and sales change, in the order of the page's groups."""
+    df = list_suggestions(db, account_id, profile_id, statuses=statuses)
+    out = df.groupby("type").agg(count=("suggestion_id", "size"),
+                                 expected_spend_change=("expected_spend_change", "sum"),
+                                 expected_sales_change=("expected_sales_change", "sum")).reset_index() \
+        if not df.empty else pd.DataFrame(columns=["type", "count", "expected_spend_change", "expected_sales_change"])
+    out["label"] = out["type"].map(TYPE_LABELS)
+    order = {t: i for i, t in enumerate(SUGGESTION_TYPES)}
+    return out.sort_values("type", key=lambda s: s.map(order)).reset_index(drop=True)
+
+
+def _decide(db: Database, ids: Iterable[str], status: str, allowed_from: tuple[str, ...], **extra: Any) -> int:
+    ensure_schema(db)
+    ids = [str(i) for i in ids]
+    if not ids:
+        return 0
+    sets = ", ".join(["status = ?", "decided_at = ?"] + [f"{k} = ?" for k in extra])
+    with write(db):
+        cur = db.conn.execute(
+            f"UPDATE suggestions SET {sets} WHERE suggestion_id IN ({', '.join('?' for _ in ids)}) "
+            f"AND status IN ({', '.join('?' for _ in allowed_from)})",
+            [status, _now(), *extra.values(), *ids, *allowed_from])
+    return cur.rowcount
+
+
+def approve(db: Database, ids: Iterable[str]) -> int:
+    return _decide(db, ids, "approved", ("pending", "snoozed", "rejected", "failed"))
+
+
+def reject(db: Database, ids: Iterable[str], note: str | None = None) -> int:
+    return _decide(db, ids, "rejected", ("pending", "snoozed", "approved", "failed"), note=note)
+
+
+def snooze(db: Database, ids: Iterable[str], days: int = 7) -> int:
+    until = (datetime.now(timezone.utc) + timedelta(days=days)).isoformat(timespec="seconds")
+    return _decide(db, ids, "snoozed", ("pending", "approved"), snoozed_until=until)
+
+
+def reset(db: Database, ids: Iterable[str]) -> int:
+    """Back to pending (undo a decision that was not applied yet)."""
+    return _decide(db, ids, "pending", ("approved", "rejected", "snoozed"))
+
+
+def export_suggestions_csv(df: pd.DataFrame) -> bytes:
+    """The suggestions frame as CSV through the one safe writer."""
+    cols = [c for c in ["type_label", "status", "campaign_name", "ad_group_name", "keyword_text", "search_term",
+                        "match_type", "dest_campaign_name", "dest_ad_group_name", "current_value", "proposed_value",
+                        "rule", "reason", "confidence", "clicks", "orders", "spend", "sales", "acos", "cvr_raw",
+                        "cvr_shrunk", "expected_spend_change", "expected_sales_change", "campaign_id", "ad_group_id",
+                        "entity_id", "suggestion_id"] if c in df.columns]
+    return to_safe_csv(df[cols])
+
+

@@ -1,0 +1,283 @@
+"""Search-term rules: negatives for terms that do not convert, and harvesting converting terms as exact keywords."""
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from services.analytics.metrics import add_ratios
+from services.optimizer.bids import campaign_targets
+from services.optimizer.model import (
+    OptimizerInput,
+    _attach_names,
+    _empty_suggestions,
+    _enabled_parents,
+    _finish,
+    _hier_cvr,
+    _in_window,
+    _nan_none,
+    _num,
+    _round_money,
+    shrink,
+    window,
+)
+from services.optimizer.settings import Settings, SettingsBook
+
+ASIN_RE = r"^b0[0-9a-z]{8}$"
+
+
+def _term_frame(inp: OptimizerInput, s: Settings) -> tuple[pd.DataFrame, date, date, pd.DataFrame]:
+    start, end = window(inp.as_of, s.search_term_lookback_days, s.settling_days)
+    st = _num(inp.search_term_day)
+    for c in ("campaign_id", "ad_group_id", "entity_id"):
+        st[c] = st[c].astype(str)
+    st["term"] = st["search_term"].astype(str).str.strip().str.lower()
+    # orders ever seen for the term in this ad group (the whole history, settling days included):
+    ever = st.groupby(["ad_group_id", "term"])["orders"].sum().rename("orders_ever")
+    win = _in_window(st, start, end)
+    if "match_type" not in win.columns:
+        win = win.assign(match_type=None)
+    win = win.assign(match_type=win["match_type"].fillna("").astype(str).str.upper())
+    agg = win.groupby(["campaign_id", "ad_group_id", "term"], dropna=False).agg(
+        clicks=("clicks", "sum"), cost=("cost", "sum"), orders=("orders", "sum"), sales=("sales", "sum"),
+        impressions=("impressions", "sum"), match_types=("match_type", lambda x: ",".join(sorted(set(x)))),
+        search_term=("search_term", "first"), source_entity=("entity_id", "first")).reset_index()
+    agg = agg.merge(ever, left_on=["ad_group_id", "term"], right_index=True, how="left")
+    # parent rates come from the keyword/target report of the same window (clicks of every term)
+    tday = _num(_in_window(inp.target_day, *window(inp.as_of, s.search_term_lookback_days, s.settling_days)))
+    if tday.empty:
+        tday = win
+    for c in ("campaign_id", "ad_group_id"):
+        tday[c] = tday[c].astype(str)
+    parents = tday.groupby(["campaign_id", "ad_group_id"], dropna=False)[["orders", "clicks", "sales"]].sum() \
+        .reset_index()
+    parents = _hier_cvr(parents, s)[["campaign_id", "ad_group_id", "cvr_campaign", "cvr_ad_group", "aov_ad_group",
+                                     "orders", "clicks"]] \
+        .rename(columns={"orders": "ag_orders", "clicks": "ag_clicks"})
+    agg = agg.merge(parents, on=["campaign_id", "ad_group_id"], how="left")
+    # leave-one-out parent rate: the ad group without the term itself, so a heavy bleeder does not drag down
+    # the rate it is compared against
+    rest_o = (agg["ag_orders"].fillna(0) - agg["orders"]).clip(lower=0)
+    rest_n = (agg["ag_clicks"].fillna(0) - agg["clicks"]).clip(lower=0)
+    camp = agg["cvr_campaign"].fillna(agg["cvr_ad_group"]).fillna(0.1)
+    agg["cvr_parent_loo"], _ = shrink(rest_o, rest_n, camp, s.prior_max_clicks)
+    agg = agg.drop(columns=["ag_orders", "ag_clicks", "cvr_campaign"])
+    agg["cvr_ad_group"] = agg["cvr_ad_group"].fillna(parents["cvr_ad_group"].mean() if not parents.empty else 0.1)
+    agg["aov_ad_group"] = agg["aov_ad_group"].fillna(parents["aov_ad_group"].mean() if not parents.empty else 25.0)
+    agg["cvr_shrunk"], agg["weight"] = shrink(agg["orders"], agg["clicks"], agg["cvr_ad_group"], s.prior_max_clicks)
+    agg = add_ratios(agg, ["acos", "cvr", "cpc", "aov"])
+    agg = _attach_names(agg, inp)
+    return agg, start, end, st
+
+
+def _negated(inp: OptimizerInput) -> set[tuple[str, str]]:
+    """(ad_group_id, term) pairs already negated exactly, plus ('campaign:'+id, term) for campaign negatives."""
+    neg = inp.negatives
+    if neg is None or neg.empty:
+        return set()
+    neg = neg.copy()
+    if "state" in neg.columns:
+        neg = neg[neg["state"].astype(str).str.lower().isin(["enabled", ""])]
+    out = set()
+    for r in neg.itertuples(index=False):
+        term = str(r.keyword_text).strip().lower()
+        ag = getattr(r, "ad_group_id", None)
+        if ag is None or (isinstance(ag, float) and math.isnan(ag)) or ag == "":
+            out.add(("campaign:" + str(r.campaign_id), term))
+        else:
+            out.add((str(ag), term))
+    return out
+
+
+def _exact_keywords(inp: OptimizerInput) -> set[tuple[str, str]]:
+    ent = inp.entities
+    if ent.empty:
+        return set()
+    kw = ent[(ent["kind"] == "keyword") & (ent["match_type"].astype(str).str.upper() == "EXACT")]
+    if "state" in kw.columns:
+        kw = kw[kw["state"].astype(str).str.lower() != "archived"]
+    return set(zip(kw["ad_group_id"].astype(str), kw["text"].astype(str).str.strip().str.lower()))
+
+
+def bleeder_probability(expected_orders: float | np.ndarray, cvr_ratio: float) -> float | np.ndarray:
+    """P(the term's CVR < cvr_ratio x its parents' CVR | no order where `expected_orders` were expected).
+
+    Beta-binomial in its Poisson limit: the term's rate relative to its parent, rho, has the prior Gamma(1, 1)
+    (mean 1: a term converts like its ad group until shown otherwise; shape 1 = one pseudo-order, the same
+    prior strength as `shrink`). No order where E orders were expected gives the posterior Gamma(1, 1 + E), so
+    P(rho < k) = 1 - exp(-k (1 + E)). With k = 0.5, confidence 0.85 needs E >= 2.8 expected orders, 0.9 needs 3.6."""
+    e = np.asarray(expected_orders, dtype=float)
+    return 1.0 - np.exp(-cvr_ratio * (1.0 + np.maximum(e, 0.0)))
+
+
+def negative_suggestions(inp: OptimizerInput, book: SettingsBook,
+                         targets: dict[str, float] | None = None) -> pd.DataFrame:
+    """Bleeders: search terms that cost clicks and, with high posterior probability, convert at well under their
+    ad group's rate (`bleeder_probability` >= `bleeder_confidence`). The expected orders are the term's clicks
+    times its ad group's leave-one-out CVR (shrunk toward the campaign), summed over every ad group of the
+    account where it got clicks and never an order, unless the term converted somewhere in the account: then
+    only the ad group's own evidence counts. A term with any order in the ad group is never negated there."""
+    s0 = book.account
+    if inp.search_term_day.empty:
+        return _empty_suggestions()
+    targets = targets if targets is not None else campaign_targets(inp, book)
+    agg, start, end, st = _term_frame(inp, s0)
+    negated = _negated(inp)
+    exact_own = _exact_keywords(inp)
+    enabled = _enabled_parents(inp)
+    agg = agg.copy()
+    agg["expected"] = agg["clicks"] * agg["cvr_parent_loo"]
+    zero = (agg["orders_ever"].fillna(0) <= 0) & (agg["orders"] <= 0)
+    pooled = agg[zero].groupby("term")["expected"].sum()
+    converts_somewhere = set(st.loc[st["orders"] > 0, "term"])
+    agg["expected_pooled"] = agg["term"].map(pooled).fillna(0.0)
+    own_only = agg["term"].isin(converts_somewhere)
+    agg.loc[own_only, "expected_pooled"] = agg.loc[own_only, "expected"]
+    rows = []
+    for r in agg[zero].itertuples(index=False):
+        s = book.for_campaign(r.campaign_id)
+        if (r.ad_group_id, r.term) in negated or ("campaign:" + r.campaign_id, r.term) in negated:
+            continue
+        if (r.ad_group_id, r.term) in exact_own:
+            continue  # the ad group's own exact keyword: that is a bid question, not a negative
+        if enabled is not None and (r.campaign_id, r.ad_group_id) not in enabled:
+            continue
+        if r.clicks < s.bleeder_min_clicks:
+            continue
+        prob = float(bleeder_probability(r.expected_pooled, s.bleeder_cvr_ratio))
+        if prob < s.bleeder_confidence:
+            continue
+        target = targets.get(r.campaign_id, s.default_target_acos)
+        elsewhere = r.expected_pooled - r.expected
+        why = (f"Negate \"{r.search_term}\" in this ad group: {int(r.clicks)} clicks and ${r.cost:.2f} spent without "
+               f"an order, where the rest of its ad group converts at {r.cvr_parent_loo:.1%} and would have brought "
+               f"about {r.expected:.1f}"
+               + (f" ({elsewhere:.1f} more expected from its clicks in other ad groups, also without an order)"
+                  if elsewhere > 0.05 else "")
+               + f"; {prob:.0%} likely it converts at under {s.bleeder_cvr_ratio:.0%} of its ad group's rate.")
+        rows.append({
+            "type": "negative", "entity_kind": "negative_keyword", "entity_id": None,
+            "campaign_id": r.campaign_id, "campaign_name": r.campaign_name, "ad_group_id": r.ad_group_id,
+            "ad_group_name": r.ad_group_name, "keyword_text": r.search_term, "match_type": "NEGATIVE_EXACT",
+            "search_term": r.search_term, "current_value": None, "proposed_value": None,
+            "rule": "bleeder_pooled" if elsewhere > 0.05 else "bleeder", "reason": why,
+            "confidence": prob, "clicks": int(r.clicks), "orders": 0, "spend": float(r.cost),
+            "sales": 0.0, "acos": None, "cvr_raw": _nan_none(r.cvr), "cvr_shrunk": float(r.cvr_shrunk),
+            "aov": float(r.aov_ad_group), "target_acos": target, "value_bid": None,
+            "expected_spend_change": -float(r.cost) * 7.0 / max((end - start).days + 1, 1),
+            "expected_sales_change": 0.0, "window_start": start.isoformat(), "window_end": end.isoformat(),
+        })
+    return _finish(rows, inp)
+
+
+def _harvest_destinations(inp: OptimizerInput) -> dict[str, tuple[str, str]]:
+    """source ad group -> (campaign, ad group) of a manual ad group advertising the same products,
+    preferring one that already holds exact keywords."""
+    if inp.product_ads.empty or inp.campaigns.empty or inp.ad_groups.empty:
+        return {}
+    pa = inp.product_ads.copy()
+    pa["ad_group_id"] = pa["ad_group_id"].astype(str)
+    pa["campaign_id"] = pa["campaign_id"].astype(str)
+    if "state" in pa.columns:
+        pa = pa[pa["state"].astype(str).str.lower() == "enabled"]
+    camps = inp.campaigns.assign(campaign_id=inp.campaigns["campaign_id"].astype(str))
+    manual = set(camps.loc[camps["targeting_type"].astype(str).str.upper() == "MANUAL", "campaign_id"])
+    live = _enabled_parents(inp) or set()
+    ent = inp.entities
+    exact_groups: dict[str, int] = {}
+    kw_groups: set[str] = set()
+    if not ent.empty:
+        kw = ent[ent["kind"] == "keyword"]
+        kw_groups = set(kw["ad_group_id"].astype(str))
+        ex = kw[kw["match_type"].astype(str).str.upper() == "EXACT"]
+        exact_groups = ex.groupby(ex["ad_group_id"].astype(str)).size().to_dict()
+    asins = pa.groupby("ad_group_id")["asin"].apply(lambda x: frozenset(x.dropna()))
+    candidates = [(ag, asins[ag]) for ag in asins.index
+                  if pa.loc[pa["ad_group_id"] == ag, "campaign_id"].iloc[0] in manual and ag in kw_groups]
+    camp_of = pa.drop_duplicates("ad_group_id").set_index("ad_group_id")["campaign_id"].to_dict()
+    out = {}
+    for src, src_asins in asins.items():
+        best, best_score = None, -1.0
+        for ag, dest_asins in candidates:
+            if ag == src or (camp_of[ag], ag) not in live or not (src_asins & dest_asins):
+                continue
+            score = len(src_asins & dest_asins) / len(src_asins | dest_asins) + (1.0 if exact_groups.get(ag) else 0)
+            if score > best_score:
+                best, best_score = ag, score
+        if best is not None:
+            out[src] = (camp_of[best], best)
+    return out
+
+
+def harvest_suggestions(inp: OptimizerInput, book: SettingsBook,
+                        targets: dict[str, float] | None = None) -> pd.DataFrame:
+    s0 = book.account
+    if inp.search_term_day.empty:
+        return _empty_suggestions()
+    targets = targets if targets is not None else campaign_targets(inp, book)
+    agg, start, end, _ = _term_frame(inp, s0)
+    agg = agg[~agg["term"].str.match(ASIN_RE)]
+    exact_all = {t for _, t in _exact_keywords(inp)}
+    dest = _harvest_destinations(inp)
+    negated = _negated(inp)
+    enabled = _enabled_parents(inp)
+    names = _attach_names(pd.DataFrame({"campaign_id": [d[0] for d in dest.values()],
+                                        "ad_group_id": [d[1] for d in dest.values()]}), inp)
+    name_of = {r.ad_group_id: (r.campaign_name, r.ad_group_name) for r in names.itertuples(index=False)}
+    rows = []
+    seen_terms: set[str] = set()
+    agg = agg.sort_values(["orders", "sales"], ascending=False)
+    for r in agg.itertuples(index=False):
+        s = book.for_campaign(r.campaign_id)
+        mts = set(filter(None, r.match_types.split(",")))
+        if "EXACT" in mts:
+            continue  # only auto, broad and phrase sources
+        if r.orders < s.harvest_min_orders or r.term in exact_all or r.term in seen_terms:
+            continue
+        if enabled is not None and (r.campaign_id, r.ad_group_id) not in enabled:
+            continue
+        target = targets.get(r.campaign_id, s.default_target_acos)
+        if r.acos is None or pd.isna(r.acos) or r.acos > target * s.harvest_max_acos_factor:
+            continue
+        if r.ad_group_id not in dest:
+            continue
+        d_camp, d_ag = dest[r.ad_group_id]
+        aov = (r.sales + 2 * r.aov_ad_group) / (r.orders + 2)
+        value_bid = float(aov * r.cvr_shrunk * target)
+        if value_bid < s.min_bid:
+            continue  # at its shrunk CVR the term is not worth the lowest bid: more traffic would lose money
+        bid = _round_money(min(value_bid, s.max_bid))
+        seen_terms.add(r.term)
+        isolate = (r.ad_group_id, r.term) not in negated
+        why = (f"Add \"{r.search_term}\" as an exact keyword: {int(r.orders)} orders from {int(r.clicks)} clicks at "
+               f"{r.acos:.0%} ACOS (target {target:.0%}); start at ${bid:.2f}"
+               + (", and negate it exactly in the source ad group so the two do not compete." if isolate else "."))
+        dn = name_of.get(d_ag, (None, None))
+        rows.append({
+            "type": "harvest", "entity_kind": "keyword", "entity_id": None,
+            "campaign_id": r.campaign_id, "campaign_name": r.campaign_name, "ad_group_id": r.ad_group_id,
+            "ad_group_name": r.ad_group_name, "keyword_text": r.search_term, "match_type": "EXACT",
+            "search_term": r.search_term, "dest_campaign_id": d_camp, "dest_campaign_name": dn[0],
+            "dest_ad_group_id": d_ag, "dest_ad_group_name": dn[1], "current_value": None, "proposed_value": bid,
+            "rule": "harvest_exact" + ("+isolate" if isolate else ""), "reason": why,
+            "confidence": float(r.weight), "clicks": int(r.clicks), "orders": int(r.orders), "spend": float(r.cost),
+            "sales": float(r.sales), "acos": _nan_none(r.acos), "cvr_raw": _nan_none(r.cvr),
+            "cvr_shrunk": float(r.cvr_shrunk), "aov": float(aov), "target_acos": target, "value_bid": value_bid,
+            "expected_spend_change": 0.0, "expected_sales_change": 0.0,
+            "window_start": start.isoformat(), "window_end": end.isoformat(),
+            "_score": value_bid * float(r.clicks),
+        })
+    # the most valuable first (value per click x clicks ~ the profit the exact keyword can earn), capped per run
+    rows.sort(key=lambda x: -x["_score"])
+    rows = rows[:max(int(s0.harvest_max_per_run), 0)]
+    for x in rows:
+        x.pop("_score")
+    return _finish(rows, inp)
+
+
+# ------------------------------------------------------------------------------------------
+# budgets and placements
+
+

@@ -1,0 +1,88 @@
+from datetime import timedelta
+
+import pandas as pd
+import pytest
+
+from services import analytics
+from services.analytics.periods import comparison_period, resolve_range
+from services.store import open_db
+
+
+@pytest.fixture(scope="module")
+def ctx(demo_store):
+    path, _, account_id, sandbox = demo_store
+    db = open_db(path)
+    us = next(p for p in sandbox.world.profiles() if p["countryCode"] == "US")
+    pid = str(us["profileId"])
+    first, last = analytics.data_span(db, pid)
+    return db, pid, first, last, sandbox
+
+
+def test_overview_totals_match_the_sandbox_to_the_cent(ctx):
+    db, pid, first, last, sandbox = ctx
+    period = resolve_range("Last 30 days", last)
+    ov = analytics.overview(db, analytics.Query(pid, period.start, period.end, 7), comparison_period(period, "Previous period", first))
+    truth = sandbox.world.totals(pid, period.start, period.end)
+    tiles = {t.name: t for t in ov.tiles}
+    assert tiles["cost"].value == pytest.approx(truth["cost"], abs=0.005)
+    assert tiles["sales"].value == pytest.approx(truth["sales7d"], abs=0.005)
+    assert tiles["clicks"].value == truth["clicks"]
+    assert tiles["acos"].value == pytest.approx(truth["cost"] / truth["sales7d"])
+    assert tiles["cost"].change is not None  # compared with the previous 30 days
+    assert len(ov.daily) == 30 and ov.settling == [last - timedelta(days=2), last - timedelta(days=1), last]
+
+
+def test_attribution_window_changes_sales(ctx):
+    db, pid, first, last, _ = ctx
+    q7 = analytics.Query(pid, last - timedelta(days=29), last, 7)
+    q14 = analytics.Query(pid, last - timedelta(days=29), last, 14)
+    s7 = analytics.daily(db, q7)["sales"].sum()
+    s14 = analytics.daily(db, q14)["sales"].sum()
+    assert s14 >= s7 > 0
+
+
+def test_campaign_drill_down_adds_up(ctx):
+    db, pid, first, last, _ = ctx
+    q = analytics.Query(pid, last - timedelta(days=13), last, 7)
+    camps = analytics.campaigns_table(db, q)
+    assert len(camps) >= 20 and {"state", "serving_status", "budget_use", "sales_trend", "acos"} <= set(camps.columns)
+    assert all(len(t) == 14 for t in camps["sales_trend"])
+    top = camps.iloc[0]
+    groups = analytics.ad_groups_table(db, q, top["campaign_id"])
+    targets = analytics.targets_table(db, q, groups.iloc[0]["ad_group_id"])
+    assert not groups.empty and not targets.empty
+    # target metrics roll up into the ad group, ad groups into the campaign
+    assert targets["cost"].sum() == pytest.approx(groups.iloc[0]["cost"], abs=0.01)
+    assert groups["cost"].sum() == pytest.approx(top["cost"], abs=0.05)
+    placements = analytics.placements_table(db, q, top["campaign_id"])
+    assert set(placements["placement"]) <= {"Top of search", "Rest of search", "Product pages"}
+    assert placements["cost"].sum() == pytest.approx(top["cost"], abs=0.05)
+
+
+def test_search_term_views(ctx):
+    db, pid, first, last, _ = ctx
+    q = analytics.Query(pid, last - timedelta(days=29), last, 7)
+    terms = analytics.search_terms_table(db, q)
+    assert (terms["clicks"] >= 1).all()
+    wasted = analytics.wasted_spend(terms)
+    assert (wasted["orders"] == 0).all() and wasted["cost"].is_monotonic_decreasing
+    conv = analytics.converters_not_exact(db, q, terms)
+    assert (conv["orders"] > 0).all() and (conv["match_type"] != "EXACT").all()
+    # hostile shopper text arrives intact (rendering as text is the page's job)
+    assert terms["search_term"].str.startswith(("=", "+", "-", "@")).any()
+
+
+def test_products_and_halo(ctx):
+    db, pid, first, last, _ = ctx
+    q = analytics.Query(pid, last - timedelta(days=29), last, 14)
+    products = analytics.products_table(db, q)
+    assert products["asin"].str.match(r"^B0[A-Z0-9]{8}$").all()
+    halo = analytics.halo_table(db, q)
+    assert not halo.empty and (halo["advertised_asin"] != halo["purchased_asin"]).all()
+
+
+def test_query_guards():
+    with pytest.raises(ValueError):
+        analytics.Query("1", pd.Timestamp("2026-01-02").date(), pd.Timestamp("2026-01-01").date())
+    with pytest.raises(ValueError):
+        analytics.Query("1", pd.Timestamp("2026-01-01").date(), pd.Timestamp("2026-01-02").date(), window=30)
