@@ -50,7 +50,7 @@ import shutil
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
 
 import numpy as np
@@ -263,8 +263,8 @@ def closed_loop(seed: int, workdir: str, weeks: int, http_sync: bool, template_d
     try:
         start_day = arms["optimizer"].world.today
         applied = {"optimizer": 0, "naive": 0}
-        for week in range(weeks):
-            now = datetime.combine(arms["optimizer"].world.today, dtime(6, 0), tzinfo=timezone.utc)
+        for _week in range(weeks):
+            now = datetime.combine(arms["optimizer"].world.today, dtime(6, 0), tzinfo=UTC)
             # optimizer
             a = arms["optimizer"]
             t = time.monotonic()
@@ -365,10 +365,11 @@ def run(seeds=(1, 2, 3, 4), quick: bool = False, http_sync: bool = False, jobs: 
 def _table(result: dict) -> str:
     lines = ["seed  prec   recall toward | optimizer profit/sales/acos | nothing | naive"]
     for s, r in result["seeds"].items():
-        def pol(p):
+        def pol(p, r=r):
             x = r[p]
             return f"{x['profit']:9.0f} {x['sales']:9.0f} {x['acos'] if x['acos'] is not None else float('nan'):.3f}"
-        f = lambda v: "  n/a" if v is None else f"{v:.3f}"
+        def f(v):
+            return "  n/a" if v is None else f"{v:.3f}"
         lines.append(f"{s:>4}  {f(r['precision'])} {f(r['recall'])} {f(r['toward_share'])} | {pol('optimizer')} | "
                      f"{pol('nothing')} | {pol('naive')}")
     lines.append(f"total {result['seconds']} s; weekly refresh: {result['weekly_refresh']}")

@@ -195,7 +195,7 @@ def child_walk(pages: list[str], account_id: str, warm_runs: int = 3, timeout: f
     for name in pages:
         file = PAGES[name]
         res: dict = {}
-        res["cold_s"] = _timed(lambda: at.switch_page(f"pages/{file}").run())
+        res["cold_s"] = _timed(lambda file=file: at.switch_page(f"pages/{file}").run())
         res["exception"] = [str(e.value)[:300] for e in at.exception] or None
         res["warm_runs_s"] = [_timed(at.run) for _ in range(warm_runs)]
         st.cache_data.clear()

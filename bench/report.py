@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import platform
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 
@@ -27,7 +27,7 @@ def machine() -> dict:
     return {
         "nproc": os.cpu_count(), "cpu": cpu or platform.processor(), "memory_gb": mem_gb,
         "python": sys.version.split()[0], "platform": platform.platform(),
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
 
 

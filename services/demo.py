@@ -24,7 +24,7 @@ class DemoSettings:
     report_latency: float = 1.0
 
     @classmethod
-    def from_env(cls) -> "DemoSettings":
+    def from_env(cls) -> DemoSettings:
         return cls(
             seed=int(os.environ.get("DASHBOARD_SANDBOX_SEED", "7")),
             scale=os.environ.get("DASHBOARD_SANDBOX_SCALE", "demo"),

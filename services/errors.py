@@ -7,7 +7,7 @@ it reaches a message, because exceptions end up in logs and on screen.
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 # Credentials Amazon or a proxy might echo back: LWA tokens, client secrets, bearer
 # headers and the signature of a presigned S3 URL (which is itself a credential).

@@ -18,7 +18,7 @@ import secrets
 import time
 import urllib.parse
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlite_utils import Database
 
@@ -205,7 +205,7 @@ def finish(db: Database, vault: Vault, params: dict, *, now: float | None = None
     except InvalidCredentials:
         raise ConsentError("Amazon rejected this app's client ID or client secret, so the sign-in code could not be "
                            "used. Check the app credentials and start again.") from None
-    today = datetime.now(timezone.utc).date().isoformat()
+    today = datetime.now(UTC).date().isoformat()
     if row["account_id"]:
         accounts.update_refresh_token(db, vault, row["account_id"], tokens["refresh_token"], authorized_on=today)
         logger.info("account reconnected through consent")

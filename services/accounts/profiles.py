@@ -5,7 +5,7 @@ its own region's host, so an account's profiles are the union over NA, EU and FE
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import pandas as pd
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -23,7 +23,7 @@ DEMO_ACCOUNT_NAME = "Demo Seller"
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class AccountNotFound(LookupError):
@@ -81,7 +81,7 @@ def add_account(
         "client_id": client_id,
         "client_secret_enc": vault.encrypt(client_secret),
         "refresh_token_enc": vault.encrypt(refresh_token),
-        "authorized_on": authorized_on or datetime.now(timezone.utc).date().isoformat(),
+        "authorized_on": authorized_on or datetime.now(UTC).date().isoformat(),
         "status": "ok",
         "updated_at": _now(),
     }
@@ -130,7 +130,7 @@ def update_refresh_token(db: Database, vault: Vault, account_id: str, refresh_to
         db.conn.execute(
             "UPDATE accounts SET refresh_token_enc = ?, status = 'ok', authorized_on = ?, updated_at = ? "
             "WHERE account_id = ?",
-            [vault.encrypt(refresh_token), authorized_on or datetime.now(timezone.utc).date().isoformat(), _now(),
+            [vault.encrypt(refresh_token), authorized_on or datetime.now(UTC).date().isoformat(), _now(),
              account_id],
         )
 

@@ -14,9 +14,9 @@ import random
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timezone
-from typing import Callable
+from datetime import UTC
 from urllib.parse import urlsplit
 
 import requests
@@ -58,7 +58,7 @@ class Stats:
             return {"requests": self.requests, "retries": self.retries, "throttled": self.throttled}
 
 
-_stats: "weakref.WeakKeyDictionary[requests.Session, Stats]" = weakref.WeakKeyDictionary()
+_stats: weakref.WeakKeyDictionary[requests.Session, Stats] = weakref.WeakKeyDictionary()
 _stats_lock = threading.Lock()
 
 
@@ -93,7 +93,7 @@ def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -
         if when is None:
             return None
         if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
+            when = when.replace(tzinfo=UTC)
         seconds = when.timestamp() - now()
     if seconds != seconds:  # NaN
         return None

@@ -12,8 +12,9 @@ import gzip
 import json
 import logging
 import time
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 import requests
 
@@ -40,8 +41,8 @@ MAX_URL_REFRESHES = 3
 def iso_utc(moment: datetime) -> str:
     """Amazon wants '2025-01-01T00:00:00Z'; naive datetimes are taken to be UTC already."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _json(response: requests.Response) -> Any:

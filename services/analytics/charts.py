@@ -77,7 +77,7 @@ def timeline_figure(promotions: pd.DataFrame, daily_sales: pd.DataFrame, currenc
     fig = go.Figure()
     if not daily_sales.empty:
         fig.add_scatter(x=_values(pd.to_datetime(daily_sales["date"])), y=_values(daily_sales["sales"]), name=f"Ad sales ({currency})", yaxis="y2", line={"color": SALES_COLOR})
-    for i, row in enumerate(promotions.itertuples(index=False)):
+    for _i, row in enumerate(promotions.itertuples(index=False)):
         start, end = pd.Timestamp(row.start), pd.Timestamp(row.end)
         fig.add_scatter(x=[start.isoformat(), end.isoformat()], y=[row.label, row.label], mode="lines", line={"width": 14, "color": SPEND_COLOR}, name=str(row.label), showlegend=False,
                         hovertext=f"{row.label}: {start:%d %b} – {end:%d %b}", hoverinfo="text")

@@ -52,7 +52,7 @@ class Query:
     def params(self) -> list[str]:
         return [self.profile_id, self.start.isoformat(), self.end.isoformat()]
 
-    def shifted(self, period: Period) -> "Query":
+    def shifted(self, period: Period) -> Query:
         return Query(self.profile_id, period.start, period.end, self.window)
 
 

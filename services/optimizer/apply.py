@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
-from typing import Any, Iterable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pandas as pd
 from sqlite_utils import Database
@@ -157,7 +158,7 @@ def _fmt_value(v: Any) -> str | None:
 def _record(db: Database, account_id: str, profile_id: str, actions: list[Action],
             now: datetime | None = None) -> list[dict]:
     """Change history rows + suggestion statuses + the local copy of what changed (inside one transaction)."""
-    now = now.astimezone(timezone.utc).isoformat(timespec="seconds") if now else _now()
+    now = now.astimezone(UTC).isoformat(timespec="seconds") if now else _now()
     items = []
     with write(db):
         for a in actions:

@@ -31,7 +31,7 @@ Metrics come from `services.analytics.metrics` (add_ratios / safe_ratio), never 
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd

@@ -5,8 +5,8 @@ asks first and passes the answer through; nothing goes out by default.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Callable
 
 import pandas as pd
 from sqlite_utils import Database

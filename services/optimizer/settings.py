@@ -85,7 +85,7 @@ class Settings:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict | None, base: "Settings | None" = None) -> "Settings":
+    def from_dict(cls, data: dict | None, base: Settings | None = None) -> Settings:
         base = base or cls()
         names = {f.name for f in fields(cls)}
         clean = {k: v for k, v in (data or {}).items() if k in names}

@@ -9,8 +9,9 @@ import csv
 import io
 import json
 import uuid
-from datetime import date, datetime, timedelta, timezone
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pandas as pd
 from sqlite_utils import Database, Migrations
@@ -71,7 +72,7 @@ def ensure_schema(db: Database) -> None:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _frame(db: Database, sql: str, params: Sequence = ()) -> pd.DataFrame:
@@ -217,7 +218,7 @@ def save_suggestions(db: Database, account_id: str, df: pd.DataFrame, run_id: st
     else:
         profiles = set(df["profile_id"].astype(str))
     run_id = run_id or uuid.uuid4().hex[:12]
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with write(db):
         for pid in profiles:
             db.conn.execute("UPDATE suggestions SET status = 'superseded' WHERE account_id = ? AND profile_id = ? "
@@ -322,7 +323,7 @@ def reject(db: Database, ids: Iterable[str], note: str | None = None) -> int:
 
 
 def snooze(db: Database, ids: Iterable[str], days: int = 7) -> int:
-    until = (datetime.now(timezone.utc) + timedelta(days=days)).isoformat(timespec="seconds")
+    until = (datetime.now(UTC) + timedelta(days=days)).isoformat(timespec="seconds")
     return _decide(db, ids, "snoozed", ("pending", "approved"), snoozed_until=until)
 
 

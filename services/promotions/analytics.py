@@ -12,9 +12,10 @@ latest snapshot date of the profile (the store's today), or the day after its la
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import pandas as pd
 

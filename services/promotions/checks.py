@@ -6,7 +6,8 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from services.promotions.drafts import (
     ASIN_RE,

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Mapping
+from typing import Any
 
 # ---------------------------------------------------------------------------------------- limits
 
@@ -70,7 +71,7 @@ class ValidationResult:
     def as_dict(self) -> dict:
         return {"errors": self.errors, "warnings": self.warnings}
 
-    def merge(self, other: "ValidationResult") -> "ValidationResult":
+    def merge(self, other: ValidationResult) -> ValidationResult:
         for k, v in other.errors.items():
             self.errors.setdefault(k, []).extend(v)
         for k, v in other.warnings.items():

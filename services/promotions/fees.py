@@ -17,9 +17,9 @@ configured model gives a `FeeBreakdown` whose `total` is None and whose `note` s
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Mapping
 
 from services.analytics.metrics import safe_ratio
 from services.dates import to_date

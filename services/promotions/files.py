@@ -18,7 +18,7 @@ text so Excel neither runs a formula nor turns a date or an ISBN-ASIN into a num
 from __future__ import annotations
 
 import io
-from typing import Iterable
+from collections.abc import Iterable
 
 import pandas as pd
 

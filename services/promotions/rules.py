@@ -13,8 +13,8 @@ Field names (the page's widget keys):
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
-from typing import Iterable, Mapping
 
 from services.dates import to_date as parse_date
 from services.dates import to_datetime as parse_datetime

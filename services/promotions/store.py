@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
-from typing import Any, Iterable, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
 
 import pandas as pd
 from sqlite_utils import Database, Migrations
@@ -77,7 +78,7 @@ def ensure_schema(db: Database) -> None:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _draft_dict(draft) -> dict:

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Mapping
 from datetime import date, timedelta
-from typing import Any, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -265,7 +266,7 @@ def merge_suggestions(db, profile_id: str, as_of: date | None = None, settings: 
     for c, k, m in items:
         groups.setdefault((c.get("discount_type"), c.get("discount_amount"), c.get("customer_segment")), []).append((c, k, m))
     out = []
-    for key, members in groups.items():
+    for _key, members in groups.items():
         members.sort(key=lambda x: x[1]["start"])
         cluster = [members[0]]
         clusters = []
@@ -280,7 +281,7 @@ def merge_suggestions(db, profile_id: str, as_of: date | None = None, settings: 
             if len(cl) < settings.merge_min_coupons:
                 continue
             fees_now, projected_sales = 0.0, 0.0
-            for c, k, m in cl:
+            for c, k, _m in cl:
                 scale = safe_ratio(k["duration_days"], k["elapsed_days"]) if k["elapsed_days"] else None
                 sales = k["sales"] * scale if scale else k["sales"]
                 projected_sales += sales

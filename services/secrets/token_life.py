@@ -6,7 +6,7 @@ stops. The store records `authorized_on`; warnings start 30 days before the end 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from services.dates import to_date
 
@@ -34,7 +34,7 @@ def days_left(authorized_on, today: date | None = None) -> int | None:
     start = to_date(authorized_on)
     if start is None:
         return None
-    today = today or datetime.now(timezone.utc).date()
+    today = today or datetime.now(UTC).date()
     return LIFETIME_DAYS - (today - start).days
 
 

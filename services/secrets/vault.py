@@ -104,12 +104,12 @@ class Vault:
         except InvalidToken:
             raise VaultError("cannot decrypt a stored secret with the configured keys") from None
 
-    def with_new_primary(self, new_key: str | None = None) -> "Vault":
+    def with_new_primary(self, new_key: str | None = None) -> Vault:
         """A vault whose first (encrypting) key is `new_key` (generated when None), old keys still decrypt."""
         new_key = new_key or Fernet.generate_key().decode()
         return Vault([new_key] + self._keys)
 
-    def rotate(self, db, new_key: str | None = None) -> "Vault":
+    def rotate(self, db, new_key: str | None = None) -> Vault:
         """Re-encrypt every secret column with a new primary key; returns the new vault.
 
         When the keys came from the key file, the file is rewritten (new key first). With env/argument keys

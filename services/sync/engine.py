@@ -16,10 +16,10 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
-from typing import Callable
 
 from services import store
 from services.accounts import registry as accounts_mod
@@ -142,12 +142,12 @@ def sync_account(
 
         # ---- dates
         if isinstance(now, datetime):
-            base_now = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
+            base_now = now if now.tzinfo else now.replace(tzinfo=UTC)
             fixed_today = None
         elif isinstance(now, date):
             base_now, fixed_today = None, now
         else:
-            base_now = datetime.now(timezone.utc)
+            base_now = datetime.now(UTC)
             fixed_today = _sandbox_today(account["sandbox_url"], clients.session) if sandbox else None
 
         def today_for(p: dict) -> date:
@@ -229,8 +229,8 @@ def sync_account(
         def promo_range(today: date) -> tuple[datetime, datetime]:
             # Amazon selects coupons and deals by start date. Looking ahead as far as a coupon may be
             # scheduled (180 days) lets an exported coupon show as "scheduled" before it starts.
-            end_dt = datetime.combine(today + timedelta(days=PROMO_LOOKAHEAD_DAYS), dtime(23, 59, 59), timezone.utc)
-            return datetime.combine(today - timedelta(days=COUPON_LOOKBACK_DAYS), dtime(0, 0), timezone.utc), end_dt
+            end_dt = datetime.combine(today + timedelta(days=PROMO_LOOKAHEAD_DAYS), dtime(23, 59, 59), UTC)
+            return datetime.combine(today - timedelta(days=COUPON_LOOKBACK_DAYS), dtime(0, 0), UTC), end_dt
 
         def run_coupons(profile: dict, today: date) -> list[dict]:
             return retrying(clients.spapi(profile["region"]).coupon_report,

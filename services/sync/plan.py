@@ -3,8 +3,8 @@ last 14 again (Amazon restates conversions), and the limits that keep a run poli
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Callable
 
 MAX_DAYS = 95          # Amazon's SP report retention
 MAX_SPAN = 31          # Amazon's maximum span of one SP report

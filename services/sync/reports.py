@@ -3,7 +3,8 @@ the store's rows (one tuple expression per row, because this runs for every row 
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from services import store
 from services.store import as_float, as_id, as_int, money

@@ -6,7 +6,7 @@ import os
 import socket
 import threading
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 # run bookkeeping
 
@@ -79,7 +79,7 @@ def _resumable_run(db, account_id: str, params: dict) -> str | None:
 
 
 def _now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 # ---------------------------------------------------------------------------------------------

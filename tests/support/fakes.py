@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import requests
@@ -54,7 +55,7 @@ class FakeAmazon(BaseAdapter):
         self.routes: dict[tuple[str, str], list[Handler | Reply | Exception]] = {}
         self.calls: list[Call] = []
 
-    def on(self, method: str, path: str, *replies: Handler | Reply | Exception) -> "FakeAmazon":
+    def on(self, method: str, path: str, *replies: Handler | Reply | Exception) -> FakeAmazon:
         """Queue replies; the last one repeats forever."""
         self.routes[(method.upper(), path)] = list(replies)
         return self

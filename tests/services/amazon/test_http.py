@@ -1,5 +1,5 @@
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
@@ -12,7 +12,8 @@ from services.errors import AmazonUnavailable
 URL = f"{BASE}/sp/keywords/list?X-Amz-Signature=secret-signature"
 
 
-def run(fake, policy=RetryPolicy(), rng=lambda: 0.5):
+def run(fake, policy=None, rng=lambda: 0.5):
+    policy = policy or RetryPolicy()
     sleep = NoSleep()
     session = session_for(fake)
     return send(session, "POST", URL, policy=policy, sleep=sleep, rng=rng, json={}), sleep, session
@@ -27,7 +28,7 @@ def test_429_honours_retry_after_seconds():
 
 
 def test_429_honours_retry_after_http_date():
-    when = datetime.now(timezone.utc) + timedelta(seconds=10)
+    when = datetime.now(UTC) + timedelta(seconds=10)
     fake = FakeAmazon().on("POST", "/sp/keywords/list",
                            Reply(429, headers={"Retry-After": format_datetime(when, usegmt=True)}), Reply(200, {}))
     response, sleep, _ = run(fake)
@@ -102,7 +103,7 @@ def test_retry_after_parsing():
     assert parse_retry_after("garbage") is None
     assert parse_retry_after(None) is None
     assert parse_retry_after("99999") == 600.0
-    past = format_datetime(datetime.now(timezone.utc) - timedelta(seconds=30), usegmt=True)
+    past = format_datetime(datetime.now(UTC) - timedelta(seconds=30), usegmt=True)
     assert parse_retry_after(past) == 0.0
 
 

@@ -1,7 +1,7 @@
 import gzip
 import json
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from fakes import (
@@ -65,7 +65,7 @@ def test_coupon_report_full_flow_headers_options_and_utf8():
     raw = gzip.compress(json.dumps(COUPONS, ensure_ascii=False).encode("utf-8"))
     fake.on("GET", "/s3/doc-1", Reply(200, raw=raw, headers={"Content-Type": "text/plain; charset=ISO-8859-1"}))
     c = client(fake)
-    coupons = c.coupon_report(US, datetime(2025, 1, 1), datetime(2025, 3, 31, tzinfo=timezone.utc))
+    coupons = c.coupon_report(US, datetime(2025, 1, 1), datetime(2025, 3, 31, tzinfo=UTC))
     assert coupons == COUPONS["coupons"]
     assert coupons[0]["name"] == "Crème brûlée 10 % – Größe"
     create = fake.calls_to("POST", f"{R}/reports")[0]

@@ -36,7 +36,8 @@ def test_natural_keys_replace_not_duplicate(tmp_path):
 
 def test_replace_window_drops_restated_rows(tmp_path):
     db = open_db(tmp_path / "a.db")
-    mk = lambda d, c: {"profile_id": "1", "date": d, "campaign_id": c, "impressions": 1, "clicks": 0, "cost": 0}
+    def mk(d, c):
+        return {"profile_id": "1", "date": d, "campaign_id": c, "impressions": 1, "clicks": 0, "cost": 0}
     with write(db):
         store.upsert_rows(db, "campaign_day", [mk("2024-01-01", "a"), mk("2024-01-02", "b"), mk("2024-01-05", "c")])
     with write(db):
