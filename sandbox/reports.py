@@ -12,6 +12,8 @@ import datetime as _dt
 import numpy as np
 import pandas as pd
 
+from .constants import PLACEMENTS
+
 WINDOWS = (1, 7, 14, 30)
 _METRICS = (["impressions", "clicks", "cost", "spend", "costPerClick", "clickThroughRate"]
             + [f"purchases{w}d" for w in WINDOWS] + [f"purchasesSameSku{w}d" for w in WINDOWS]
@@ -387,7 +389,6 @@ def _columns(world, p, rtype, df, time_unit, start, end, columns) -> pd.DataFram
                 vals.append(round(min(100.0, 100.0 * top / pot), 2) if pot > 0 else 0.0)
             res[col] = vals
         elif col == "placementClassification":
-            from .world import PLACEMENTS
             res[col] = [PLACEMENTS[int(x)] for x in df["plc"]]
         elif col == "adGroupId":
             res[col] = _ids(p, "adgroups", "adGroupId")[ag]
