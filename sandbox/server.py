@@ -1,4 +1,4 @@
-"""HTTP protocol layer of the sandbox: routing, auth, faults, admin endpoints.
+"""HTTP layer of the sandbox: routing, dispatch and the server; endpoints live in the *_api modules.
 
 One loopback server stands for every Amazon host (see README.md): an optional
 ``/na``, ``/eu`` or ``/fe`` path prefix stands for that region's Ads / SP-API
