@@ -48,7 +48,8 @@ class SandboxHandle:
 def start_sandbox(port: int = 0, seed: int = 7, scale: str = "demo", report_latency: float = 2.0,
                   fault_rate: float = 0.0, today: _dt.date | None = None) -> SandboxHandle:
     """Build a world and serve it on 127.0.0.1:``port`` (0 = a free port) in a daemon thread."""
-    from sandbox.server import SandboxState, make_server
+    from sandbox.protocol import SandboxState
+    from sandbox.server import make_server
     from sandbox.world import World
 
     world = World(seed=seed, scale=scale, today=today)

@@ -1,4 +1,4 @@
-"""Reporting v3 rows and SP-API coupon/deal documents, derived from the world's click events.
+"""Reporting v3 rows derived from the world's click events (coupon and deal documents: promotions.py).
 
 Every metric is an aggregation of the same click events (money kept in integer cents until the final
 division), so a campaign report, a targeting report and a search-term report over the same span agree
@@ -11,6 +11,8 @@ import datetime as _dt
 
 import numpy as np
 import pandas as pd
+
+from .constants import PLACEMENTS
 
 WINDOWS = (1, 7, 14, 30)
 _METRICS = (["impressions", "clicks", "cost", "spend", "costPerClick", "clickThroughRate"]
@@ -387,7 +389,6 @@ def _columns(world, p, rtype, df, time_unit, start, end, columns) -> pd.DataFram
                 vals.append(round(min(100.0, 100.0 * top / pot), 2) if pot > 0 else 0.0)
             res[col] = vals
         elif col == "placementClassification":
-            from .world import PLACEMENTS
             res[col] = [PLACEMENTS[int(x)] for x in df["plc"]]
         elif col == "adGroupId":
             res[col] = _ids(p, "adgroups", "adGroupId")[ag]
@@ -437,75 +438,4 @@ def totals(world, p, start, end) -> dict:
         out[f"purchases{w}d"] = int(df[f"purchases{w}d"].sum())
         out[f"sales{w}d"] = round(int(df[f"sales{w}d"].sum()) / 100.0, 2)
         out[f"unitsSoldClicks{w}d"] = int(df[f"unitsSoldClicks{w}d"].sum())
-    return out
-
-
-# ---------------------------------------------------------------------------------------- promotions
-def _naive_utc(x) -> _dt.datetime:
-    if isinstance(x, str):
-        x = _dt.datetime.fromisoformat(x.replace("Z", "+00:00"))
-    if isinstance(x, _dt.date) and not isinstance(x, _dt.datetime):
-        x = _dt.datetime.combine(x, _dt.time())
-    if x.tzinfo is not None:
-        x = x.astimezone(_dt.timezone.utc).replace(tzinfo=None)
-    return x
-
-
-def coupon_items(world, p, start_from, start_to) -> list[dict]:
-    """sellerCouponReport.json `coupons` items; values cumulative up to yesterday (promotions.md §1.3)."""
-    lo, hi = _naive_utc(start_from), _naive_utc(start_to)
-    out = []
-    for c in p.coupons:
-        sdt = _dt.datetime.combine(c["_start"], _dt.time())
-        if not (lo <= sdt <= hi):
-            continue
-        s = p.coupon_series(c)
-        k = max(0, min(len(s["red"]), (world.today - c["_start"]).days))
-        spent = int(s["spent"][:k].sum())
-        budget = float(c["budget"] or 0.0)
-        item = {"couponId": c["couponId"], "merchantId": p.seller["sellerId"], "marketplaceId": p.marketplace,
-                "currencyCode": p.currency, "name": c["name"], "websiteMessage": c["websiteMessage"],
-                "startDateTime": f"{c['_start'].isoformat()}T00:00:00Z",
-                "endDateTime": f"{c['_end'].isoformat()}T23:59:59Z",
-                "customerSegment": c["customerSegment"], "discountType": c["discountType"],
-                "discountAmount": c["discountAmount"], "clips": int(s["clips"][:k].sum()),
-                "redemptions": int(s["red"][:k].sum()), "budget": round(budget, 2),
-                "totalDiscount": round(int(s["disc"][:k].sum()) / 100.0, 2), "budgetSpent": round(spent / 100.0, 2),
-                "budgetRemaining": round(max(0.0, budget - spent / 100.0), 2),
-                "budgetPercentageUsed": round(min(100.0, 100.0 * spent / 100.0 / budget), 2) if budget > 0 else 0.0,
-                "sales": round(int(s["sales"][:k].sum()) / 100.0, 2),
-                "asins": [{"asin": a} for a in (c.get("_asins") or [p.p_asin[i] for i in c["_prods"]])]}
-        out.append(item)
-    return out
-
-
-def deal_items(world, p, start_from, start_to) -> list[dict]:
-    """promotionReport.json `promotions` items, seller view (BEST_DEAL / LIGHTNING_DEAL only)."""
-    lo, hi = _naive_utc(start_from), _naive_utc(start_to)
-    out = []
-    for d in p.deals:
-        lightning = d["type"] == "LIGHTNING_DEAL"
-        sdt = _dt.datetime.combine(d["_start"], _dt.time(10 if lightning else 0))
-        if not (lo <= sdt <= hi):
-            continue
-        edt = _dt.datetime.combine(d["_end"], _dt.time(22, 0) if lightning else _dt.time(23, 59, 59))
-        s = p.deal_series(d)
-        k = max(0, min((d["_end"] - d["_start"]).days + 1, (world.today - d["_start"]).days))
-        prods = []
-        tu, tr, tg = 0, 0, 0
-        for pi in d["_prods"]:
-            u = int(s["units"][pi][:k].sum())
-            g = int(s["gv"][pi][:k].sum())
-            rev = u * int(round(p.p_price_c[pi] * 0.8))
-            tu, tr, tg = tu + u, tr + rev, tg + g
-            prods.append({"asin": p.p_asin[pi], "productName": p.p_title[pi], "productGlanceViews": g,
-                          "productUnitsSold": u, "productRevenue": round(rev / 100.0, 2),
-                          "productRevenueCurrencyCode": p.currency})
-        out.append({"promotionId": d["promotionId"], "promotionName": d["promotionName"],
-                    "merchantId": p.seller["sellerId"], "unitsSold": tu, "revenue": round(tr / 100.0, 2),
-                    "revenueCurrencyCode": p.currency, "startDateTime": sdt.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                    "endDateTime": edt.strftime("%Y-%m-%dT%H:%M:%SZ"), "type": d["type"], "status": "APPROVED",
-                    "creationChannel": "SELF-SERVICE", "marketplaceId": p.marketplace, "glanceViews": tg,
-                    "createdDateTime": f"{d['_created'].isoformat()}T15:02:11Z",
-                    "lastUpdatedDateTime": f"{d['_start'].isoformat()}T00:00:00Z", "includedProducts": prods})
     return out

@@ -9,8 +9,9 @@ import jsonschema
 import numpy as np
 import pytest
 
+from sandbox.constants import PLACEMENTS
 from sandbox.reports import REPORT_TYPES, allowed_columns
-from sandbox.world import PLACEMENTS, World
+from sandbox.world import World
 
 TODAY = dt.date(2025, 6, 1)
 LO, HI = dt.datetime(2020, 1, 1), dt.datetime(2030, 1, 1)

@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sandbox.world import KINDS, World
+from sandbox.constants import KINDS
+from sandbox.world import World
 
 TODAY = dt.date(2025, 6, 1)
 

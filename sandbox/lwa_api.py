@@ -17,7 +17,7 @@ import time
 import urllib.parse
 
 from sandbox import credentials
-from sandbox.server import Request, Response, SandboxState
+from sandbox.protocol import Request, Response, SandboxState
 
 _JSON = "application/json;charset=UTF-8"
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -232,4 +232,3 @@ def consent_decision(state: SandboxState, req: Request, m) -> Response:
                              "expires_at": now + float(state.faults.get("auth_code_ttl") or 300), "used": False,
                              "scope": p["scope"]}
     return _redirect(p["redirect_uri"], {"code": code, "scope": p["scope"], "state": p.get("state")})
-

@@ -10,19 +10,17 @@ seller); Amazon issues them to separate SP-API apps.  SigV4 is not needed (Amazo
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import gzip
 import hashlib
-import io
 import json
 import re
 import secrets
 import time
 import uuid
 
-from sandbox.server import (COUNTRY_REGION, MARKETPLACE_COUNTRY, HttpError, Request, Response, SandboxState,
-                            ads_auth, iso_z, read_json_body, reporting_error, spapi_error)
+from sandbox.protocol import (COUNTRY_REGION, MARKETPLACE_COUNTRY, HttpError, Request, Response, SandboxState,
+                              _log, ads_auth, iso_z, read_json_body, reporting_error, spapi_error)
 
 MAX_SPAN_DAYS = 31
 LOOKBACK_DAYS = 95
@@ -182,7 +180,6 @@ def _enqueue(state: SandboxState, r: dict) -> None:
                     _generate(state, rec)
                 except Exception as e:  # a broken generation fails the report instead of the server
                     rec["fail"] = True
-                    from sandbox.server import _log
                     _log(f"report generation failed: {type(e).__name__}")
 
         threading.Thread(target=work, name="sandbox-reports", daemon=True).start()
@@ -468,85 +465,3 @@ def download_spapi(state: SandboxState, req: Request, m) -> Response:
         if d is None:
             return _s3_error(404, "NoSuchKey", "The specified key does not exist.")
         return Response(200, d["gz"], content_type="application/octet-stream")
-
-
-# --------------------------------------------------------------------------------------------- coupon bulk CSV
-# Column names as the reference's bulk-template table gives them (promotions.md section 2, columns A-H);
-# "Percentage off" / "Money off" are accepted as older spellings.
-CSV_COLUMNS = ("ASIN list", "Discount type", "% off value", "Money-off value", "Title suffix", "Budget", "Start date",
-               "End date")
-CSV_ALIASES = {"percentage off": "% off value", "money off": "money-off value"}
-
-
-def _csv_date(v: str) -> dt.date | None:
-    v = (v or "").strip()
-    for fmt in ("%Y-%m-%d", "%m/%d/%Y", "%d/%m/%Y", "%Y/%m/%d"):
-        try:
-            return dt.datetime.strptime(v, fmt).date()
-        except ValueError:
-            pass
-    return None
-
-
-def _csv_num(v: str) -> float | None:
-    v = (v or "").strip().replace("%", "").replace("$", "").replace(",", "")
-    try:
-        return float(v)
-    except ValueError:
-        return None
-
-
-def parse_coupon_csv(text: str) -> tuple[list[dict], list[dict]]:
-    """Seller Central coupon bulk file -> (rows for World.upload_coupons, errors [{row, message}])."""
-    reader = csv.DictReader(io.StringIO(text))
-    if reader.fieldnames is None:
-        return [], [{"row": None, "message": "the file is empty"}]
-    header = {CSV_ALIASES.get(h.strip().lower(), h.strip().lower()): h for h in reader.fieldnames if h}
-    missing = [c for c in CSV_COLUMNS if c.lower() not in header]
-    if missing:
-        return [], [{"row": None, "message": f"missing column(s): {', '.join(missing)}"}]
-    rows, errors = [], []
-    for n, raw in enumerate(reader, start=2):  # row 1 is the header
-        get = {k: (raw.get(h) or "").strip() for k, h in header.items()}
-        if not any(get.values()):
-            continue
-        problems = []
-        asins = [a for a in re.split(r"[;,\s]+", get["asin list"]) if a]
-        if not asins:
-            problems.append("ASIN list is empty")
-        elif any(not re.match(r"^[A-Z0-9]{10}$", a) for a in asins):
-            problems.append("ASIN list holds an invalid ASIN")
-        dtype = get["discount type"].lower()
-        if dtype in ("percentage off", "percent off", "percentage"):
-            dtype, value = "Percentage Off", _csv_num(get["% off value"])
-        elif dtype in ("money off", "amount off", "money"):
-            dtype, value = "Money Off", _csv_num(get["money-off value"])
-        else:
-            dtype, value = None, None
-            problems.append("Discount type must be 'Percentage Off' or 'Money Off'")
-        if dtype and (value is None or value <= 0):
-            problems.append(f"{'% off value' if dtype == 'Percentage Off' else 'Money-off value'} must be a positive "
-                            "number")
-        budget = _csv_num(get["budget"])
-        if budget is None or budget <= 0:
-            problems.append("Budget must be a positive number")
-        start, end = _csv_date(get["start date"]), _csv_date(get["end date"])
-        if start is None or end is None:
-            problems.append("Start date and End date must be dates (YYYY-MM-DD or MM/DD/YYYY)")
-        elif end < start:
-            problems.append("End date must be on or after Start date")
-        if not get["title suffix"]:
-            problems.append("Title suffix is required")
-        once = get.get("once per customer", "")
-        if once and once.lower() not in ("yes", "no", "true", "false", "y", "n", "1", "0"):
-            problems.append("Once per customer must be Yes or No")
-        if problems:
-            errors.append({"row": n, "message": "; ".join(problems)})
-            continue
-        rows.append({"asins": asins, "discount_type": dtype, "discount_value": value, "title": get["title suffix"],
-                     "budget": budget, "start_date": start, "end_date": end,
-                     "customer_segment": get.get("customer segment") or "All (Default)",
-                     "once_per_customer": (once.lower() in ("yes", "true", "y", "1")) if once else True})
-    if not rows and not errors:
-        errors.append({"row": None, "message": "the file holds no coupon rows"})
-    return rows, errors
