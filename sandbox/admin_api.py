@@ -11,6 +11,7 @@ import re
 
 from sandbox.protocol import MARKETPLACE_COUNTRY, Request, Response, SandboxState, default_faults, read_json_body
 
+
 # --------------------------------------------------------------------------------------------- admin
 def admin_state(state: SandboxState, req: Request, m) -> Response:
     with state.lock:

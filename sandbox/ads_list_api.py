@@ -11,10 +11,23 @@ import base64
 import hashlib
 import json
 
-from sandbox.ads_schema import (KINDS, MATCH_TYPES, MAX_PAGE_SIZE, NEGATIVE_MATCH_TYPES, QUERY_MATCH, READ_STATES,
-                                TARGETING_TYPES, _enum_problem, _java, _strip, content_type_ok, invalid_argument,
-                                negotiate)
+from sandbox.ads_schema import (
+    KINDS,
+    MATCH_TYPES,
+    MAX_PAGE_SIZE,
+    NEGATIVE_MATCH_TYPES,
+    QUERY_MATCH,
+    READ_STATES,
+    TARGETING_TYPES,
+    _enum_problem,
+    _java,
+    _strip,
+    content_type_ok,
+    invalid_argument,
+    negotiate,
+)
 from sandbox.protocol import COUNTRY_REGION, Request, Response, SandboxState, ads_auth, read_json_body
+
 
 # --------------------------------------------------------------------------------------------- profiles
 def list_profiles(state: SandboxState, req: Request, m) -> Response:

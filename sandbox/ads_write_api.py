@@ -6,12 +6,34 @@ import datetime as dt
 import json
 import re
 
-from sandbox.ads_schema import (BID_LIMITS, BUDGET_LIMITS, CREATABLE, DEFAULT_BID_LIMITS, DEFAULT_BUDGET_LIMITS, KINDS,
-                                KEYWORD_MAX_CHARS, KEYWORD_MAX_WORDS, MATCH_TYPES, MAX_BATCH, NAME_MAX_CHARS,
-                                NEGATIVE_MATCH_TYPES, PLACEMENT_PERCENT, PLACEMENTS, PREDICATES, REQUIRED, STRATEGIES,
-                                TARGETING_TYPES, UPDATABLE, WRITE_STATES, _strip, content_type_ok, invalid_argument,
-                                negotiate)
+from sandbox.ads_schema import (
+    BID_LIMITS,
+    BUDGET_LIMITS,
+    CREATABLE,
+    DEFAULT_BID_LIMITS,
+    DEFAULT_BUDGET_LIMITS,
+    KEYWORD_MAX_CHARS,
+    KEYWORD_MAX_WORDS,
+    KINDS,
+    MATCH_TYPES,
+    MAX_BATCH,
+    NAME_MAX_CHARS,
+    NEGATIVE_MATCH_TYPES,
+    PLACEMENT_PERCENT,
+    PLACEMENTS,
+    PREDICATES,
+    REQUIRED,
+    STRATEGIES,
+    TARGETING_TYPES,
+    UPDATABLE,
+    WRITE_STATES,
+    _strip,
+    content_type_ok,
+    invalid_argument,
+    negotiate,
+)
 from sandbox.protocol import Request, Response, SandboxState, ads_auth, read_json_body
+
 
 # --------------------------------------------------------------------------------------------- mutations
 def _e(kind: str, reason: str, message: str, location: str, trigger=None, **extra) -> dict:

@@ -27,7 +27,6 @@ class ProfileGeneration:
 
     def _gen(self) -> None:
         rng, size, fx = self.rng, self.size, self.fx
-        created = _iso(self.start - _dt.timedelta(days=30), "10:00:00")
         # products ----------------------------------------------------------------
         n_prod = size["products"]
         themes = rng.choice(len(cat.THEMES), size=min(len(cat.THEMES), max(3, n_prod // 4)), replace=False)
@@ -224,7 +223,7 @@ class ProfileGeneration:
                         self.targets.append(ent)
                         add_target("target", ent, ai, j >= 2, "", qs, sh)
                 elif kind == "pt":
-                    for j in range(per_ag):
+                    for _j in range(per_ag):
                         tid = self.new_id()
                         if j % 10 == 9:
                             catid = str(int(rng.integers(2_000_000_000, 3_000_000_000)))

@@ -5,7 +5,7 @@ Generation, daily simulation and promotions are separate mixins (``generate.py``
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -14,11 +14,14 @@ from .generate import ProfileGeneration
 from .promotions import ProfilePromotions
 from .simulate import ProfileSimulation
 
+if TYPE_CHECKING:  # annotations only: world.py imports this module
+    from .world import World
+
 
 class Profile(ProfileGeneration, ProfileSimulation, ProfilePromotions):
     """One advertiser profile: entities (SP v3 dicts), latent truth arrays and simulated events."""
 
-    def __init__(self, world: "World", idx: int, country: str, seller: dict, size: dict):
+    def __init__(self, world: World, idx: int, country: str, seller: dict, size: dict):
         self.world = world
         self.idx = idx
         self.country = country

@@ -44,7 +44,7 @@ class ProfilePromotions:
             else:
                 c["budget"] = float(round(max(100.0, daily * dur * float(rng.uniform(0.8, 2.5))), 0))
             self.coupons.append(c)
-        for j, typ in enumerate(["BEST_DEAL", "LIGHTNING_DEAL"] if self.size["campaigns"] >= 10 else ["LIGHTNING_DEAL"]):
+        for _j, typ in enumerate(["BEST_DEAL", "LIGHTNING_DEAL"] if self.size["campaigns"] >= 10 else ["LIGHTNING_DEAL"]):
             prods = [int(x) for x in rng.choice(len(self.p_asin), size=2 if typ == "BEST_DEAL" else 1, replace=False)]
             start = today - _dt.timedelta(days=int(rng.integers(15, 80)))
             end = start + _dt.timedelta(days=6 if typ == "BEST_DEAL" else 0)
@@ -59,7 +59,7 @@ class ProfilePromotions:
         cid = "A" + "".join(rng.choice(cat.ALNUM, 13))
         depth = (val / 100.0) if dtype == "PERCENT_OFF_LIST_PRICE" else min(0.6, val / float(np.mean(self.p_price[prods])))
         segf = {"All (Default)": 1.0, "Amazon Prime": 0.65, "Amazon Student": 0.15}.get(seg, 0.5)
-        name = f"{'%g%%' % val if dtype == 'PERCENT_OFF_LIST_PRICE' else '%s %.2f' % (self.currency, val)} off {self.p_title[prods[0]][:30]}"
+        name = f"{f'{val:g}%' if dtype == 'PERCENT_OFF_LIST_PRICE' else f'{self.currency} {val:.2f}'} off {self.p_title[prods[0]][:30]}"
         return {"couponId": cid, "name": name, "websiteMessage": f"Save on {self.p_title[prods[0]][:40]}",
                 "discountType": dtype, "discountAmount": val, "customerSegment": seg, "budget": budget,
                 "_start": start, "_end": end, "_prods": prods, "_depth": depth, "_segf": segf,
@@ -133,7 +133,7 @@ def _naive_utc(x) -> _dt.datetime:
     if isinstance(x, _dt.date) and not isinstance(x, _dt.datetime):
         x = _dt.datetime.combine(x, _dt.time())
     if x.tzinfo is not None:
-        x = x.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+        x = x.astimezone(_dt.UTC).replace(tzinfo=None)
     return x
 
 

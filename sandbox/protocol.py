@@ -44,13 +44,13 @@ def default_faults() -> dict:
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def iso_z(t: dt.datetime | float) -> str:
     if not isinstance(t, dt.datetime):
-        t = dt.datetime.fromtimestamp(t, dt.timezone.utc)
-    return t.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+        t = dt.datetime.fromtimestamp(t, dt.UTC)
+    return t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 
 
 # --------------------------------------------------------------------------------------------- plumbing
@@ -299,7 +299,7 @@ def read_json_body(req: Request, family: str, default=None):
     try:
         data = req.json()
     except (ValueError, UnicodeDecodeError):
-        raise HttpError(error_for_family(family, 400, "INVALID_ARGUMENT", "Malformed request body: invalid JSON"))
+        raise HttpError(error_for_family(family, 400, "INVALID_ARGUMENT", "Malformed request body: invalid JSON")) from None
     return default if data is None else data
 
 

@@ -250,7 +250,6 @@ def _build(world, p, rtype: str, group_by: list[str], start, end):
 
 
 def _finish(world, p, rtype, group_by, time_unit, df, start, end, columns, filters):
-    gb = set(group_by)
     nonmetric = [c for c in ("camp", "ag", "plc", "tgt", "term", "ad", "pprod") if c in df.columns]
     if rtype == "spSearchTerm":
         df = df[df["clicks"] >= 1]
@@ -310,7 +309,6 @@ def _money(c):
 def _columns(world, p, rtype, df, time_unit, start, end, columns) -> pd.DataFrame:
     n = len(df)
     res: dict[str, object] = {}
-    g = df.get
     tgt = _tgt_of(p, df) if ("tgt" in df.columns or "term" in df.columns) else None
     camp = df["camp"].to_numpy() if "camp" in df.columns else (p.s_tcamp[tgt] if tgt is not None else
                                                                (p.s_tcamp[np.zeros(0, int)] if n == 0 else None))

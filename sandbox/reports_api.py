@@ -19,8 +19,20 @@ import secrets
 import time
 import uuid
 
-from sandbox.protocol import (COUNTRY_REGION, MARKETPLACE_COUNTRY, HttpError, Request, Response, SandboxState,
-                              _log, ads_auth, iso_z, read_json_body, reporting_error, spapi_error)
+from sandbox.protocol import (
+    COUNTRY_REGION,
+    MARKETPLACE_COUNTRY,
+    HttpError,
+    Request,
+    Response,
+    SandboxState,
+    _log,
+    ads_auth,
+    iso_z,
+    read_json_body,
+    reporting_error,
+    spapi_error,
+)
 
 MAX_SPAN_DAYS = 31
 LOOKBACK_DAYS = 95
@@ -314,7 +326,7 @@ def _parse_dt(v) -> dt.datetime | None:
         t = dt.datetime.fromisoformat(v.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
+    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
 
 
 def sp_create_or_list(state: SandboxState, req: Request, m) -> Response:

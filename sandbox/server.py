@@ -42,6 +42,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from sandbox import admin_api, ads_list_api, ads_write_api, lwa_api, reports_api
 from sandbox.protocol import HttpError, Request, Response, SandboxState, _log, spapi_error
 
+
 # --------------------------------------------------------------------------------------------- routing
 def _routes():
     coll = "(campaigns|adGroups|keywords|targets|negativeKeywords|productAds)"

@@ -26,7 +26,7 @@ class WorldTruth:
         ad_prod = np.asarray(p.ad_prod)
         ag_cvr = np.zeros(len(p.adgroups)); ag_price = np.zeros(len(p.adgroups)); ag_margin = np.zeros(len(p.adgroups))
         cnt = np.zeros(len(p.adgroups))
-        for ai_, (ag, pr) in enumerate(zip(p.ad_ag, ad_prod)):
+        for ag, pr in zip(p.ad_ag, ad_prod):
             if pr >= 0:
                 ag_cvr[ag] += p.p_cvr[pr]; ag_price[ag] += p.p_price[pr]; ag_margin[ag] += p.p_margin[pr]; cnt[ag] += 1
         cnt = np.maximum(cnt, 1)

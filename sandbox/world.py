@@ -37,7 +37,7 @@ class World(WorldEntities, WorldPromotions, WorldTruth):
             raise ValueError("scale must be 'demo' or 'large'")
         self.seed = int(seed)
         self.scale = scale
-        self.today = today or _dt.datetime.now(_dt.timezone.utc).date()
+        self.today = today or _dt.datetime.now(_dt.UTC).date()
         r = np.random.default_rng([self.seed, 4242])
         suffix = "".join(r.choice(cat.ALNUM, 8))
         suffix2 = "".join(r.choice(cat.ALNUM, 7))

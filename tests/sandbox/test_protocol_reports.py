@@ -310,8 +310,8 @@ def test_admin_state_advance_and_coupon_upload(own):
     asin = next(a["asin"] for a in w.entities(pid, "productAds") if a.get("asin")) if any(
         a.get("asin") for a in w.entities(pid, "productAds")) else None
     if asin is None:
-        asin = w.coupons(seller, "ATVPDKIKX0DER", dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc),
-                         dt.datetime(2100, 1, 1, tzinfo=dt.timezone.utc))[0]["asins"][0]["asin"]
+        asin = w.coupons(seller, "ATVPDKIKX0DER", dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
+                         dt.datetime(2100, 1, 1, tzinfo=dt.UTC))[0]["asins"][0]["asin"]
     start, end = w.today + dt.timedelta(days=3), w.today + dt.timedelta(days=20)
     csv_ok = ("ASIN list,Discount type,% off value,Money-off value,Title suffix,Budget,Start date,End date,"
               "Customer segment,Once per customer\n"

@@ -81,7 +81,7 @@ def test_coupons_validate_and_follow_rules(world, specs_dir):
     assert {i["discountType"] for i in world.coupons(seller, "A1PA6795UKMFR9", LO, HI) + items} == {"PERCENT_OFF_LIST_PRICE", "AMOUNT_OFF_LIST_PRICE"}
     # selection by start date-time
     mid = [i for i in items if i["startDateTime"] >= "2025-05-01"]
-    assert len(world.coupons(seller, "ATVPDKIKX0DER", dt.datetime(2025, 5, 1, tzinfo=dt.timezone.utc), HI)) == len(mid)
+    assert len(world.coupons(seller, "ATVPDKIKX0DER", dt.datetime(2025, 5, 1, tzinfo=dt.UTC), HI)) == len(mid)
     assert world.coupons("NOPE", "ATVPDKIKX0DER", LO, HI) == []
 
 

@@ -270,7 +270,8 @@ def test_bids_negatives_harvest_pause_respond():
     assert c[c["campaignId"] == int(camp["campaignId"])]["impressions"].sum() == 0
     assert w.get_entity(pid, "campaigns", camp["campaignId"])["extendedData"]["servingStatus"] == "CAMPAIGN_PAUSED"
     # history unchanged by the changes
-    hist = lambda x: x.report_rows(pid, "spCampaigns", ["campaign"], "DAILY", TODAY - dt.timedelta(30), TODAY - dt.timedelta(1), ["date", "campaignId", "clicks", "cost"])
+    def hist(x):
+        return x.report_rows(pid, "spCampaigns", ["campaign"], "DAILY", TODAY - dt.timedelta(30), TODAY - dt.timedelta(1), ["date", "campaignId", "clicks", "cost"])
     assert hist(w) == hist(base)
 
 
