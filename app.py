@@ -4,6 +4,7 @@ Pages live in `pages/` and stay thin: they read widgets, call one function in
 `services/` and render. The sidebar controls are drawn here, before the page runs,
 so that they keep their values across pages. Run with `make run`.
 """
+
 import logging
 import os
 from pathlib import Path

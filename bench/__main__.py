@@ -9,6 +9,7 @@
 Prints one table (metric, value, target, met?) and writes bench/results.json. `make bench` runs this.
 --quick: one optimizer seed over two weeks; for a fast look, not for the README.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,8 @@ def _step(name: str, fn, results: dict, errors: dict):
     return out
 
 
-FULL_SEED_EST_S = 200   # one seed, eight weeks: ~95 s on an idle 2-core machine, ~3 min under others' load
-QUICK_SEED_EST_S = 60   # one seed, two weeks
+FULL_SEED_EST_S = 200  # one seed, eight weeks: ~95 s on an idle 2-core machine, ~3 min under others' load
+QUICK_SEED_EST_S = 60  # one seed, two weeks
 
 
 def _optimizer_eval(seeds: list[int], quick: bool, deadline: float) -> dict:
@@ -72,7 +73,8 @@ def _optimizer_eval(seeds: list[int], quick: bool, deadline: float) -> dict:
 def rows_of(r: dict) -> list[dict]:
     rows: list[dict] = []
     add = lambda metric, value, target=None, ok=None: rows.append(  # noqa: E731
-        {"metric": metric, "value": value, "target": target, "met": ok})
+        {"metric": metric, "value": value, "target": target, "met": ok}
+    )
 
     s = r.get("sync")
     if s:
@@ -86,8 +88,11 @@ def rows_of(r: dict) -> list[dict]:
     if p:
         w = p["world"]
         add("large world build (s)", w["world_build_s"], "sandbox --scale large")
-        add(f"large sync, US profile, {w['days_synced']} days (s)", w["sync_s"],
-            f"{w['sync_reports']} reports, status {w['sync_status']}")
+        add(
+            f"large sync, US profile, {w['days_synced']} days (s)",
+            w["sync_s"],
+            f"{w['sync_reports']} reports, status {w['sync_status']}",
+        )
         add("large store search-term-day rows", w["rows"]["search_term_day"])
         add("large store target-day rows", w["rows"]["target_day"])
         for name, pg in p["pages"].items():
@@ -97,8 +102,11 @@ def rows_of(r: dict) -> list[dict]:
     m = r.get("memory")
     if m:
         srv, apt = m.get("server", {}), m.get("apptest", {})
-        add("peak RSS, streamlit run + Chromium, all pages (MB)", srv.get("peak_rss_mb"),
-            "none set; VmHWM" if srv.get("peak_rss_mb") else (srv.get("skipped") or srv.get("error")))
+        add(
+            "peak RSS, streamlit run + Chromium, all pages (MB)",
+            srv.get("peak_rss_mb"),
+            "none set; VmHWM" if srv.get("peak_rss_mb") else (srv.get("skipped") or srv.get("error")),
+        )
         if apt.get("peak_rss_mb"):
             add("peak RSS, AppTest walk of all pages (MB)", apt["peak_rss_mb"], "none set; ru_maxrss")
         for name, secs in (srv.get("page_load_s") or {}).items():
@@ -108,7 +116,8 @@ def rows_of(r: dict) -> list[dict]:
         seeds = list(o["seeds"])
         wk = o["weeks_by_seed"]
         note = ", ".join(f"seed {s}: {wk[s]} weeks" for s in seeds) + (
-            f"; seeds {o['seeds_skipped']} skipped (15-min budget)" if o["seeds_skipped"] else "")
+            f"; seeds {o['seeds_skipped']} skipped (15-min budget)" if o["seeds_skipped"] else ""
+        )
         add("optimizer eval seeds run", len(seeds), note)
         vals = lambda k: [o["seeds"][s].get(k) for s in seeds]  # noqa: E731
         crit = lambda c: all(o["criteria"][s][c] for s in seeds)  # noqa: E731
@@ -124,16 +133,28 @@ def rows_of(r: dict) -> list[dict]:
         if all(x is not None for x in t):
             add("optimize + apply per week, demo profile (s)", sum(x / wk[s] for x, s in zip(t, seeds)) / len(seeds))
         add("optimizer eval wall (s)", r["step_seconds"].get("optimizer evaluation"))
-    add("total bench runtime (s)", r.get("total_s"), "≤ 900 s", r.get("total_s") is not None and r["total_s"] <= BUDGET_S)
+    add(
+        "total bench runtime (s)",
+        r.get("total_s"),
+        "≤ 900 s",
+        r.get("total_s") is not None and r["total_s"] <= BUDGET_S,
+    )
     return rows
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(prog="python -m bench")
     ap.add_argument("--quick", action="store_true", help="one optimizer seed, two weeks")
-    ap.add_argument("--seeds", type=int, nargs="+", default=None, help="optimizer seeds (default 1 2 3 4, as time allows)")
-    ap.add_argument("--days", type=int, default=31, help="days of the large world to sync (95 = all; default 31, "
-                    "the pages' default 30-day range: a 95-day sync alone takes ~12 min on a loaded 2-core machine)")
+    ap.add_argument(
+        "--seeds", type=int, nargs="+", default=None, help="optimizer seeds (default 1 2 3 4, as time allows)"
+    )
+    ap.add_argument(
+        "--days",
+        type=int,
+        default=31,
+        help="days of the large world to sync (95 = all; default 31, "
+        "the pages' default 30-day range: a 95-day sync alone takes ~12 min on a loaded 2-core machine)",
+    )
     ap.add_argument("--store", default=None, help="reuse a large store kept by bench.page_bench --keep DIR")
     ap.add_argument("--no-write", action="store_true", help="do not write bench/results.json")
     a = ap.parse_args()
@@ -144,7 +165,10 @@ def main() -> None:
     deadline = t_start + BUDGET_S - 20
     results: dict = {"machine": report.machine(), "load_at_start": report.load(), "quick": a.quick}
     errors: dict = {}
-    print(f"[bench] {results['machine']['nproc']} cores, {results['machine']['cpu']}, load {results['load_at_start']}", flush=True)
+    print(
+        f"[bench] {results['machine']['nproc']} cores, {results['machine']['cpu']}, load {results['load_at_start']}",
+        flush=True,
+    )
 
     results["sync"] = _step("sync vs serial bound + insert throughput", sync_bench.run, results, errors)
 
@@ -152,18 +176,24 @@ def main() -> None:
     try:
         results["pages"] = _step(
             "large world sync + page times",
-            lambda: page_bench.run(days=a.days, keep=None if a.store else str(store_dir),
-                                   store=a.store, progress=False),
-            results, errors)
+            lambda: page_bench.run(
+                days=a.days, keep=None if a.store else str(store_dir), store=a.store, progress=False
+            ),
+            results,
+            errors,
+        )
         if results["pages"]:
-            results["memory"] = _step("peak memory", lambda: memory_bench.run(str(store_dir), apptest=False), results, errors)
+            results["memory"] = _step(
+                "peak memory", lambda: memory_bench.run(str(store_dir), apptest=False), results, errors
+            )
     finally:
         if not a.store:
             shutil.rmtree(store_dir, ignore_errors=True)
 
     seeds = a.seeds or ([1] if a.quick else [1, 2, 3, 4])
-    results["optimizer_eval"] = _step("optimizer evaluation",
-                                      lambda: _optimizer_eval(seeds, a.quick, deadline), results, errors)
+    results["optimizer_eval"] = _step(
+        "optimizer evaluation", lambda: _optimizer_eval(seeds, a.quick, deadline), results, errors
+    )
     results["total_s"] = round(time.monotonic() - t_start, 1)
     results["load_at_end"] = report.load()
     results["errors"] = errors or None
@@ -172,8 +202,10 @@ def main() -> None:
     print()
     print(report.text_table(results["table"]))
     m = results["machine"]
-    print(f"\n{m['nproc']} cores · {m['cpu']} · {m['memory_gb']} GB · Python {m['python']} · {m['date']} · "
-          f"load {results['load_at_start']} → {results['load_at_end']}")
+    print(
+        f"\n{m['nproc']} cores · {m['cpu']} · {m['memory_gb']} GB · Python {m['python']} · {m['date']} · "
+        f"load {results['load_at_start']} → {results['load_at_end']}"
+    )
     if errors:
         print("errors:", json.dumps(errors, indent=1))
     if not a.no_write:

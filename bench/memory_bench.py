@@ -12,6 +12,7 @@ Two measures, both against a synced store (the large world from `bench.page_benc
 
 Target: none set by the issue; the figure is reported.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,8 +30,16 @@ import requests
 from bench.page_bench import PAGES, ROOT, STORE_NAME, _run_child, _vm_hwm_mb, load_store
 
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _free_port() -> int:
@@ -64,8 +73,12 @@ def _wait_run(page, timeout: float = 120_000) -> None:
     from playwright.sync_api import expect
 
     page.wait_for_timeout(300)
-    page.wait_for_selector("[data-testid='stApp'][data-test-connection-state='CONNECTED']", timeout=timeout, state="attached")
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout, state="attached")
+    page.wait_for_selector(
+        "[data-testid='stApp'][data-test-connection-state='CONNECTED']", timeout=timeout, state="attached"
+    )
+    page.wait_for_selector(
+        "[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout, state="attached"
+    )
     expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=timeout)
 
 
@@ -74,14 +87,40 @@ def server_peak(store_dir: Path, meta: dict, rounds: int = 1) -> dict:
     from playwright.sync_api import sync_playwright
 
     port = _free_port()
-    env = dict(os.environ, DASHBOARD_DB=str(store_dir / STORE_NAME), DASHBOARD_SECRET_KEYS=meta["key"],
-               DASHBOARD_DEMO="1", DASHBOARD_SANDBOX_LATENCY="0.1", PYTHONUNBUFFERED="1")
+    env = dict(
+        os.environ,
+        DASHBOARD_DB=str(store_dir / STORE_NAME),
+        DASHBOARD_SECRET_KEYS=meta["key"],
+        DASHBOARD_DEMO="1",
+        DASHBOARD_SANDBOX_LATENCY="0.1",
+        PYTHONUNBUFFERED="1",
+    )
     env.pop("DASHBOARD_SANDBOX_SCALE", None)
     log = tempfile.NamedTemporaryFile(prefix="memory-bench-", suffix=".log", delete=False)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     out: dict = {"how": "VmHWM of `streamlit run app.py` while headless Chromium loads every page", "page_load_s": {}}
     try:
@@ -135,9 +174,11 @@ def server_peak(store_dir: Path, meta: dict, rounds: int = 1) -> dict:
 
 def apptest_peak(store_dir: Path, meta: dict) -> dict:
     r = _run_child(store_dir, meta, list(PAGES))
-    return {"how": "VmHWM of one Python process running AppTest over every page (cold, cleared, warm)",
-            "peak_rss_mb": r["ru_maxrss_mb"],
-            "exceptions": [n for n, p in r["pages"].items() if p["exception"]] or None}
+    return {
+        "how": "VmHWM of one Python process running AppTest over every page (cold, cleared, warm)",
+        "peak_rss_mb": r["ru_maxrss_mb"],
+        "exceptions": [n for n, p in r["pages"].items() if p["exception"]] or None,
+    }
 
 
 def run(store: str, server: bool = True, apptest: bool = True) -> dict:
@@ -152,7 +193,11 @@ def run(store: str, server: bool = True, apptest: bool = True) -> dict:
             out["server"] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
     else:
         out["server"] = {"skipped": why}
-    out["apptest"] = apptest_peak(store_dir, meta) if (apptest or not out["server"].get("peak_rss_mb")) else {"skipped": "server measured"}
+    out["apptest"] = (
+        apptest_peak(store_dir, meta)
+        if (apptest or not out["server"].get("peak_rss_mb"))
+        else {"skipped": "server measured"}
+    )
     best = out["server"].get("peak_rss_mb") or out["apptest"].get("peak_rss_mb")
     out["peak_rss_mb"] = best
     out["measured_by"] = "server" if out["server"].get("peak_rss_mb") else "apptest"

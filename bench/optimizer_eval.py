@@ -41,6 +41,7 @@ the loop; by default weekly refreshes therefore build the same Reporting v3 rows
 (`World.report_rows` with `sync.report_body`'s configuration, converted by `sync.convert_report_rows`,
 stored with `store.replace_window`) and re-list entities over HTTP. `--http-sync` uses `sync_account`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -94,6 +95,7 @@ class Arm:
                 if os.path.exists(template_db + suffix):
                     shutil.copy(template_db + suffix, self.path + suffix)
             from services.secrets.vault import key_file_for
+
             if key_file_for(template_db).exists():
                 shutil.copy(key_file_for(template_db), key_file_for(self.path))
         self.db = store.open_db(self.path)
@@ -119,12 +121,20 @@ class Arm:
         start = end - timedelta(days=sync.REFETCH_DAYS + 7)
         for grain in ("campaign_day", "placement_day", "target_day", "search_term_day"):
             cfg = sync.report_body(grain, start.isoformat(), end.isoformat())["configuration"]
-            rows = self.world.report_rows(self.pid, cfg["reportTypeId"], cfg["groupBy"], "DAILY", start, end,
-                                          cfg["columns"])
+            rows = self.world.report_rows(
+                self.pid, cfg["reportTypeId"], cfg["groupBy"], "DAILY", start, end, cfg["columns"]
+            )
             cols, tuples = sync.convert_report_rows(grain, self.pid, "USD", rows)
             with store.write(self.db):
-                store.replace_window(self.db, grain, self.pid, start.isoformat(), end.isoformat(),
-                                     [dict(zip(cols, t)) for t in tuples], cols)
+                store.replace_window(
+                    self.db,
+                    grain,
+                    self.pid,
+                    start.isoformat(),
+                    end.isoformat(),
+                    [dict(zip(cols, t)) for t in tuples],
+                    cols,
+                )
         for kind in ("campaigns", "keywords", "targets", "negativeKeywords"):
             items = self.client.list_entities(self.pid, kind)
             table, rows = sync._entity_rows(kind, self.pid, "USD", items)
@@ -144,14 +154,15 @@ def _set_margins(arm: Arm) -> None:
 
 def _inputs(arm: Arm):
     book = sugg.get_settings_book(arm.db, arm.account_id)
-    inp = load_input(arm.db, arm.pid, as_of=arm.world.today - timedelta(days=1), settings=book.account,
-                     account_id=arm.account_id)
+    inp = load_input(
+        arm.db, arm.pid, as_of=arm.world.today - timedelta(days=1), settings=book.account, account_id=arm.account_id
+    )
     return inp, book
 
 
 # ---------------------------------------------------------------------------------------------- (a) (b)
 
-LOSS_RATIO = 0.5       # a term converting under half its ad group's true rate loses money at the group's bid
+LOSS_RATIO = 0.5  # a term converting under half its ad group's true rate loses money at the group's bid
 EVIDENCE_ORDERS = 3.0  # recall counts planted bleeders on which >= 3 orders were expected (95 % chance of one)
 
 
@@ -161,7 +172,9 @@ def bleeder_scores(arm: Arm, found: pd.DataFrame, inp: opt.OptimizerInput) -> di
     truth["term"] = truth["search_term"].str.lower()
     relevant = truth[~truth["is_bleeder"]]
     w = relevant["volume"]
-    ag_true = (relevant["true_cvr"] * w).groupby(relevant["ad_group_id"]).sum() / w.groupby(relevant["ad_group_id"]).sum()
+    ag_true = (relevant["true_cvr"] * w).groupby(relevant["ad_group_id"]).sum() / w.groupby(
+        relevant["ad_group_id"]
+    ).sum()
     truth["ag_true_cvr"] = truth["ad_group_id"].map(ag_true)
     truth["loses"] = truth["is_bleeder"] | (truth["true_cvr"] < LOSS_RATIO * truth["ag_true_cvr"])
     bleed = truth.groupby(["ad_group_id", "term"])["is_bleeder"].max()
@@ -178,8 +191,9 @@ def bleeder_scores(arm: Arm, found: pd.DataFrame, inp: opt.OptimizerInput) -> di
     st["date"] = pd.to_datetime(st["date"]).dt.date
     st = st[(st["date"] >= start) & (st["date"] <= end)]
     st["term"] = st["search_term"].str.lower()
-    seen = st.groupby(["ad_group_id", "term"]).agg(clicks=("clicks", "sum"), cost=("cost", "sum"),
-                                                   orders=("orders", "sum"))
+    seen = st.groupby(["ad_group_id", "term"]).agg(
+        clicks=("clicks", "sum"), cost=("cost", "sum"), orders=("orders", "sum")
+    )
     seen["bleeder"] = [bool(bleed.get(i, False)) for i in seen.index]
     ags = seen.index.get_level_values("ad_group_id")
     seen["expected_true"] = seen["clicks"].to_numpy() * ags.map(ag_true).to_numpy(dtype=float)
@@ -195,20 +209,29 @@ def bleeder_scores(arm: Arm, found: pd.DataFrame, inp: opt.OptimizerInput) -> di
     v10 = seen[seen["bleeder"] & (seen["clicks"] >= 10) & ~is_asin]
     all_b = seen[seen["bleeder"]]
     spend_recall = float(all_b.loc[all_b["found"], "cost"].sum() / all_b["cost"].sum()) if all_b["cost"].sum() else None
-    return {"precision": precision, "recall": recall, "negatives": len(pairs), "bleeders_visible": int(len(visible)),
-            "precision_planted_only": float(np.mean(hits_planted)) if hits_planted else None,
-            "recall_2_expected": float(v2["found"].mean()) if len(v2) else None,
-            "recall_10_clicks_old": float(v10["found"].mean()) if len(v10) else None,
-            "recall_any_click": float(all_b.loc[~all_b.index.get_level_values("term").str.match(opt.ASIN_RE),
-                                                "found"].mean()) if len(all_b) else None,
-            "asin_bleeders_visible": int((seen["bleeder"] & (seen["expected_true"] >= EVIDENCE_ORDERS) & is_asin).sum()),
-            "own_exact_bleeders_visible": int((seen["bleeder"] & own_exact & (seen["expected_true"] >= EVIDENCE_ORDERS)).sum()),
-            "bleeder_spend_recall": spend_recall}
+    return {
+        "precision": precision,
+        "recall": recall,
+        "negatives": len(pairs),
+        "bleeders_visible": int(len(visible)),
+        "precision_planted_only": float(np.mean(hits_planted)) if hits_planted else None,
+        "recall_2_expected": float(v2["found"].mean()) if len(v2) else None,
+        "recall_10_clicks_old": float(v10["found"].mean()) if len(v10) else None,
+        "recall_any_click": float(
+            all_b.loc[~all_b.index.get_level_values("term").str.match(opt.ASIN_RE), "found"].mean()
+        )
+        if len(all_b)
+        else None,
+        "asin_bleeders_visible": int((seen["bleeder"] & (seen["expected_true"] >= EVIDENCE_ORDERS) & is_asin).sum()),
+        "own_exact_bleeders_visible": int(
+            (seen["bleeder"] & own_exact & (seen["expected_true"] >= EVIDENCE_ORDERS)).sum()
+        ),
+        "bleeder_spend_recall": spend_recall,
+    }
 
 
 def toward_share(arm: Arm, found: pd.DataFrame) -> dict:
-    truth = arm.world.truth_targets(arm.pid)[["entity_id", "true_cvr", "aov"]] \
-        .rename(columns={"aov": "true_aov"})
+    truth = arm.world.truth_targets(arm.pid)[["entity_id", "true_cvr", "aov"]].rename(columns={"aov": "true_aov"})
     bids = found[found["type"] == "bid"].merge(truth, on="entity_id", how="inner")
     if bids.empty:
         return {"toward_share": None, "bid_suggestions": 0}
@@ -219,6 +242,7 @@ def toward_share(arm: Arm, found: pd.DataFrame) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------- (c)
+
 
 def naive_changes(arm: Arm, inp: opt.OptimizerInput, book: opt.SettingsBook) -> tuple[list[dict], list[dict]]:
     """The naive rule set (amz-ppc-optimizer style) over the last 30 days, no gates beyond its own."""
@@ -249,12 +273,12 @@ def naive_changes(arm: Arm, inp: opt.OptimizerInput, book: opt.SettingsBook) -> 
         if abs(new - r.bid) < 0.01:
             continue
         (kw if r.kind == "keyword" else tg).append(
-            {("keywordId" if r.kind == "keyword" else "targetId"): r.entity_id, "bid": new})
+            {("keywordId" if r.kind == "keyword" else "targetId"): r.entity_id, "bid": new}
+        )
     return kw, tg
 
 
-def closed_loop(seed: int, workdir: str, weeks: int, http_sync: bool, template_db: str,
-                timings: dict) -> dict:
+def closed_loop(seed: int, workdir: str, weeks: int, http_sync: bool, template_db: str, timings: dict) -> dict:
     arms = {name: Arm(seed, workdir, name, template_db) for name in ("optimizer", "naive")}
     nothing_h = None
     from sandbox import start_sandbox
@@ -295,9 +319,13 @@ def closed_loop(seed: int, workdir: str, weeks: int, http_sync: bool, template_d
         worlds = {"optimizer": arms["optimizer"].world, "naive": arms["naive"].world, "nothing": nothing_h.world}
         for name, w in worlds.items():
             p = w.true_profit(_world_profile(w), start_day, end_day)
-            out[name] = {"profit": p["profit"], "sales": p["sales"], "spend": p["spend"],
-                         "acos": round(p["spend"] / p["sales"], 4) if p["sales"] else None,
-                         "changes_applied": applied.get(name, 0)}
+            out[name] = {
+                "profit": p["profit"],
+                "sales": p["sales"],
+                "spend": p["spend"],
+                "acos": round(p["spend"] / p["sales"], 4) if p["sales"] else None,
+                "changes_applied": applied.get(name, 0),
+            }
         return out
     finally:
         for arm in arms.values():
@@ -333,6 +361,7 @@ def run_seed(seed: int, quick: bool = False, http_sync: bool = False) -> dict:
 
 def _run_seed_quiet(args) -> dict:
     import logging
+
     logging.disable(logging.WARNING)
     return run_seed(*args)
 
@@ -343,6 +372,7 @@ def run(seeds=(1, 2, 3, 4), quick: bool = False, http_sync: bool = False, jobs: 
         # seeds are independent (own sandboxes, own temp stores): one process each, at most `jobs` at a time
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
+
         with ProcessPoolExecutor(max_workers=min(jobs, len(seeds)), mp_context=mp.get_context("spawn")) as ex:
             results = list(ex.map(_run_seed_quiet, [(int(s), quick, http_sync) for s in seeds]))
         per_seed = {str(s): r for s, r in zip(seeds, results)}
@@ -357,21 +387,30 @@ def run(seeds=(1, 2, 3, 4), quick: bool = False, http_sync: bool = False, jobs: 
             "profit>nothing": r["optimizer"]["profit"] > r["nothing"]["profit"],
             "profit>naive": r["optimizer"]["profit"] > r["naive"]["profit"],
         }
-    return {"seeds": per_seed, "criteria": ok, "weeks": 2 if quick else WEEKS,
-            "weekly_refresh": "http" if http_sync else "in-process reports + HTTP entity lists",
-            "seconds": round(time.monotonic() - t0, 1)}
+    return {
+        "seeds": per_seed,
+        "criteria": ok,
+        "weeks": 2 if quick else WEEKS,
+        "weekly_refresh": "http" if http_sync else "in-process reports + HTTP entity lists",
+        "seconds": round(time.monotonic() - t0, 1),
+    }
 
 
 def _table(result: dict) -> str:
     lines = ["seed  prec   recall toward | optimizer profit/sales/acos | nothing | naive"]
     for s, r in result["seeds"].items():
+
         def pol(p, r=r):
             x = r[p]
             return f"{x['profit']:9.0f} {x['sales']:9.0f} {x['acos'] if x['acos'] is not None else float('nan'):.3f}"
+
         def f(v):
             return "  n/a" if v is None else f"{v:.3f}"
-        lines.append(f"{s:>4}  {f(r['precision'])} {f(r['recall'])} {f(r['toward_share'])} | {pol('optimizer')} | "
-                     f"{pol('nothing')} | {pol('naive')}")
+
+        lines.append(
+            f"{s:>4}  {f(r['precision'])} {f(r['recall'])} {f(r['toward_share'])} | {pol('optimizer')} | "
+            f"{pol('nothing')} | {pol('naive')}"
+        )
     lines.append(f"total {result['seconds']} s; weekly refresh: {result['weekly_refresh']}")
     return "\n".join(lines)
 
@@ -382,10 +421,15 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4])
     ap.add_argument("--quick", action="store_true", help="two weeks instead of eight")
     ap.add_argument("--http-sync", action="store_true", help="weekly refresh through sync_account over HTTP")
-    ap.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1) if os.cpu_count() else 1,
-                    help="seeds run in parallel processes (default: min(4, cores); 1 = in this process)")
+    ap.add_argument(
+        "--jobs",
+        type=int,
+        default=min(4, os.cpu_count() or 1) if os.cpu_count() else 1,
+        help="seeds run in parallel processes (default: min(4, cores); 1 = in this process)",
+    )
     args = ap.parse_args(argv)
     import logging
+
     logging.disable(logging.WARNING)
     result = run(args.seeds, quick=args.quick, http_sync=args.http_sync, jobs=args.jobs)
     print(json.dumps(result, default=str) if args.json else _table(result))

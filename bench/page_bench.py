@@ -17,6 +17,7 @@ and 3 s cold".
 
 `run()` returns a dict; `--keep DIR` keeps the synced store (and its key) for reuse with `--store DIR`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,9 +58,25 @@ class ExternalSandbox:
         env = dict(os.environ, PYTHONPATH=str(ROOT))
         t0 = time.perf_counter()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "sandbox", "--port", "0", "--seed", str(seed), "--scale", scale,
-             "--report-latency", str(latency)],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            [
+                sys.executable,
+                "-m",
+                "sandbox",
+                "--port",
+                "0",
+                "--seed",
+                str(seed),
+                "--scale",
+                scale,
+                "--report-latency",
+                str(latency),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         for line in self.proc.stdout:
             m = re.search(r"listening on (http://\S+)", line)
             if m:
@@ -92,8 +109,14 @@ def _vm_hwm_mb(pid: int) -> float | None:
     return None
 
 
-def build_store(workdir: Path, days: int | None = None, seed: int = 7, latency: float = 1.0,
-                progress: bool = False, scale: str = "large") -> dict:
+def build_store(
+    workdir: Path,
+    days: int | None = None,
+    seed: int = 7,
+    latency: float = 1.0,
+    progress: bool = False,
+    scale: str = "large",
+) -> dict:
     """Start the large world, connect the demo seller, sync its US profile into workdir/dashboard.db.
 
     Writes workdir/bench-store.json (account id, profile id, key, timings) and returns it."""
@@ -126,11 +149,22 @@ def build_store(workdir: Path, days: int | None = None, seed: int = 7, latency: 
         sandbox_rss = sb.peak_rss_mb()
     finally:
         sb.stop()
-    counts = {t: db.conn.execute(f"SELECT COUNT(*) FROM {t} WHERE profile_id = ?", [us[0]]).fetchone()[0]
-              for t in ("campaigns", "keywords", "targets", "campaign_day", "target_day", "search_term_day",
-                        "advertised_product_day", "purchased_product_day")}
-    span = db.conn.execute("SELECT MIN(date), MAX(date), COUNT(DISTINCT date) FROM search_term_day WHERE profile_id = ?",
-                           [us[0]]).fetchone()
+    counts = {
+        t: db.conn.execute(f"SELECT COUNT(*) FROM {t} WHERE profile_id = ?", [us[0]]).fetchone()[0]
+        for t in (
+            "campaigns",
+            "keywords",
+            "targets",
+            "campaign_day",
+            "target_day",
+            "search_term_day",
+            "advertised_product_day",
+            "purchased_product_day",
+        )
+    }
+    span = db.conn.execute(
+        "SELECT MIN(date), MAX(date), COUNT(DISTINCT date) FROM search_term_day WHERE profile_id = ?", [us[0]]
+    ).fetchone()
 
     # The Suggestions page shows what the optimizer proposed: run it once, as "Refresh suggestions" does.
     from services import optimizer as sugg
@@ -141,12 +175,25 @@ def build_store(workdir: Path, days: int | None = None, seed: int = 7, latency: 
     db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.conn.close()
     meta = {
-        "scale": scale, "account_id": account_id, "profile_id": us[0], "key": key, "days_requested": days or 95,
-        "world_build_s": round(sb.build_s, 1), "sandbox_peak_rss_mb": sandbox_rss,
-        "sync_s": round(sync_s, 1), "sync_status": summary.status, "sync_reports": summary.reports,
-        "sync_rows": summary.rows, "sync_retries": summary.retries, "sync_failures": summary.failures,
-        "rows": counts, "days_synced": span[2], "first_date": span[0], "last_date": span[1],
-        "optimizer_large_s": round(optimize_s, 1), "suggestions": len(found),
+        "scale": scale,
+        "account_id": account_id,
+        "profile_id": us[0],
+        "key": key,
+        "days_requested": days or 95,
+        "world_build_s": round(sb.build_s, 1),
+        "sandbox_peak_rss_mb": sandbox_rss,
+        "sync_s": round(sync_s, 1),
+        "sync_status": summary.status,
+        "sync_reports": summary.reports,
+        "sync_rows": summary.rows,
+        "sync_retries": summary.retries,
+        "sync_failures": summary.failures,
+        "rows": counts,
+        "days_synced": span[2],
+        "first_date": span[0],
+        "last_date": span[1],
+        "optimizer_large_s": round(optimize_s, 1),
+        "suggestions": len(found),
         "store_mb": round(sum(p.stat().st_size for p in workdir.glob(STORE_NAME + "*")) / 2**20, 1),
     }
     (workdir / META_NAME).write_text(json.dumps(meta, indent=1))
@@ -205,8 +252,10 @@ def child_walk(pages: list[str], account_id: str, warm_runs: int = 3, timeout: f
         res["dataframes"] = [len(d.value) for d in at.dataframe][:4]
         res["metrics"] = len(at.metric)
         res["charts"] = len(at.get("plotly_chart"))
-        res = {k: (round(v, 3) if isinstance(v, float) else [round(x, 3) for x in v] if k == "warm_runs_s" else v)
-               for k, v in res.items()}
+        res = {
+            k: (round(v, 3) if isinstance(v, float) else [round(x, 3) for x in v] if k == "warm_runs_s" else v)
+            for k, v in res.items()
+        }
         out["pages"][name] = res
     # VmHWM, not ru_maxrss: a child forked from a big parent (the bench, after the sync) inherits its maxrss
     out["ru_maxrss_mb"] = _vm_hwm_mb(os.getpid()) or round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
@@ -214,11 +263,18 @@ def child_walk(pages: list[str], account_id: str, warm_runs: int = 3, timeout: f
 
 
 def _run_child(store_dir: Path, meta: dict, pages: list[str], timeout: float = 900) -> dict:
-    env = dict(os.environ, PYTHONPATH=str(ROOT), DASHBOARD_DB=str(store_dir / STORE_NAME),
-               DASHBOARD_SECRET_KEYS=meta["key"])
+    env = dict(
+        os.environ, PYTHONPATH=str(ROOT), DASHBOARD_DB=str(store_dir / STORE_NAME), DASHBOARD_SECRET_KEYS=meta["key"]
+    )
     for k in ("DASHBOARD_DEMO", "DASHBOARD_SANDBOX_SCALE"):
         env.pop(k, None)
-    cmd = [sys.executable, "-m", "bench.page_bench", "--child", json.dumps({"pages": pages, "account_id": meta["account_id"]})]
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench.page_bench",
+        "--child",
+        json.dumps({"pages": pages, "account_id": meta["account_id"]}),
+    ]
     p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
     lines = [ln for ln in p.stdout.splitlines() if ln.startswith("{")]
     if p.returncode != 0 or not lines:
@@ -247,8 +303,13 @@ def _load() -> dict:
         return {}
 
 
-def run(days: int | None = None, keep: str | None = None, store: str | None = None, progress: bool = False,
-        scale: str = "large") -> dict:
+def run(
+    days: int | None = None,
+    keep: str | None = None,
+    store: str | None = None,
+    progress: bool = False,
+    scale: str = "large",
+) -> dict:
     """Build and sync the large world (or reuse `store`), then time every page. Returns a dict."""
     tmp = None
     if store:
@@ -267,7 +328,8 @@ def run(days: int | None = None, keep: str | None = None, store: str | None = No
             "pages": pages,
             "targets": {"cold_s": COLD_TARGET_S, "warm_s": WARM_TARGET_S},
             "targets_met": all(p["cold_ok"] and p["warm_ok"] and not p["exception"] for p in pages.values()),
-            "load_before": load_before, "load_after": _load(),
+            "load_before": load_before,
+            "load_after": _load(),
             "store_dir": str(store_dir) if (keep or store) else None,
         }
     finally:
@@ -277,13 +339,19 @@ def run(days: int | None = None, keep: str | None = None, store: str | None = No
 
 def print_table(r: dict) -> None:
     w = r["world"]
-    print(f"large world: build {w['world_build_s']} s; sync of the US profile {w.get('sync_s')} s "
-          f"({w['sync_reports']} reports, {w['sync_rows']:,} rows, {w['days_synced']} days, status {w['sync_status']})")
-    print(f"{'page':<14}{'cold (s)':>10}{'cleared (s)':>13}{'warm (s)':>10}   targets ≤ {COLD_TARGET_S:g} s cold, ≤ {WARM_TARGET_S:g} s warm")
+    print(
+        f"large world: build {w['world_build_s']} s; sync of the US profile {w.get('sync_s')} s "
+        f"({w['sync_reports']} reports, {w['sync_rows']:,} rows, {w['days_synced']} days, status {w['sync_status']})"
+    )
+    print(
+        f"{'page':<14}{'cold (s)':>10}{'cleared (s)':>13}{'warm (s)':>10}   targets ≤ {COLD_TARGET_S:g} s cold, ≤ {WARM_TARGET_S:g} s warm"
+    )
     for name, p in r["pages"].items():
         ok = "ok" if p["cold_ok"] and p["warm_ok"] and not p["exception"] else "MISSED"
-        print(f"{name:<14}{p['cold_s']:>10.2f}{p['cold_cleared_s']:>13.2f}{p['warm_s']:>10.2f}   {ok}"
-              + (f"  exception: {p['exception']}" if p["exception"] else ""))
+        print(
+            f"{name:<14}{p['cold_s']:>10.2f}{p['cold_cleared_s']:>13.2f}{p['warm_s']:>10.2f}   {ok}"
+            + (f"  exception: {p['exception']}" if p["exception"] else "")
+        )
 
 
 def main() -> None:
@@ -302,7 +370,10 @@ def main() -> None:
         return
     if a.pages and a.store:
         meta = load_store(Path(a.store))
-        r = {"world": {k: v for k, v in meta.items() if k != "key"}, "pages": measure_pages(Path(a.store), meta, a.pages)}
+        r = {
+            "world": {k: v for k, v in meta.items() if k != "key"},
+            "pages": measure_pages(Path(a.store), meta, a.pages),
+        }
     else:
         r = run(days=a.days, keep=a.keep, store=a.store, progress=not a.json, scale=a.scale)
     if a.json:

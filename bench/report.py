@@ -1,4 +1,5 @@
 """The machine a run was measured on, and the one table `python -m bench` prints (also as Markdown)."""
+
 from __future__ import annotations
 
 import os
@@ -25,8 +26,11 @@ def machine() -> dict:
     except OSError:
         pass
     return {
-        "nproc": os.cpu_count(), "cpu": cpu or platform.processor(), "memory_gb": mem_gb,
-        "python": sys.version.split()[0], "platform": platform.platform(),
+        "nproc": os.cpu_count(),
+        "cpu": cpu or platform.processor(),
+        "memory_gb": mem_gb,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
 
@@ -58,8 +62,13 @@ def text_table(rows: list[dict]) -> str:
     heads = ["metric", "value", "target", "met?"]
     cells = [[r["metric"], fmt(r["value"]), r.get("target") or "—", met(r.get("met"))] for r in rows]
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(heads)]
-    line = lambda cs: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) if i == 1 else c.ljust(w)  # noqa: E731
-                                for i, (c, w) in enumerate(zip(cs, widths)))
+
+    def line(cs):
+        return "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w) if i == 1 else c.ljust(w)  # noqa: E731
+            for i, (c, w) in enumerate(zip(cs, widths))
+        )
+
     return "\n".join([line(heads), line(["-" * w for w in widths]), *(line(c) for c in cells)])
 
 
@@ -73,12 +82,15 @@ def markdown_table(rows: list[dict]) -> str:
 def markdown_section(results: dict) -> str:
     """The README's table and machine line from a results.json (python -m bench.report bench/results.json)."""
     m = results["machine"]
-    return "\n".join([
-        markdown_table(results["table"]), "",
-        f"Measured {m['date']} on {m['nproc']} cores ({m['cpu']}), {m['memory_gb']} GB RAM, Python {m['python']}; "
-        f"load average {results.get('load_at_start')} at the start, {results.get('load_at_end')} at the end "
-        "(a shared machine: other people's tests were running).",
-    ])
+    return "\n".join(
+        [
+            markdown_table(results["table"]),
+            "",
+            f"Measured {m['date']} on {m['nproc']} cores ({m['cpu']}), {m['memory_gb']} GB RAM, Python {m['python']}; "
+            f"load average {results.get('load_at_start')} at the start, {results.get('load_at_end')} at the end "
+            "(a shared machine: other people's tests were running).",
+        ]
+    )
 
 
 if __name__ == "__main__":

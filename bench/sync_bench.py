@@ -7,6 +7,7 @@
    on the natural primary key, WAL) against plain sqlite3 executemany of the same search_term_day rows into the
    same table in a fresh database. Target: ≥ 50 % of plain executemany.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,11 @@ def _sync_bench(latency: float, seed: int, workdir: Path, external: bool = True)
     from services.store import open_db
     from services.sync import sync_account
 
-    handle = ExternalSandbox(seed, "demo", latency) if external else start_sandbox(
-        port=0, seed=seed, scale="demo", report_latency=latency)
+    handle = (
+        ExternalSandbox(seed, "demo", latency)
+        if external
+        else start_sandbox(port=0, seed=seed, scale="demo", report_latency=latency)
+    )
     try:
         path = workdir / "bench.db"
         db = open_db(path)
@@ -90,7 +94,7 @@ def _insert_bench(src: Path, n: int, workdir: Path, batch: int = 40_000) -> dict
     con.commit()
     t0 = time.perf_counter()
     for i in range(0, len(rows), batch):
-        con.executemany(f"INSERT INTO search_term_day ({', '.join(cols)}) VALUES ({placeholders})", rows[i:i + batch])
+        con.executemany(f"INSERT INTO search_term_day ({', '.join(cols)}) VALUES ({placeholders})", rows[i : i + batch])
     con.commit()
     plain = time.perf_counter() - t0
     con.close()
@@ -103,10 +107,12 @@ def _insert_bench(src: Path, n: int, workdir: Path, batch: int = 40_000) -> dict
     t0 = time.perf_counter()
     i_pid, i_date = cols.index("profile_id"), cols.index("date")
     for i in range(0, len(rows), batch):
-        chunk = rows[i:i + batch]
+        chunk = rows[i : i + batch]
         with write(db):
-            db.conn.execute("DELETE FROM search_term_day WHERE profile_id = ? AND date BETWEEN ? AND ?",
-                            [chunk[0][i_pid], chunk[0][i_date], chunk[0][i_date]])
+            db.conn.execute(
+                "DELETE FROM search_term_day WHERE profile_id = ? AND date BETWEEN ? AND ?",
+                [chunk[0][i_pid], chunk[0][i_date], chunk[0][i_date]],
+            )
             db.conn.executemany(sql, chunk)
     ours = time.perf_counter() - t0
     db.conn.close()

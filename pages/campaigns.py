@@ -1,4 +1,5 @@
 """Campaigns: every campaign, drill-down to ad groups and targets, placements."""
+
 import streamlit as st
 
 from pages import common
@@ -8,8 +9,19 @@ c = common.need_controls()
 st.title("Campaigns")
 table = common.campaigns(c.account_id, c.query(), c.version())
 common.table(
-    table, c, "campaigns_table",
-    ["campaign_name", "state", "serving_status", "targeting_type", "bidding_strategy", "budget", "budget_use", "sales_trend"],
+    table,
+    c,
+    "campaigns_table",
+    [
+        "campaign_name",
+        "state",
+        "serving_status",
+        "targeting_type",
+        "bidding_strategy",
+        "budget",
+        "budget_use",
+        "sales_trend",
+    ],
     column_config={
         "sales_trend": st.column_config.LineChartColumn("Sales trend"),
         "budget_use": st.column_config.ProgressColumn("Budget use", min_value=0.0, max_value=1.0, format="percent"),

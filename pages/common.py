@@ -4,6 +4,7 @@ Cached data is keyed by account id and profile id (and the sync run that produce
 it), so two accounts never share an entry; no token or secret is ever an argument
 or a value of a cached function.
 """
+
 from __future__ import annotations
 
 import os
@@ -101,7 +102,13 @@ def sidebar() -> Controls | None:
     choice = st.sidebar.selectbox("Date range", RANGE_CHOICES, index=2, key="range_choice")
     custom = None
     if choice == "Custom":
-        picked = st.sidebar.date_input("Custom range", value=(max(first, last.replace(day=1)), last), min_value=first, max_value=last, key="custom_range")
+        picked = st.sidebar.date_input(
+            "Custom range",
+            value=(max(first, last.replace(day=1)), last),
+            min_value=first,
+            max_value=last,
+            key="custom_range",
+        )
         if isinstance(picked, (list, tuple)) and len(picked) == 2:
             custom = (picked[0], picked[1])
         else:
@@ -116,11 +123,23 @@ def sidebar() -> Controls | None:
     comparison = comparison_period(period, cmp_choice, earliest=first)
     if cmp_choice == "Same period last year" and comparison is None:
         st.sidebar.caption("No data a year back: no comparison shown.")
-    window = st.sidebar.radio("Attribution window", (7, 14), format_func=lambda w: f"{w} days", horizontal=True, key="window")
+    window = st.sidebar.radio(
+        "Attribution window", (7, 14), format_func=lambda w: f"{w} days", horizontal=True, key="window"
+    )
     sync = analytics.last_sync(db, account_id)
     when = (sync or {}).get("finished_at") or "never"
     st.sidebar.caption(f"Data through {last:%d %b %Y} · last sync {when[:16].replace('T', ' ')}")
-    return Controls(account_id, profile_id, info.get("currency_code") or "USD", info.get("timezone") or "", period, comparison, int(window), first, last)
+    return Controls(
+        account_id,
+        profile_id,
+        info.get("currency_code") or "USD",
+        info.get("timezone") or "",
+        period,
+        comparison,
+        int(window),
+        first,
+        last,
+    )
 
 
 def _switch_account() -> None:
@@ -137,7 +156,9 @@ def _account_switcher(db, account_id: str) -> str | None:
         return None
     if len(names) > 1:
         st.session_state["sidebar_account"] = account_id
-        st.sidebar.selectbox("Account", list(names), format_func=names.get, key="sidebar_account", on_change=_switch_account)
+        st.sidebar.selectbox(
+            "Account", list(names), format_func=names.get, key="sidebar_account", on_change=_switch_account
+        )
     life = connect.token_status(db, account_id)
     if life.level in ("ok", "unknown"):
         st.sidebar.caption(life.message)
@@ -214,7 +235,9 @@ def ngrams(account_id: str, q: analytics.Query, n: int, version: str):
     from services.analytics.ngrams import ngram_table
 
     terms = search_terms(account_id, q, version)
-    by_term = terms.groupby("search_term", as_index=False)[["impressions", "clicks", "cost", "sales", "orders", "units"]].sum()
+    by_term = terms.groupby("search_term", as_index=False)[
+        ["impressions", "clicks", "cost", "sales", "orders", "units"]
+    ].sum()
     return ngram_table(by_term, n)
 
 
@@ -231,8 +254,12 @@ def download(df, table: str, c: Controls, key: str) -> None:
     from services.analytics.export import export_filename, to_safe_csv
 
     st.download_button(
-        "Download CSV", lambda: to_safe_csv(df), file_name=export_filename(table, c.profile_id, c.period.start, c.period.end),
-        mime="text/csv", key=key, on_click="ignore",
+        "Download CSV",
+        lambda: to_safe_csv(df),
+        file_name=export_filename(table, c.profile_id, c.period.start, c.period.end),
+        mime="text/csv",
+        key=key,
+        on_click="ignore",
     )
 
 
@@ -244,7 +271,9 @@ def page_path(name: str) -> str:
 def need_controls() -> Controls:
     """The sidebar's controls, or a friendly stop when nothing is connected or synced yet."""
     c = st.session_state.get("_controls")
-    if c is not None and (c.account_id != current_account() or not connect.owns_profile(store(), c.account_id, c.profile_id)):
+    if c is not None and (
+        c.account_id != current_account() or not connect.owns_profile(store(), c.account_id, c.profile_id)
+    ):
         c = None  # a profile of another account is never shown, whatever session_state says
     if c is None:
         st.info("Connect an account (or explore the demo seller) and sync it to see this page.")
@@ -261,13 +290,53 @@ def applied_changes(account_id: str, profile_id: str, version: str):
     return change_markers(store(), account_id, profile_id)
 
 
-_PERCENT_COLUMNS = {"ctr", "cvr", "acos", "tacos", "budget_use", "cvr_raw", "cvr_shrunk", "target_acos", "clip_to_redeem",
-                    "budget_used", "time_elapsed", "fee_share", "effective_depth", "conversion"}
-_MONEY_COLUMNS = {"cost", "sales", "cpc", "aov", "bid", "default_bid", "budget", "keyword_bid", "cost_prev", "cost_change",
-                  "sales_prev", "sales_change", "spend", "value_bid", "budget_spent", "fee", "cost_per_redemption", "revenue",
-                  "expected_spend_change", "expected_sales_change"}
-_TITLES = {"ngram": "N-gram", "terms": "Search terms", "asin": "ASIN", "sku": "SKU", "advertised_asin": "Advertised ASIN",
-           "purchased_asin": "Purchased ASIN", "placement": "Placement"}
+_PERCENT_COLUMNS = {
+    "ctr",
+    "cvr",
+    "acos",
+    "tacos",
+    "budget_use",
+    "cvr_raw",
+    "cvr_shrunk",
+    "target_acos",
+    "clip_to_redeem",
+    "budget_used",
+    "time_elapsed",
+    "fee_share",
+    "effective_depth",
+    "conversion",
+}
+_MONEY_COLUMNS = {
+    "cost",
+    "sales",
+    "cpc",
+    "aov",
+    "bid",
+    "default_bid",
+    "budget",
+    "keyword_bid",
+    "cost_prev",
+    "cost_change",
+    "sales_prev",
+    "sales_change",
+    "spend",
+    "value_bid",
+    "budget_spent",
+    "fee",
+    "cost_per_redemption",
+    "revenue",
+    "expected_spend_change",
+    "expected_sales_change",
+}
+_TITLES = {
+    "ngram": "N-gram",
+    "terms": "Search terms",
+    "asin": "ASIN",
+    "sku": "SKU",
+    "advertised_asin": "Advertised ASIN",
+    "purchased_asin": "Purchased ASIN",
+    "placement": "Placement",
+}
 _COUNT_COLUMNS = {"impressions", "clicks", "orders", "units", "terms", "ads", "clips", "redemptions"}
 
 

@@ -3,6 +3,7 @@
 Thin: every action is one call into services.connect. No token, code or secret is kept in session_state:
 Amazon's redirect is read from the URL, the URL is cleared at once, and the code goes straight to services.
 """
+
 import logging
 
 import streamlit as st
@@ -35,7 +36,9 @@ def _start_consent() -> None:
     """Form callback: runs before the script, so the secret field can be emptied (never kept in session_state)."""
     ss = st.session_state
     try:
-        ss["_consent_url"] = connect.start_consent(db, vault, ss["c_name"], ss["c_region"], ss["c_client_id"], ss["c_secret"])
+        ss["_consent_url"] = connect.start_consent(
+            db, vault, ss["c_name"], ss["c_region"], ss["c_client_id"], ss["c_secret"]
+        )
     except Exception as exc:  # noqa: BLE001
         ss["_connect_error"] = _sentence(exc)
     finally:
@@ -47,7 +50,8 @@ def _paste() -> None:
     ss = st.session_state
     try:
         ss[common.ACCOUNT_KEY], ss["_connect_ok"] = connect.connect_and_list(
-            db, vault, ss["p_name"], ss["p_region"], ss["p_client_id"], ss["p_secret"], ss["p_token"])
+            db, vault, ss["p_name"], ss["p_region"], ss["p_client_id"], ss["p_secret"], ss["p_token"]
+        )
     except Exception as exc:  # noqa: BLE001
         ss["_connect_error"] = _sentence(exc)
     finally:
@@ -76,8 +80,12 @@ with left:
         except Exception as exc:  # noqa: BLE001
             fail(exc)
     with st.expander("Try “Connect with Amazon” on the sandbox"):
-        seller = st.selectbox("Sandbox seller", ["demo", "second"], key="sandbox_seller",
-                              format_func={"demo": "Demo Seller", "second": "Second Seller"}.get)
+        seller = st.selectbox(
+            "Sandbox seller",
+            ["demo", "second"],
+            key="sandbox_seller",
+            format_func={"demo": "Demo Seller", "second": "Second Seller"}.get,
+        )
         if st.button("Start the sandbox consent", key="sandbox_consent"):
             try:
                 st.link_button("Open the sandbox's consent page", connect.start_sandbox_consent(db, vault, seller))
@@ -93,22 +101,36 @@ with right:
             st.text_input("Account name", placeholder="e.g. the seller's brand", key="c_name")
             st.selectbox("Region", list(REGION_LABELS), format_func=REGION_LABELS.get, key="c_region")
             st.text_input("Client ID", value=connect.configured_client_id(), key="c_client_id")
-            st.text_input("Client secret", type="password", key="c_secret",
-                          help="Left empty, the one in secrets.toml or the environment is used.")
+            st.text_input(
+                "Client secret",
+                type="password",
+                key="c_secret",
+                help="Left empty, the one in secrets.toml or the environment is used.",
+            )
             st.form_submit_button("Continue to Amazon", on_click=_start_consent)
         url = st.session_state.pop("_consent_url", None)
         if url:
             st.link_button("Open Amazon's consent page", url, type="primary")
-            st.caption("Sign in as the seller and allow access; Amazon sends you back here. The link works once, for ten minutes.")
+            st.caption(
+                "Sign in as the seller and allow access; Amazon sends you back here. The link works once, for ten minutes."
+            )
     with paste_tab:
         with st.form("real_account"):
             st.text_input("Account name", placeholder="e.g. the seller's brand", key="p_name")
             st.selectbox("Region", list(REGION_LABELS), format_func=REGION_LABELS.get, key="p_region")
             st.text_input("Client ID", value=connect.configured_client_id(), key="p_client_id")
-            st.text_input("Client secret", type="password", key="p_secret",
-                          help="Left empty, the one in secrets.toml or the environment is used.")
-            st.text_input("Refresh token", type="password", key="p_token",
-                          help="Starts with Atzr|. Stored encrypted on this machine only.")
+            st.text_input(
+                "Client secret",
+                type="password",
+                key="p_secret",
+                help="Left empty, the one in secrets.toml or the environment is used.",
+            )
+            st.text_input(
+                "Refresh token",
+                type="password",
+                key="p_token",
+                help="Starts with Atzr|. Stored encrypted on this machine only.",
+            )
             st.form_submit_button("Check and connect", on_click=_paste)
     done, failed = st.session_state.pop("_connect_ok", None), st.session_state.pop("_connect_error", None)
     if done:
@@ -138,8 +160,10 @@ if names:
 if account_id:
     card = connect.account_card(db, vault, account_id)
     life = connect.token_status(db, account_id)
-    st.caption(f"{REGION_LABELS.get(card['region'], card['region'])} · refresh token {card['refresh_token']} · "
-               f"authorized on {card['authorized_on'] or 'unknown date'}")
+    st.caption(
+        f"{REGION_LABELS.get(card['region'], card['region'])} · refresh token {card['refresh_token']} · "
+        f"authorized on {card['authorized_on'] or 'unknown date'}"
+    )
     if life.level in ("ok", "unknown"):
         st.caption(life.message)
     else:
@@ -147,7 +171,9 @@ if account_id:
     with st.expander("Reconnect or remove this account", expanded=life.needs_action):
         if st.button("Reconnect with Amazon", key="reconnect"):
             try:
-                st.link_button("Open Amazon's consent page", connect.start_reconnect(db, vault, account_id), type="primary")
+                st.link_button(
+                    "Open Amazon's consent page", connect.start_reconnect(db, vault, account_id), type="primary"
+                )
             except Exception as exc:  # noqa: BLE001
                 fail(exc)
         sure = st.checkbox("Yes, delete this account's tokens and all of its data from this machine", key="remove_sure")
@@ -165,8 +191,11 @@ if account_id:
     st.subheader("Advertising profiles")
     st.dataframe(profiles, hide_index=True, width="stretch")
     picked = st.multiselect(
-        "Profiles to sync", profiles["profile_id"].tolist(), default=profiles["profile_id"].tolist(),
-        format_func=lambda p: f"{profiles.set_index('profile_id').loc[p, 'country_code']} ({p})", key="sync_profiles",
+        "Profiles to sync",
+        profiles["profile_id"].tolist(),
+        default=profiles["profile_id"].tolist(),
+        format_func=lambda p: f"{profiles.set_index('profile_id').loc[p, 'country_code']} ({p})",
+        key="sync_profiles",
     )
     if st.button("Sync now", key="sync", type="primary", disabled=not picked or not life.can_sync):
         bar = st.progress(0.0, text="Starting…")

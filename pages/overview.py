@@ -1,4 +1,5 @@
 """Overview: is the account profitable, and what changed since the comparison period?"""
+
 import streamlit as st
 
 from pages import common
@@ -14,11 +15,17 @@ cols = st.columns(6)
 for i, tile in enumerate(data.tiles):
     delta = None if tile.change is None else format_percent(tile.change)
     cols[i % 6].metric(
-        tile.label, format_compact(tile.name, tile.value, c.currency), delta, help=format_metric(tile.name, tile.value, c.currency),
-        delta_color="normal" if tile.higher_is_better else "inverse", border=True,
+        tile.label,
+        format_compact(tile.name, tile.value, c.currency),
+        delta,
+        help=format_metric(tile.name, tile.value, c.currency),
+        delta_color="normal" if tile.higher_is_better else "inverse",
+        border=True,
     )
 if data.settling:
-    st.caption(f"The last {len(data.settling)} day(s) are still settling: Amazon adds late conversions for about three days.")
+    st.caption(
+        f"The last {len(data.settling)} day(s) are still settling: Amazon adds late conversions for about three days."
+    )
 
 grain = st.radio("Trend", ["Daily", "Weekly"], horizontal=True, key="trend_grain")
 changes = common.applied_changes(c.account_id, c.profile_id, c.version())

@@ -1,4 +1,5 @@
 """Products: advertised ASINs and SKUs, and what else shoppers bought after the click."""
+
 import streamlit as st
 
 from pages import common

@@ -1,4 +1,5 @@
 """Promotions: coupon and deal performance, suggested changes, and a create form Amazon will accept."""
+
 from datetime import date, timedelta
 
 import pandas as pd
@@ -19,9 +20,16 @@ perf_tab, sugg_tab, create_tab = st.tabs(["Performance", "Suggested changes", "C
 
 with perf_tab:
     overview = promotions.promotions_overview(db, c.profile_id)
-    st.dataframe(overview, hide_index=True, width="stretch", key="promo_table",
-                 column_config={"budget_used": st.column_config.ProgressColumn("Budget used", min_value=0.0, max_value=1.0),
-                                "time_elapsed": st.column_config.ProgressColumn("Time elapsed", min_value=0.0, max_value=1.0)})
+    st.dataframe(
+        overview,
+        hide_index=True,
+        width="stretch",
+        key="promo_table",
+        column_config={
+            "budget_used": st.column_config.ProgressColumn("Budget used", min_value=0.0, max_value=1.0),
+            "time_elapsed": st.column_config.ProgressColumn("Time elapsed", min_value=0.0, max_value=1.0),
+        },
+    )
     common.download(overview, "promotions", c, key="dl_promotions")
     promos, sales = promotions.timeline_frames(db, c.profile_id)
     st.plotly_chart(timeline_figure(promos, sales, c.currency), key="promo_timeline")
@@ -34,17 +42,41 @@ with perf_tab:
         st.dataframe(promotions.coupon_history(db, cid), hide_index=True, width="stretch", key="coupon_history")
         st.write("Ad performance of the promoted ASINs: the promotion against the weeks before.")
         asins = [a for a in str(row["asins"] or "").replace(",", ";").split(";") if a.strip()]
-        st.dataframe(promotions.promoted_asin_performance(db, c.profile_id, asins, row["start"], row["end"]), hide_index=True, width="stretch", key="promo_asins")
+        st.dataframe(
+            promotions.promoted_asin_performance(db, c.profile_id, asins, row["start"], row["end"]),
+            hide_index=True,
+            width="stretch",
+            key="promo_asins",
+        )
 
 with sugg_tab:
     found = suggest(db, c.profile_id)
     if found.empty:
         st.write("No promotion changes to suggest right now.")
     else:
-        st.dataframe(found[["type", "entity_name", "current_value", "proposed_value", "reason", "confidence", "expected_effect", "rule"]],
-                     hide_index=True, width="stretch", key="promo_sugg_table")
-        st.caption("Amazon allows only two changes on a live coupon: a higher budget and a later end date. Make them in Seller Central.")
-        common.download(found.drop(columns=["evidence"], errors="ignore"), "promotion-suggestions", c, key="dl_promo_sugg")
+        st.dataframe(
+            found[
+                [
+                    "type",
+                    "entity_name",
+                    "current_value",
+                    "proposed_value",
+                    "reason",
+                    "confidence",
+                    "expected_effect",
+                    "rule",
+                ]
+            ],
+            hide_index=True,
+            width="stretch",
+            key="promo_sugg_table",
+        )
+        st.caption(
+            "Amazon allows only two changes on a live coupon: a higher budget and a later end date. Make them in Seller Central."
+        )
+        common.download(
+            found.drop(columns=["evidence"], errors="ignore"), "promotion-suggestions", c, key="dl_promo_sugg"
+        )
 
 
 def field_messages(field: str) -> None:
@@ -57,48 +89,121 @@ def field_messages(field: str) -> None:
 
 
 with create_tab:
-    kind = st.radio("Kind", ["Coupon", "Percentage off", "Buy one get one", "Prime Exclusive Discount"], horizontal=True, key="promo_kind")
+    kind = st.radio(
+        "Kind",
+        ["Coupon", "Percentage off", "Buy one get one", "Prime Exclusive Discount"],
+        horizontal=True,
+        key="promo_kind",
+    )
     today = date.today()
     with st.form("promo_form", clear_on_submit=False):
         if kind == "Coupon":
-            asins = st.text_area("ASINs (separated by ; or new lines)", key="asins"); field_messages("asins")
-            dtype = st.radio("Discount", ["percent", "money"], format_func={"percent": "Percentage off", "money": "Money off"}.get, horizontal=True, key="discount_type")
-            pct = st.number_input("Percent off", min_value=0.0, max_value=100.0, value=10.0, step=1.0, key="percent_off"); field_messages("percent_off")
-            money = st.number_input(f"Money off ({c.currency})", min_value=0.0, value=0.0, step=0.5, key="money_off"); field_messages("money_off")
-            title = st.text_input("Title suffix (after Amazon's 'Save X% on')", max_chars=200, key="title_suffix"); field_messages("title_suffix")
-            budget = st.number_input(f"Budget ({c.currency})", min_value=0.0, value=100.0, step=50.0, key="budget"); field_messages("budget")
-            start = st.date_input("Start", value=today + timedelta(days=1), key="start_date"); field_messages("start_date")
-            end = st.date_input("End", value=today + timedelta(days=30), key="end_date"); field_messages("end_date")
+            asins = st.text_area("ASINs (separated by ; or new lines)", key="asins")
+            field_messages("asins")
+            dtype = st.radio(
+                "Discount",
+                ["percent", "money"],
+                format_func={"percent": "Percentage off", "money": "Money off"}.get,
+                horizontal=True,
+                key="discount_type",
+            )
+            pct = st.number_input(
+                "Percent off", min_value=0.0, max_value=100.0, value=10.0, step=1.0, key="percent_off"
+            )
+            field_messages("percent_off")
+            money = st.number_input(f"Money off ({c.currency})", min_value=0.0, value=0.0, step=0.5, key="money_off")
+            field_messages("money_off")
+            title = st.text_input("Title suffix (after Amazon's 'Save X% on')", max_chars=200, key="title_suffix")
+            field_messages("title_suffix")
+            budget = st.number_input(f"Budget ({c.currency})", min_value=0.0, value=100.0, step=50.0, key="budget")
+            field_messages("budget")
+            start = st.date_input("Start", value=today + timedelta(days=1), key="start_date")
+            field_messages("start_date")
+            end = st.date_input("End", value=today + timedelta(days=30), key="end_date")
+            field_messages("end_date")
             segment = st.selectbox("Audience", ["All", "Prime", "Student"], key="customer_segment")
             once = st.checkbox("Once per customer", value=True, key="once_per_customer")
-            draft = CouponDraft(asins=asins, discount_type=dtype, percent_off=pct if dtype == "percent" else None, money_off=money if dtype == "money" else None,
-                                title_suffix=title, budget=budget, start_date=start, end_date=end, customer_segment=segment, once_per_customer=once, currency=c.currency)
+            draft = CouponDraft(
+                asins=asins,
+                discount_type=dtype,
+                percent_off=pct if dtype == "percent" else None,
+                money_off=money if dtype == "money" else None,
+                title_suffix=title,
+                budget=budget,
+                start_date=start,
+                end_date=end,
+                customer_segment=segment,
+                once_per_customer=once,
+                currency=c.currency,
+            )
         elif kind == "Prime Exclusive Discount":
-            name = st.text_input("Name", key="name"); field_messages("name")
-            skus = st.text_area("SKUs (separated by ; or new lines)", key="skus"); field_messages("skus")
+            name = st.text_input("Name", key="name")
+            field_messages("name")
+            skus = st.text_area("SKUs (separated by ; or new lines)", key="skus")
+            field_messages("skus")
             ptype = st.selectbox("Discount type", ["Percentage Off", "Amount Off", "Fixed Price"], key="ped_type")
-            value = st.number_input("Discount value", min_value=0.0, value=10.0, key="discount_value"); field_messages("discount_value")
-            start = st.date_input("Start", value=today + timedelta(days=1), key="ped_start"); field_messages("start")
-            end = st.date_input("End", value=today + timedelta(days=14), key="ped_end"); field_messages("end")
-            draft = PedDraft(name=name, skus=skus, discount_type=ptype, discount_value=value, start=start, end=end, currency=c.currency)
+            value = st.number_input("Discount value", min_value=0.0, value=10.0, key="discount_value")
+            field_messages("discount_value")
+            start = st.date_input("Start", value=today + timedelta(days=1), key="ped_start")
+            field_messages("start")
+            end = st.date_input("End", value=today + timedelta(days=14), key="ped_end")
+            field_messages("end")
+            draft = PedDraft(
+                name=name,
+                skus=skus,
+                discount_type=ptype,
+                discount_value=value,
+                start=start,
+                end=end,
+                currency=c.currency,
+            )
         else:
-            name = st.text_input("Internal description", key="name"); field_messages("name")
-            asins = st.text_area("ASINs (separated by ; or new lines)", key="asins"); field_messages("asins")
-            start = st.date_input("Start", value=today + timedelta(days=1), key="po_start"); field_messages("start")
-            end = st.date_input("End", value=today + timedelta(days=14), key="po_end"); field_messages("end")
-            claim = st.selectbox("Claim code", ["none", "single_use", "group"], key="claim_code_type"); field_messages("claim_code_type")
+            name = st.text_input("Internal description", key="name")
+            field_messages("name")
+            asins = st.text_area("ASINs (separated by ; or new lines)", key="asins")
+            field_messages("asins")
+            start = st.date_input("Start", value=today + timedelta(days=1), key="po_start")
+            field_messages("start")
+            end = st.date_input("End", value=today + timedelta(days=14), key="po_end")
+            field_messages("end")
+            claim = st.selectbox("Claim code", ["none", "single_use", "group"], key="claim_code_type")
+            field_messages("claim_code_type")
             one = st.checkbox("One redemption per customer", key="one_redemption_per_customer")
             comb = st.selectbox("Combinability", ["preferential", "exclusive", "unrestricted"], key="combinability")
             if kind == "Percentage off":
-                tiers_text = st.text_input("Tiers: buy N → % off, e.g. 2:10, 5:15", value="2:10", key="tiers_text"); field_messages("tiers")
-                draft = PercentOffDraft(kind="percent_off", name=name, asins=asins, tiers=promotion_form.parse_tiers(tiers_text), start=pd.Timestamp(start).to_pydatetime(), end=pd.Timestamp(end).to_pydatetime(),
-                                        claim_code_type=claim, one_redemption_per_customer=one, combinability=comb, currency=c.currency)
+                tiers_text = st.text_input("Tiers: buy N → % off, e.g. 2:10, 5:15", value="2:10", key="tiers_text")
+                field_messages("tiers")
+                draft = PercentOffDraft(
+                    kind="percent_off",
+                    name=name,
+                    asins=asins,
+                    tiers=promotion_form.parse_tiers(tiers_text),
+                    start=pd.Timestamp(start).to_pydatetime(),
+                    end=pd.Timestamp(end).to_pydatetime(),
+                    claim_code_type=claim,
+                    one_redemption_per_customer=one,
+                    combinability=comb,
+                    currency=c.currency,
+                )
             else:
-                buy = st.number_input("Buy", min_value=1, value=1, key="buy_quantity"); field_messages("buy_quantity")
-                free = st.number_input("Get free", min_value=1, value=1, key="free_quantity"); field_messages("free_quantity")
-                draft = PercentOffDraft(kind="bogo", name=name, asins=asins, condition="for_every_quantity", buy_quantity=buy, free_quantity=free,
-                                        start=pd.Timestamp(start).to_pydatetime(), end=pd.Timestamp(end).to_pydatetime(),
-                                        claim_code_type=claim, one_redemption_per_customer=one, combinability=comb, currency=c.currency)
+                buy = st.number_input("Buy", min_value=1, value=1, key="buy_quantity")
+                field_messages("buy_quantity")
+                free = st.number_input("Get free", min_value=1, value=1, key="free_quantity")
+                field_messages("free_quantity")
+                draft = PercentOffDraft(
+                    kind="bogo",
+                    name=name,
+                    asins=asins,
+                    condition="for_every_quantity",
+                    buy_quantity=buy,
+                    free_quantity=free,
+                    start=pd.Timestamp(start).to_pydatetime(),
+                    end=pd.Timestamp(end).to_pydatetime(),
+                    claim_code_type=claim,
+                    one_redemption_per_customer=one,
+                    combinability=comb,
+                    currency=c.currency,
+                )
         submitted = st.form_submit_button("Check and save draft")
     if submitted:
         rid, result = promotion_form.check_and_save(db, draft, profile_id=c.profile_id, account_id=c.account_id)
@@ -107,7 +212,9 @@ with create_tab:
     last = st.session_state.get("promo_check")
     if last:
         if last["errors"]:
-            st.error(f"{sum(len(v) for v in last['errors'].values())} problem(s) to fix before Amazon will accept this. The draft is saved.")
+            st.error(
+                f"{sum(len(v) for v in last['errors'].values())} problem(s) to fix before Amazon will accept this. The draft is saved."
+            )
         else:
             st.success("Amazon's rules are met. The draft is saved and ready to export.")
 
@@ -116,22 +223,47 @@ with create_tab:
     if records.empty:
         st.write("No drafts yet.")
     else:
-        st.dataframe(records[[col for col in ["name", "kind", "status", "created_at", "exported_at", "coupon_id"] if col in records.columns]],
-                     hide_index=True, width="stretch", key="records_table")
+        st.dataframe(
+            records[
+                [
+                    col
+                    for col in ["name", "kind", "status", "created_at", "exported_at", "coupon_id"]
+                    if col in records.columns
+                ]
+            ],
+            hide_index=True,
+            width="stretch",
+            key="records_table",
+        )
         drafts = records[records["status"] == "draft"]
         ready = drafts[drafts["errors"].map(lambda e: not e)]
         if len(ready) < len(drafts):
-            st.caption(f"{len(drafts) - len(ready)} draft(s) still break one of Amazon's rules and stay drafts: they are not exported.")
+            st.caption(
+                f"{len(drafts) - len(ready)} draft(s) still break one of Amazon's rules and stay drafts: they are not exported."
+            )
         fmt = st.radio("File", ["csv", "xlsx"], horizontal=True, key="export_fmt")
         for k, group in ready.groupby("kind"):
             if st.button(f"Export {len(group)} {k} draft(s)", key=f"export_{k}"):
                 res = promotion_form.export(db, group["record_id"].tolist(), k, fmt, c.profile_id)
-                st.session_state["promo_export"] = {"ok": res.ok, "message": res.message, "data": res.data, "filename": res.filename, "mime": res.mime,
-                                                    "errors": {r: v.errors for r, v in res.results.items() if v.errors}}
+                st.session_state["promo_export"] = {
+                    "ok": res.ok,
+                    "message": res.message,
+                    "data": res.data,
+                    "filename": res.filename,
+                    "mime": res.mime,
+                    "errors": {r: v.errors for r, v in res.results.items() if v.errors},
+                }
         out = st.session_state.get("promo_export")
         if out:
             (st.success if out["ok"] else st.error)(out["message"])
             for rid, errs in out["errors"].items():
                 st.write(f"Draft {rid[:8]}: " + "; ".join(m for msgs in errs.values() for m in msgs))
             if out["ok"] and out["data"]:
-                st.download_button("Download the Seller Central file", out["data"], file_name=out["filename"], mime=out["mime"], key="dl_promo_file", on_click="ignore")
+                st.download_button(
+                    "Download the Seller Central file",
+                    out["data"],
+                    file_name=out["filename"],
+                    mime=out["mime"],
+                    key="dl_promo_file",
+                    on_click="ignore",
+                )

@@ -1,4 +1,5 @@
 """Search terms: what shoppers typed, what it cost, what to negate or harvest."""
+
 import streamlit as st
 
 from pages import common
@@ -7,7 +8,9 @@ from services.analytics import wasted_spend
 c = common.need_controls()
 st.title("Search terms")
 terms = common.search_terms(c.account_id, c.query(), c.version())
-view = st.radio("View", ["All search terms", "Wasted spend", "Converters not yet exact", "N-grams"], horizontal=True, key="st_view")
+view = st.radio(
+    "View", ["All search terms", "Wasted spend", "Converters not yet exact", "N-grams"], horizontal=True, key="st_view"
+)
 first = ["search_term", "triggered_by", "match_type", "campaign_name", "ad_group_name"]
 if view == "All search terms":
     shown = terms

@@ -1,4 +1,5 @@
 """Suggested changes: review with evidence, approve, apply after confirmation, undo."""
+
 import streamlit as st
 
 from pages import common
@@ -25,38 +26,101 @@ statuses = f2.multiselect("Status", list(sugg.STATUSES), default=["pending", "ap
 min_conf = f3.slider("Minimum confidence", 0.0, 1.0, 0.0, 0.05, key="sugg_conf")
 sort_by = f4.selectbox("Sort by", sugg.SORTABLE, key="sugg_sort")
 search = st.text_input("Search campaign, ad group, keyword or search term", key="sugg_search")
-shown = review.shown_suggestions(db, c.account_id, c.profile_id, types=types, statuses=statuses, min_confidence=min_conf, search=search, sort_by=sort_by)
+shown = review.shown_suggestions(
+    db,
+    c.account_id,
+    c.profile_id,
+    types=types,
+    statuses=statuses,
+    min_confidence=min_conf,
+    search=search,
+    sort_by=sort_by,
+)
 
 summary = shown.groupby("type_label").size() if not shown.empty else {}
 st.write(" · ".join(f"**{label}**: {count}" for label, count in dict(summary).items()) or "No suggestions match.")
-cols = ["type_label", "status", "campaign_name", "ad_group_name", "keyword_text", "search_term", "current_value", "proposed_value",
-        "reason", "confidence", "clicks", "orders", "spend", "sales", "acos", "cvr_raw", "cvr_shrunk", "expected_spend_change", "expected_sales_change", "rule"]
+cols = [
+    "type_label",
+    "status",
+    "campaign_name",
+    "ad_group_name",
+    "keyword_text",
+    "search_term",
+    "current_value",
+    "proposed_value",
+    "reason",
+    "confidence",
+    "clicks",
+    "orders",
+    "spend",
+    "sales",
+    "acos",
+    "cvr_raw",
+    "cvr_shrunk",
+    "expected_spend_change",
+    "expected_sales_change",
+    "rule",
+]
 picked = st.dataframe(
-    shown[[col for col in cols if col in shown.columns]], hide_index=True, width="stretch", key="sugg_table",
-    on_select="rerun", selection_mode="multi-row",
-    column_config={"confidence": st.column_config.ProgressColumn("Confidence", min_value=0.0, max_value=1.0),
-                   "acos": st.column_config.NumberColumn("ACOS", format="percent")},
+    shown[[col for col in cols if col in shown.columns]],
+    hide_index=True,
+    width="stretch",
+    key="sugg_table",
+    on_select="rerun",
+    selection_mode="multi-row",
+    column_config={
+        "confidence": st.column_config.ProgressColumn("Confidence", min_value=0.0, max_value=1.0),
+        "acos": st.column_config.NumberColumn("ACOS", format="percent"),
+    },
 )
 rows = picked.selection.rows if picked and hasattr(picked, "selection") else []
-selected = shown.iloc[rows]["suggestion_id"].astype(str).tolist() if rows else shown["suggestion_id"].astype(str).tolist()
+selected = (
+    shown.iloc[rows]["suggestion_id"].astype(str).tolist() if rows else shown["suggestion_id"].astype(str).tolist()
+)
 scope = f"{len(rows)} selected" if rows else f"all {len(shown)} shown"
 b1, b2, b3, b4 = st.columns(4)
-for col, label, decision in ((b1, "Approve", "approve"), (b2, "Reject", "reject"), (b3, "Snooze 7 days", "snooze"), (b4, "Back to pending", "reset")):
+for col, label, decision in (
+    (b1, "Approve", "approve"),
+    (b2, "Reject", "reject"),
+    (b3, "Snooze 7 days", "snooze"),
+    (b4, "Back to pending", "reset"),
+):
     if col.button(f"{label} ({scope})", key=f"decide_{decision}", disabled=shown.empty):
         n = review.decide(db, selected, decision)
         st.toast(f"{n} suggestion(s): {decision}")
         st.rerun()
 
-approved = review.shown_suggestions(db, c.account_id, c.profile_id, types=None, statuses=["approved"], min_confidence=0.0, search="", sort_by="confidence")
+approved = review.shown_suggestions(
+    db,
+    c.account_id,
+    c.profile_id,
+    types=None,
+    statuses=["approved"],
+    min_confidence=0.0,
+    search="",
+    sort_by="confidence",
+)
 st.subheader("Apply")
 st.write(f"{len(approved)} approved change(s) waiting.")
 e1, e2 = st.columns(2)
 if not approved.empty:
     data, name = review.bulk_file(db, c.account_id, c.profile_id, c.period.end)  # the workbook is written on click
-    e1.download_button("Download bulk file (XLSX) of approved changes", data, file_name=name, key="dl_bulk", on_click="ignore",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-e2.download_button("Download suggestions (CSV)", lambda: sugg.export_suggestions_csv(shown), key="dl_sugg", on_click="ignore",  # written on click
-                   file_name=export_filename("suggestions", c.profile_id, c.period.start, c.period.end), mime="text/csv")
+    e1.download_button(
+        "Download bulk file (XLSX) of approved changes",
+        data,
+        file_name=name,
+        key="dl_bulk",
+        on_click="ignore",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+e2.download_button(
+    "Download suggestions (CSV)",
+    lambda: sugg.export_suggestions_csv(shown),
+    key="dl_sugg",
+    on_click="ignore",  # written on click
+    file_name=export_filename("suggestions", c.profile_id, c.period.start, c.period.end),
+    mime="text/csv",
+)
 if st.button("Apply approved changes to Amazon…", key="apply", type="primary", disabled=approved.empty):
     st.session_state["confirm_apply"] = True
 if st.session_state.get("confirm_apply"):
@@ -65,7 +129,9 @@ if st.session_state.get("confirm_apply"):
     if y.button("Yes, send to Amazon", key="apply_confirm", type="primary"):
         st.session_state["confirm_apply"] = False
         try:
-            st.session_state["apply_result"] = review.apply_approved_changes(db, vault, c.account_id, c.profile_id, confirmed=True)
+            st.session_state["apply_result"] = review.apply_approved_changes(
+                db, vault, c.account_id, c.profile_id, confirmed=True
+            )
             st.rerun()  # redraw without the question, with the approved list now empty
         except DashboardError as exc:
             common.show_error(exc)
@@ -93,7 +159,9 @@ if st.session_state.get("confirm_undo") and undoable:
     if st.button("Yes, undo on Amazon", key="undo_confirm", type="primary"):
         st.session_state["confirm_undo"] = False
         try:
-            st.session_state["apply_result"] = review.undo_changes(db, vault, c.account_id, c.profile_id, undoable, confirmed=True)
+            st.session_state["apply_result"] = review.undo_changes(
+                db, vault, c.account_id, c.profile_id, undoable, confirmed=True
+            )
             st.rerun()
         except DashboardError as exc:
             common.show_error(exc)

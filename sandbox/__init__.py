@@ -6,6 +6,7 @@ Public API (see README.md)::
     h.url, h.port, h.world ; h.stop()
     demo_credentials() -> {"client_id", "client_secret", "refresh_token"}
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -45,8 +46,14 @@ class SandboxHandle:
         return f"<SandboxHandle {self.url} seed={self.world.seed} scale={self.world.scale}>"
 
 
-def start_sandbox(port: int = 0, seed: int = 7, scale: str = "demo", report_latency: float = 2.0,
-                  fault_rate: float = 0.0, today: _dt.date | None = None) -> SandboxHandle:
+def start_sandbox(
+    port: int = 0,
+    seed: int = 7,
+    scale: str = "demo",
+    report_latency: float = 2.0,
+    fault_rate: float = 0.0,
+    today: _dt.date | None = None,
+) -> SandboxHandle:
     """Build a world and serve it on 127.0.0.1:``port`` (0 = a free port) in a daemon thread."""
     from sandbox.protocol import SandboxState
     from sandbox.server import make_server
@@ -55,7 +62,11 @@ def start_sandbox(port: int = 0, seed: int = 7, scale: str = "demo", report_late
     world = World(seed=seed, scale=scale, today=today)
     state = SandboxState(world, report_latency=report_latency, fault_rate=fault_rate, seed=seed)
     httpd = make_server(state, port)
-    thread = threading.Thread(target=httpd.serve_forever, name=f"sandbox-{httpd.server_address[1]}",
-                              kwargs={"poll_interval": 0.1}, daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever,
+        name=f"sandbox-{httpd.server_address[1]}",
+        kwargs={"poll_interval": 0.1},
+        daemon=True,
+    )
     thread.start()
     return SandboxHandle(httpd, thread, state)

@@ -1,5 +1,6 @@
 """CLI: ``python -m sandbox --port 8765 [--seed N] [--scale demo|large] [--report-latency S] [--fault-rate P]``
 and ``python -m sandbox --credentials`` (demo client_id, client_secret, refresh_token as one JSON object)."""
+
 from __future__ import annotations
 
 import argparse
@@ -32,11 +33,9 @@ def main(argv: list[str] | None = None) -> int:
         p.error("--fault-rate must be between 0 and 1")
     from sandbox import start_sandbox
 
-    h = start_sandbox(port=a.port, seed=a.seed, scale=a.scale, report_latency=a.report_latency,
-                      fault_rate=a.fault_rate)
+    h = start_sandbox(port=a.port, seed=a.seed, scale=a.scale, report_latency=a.report_latency, fault_rate=a.fault_rate)
     print(f"Amazon sandbox listening on {h.url}  (seed {a.seed}, scale {a.scale}; Ctrl-C to stop)", flush=True)
-    print(f"  token: {h.url}/auth/o2/token   consent: {h.url}/ap/oa   Ads/SP-API: {h.url}[/na|/eu|/fe]",
-          flush=True)
+    print(f"  token: {h.url}/auth/o2/token   consent: {h.url}/ap/oa   Ads/SP-API: {h.url}[/na|/eu|/fe]", flush=True)
     try:
         while True:
             time.sleep(3600)

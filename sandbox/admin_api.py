@@ -1,6 +1,7 @@
 """Sandbox-only admin endpoints under ``/_sandbox/``: state, advance, faults, and the coupon bulk-file upload.
 
 The coupon CSV parser lives here because only the upload endpoint reads Seller Central bulk files."""
+
 from __future__ import annotations
 
 import csv
@@ -16,9 +17,18 @@ from sandbox.protocol import MARKETPLACE_COUNTRY, Request, Response, SandboxStat
 def admin_state(state: SandboxState, req: Request, m) -> Response:
     with state.lock:
         w = state.world
-        return Response(200, {"today": w.today.isoformat(), "seed": w.seed, "scale": w.scale,
-                              "report_latency": state.report_latency, "fault_rate": state.fault_rate,
-                              "reports": len(state.ads_reports), "spapi_reports": len(state.sp_reports)})
+        return Response(
+            200,
+            {
+                "today": w.today.isoformat(),
+                "seed": w.seed,
+                "scale": w.scale,
+                "report_latency": state.report_latency,
+                "fault_rate": state.fault_rate,
+                "reports": len(state.ads_reports),
+                "spapi_reports": len(state.sp_reports),
+            },
+        )
 
 
 def admin_advance(state: SandboxState, req: Request, m) -> Response:
@@ -31,9 +41,15 @@ def admin_advance(state: SandboxState, req: Request, m) -> Response:
     return admin_state(state, req, m)
 
 
-FAULT_KEYS = {"rules": list, "fail_next_reports": int, "stuck_reports": bool, "expire_download_urls": bool,
-              "access_token_ttl": (int, float, type(None)), "slow_seconds": (int, float),
-              "auth_code_ttl": (int, float)}
+FAULT_KEYS = {
+    "rules": list,
+    "fail_next_reports": int,
+    "stuck_reports": bool,
+    "expire_download_urls": bool,
+    "access_token_ttl": (int, float, type(None)),
+    "slow_seconds": (int, float),
+    "auth_code_ttl": (int, float),
+}
 
 
 def admin_faults(state: SandboxState, req: Request, m) -> Response:
@@ -46,12 +62,19 @@ def admin_faults(state: SandboxState, req: Request, m) -> Response:
         if not isinstance(body, dict):
             return Response(400, {"code": "INVALID_ARGUMENT", "message": "expected a JSON object"})
         for k, v in body.items():
-            if k not in FAULT_KEYS or not isinstance(v, FAULT_KEYS[k]) or (
-                    FAULT_KEYS[k] is int and isinstance(v, bool)):
+            if (
+                k not in FAULT_KEYS
+                or not isinstance(v, FAULT_KEYS[k])
+                or (FAULT_KEYS[k] is int and isinstance(v, bool))
+            ):
                 return Response(400, {"code": "INVALID_ARGUMENT", "message": f"invalid fault setting: {k}"})
         for r in body.get("rules", []):
-            if not isinstance(r, dict) or not isinstance(r.get("status", 500), int) or not isinstance(
-                    r.get("times", 1), int) or not isinstance(r.get("path", "*"), str):
+            if (
+                not isinstance(r, dict)
+                or not isinstance(r.get("status", 500), int)
+                or not isinstance(r.get("times", 1), int)
+                or not isinstance(r.get("path", "*"), str)
+            ):
                 return Response(400, {"code": "INVALID_ARGUMENT", "message": "invalid fault rule"})
         with state.lock:
             for k, v in body.items():
@@ -89,12 +112,19 @@ def admin_coupons_upload(state: SandboxState, req: Request, m) -> Response:
     return Response(200, {"couponIds": list(ids)})
 
 
-
 # --------------------------------------------------------------------------------------------- coupon bulk CSV
 # Column names as the reference's bulk-template table gives them (promotions.md section 2, columns A-H);
 # "Percentage off" / "Money off" are accepted as older spellings.
-CSV_COLUMNS = ("ASIN list", "Discount type", "% off value", "Money-off value", "Title suffix", "Budget", "Start date",
-               "End date")
+CSV_COLUMNS = (
+    "ASIN list",
+    "Discount type",
+    "% off value",
+    "Money-off value",
+    "Title suffix",
+    "Budget",
+    "Start date",
+    "End date",
+)
 CSV_ALIASES = {"percentage off": "% off value", "money off": "money-off value"}
 
 
@@ -145,8 +175,9 @@ def parse_coupon_csv(text: str) -> tuple[list[dict], list[dict]]:
             dtype, value = None, None
             problems.append("Discount type must be 'Percentage Off' or 'Money Off'")
         if dtype and (value is None or value <= 0):
-            problems.append(f"{'% off value' if dtype == 'Percentage Off' else 'Money-off value'} must be a positive "
-                            "number")
+            problems.append(
+                f"{'% off value' if dtype == 'Percentage Off' else 'Money-off value'} must be a positive number"
+            )
         budget = _csv_num(get["budget"])
         if budget is None or budget <= 0:
             problems.append("Budget must be a positive number")
@@ -163,10 +194,19 @@ def parse_coupon_csv(text: str) -> tuple[list[dict], list[dict]]:
         if problems:
             errors.append({"row": n, "message": "; ".join(problems)})
             continue
-        rows.append({"asins": asins, "discount_type": dtype, "discount_value": value, "title": get["title suffix"],
-                     "budget": budget, "start_date": start, "end_date": end,
-                     "customer_segment": get.get("customer segment") or "All (Default)",
-                     "once_per_customer": (once.lower() in ("yes", "true", "y", "1")) if once else True})
+        rows.append(
+            {
+                "asins": asins,
+                "discount_type": dtype,
+                "discount_value": value,
+                "title": get["title suffix"],
+                "budget": budget,
+                "start_date": start,
+                "end_date": end,
+                "customer_segment": get.get("customer segment") or "All (Default)",
+                "once_per_customer": (once.lower() in ("yes", "true", "y", "1")) if once else True,
+            }
+        )
     if not rows and not errors:
         errors.append({"row": None, "message": "the file holds no coupon rows"})
     return rows, errors

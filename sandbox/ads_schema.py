@@ -3,6 +3,7 @@
 Bid / budget limits: reference section 4 (DOC:reference/concepts/limits).  Only the markets the reference
 gives are in the tables; every other market uses the US limits.
 """
+
 from __future__ import annotations
 
 from sandbox.protocol import HttpError, Request, ads_error
@@ -26,30 +27,92 @@ TARGETING_TYPES = ["AUTO", "MANUAL"]
 STRATEGIES = ["LEGACY_FOR_SALES", "AUTO_FOR_SALES", "MANUAL", "RULE_BASED"]
 PLACEMENTS = ["PLACEMENT_TOP", "PLACEMENT_PRODUCT_PAGE", "PLACEMENT_REST_OF_SEARCH", "SITE_AMAZON_BUSINESS"]
 QUERY_MATCH = ["BROAD_MATCH", "EXACT_MATCH"]
-PREDICATES = ["ASIN_SAME_AS", "ASIN_CATEGORY_SAME_AS", "ASIN_BRAND_SAME_AS", "ASIN_PRICE_LESS_THAN",
-              "ASIN_PRICE_BETWEEN", "ASIN_PRICE_GREATER_THAN", "ASIN_REVIEW_RATING_LESS_THAN",
-              "ASIN_REVIEW_RATING_BETWEEN", "ASIN_REVIEW_RATING_GREATER_THAN", "ASIN_IS_PRIME_SHIPPING_ELIGIBLE",
-              "ASIN_AGE_RANGE_SAME_AS", "ASIN_GENRE_SAME_AS", "ASIN_EXPANDED_FROM", "KEYWORD_GROUP_SAME_AS"]
+PREDICATES = [
+    "ASIN_SAME_AS",
+    "ASIN_CATEGORY_SAME_AS",
+    "ASIN_BRAND_SAME_AS",
+    "ASIN_PRICE_LESS_THAN",
+    "ASIN_PRICE_BETWEEN",
+    "ASIN_PRICE_GREATER_THAN",
+    "ASIN_REVIEW_RATING_LESS_THAN",
+    "ASIN_REVIEW_RATING_BETWEEN",
+    "ASIN_REVIEW_RATING_GREATER_THAN",
+    "ASIN_IS_PRIME_SHIPPING_ELIGIBLE",
+    "ASIN_AGE_RANGE_SAME_AS",
+    "ASIN_GENRE_SAME_AS",
+    "ASIN_EXPANDED_FROM",
+    "KEYWORD_GROUP_SAME_AS",
+]
 
 KINDS = {
-    "campaigns": dict(vnd="spCampaign", env="campaigns", id="campaignId", filter="campaignIdFilter",
-                      success_id="campaignId", entity="campaign", etype="CAMPAIGN"),
-    "adGroups": dict(vnd="spAdGroup", env="adGroups", id="adGroupId", filter="adGroupIdFilter",
-                     success_id="adGroupId", entity="adGroup", etype="AD_GROUP"),
-    "keywords": dict(vnd="spKeyword", env="keywords", id="keywordId", filter="keywordIdFilter",
-                     success_id="keywordId", entity="keyword", etype="KEYWORD"),
-    "targets": dict(vnd="spTargetingClause", env="targetingClauses", id="targetId", filter="targetIdFilter",
-                    success_id="targetId", entity="targetingClause", etype="TARGETING_CLAUSE"),
+    "campaigns": dict(
+        vnd="spCampaign",
+        env="campaigns",
+        id="campaignId",
+        filter="campaignIdFilter",
+        success_id="campaignId",
+        entity="campaign",
+        etype="CAMPAIGN",
+    ),
+    "adGroups": dict(
+        vnd="spAdGroup",
+        env="adGroups",
+        id="adGroupId",
+        filter="adGroupIdFilter",
+        success_id="adGroupId",
+        entity="adGroup",
+        etype="AD_GROUP",
+    ),
+    "keywords": dict(
+        vnd="spKeyword",
+        env="keywords",
+        id="keywordId",
+        filter="keywordIdFilter",
+        success_id="keywordId",
+        entity="keyword",
+        etype="KEYWORD",
+    ),
+    "targets": dict(
+        vnd="spTargetingClause",
+        env="targetingClauses",
+        id="targetId",
+        filter="targetIdFilter",
+        success_id="targetId",
+        entity="targetingClause",
+        etype="TARGETING_CLAUSE",
+    ),
     # the negative keyword's own id field really is "keywordId"; the 207 success item says negativeKeywordId
-    "negativeKeywords": dict(vnd="spNegativeKeyword", env="negativeKeywords", id="keywordId",
-                             filter="negativeKeywordIdFilter", success_id="negativeKeywordId",
-                             entity="negativeKeyword", etype="NEGATIVE_KEYWORD"),
-    "productAds": dict(vnd="spProductAd", env="productAds", id="adId", filter="adIdFilter", success_id="adId",
-                       entity="productAd", etype="PRODUCT_AD"),
+    "negativeKeywords": dict(
+        vnd="spNegativeKeyword",
+        env="negativeKeywords",
+        id="keywordId",
+        filter="negativeKeywordIdFilter",
+        success_id="negativeKeywordId",
+        entity="negativeKeyword",
+        etype="NEGATIVE_KEYWORD",
+    ),
+    "productAds": dict(
+        vnd="spProductAd",
+        env="productAds",
+        id="adId",
+        filter="adIdFilter",
+        success_id="adId",
+        entity="productAd",
+        etype="PRODUCT_AD",
+    ),
 }
 UPDATABLE = {
-    "campaigns": {"name", "state", "budget", "startDate", "endDate", "dynamicBidding", "portfolioId", "tags",
-                  "siteRestrictions"},
+    "campaigns": {
+        "name",
+        "state",
+        "budget",
+        "startDate",
+        "endDate",
+        "dynamicBidding",
+        "portfolioId",
+        "tags",
+        "siteRestrictions",
+    },
     "adGroups": {"name", "state", "defaultBid"},
     "keywords": {"state", "bid"},
     "negativeKeywords": {"state"},
@@ -57,13 +120,38 @@ UPDATABLE = {
     "productAds": {"state"},
 }
 CREATABLE = {
-    "campaigns": {"name", "state", "targetingType", "budget", "startDate", "endDate", "dynamicBidding",
-                  "portfolioId", "tags", "siteRestrictions"},
+    "campaigns": {
+        "name",
+        "state",
+        "targetingType",
+        "budget",
+        "startDate",
+        "endDate",
+        "dynamicBidding",
+        "portfolioId",
+        "tags",
+        "siteRestrictions",
+    },
     "adGroups": {"campaignId", "name", "state", "defaultBid"},
-    "keywords": {"campaignId", "adGroupId", "keywordText", "matchType", "state", "bid", "nativeLanguageKeyword",
-                 "nativeLanguageLocale"},
-    "negativeKeywords": {"campaignId", "adGroupId", "keywordText", "matchType", "state", "nativeLanguageKeyword",
-                         "nativeLanguageLocale"},
+    "keywords": {
+        "campaignId",
+        "adGroupId",
+        "keywordText",
+        "matchType",
+        "state",
+        "bid",
+        "nativeLanguageKeyword",
+        "nativeLanguageLocale",
+    },
+    "negativeKeywords": {
+        "campaignId",
+        "adGroupId",
+        "keywordText",
+        "matchType",
+        "state",
+        "nativeLanguageKeyword",
+        "nativeLanguageLocale",
+    },
     "targets": {"campaignId", "adGroupId", "expression", "expressionType", "state", "bid"},
     "productAds": {"campaignId", "adGroupId", "state", "sku", "asin", "customText"},
 }
@@ -93,8 +181,10 @@ def invalid_argument(problems: list[str]) -> HttpError:
 
 
 def _enum_problem(value, location: str, allowed: list[str]) -> str:
-    return (f"Value '{_java(value)}' at '{location}' failed to satisfy constraint: Member must satisfy constraint: "
-            f"[Member must satisfy enum value set: [{', '.join(allowed)}]]")
+    return (
+        f"Value '{_java(value)}' at '{location}' failed to satisfy constraint: Member must satisfy constraint: "
+        f"[Member must satisfy enum value set: [{', '.join(allowed)}]]"
+    )
 
 
 def content_type_ok(req: Request, vnd: str) -> None:

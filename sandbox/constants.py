@@ -2,6 +2,7 @@
 
 They live apart from ``world.py`` so that generation, simulation, entities, truth and reports can use them without
 importing the ``World`` facade (which imports all of those)."""
+
 from __future__ import annotations
 
 import datetime as _dt

@@ -15,6 +15,7 @@ the most recently started sandbox (use ``resolve(handle.world)`` when several ru
 An authorization older than ``AUTHORIZATION_LIFETIME_DAYS`` (365) is expired:
 LWA answers ``invalid_grant`` as for a revoked one.
 """
+
 from __future__ import annotations
 
 import base64
@@ -27,8 +28,11 @@ LEGACY_ADS_SCOPE = "cpc_advertising:campaign_management"
 
 
 def _hex(label: str, n: int) -> str:
-    return hashlib.sha256(("amazon-ppc-sandbox/" + label).encode()).hexdigest()[:n] if n <= 64 else (
-        hashlib.sha512(("amazon-ppc-sandbox/" + label).encode()).hexdigest()[:n])
+    return (
+        hashlib.sha256(("amazon-ppc-sandbox/" + label).encode()).hexdigest()[:n]
+        if n <= 64
+        else (hashlib.sha512(("amazon-ppc-sandbox/" + label).encode()).hexdigest()[:n])
+    )
 
 
 def _urlsafe(label: str, nbytes: int = 270) -> str:

@@ -1,6 +1,7 @@
 """Sponsored Products entities of the World: list, get, create, update, archive, and their serving status.
 
 New keywords/targets get latent truth from their queries here, so that created entities join the simulation."""
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -17,8 +18,14 @@ class WorldEntities:
     """Mixin of ``World``: SP v3 entity dicts in and out (``_p`` comes from ``World``)."""
 
     def _list(self, p: Profile, kind: str) -> list[dict]:
-        return {"campaigns": p.campaigns, "adGroups": p.adgroups, "keywords": p.keywords, "targets": p.targets,
-                "negativeKeywords": p.negatives, "productAds": p.ads}[kind]
+        return {
+            "campaigns": p.campaigns,
+            "adGroups": p.adgroups,
+            "keywords": p.keywords,
+            "targets": p.targets,
+            "negativeKeywords": p.negatives,
+            "productAds": p.ads,
+        }[kind]
 
     def _serving(self, p: Profile, kind: str, e: dict) -> tuple[str, list]:
         if kind == "campaigns":
@@ -45,12 +52,16 @@ class WorldEntities:
         else:
             own = {"ARCHIVED": "ARCHIVED", "PAUSED": "PAUSED"}.get(e["state"])
             if kind == "adGroups":
-                st = f"AD_GROUP_{own}" if own else (cstat if cstat != "CAMPAIGN_STATUS_ENABLED" else "AD_GROUP_STATUS_ENABLED")
+                st = (
+                    f"AD_GROUP_{own}"
+                    if own
+                    else (cstat if cstat != "CAMPAIGN_STATUS_ENABLED" else "AD_GROUP_STATUS_ENABLED")
+                )
             else:
                 ai = p.ent_index["adGroups"].get(e.get("adGroupId"))
                 ag = p.adgroups[ai] if ai is not None else None
                 if own:
-                    st = (f"AD_{own}" if kind == "productAds" else f"TARGETING_CLAUSE_{own}")
+                    st = f"AD_{own}" if kind == "productAds" else f"TARGETING_CLAUSE_{own}"
                 elif ag is not None and ag["state"] != "ENABLED":
                     st = f"AD_GROUP_{ag['state']}"
                 elif cstat != "CAMPAIGN_STATUS_ENABLED":
@@ -58,7 +69,11 @@ class WorldEntities:
                 else:
                     st = "AD_STATUS_LIVE" if kind == "productAds" else "TARGETING_CLAUSE_STATUS_LIVE"
         # Detail names are the status plus "_DETAIL", as the spec's *ServingStatusReason enums list them.
-        details = [] if st.endswith(("ENABLED", "LIVE")) else [{"name": f"{st}_DETAIL", "message": st.replace("_", " ").capitalize()}]
+        details = (
+            []
+            if st.endswith(("ENABLED", "LIVE"))
+            else [{"name": f"{st}_DETAIL", "message": st.replace("_", " ").capitalize()}]
+        )
         return st, details
 
     def _out(self, p: Profile, kind: str, e: dict) -> dict:
@@ -66,7 +81,10 @@ class WorldEntities:
         if "budget" in o:
             o["budget"] = dict(o["budget"])
         if "dynamicBidding" in o:
-            o["dynamicBidding"] = {**o["dynamicBidding"], "placementBidding": [dict(x) for x in o["dynamicBidding"].get("placementBidding", [])]}
+            o["dynamicBidding"] = {
+                **o["dynamicBidding"],
+                "placementBidding": [dict(x) for x in o["dynamicBidding"].get("placementBidding", [])],
+            }
         for k in ("expression", "resolvedExpression"):
             if k in o:
                 o[k] = [dict(x) for x in o[k]]
@@ -121,8 +139,19 @@ class WorldEntities:
                 p.ag_theme.append(int(p.ag_theme[-1]) if p.ag_theme else 0)
                 if p.camp_kind[ci] == "auto":  # Amazon creates the four auto targeting clauses
                     for at in AUTO_TYPES:
-                        self.create_entities(profile_id, "targets", [{"campaignId": e["campaignId"], "adGroupId": eid,
-                                             "expression": [{"type": at}], "expressionType": "AUTO", "state": "ENABLED"}])
+                        self.create_entities(
+                            profile_id,
+                            "targets",
+                            [
+                                {
+                                    "campaignId": e["campaignId"],
+                                    "adGroupId": eid,
+                                    "expression": [{"type": at}],
+                                    "expressionType": "AUTO",
+                                    "state": "ENABLED",
+                                }
+                            ],
+                        )
             elif kind == "productAds":
                 e["adId"] = eid
                 pi = p.sku_index.get(e.get("sku"), p.asin_index.get(e.get("asin"), -1))
@@ -162,6 +191,7 @@ class WorldEntities:
         if i is not None:
             return i
         import zlib
+
         h = np.random.default_rng([self.seed, p.idx, zlib.crc32(text.encode("utf-8"))])
         i = len(p.queries)
         p.queries.append(text)

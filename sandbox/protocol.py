@@ -2,6 +2,7 @@
 
 It imports no endpoint module, so ``server.py`` (routing) and the endpoint modules (``lwa_api``, ``ads_*``,
 ``reports_api``, ``admin_api``) can all import it without a cycle."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,25 +23,50 @@ REGIONS = ("na", "eu", "fe")
 # reference section 2 (hosts) and 3 (marketplace ids)
 COUNTRY_REGION = {
     **{c: "na" for c in ("US", "CA", "MX", "BR")},
-    **{c: "eu" for c in ("UK", "GB", "FR", "IT", "ES", "DE", "NL", "AE", "PL", "TR", "EG", "SA", "SE", "BE", "IN",
-                         "ZA", "IE")},
+    **{
+        c: "eu"
+        for c in ("UK", "GB", "FR", "IT", "ES", "DE", "NL", "AE", "PL", "TR", "EG", "SA", "SE", "BE", "IN", "ZA", "IE")
+    },
     **{c: "fe" for c in ("JP", "AU", "SG")},
 }
 MARKETPLACE_COUNTRY = {
-    "ATVPDKIKX0DER": "US", "A2EUQ1WTGCTBG2": "CA", "A1AM78C64UM0Y8": "MX", "A2Q3Y263D00KWC": "BR",
-    "A1F83G8C2ARO7P": "UK", "A1PA6795UKMFR9": "DE", "A13V1IB3VIYZZH": "FR", "APJ6JRA9NG5V4": "IT",
-    "A1RKKUPIHCS9HS": "ES", "A1805IZSGTT6HS": "NL", "A2NODRKZP88ZB9": "SE", "A1C3SOZRARQ6R3": "PL",
-    "AMEN7PMS3EDWL": "BE", "A33AVAJ2PDY3EV": "TR", "A2VIGQ35RCS4UG": "AE", "A17E79C6D8DWNP": "SA",
-    "ARBP9OOSHTCHU": "EG", "A21TJRUUN4KGV": "IN", "A1VC38T7YXB528": "JP", "A39IBJ37TRP1C6": "AU",
-    "A19VAU5U5O7RUS": "SG", "A28R8C7NBKEWEA": "IE",
+    "ATVPDKIKX0DER": "US",
+    "A2EUQ1WTGCTBG2": "CA",
+    "A1AM78C64UM0Y8": "MX",
+    "A2Q3Y263D00KWC": "BR",
+    "A1F83G8C2ARO7P": "UK",
+    "A1PA6795UKMFR9": "DE",
+    "A13V1IB3VIYZZH": "FR",
+    "APJ6JRA9NG5V4": "IT",
+    "A1RKKUPIHCS9HS": "ES",
+    "A1805IZSGTT6HS": "NL",
+    "A2NODRKZP88ZB9": "SE",
+    "A1C3SOZRARQ6R3": "PL",
+    "AMEN7PMS3EDWL": "BE",
+    "A33AVAJ2PDY3EV": "TR",
+    "A2VIGQ35RCS4UG": "AE",
+    "A17E79C6D8DWNP": "SA",
+    "ARBP9OOSHTCHU": "EG",
+    "A21TJRUUN4KGV": "IN",
+    "A1VC38T7YXB528": "JP",
+    "A39IBJ37TRP1C6": "AU",
+    "A19VAU5U5O7RUS": "SG",
+    "A28R8C7NBKEWEA": "IE",
 }
 
 ACCESS_TOKEN_LIFETIME = 3600
 
 
 def default_faults() -> dict:
-    return {"rules": [], "fail_next_reports": 0, "stuck_reports": False, "expire_download_urls": False,
-            "access_token_ttl": None, "slow_seconds": 0.0, "auth_code_ttl": 300}
+    return {
+        "rules": [],
+        "fail_next_reports": 0,
+        "stuck_reports": False,
+        "expire_download_urls": False,
+        "access_token_ttl": None,
+        "slow_seconds": 0.0,
+        "auth_code_ttl": 300,
+    }
 
 
 def utcnow() -> dt.datetime:
@@ -130,9 +156,16 @@ def error_for_family(family: str, status: int, code: str, message: str, headers:
     if family == "reporting":
         return reporting_error(status, message, headers)
     if family == "spapi":
-        sp_code = {400: "InvalidInput", 401: "Unauthorized", 403: "Unauthorized", 404: "NotFound",
-                   415: "InvalidInput", 429: "QuotaExceeded", 500: "InternalFailure",
-                   503: "ServiceUnavailable"}.get(status, code)
+        sp_code = {
+            400: "InvalidInput",
+            401: "Unauthorized",
+            403: "Unauthorized",
+            404: "NotFound",
+            415: "InvalidInput",
+            429: "QuotaExceeded",
+            500: "InternalFailure",
+            503: "ServiceUnavailable",
+        }.get(status, code)
         return spapi_error(status, sp_code, message, headers=headers)
     return ads_error(status, code, message, headers)
 
@@ -229,8 +262,9 @@ def fault_response(family: str, status: int, retry_after=None, body=None) -> Res
         headers["x-amzn-ErrorType"] = "ThrottlingException"
         if family == "spapi":
             headers["x-amzn-RateLimit-Limit"] = "0.0167"
-            resp = spapi_error(429, "QuotaExceeded", "You exceeded your quota for the requested resource.",
-                               headers=headers)
+            resp = spapi_error(
+                429, "QuotaExceeded", "You exceeded your quota for the requested resource.", headers=headers
+            )
         else:
             headers["amazon-advertising-api-throttled"] = "true"
             # live 429 (reference section 6, ads-advanced-tools-docs#422) is {"message": "Too Many Requests"};
@@ -270,19 +304,28 @@ def ads_auth(state: SandboxState, req: Request, family: str, need_scope: bool = 
     m = re.match(r"^Bearer\s+(\S+)$", authz, re.I)
     rec, problem = state.lookup_access_token(m.group(1) if m else None)
     if problem == "missing":
-        fail(401, "UNAUTHORIZED", "Not authorized to access this advertiser" if authz else
-             "Authorization header is missing")
+        fail(
+            401,
+            "UNAUTHORIZED",
+            "Not authorized to access this advertiser" if authz else "Authorization header is missing",
+        )
     if problem == "expired":
         fail(401, "UNAUTHORIZED", "Not authorized to access this advertiser: the access token has expired")
     if problem:
         fail(401, "UNAUTHORIZED", "Not authorized to access this advertiser")
     client_id = req.header("Amazon-Advertising-API-ClientId")
     if not client_id:
-        fail(400 if family != "reporting" else 400, "INVALID_ARGUMENT",
-             "Missing required header: Amazon-Advertising-API-ClientId")
+        fail(
+            400 if family != "reporting" else 400,
+            "INVALID_ARGUMENT",
+            "Missing required header: Amazon-Advertising-API-ClientId",
+        )
     if client_id != rec["client_id"]:
-        fail(401, "UNAUTHORIZED", "Not authorized to access this advertiser: the client id does not match "
-                                  "the access token")
+        fail(
+            401,
+            "UNAUTHORIZED",
+            "Not authorized to access this advertiser: the client id does not match the access token",
+        )
     scope = req.header("Amazon-Advertising-API-Scope")
     profile = None
     if need_scope:
@@ -299,9 +342,10 @@ def read_json_body(req: Request, family: str, default=None):
     try:
         data = req.json()
     except (ValueError, UnicodeDecodeError):
-        raise HttpError(error_for_family(family, 400, "INVALID_ARGUMENT", "Malformed request body: invalid JSON")) from None
+        raise HttpError(
+            error_for_family(family, 400, "INVALID_ARGUMENT", "Malformed request body: invalid JSON")
+        ) from None
     return default if data is None else data
-
 
 
 def _log(msg: str) -> None:

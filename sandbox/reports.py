@@ -5,6 +5,7 @@ division), so a campaign report, a targeting report and a search-term report ove
 to the cent.  Conversions count only when their purchase day is before `today` (settling) and their
 lag is inside the attribution window.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -15,24 +16,53 @@ import pandas as pd
 from .constants import PLACEMENTS
 
 WINDOWS = (1, 7, 14, 30)
-_METRICS = (["impressions", "clicks", "cost", "spend", "costPerClick", "clickThroughRate"]
-            + [f"purchases{w}d" for w in WINDOWS] + [f"purchasesSameSku{w}d" for w in WINDOWS]
-            + [f"sales{w}d" for w in WINDOWS] + [f"attributedSalesSameSku{w}d" for w in WINDOWS]
-            + [f"unitsSoldClicks{w}d" for w in WINDOWS] + [f"unitsSoldSameSku{w}d" for w in WINDOWS]
-            + ["kindleEditionNormalizedPagesRead14d", "kindleEditionNormalizedPagesRoyalties14d", "addToList"])
+_METRICS = (
+    ["impressions", "clicks", "cost", "spend", "costPerClick", "clickThroughRate"]
+    + [f"purchases{w}d" for w in WINDOWS]
+    + [f"purchasesSameSku{w}d" for w in WINDOWS]
+    + [f"sales{w}d" for w in WINDOWS]
+    + [f"attributedSalesSameSku{w}d" for w in WINDOWS]
+    + [f"unitsSoldClicks{w}d" for w in WINDOWS]
+    + [f"unitsSoldSameSku{w}d" for w in WINDOWS]
+    + ["kindleEditionNormalizedPagesRead14d", "kindleEditionNormalizedPagesRoyalties14d", "addToList"]
+)
 _TIME = ["date", "startDate", "endDate"]
-_CAMP = ["campaignName", "campaignId", "campaignStatus", "campaignBudgetAmount", "campaignBudgetType",
-         "campaignBudgetCurrencyCode"]
+_CAMP = [
+    "campaignName",
+    "campaignId",
+    "campaignStatus",
+    "campaignBudgetAmount",
+    "campaignBudgetType",
+    "campaignBudgetCurrencyCode",
+]
 _AG = ["adGroupName", "adGroupId"]
-_TGT = ["keywordId", "keyword", "keywordBid", "keywordType", "matchType", "targeting", "adKeywordStatus",
-        "portfolioId", "salesOtherSku7d", "unitsSoldOtherSku7d", "acosClicks7d", "acosClicks14d",
-        "roasClicks7d", "roasClicks14d"]
-_OTHER = ([f"purchasesOtherSku{w}d" for w in WINDOWS] + [f"salesOtherSku{w}d" for w in WINDOWS]
-          + [f"unitsSoldOtherSku{w}d" for w in WINDOWS])
+_TGT = [
+    "keywordId",
+    "keyword",
+    "keywordBid",
+    "keywordType",
+    "matchType",
+    "targeting",
+    "adKeywordStatus",
+    "portfolioId",
+    "salesOtherSku7d",
+    "unitsSoldOtherSku7d",
+    "acosClicks7d",
+    "acosClicks14d",
+    "roasClicks7d",
+    "roasClicks14d",
+]
+_OTHER = (
+    [f"purchasesOtherSku{w}d" for w in WINDOWS]
+    + [f"salesOtherSku{w}d" for w in WINDOWS]
+    + [f"unitsSoldOtherSku{w}d" for w in WINDOWS]
+)
 
 REPORT_TYPES: dict[str, dict] = {
-    "spCampaigns": {"groupBy": {"campaign", "adGroup", "campaignPlacement"},
-                    "filters": {"campaignStatus", "adStatus", "campaignSite"}},
+    "spCampaigns": {
+        "groupBy": {"campaign", "adGroup", "campaignPlacement"},
+        "filters": {"campaignStatus", "adStatus", "campaignSite"},
+    },
     "spTargeting": {"groupBy": {"targeting"}, "filters": {"adKeywordStatus", "keywordType"}},
     "spSearchTerm": {"groupBy": {"searchTerm"}, "filters": {"keywordType"}},
     "spAdvertisedProduct": {"groupBy": {"advertiser"}, "filters": {"adCreativeStatus"}},
@@ -49,24 +79,68 @@ def allowed_columns(report_type_id: str, group_by: list[str]) -> set[str]:
         if "campaign" in gb:
             cols |= set(_CAMP) | {"topOfSearchImpressionShare"}
         if "adGroup" in gb:
-            cols |= set(_AG) | {"adStatus", "campaignId", "campaignName", "campaignStatus", "campaignBudgetAmount",
-                                "campaignBudgetType", "campaignBudgetCurrencyCode"}
+            cols |= set(_AG) | {
+                "adStatus",
+                "campaignId",
+                "campaignName",
+                "campaignStatus",
+                "campaignBudgetAmount",
+                "campaignBudgetType",
+                "campaignBudgetCurrencyCode",
+            }
         if "campaignPlacement" in gb:
-            cols |= {"placementClassification", "campaignId", "campaignName", "campaignStatus",
-                     "campaignBudgetAmount", "campaignBudgetType", "campaignBudgetCurrencyCode"}
+            cols |= {
+                "placementClassification",
+                "campaignId",
+                "campaignName",
+                "campaignStatus",
+                "campaignBudgetAmount",
+                "campaignBudgetType",
+                "campaignBudgetCurrencyCode",
+            }
     elif report_type_id in ("spTargeting", "spSearchTerm"):
         cols |= set(_CAMP) | set(_AG) | set(_TGT)
         if report_type_id == "spSearchTerm":
             cols.add("searchTerm")
     elif report_type_id == "spAdvertisedProduct":
-        cols |= set(_CAMP) | set(_AG) | {"adId", "advertisedAsin", "advertisedSku", "portfolioId",
-                                         "salesOtherSku7d", "unitsSoldOtherSku7d", "acosClicks7d", "acosClicks14d",
-                                         "roasClicks7d", "roasClicks14d"}
+        cols |= (
+            set(_CAMP)
+            | set(_AG)
+            | {
+                "adId",
+                "advertisedAsin",
+                "advertisedSku",
+                "portfolioId",
+                "salesOtherSku7d",
+                "unitsSoldOtherSku7d",
+                "acosClicks7d",
+                "acosClicks14d",
+                "roasClicks7d",
+                "roasClicks14d",
+            }
+        )
     elif report_type_id == "spPurchasedProduct":
-        cols = set(_TIME) | set(_OTHER) | {"purchasedAsin", "advertisedAsin", "advertisedSku", "keywordId", "keyword",
-                                           "keywordType", "matchType", "campaignId", "campaignName", "adGroupId",
-                                           "adGroupName", "portfolioId", "campaignBudgetCurrencyCode",
-                                           "kindleEditionNormalizedPagesRead14d", "kindleEditionNormalizedPagesRoyalties14d"}
+        cols = (
+            set(_TIME)
+            | set(_OTHER)
+            | {
+                "purchasedAsin",
+                "advertisedAsin",
+                "advertisedSku",
+                "keywordId",
+                "keyword",
+                "keywordType",
+                "matchType",
+                "campaignId",
+                "campaignName",
+                "adGroupId",
+                "adGroupName",
+                "portfolioId",
+                "campaignBudgetCurrencyCode",
+                "kindleEditionNormalizedPagesRead14d",
+                "kindleEditionNormalizedPagesRoyalties14d",
+            }
+        )
     else:
         return set()
     return cols
@@ -82,16 +156,28 @@ def _target_meta(p):
             ktype.append(e["matchType"])
             text.append(e["keywordText"])
         else:
-            ktype.append("TARGETING_EXPRESSION_PREDEFINED" if e.get("expressionType") == "AUTO" else "TARGETING_EXPRESSION")
+            ktype.append(
+                "TARGETING_EXPRESSION_PREDEFINED" if e.get("expressionType") == "AUTO" else "TARGETING_EXPRESSION"
+            )
             text.append(_expr_text(e.get("expression") or []))
     return np.array(ktype, dtype=object), np.array(text, dtype=object), np.array(state, dtype=object)
 
 
-_AUTO_TXT = {"QUERY_HIGH_REL_MATCHES": "close-match", "QUERY_BROAD_REL_MATCHES": "loose-match",
-             "ASIN_ACCESSORY_RELATED": "complements", "ASIN_SUBSTITUTE_RELATED": "substitutes"}
-_PRED_TXT = {"ASIN_SAME_AS": "asin", "ASIN_CATEGORY_SAME_AS": "category", "ASIN_BRAND_SAME_AS": "brand",
-             "ASIN_PRICE_LESS_THAN": "price<", "ASIN_PRICE_GREATER_THAN": "price>", "ASIN_PRICE_BETWEEN": "price",
-             "ASIN_EXPANDED_FROM": "asin-expanded"}
+_AUTO_TXT = {
+    "QUERY_HIGH_REL_MATCHES": "close-match",
+    "QUERY_BROAD_REL_MATCHES": "loose-match",
+    "ASIN_ACCESSORY_RELATED": "complements",
+    "ASIN_SUBSTITUTE_RELATED": "substitutes",
+}
+_PRED_TXT = {
+    "ASIN_SAME_AS": "asin",
+    "ASIN_CATEGORY_SAME_AS": "category",
+    "ASIN_BRAND_SAME_AS": "brand",
+    "ASIN_PRICE_LESS_THAN": "price<",
+    "ASIN_PRICE_GREATER_THAN": "price>",
+    "ASIN_PRICE_BETWEEN": "price",
+    "ASIN_EXPANDED_FROM": "asin-expanded",
+}
 
 
 def _expr_text(expr: list[dict]) -> str:
@@ -137,9 +223,12 @@ def _group(keys: list[np.ndarray], vals: dict[str, np.ndarray]):
     for k, d in zip(keys, dims):
         comp = comp * d + k.astype(np.int64)
     uniq, inv = np.unique(comp, return_inverse=True)
-    sums = {n: np.bincount(inv, weights=v, minlength=len(uniq)) if v.dtype.kind == "f"
-            else np.bincount(inv, weights=v.astype(np.float64), minlength=len(uniq)).round().astype(np.int64)
-            for n, v in vals.items()}
+    sums = {
+        n: np.bincount(inv, weights=v, minlength=len(uniq))
+        if v.dtype.kind == "f"
+        else np.bincount(inv, weights=v.astype(np.float64), minlength=len(uniq)).round().astype(np.int64)
+        for n, v in vals.items()
+    }
     cols = []
     rem = uniq
     for d in reversed(dims):
@@ -212,7 +301,9 @@ def _build(world, p, rtype: str, group_by: list[str], start, end):
         pos = np.searchsorted(ikey, key)
         pos = np.minimum(pos, max(len(ikey) - 1, 0))
         timp = np.where((len(ikey) > 0) & (ikey[pos] == key), iv["impressions"][pos] if len(ikey) else 0, 0)
-        df["impressions"] = np.maximum(df["clicks"].to_numpy(), np.round(timp * df["clicks"].to_numpy() / np.maximum(tcl, 1))).astype(np.int64)
+        df["impressions"] = np.maximum(
+            df["clicks"].to_numpy(), np.round(timp * df["clicks"].to_numpy() / np.maximum(tcl, 1))
+        ).astype(np.int64)
     elif rtype == "spAdvertisedProduct":
         names = ["day", "ad"]
         ekc, evs = _group([ev["day"], ev["ad"]], evm)
@@ -310,12 +401,22 @@ def _columns(world, p, rtype, df, time_unit, start, end, columns) -> pd.DataFram
     n = len(df)
     res: dict[str, object] = {}
     tgt = _tgt_of(p, df) if ("tgt" in df.columns or "term" in df.columns) else None
-    camp = df["camp"].to_numpy() if "camp" in df.columns else (p.s_tcamp[tgt] if tgt is not None else
-                                                               (p.s_tcamp[np.zeros(0, int)] if n == 0 else None))
+    camp = (
+        df["camp"].to_numpy()
+        if "camp" in df.columns
+        else (p.s_tcamp[tgt] if tgt is not None else (p.s_tcamp[np.zeros(0, int)] if n == 0 else None))
+    )
     if camp is None and "ad" in df.columns:
         camp = np.asarray(p.ag_camp)[np.asarray(p.ad_ag)[df["ad"].to_numpy()]]
-    ag = df["ag"].to_numpy() if "ag" in df.columns else (p.s_tag[tgt] if tgt is not None else
-                                                         (np.asarray(p.ad_ag)[df["ad"].to_numpy()] if "ad" in df.columns else None))
+    ag = (
+        df["ag"].to_numpy()
+        if "ag" in df.columns
+        else (
+            p.s_tag[tgt]
+            if tgt is not None
+            else (np.asarray(p.ad_ag)[df["ad"].to_numpy()] if "ad" in df.columns else None)
+        )
+    )
     cache = {}
 
     def tmeta():
@@ -326,7 +427,9 @@ def _columns(world, p, rtype, df, time_unit, start, end, columns) -> pd.DataFram
     for col in columns:
         if col in ("date", "startDate", "endDate"):
             if "day" in df.columns:
-                names = np.array([(p.start + _dt.timedelta(days=i)).isoformat() for i in range(len(p.days) + 1)], dtype=object)
+                names = np.array(
+                    [(p.start + _dt.timedelta(days=i)).isoformat() for i in range(len(p.days) + 1)], dtype=object
+                )
                 res[col] = names[df["day"].to_numpy()]
             elif col == "date":
                 res[col] = [None] * n
@@ -350,11 +453,11 @@ def _columns(world, p, rtype, df, time_unit, start, end, columns) -> pd.DataFram
         elif col == "unitsSoldOtherSku7d":
             res[col] = (df["unitsSoldClicks7d"] - df["unitsSoldSameSku7d"]).to_numpy()
         elif col.startswith("acosClicks"):
-            w = col[len("acosClicks"):]
+            w = col[len("acosClicks") :]
             s = df[f"sales{w}"].to_numpy()
             res[col] = np.round(np.where(s > 0, df["cost"] / np.maximum(s, 1) * 100.0, 0.0), 2)  # percent
         elif col.startswith("roasClicks"):
-            w = col[len("roasClicks"):]
+            w = col[len("roasClicks") :]
             c = df["cost"].to_numpy()
             res[col] = np.round(np.where(c > 0, df[f"sales{w}"] / np.maximum(c, 1), 0.0), 2)
         elif col in ("kindleEditionNormalizedPagesRead14d", "kindleEditionNormalizedPagesRoyalties14d", "addToList"):
@@ -367,8 +470,12 @@ def _columns(world, p, rtype, df, time_unit, start, end, columns) -> pd.DataFram
             res[col] = np.array([c["state"] for c in p.campaigns], dtype=object)[camp]
         elif col == "campaignBudgetAmount":
             if time_unit == "DAILY" and "day" in df.columns:
-                res[col] = [float(p.days[int(d)]["camp"]["budget_c"][i]) / 100.0 if i < len(p.days[int(d)]["camp"]["budget_c"])
-                            else float(p.campaigns[i]["budget"]["budget"]) for d, i in zip(df["day"], camp)]
+                res[col] = [
+                    float(p.days[int(d)]["camp"]["budget_c"][i]) / 100.0
+                    if i < len(p.days[int(d)]["camp"]["budget_c"])
+                    else float(p.campaigns[i]["budget"]["budget"])
+                    for d, i in zip(df["day"], camp)
+                ]
             else:
                 res[col] = [float(p.campaigns[i]["budget"]["budget"]) for i in camp]
         elif col == "campaignBudgetType":
@@ -376,12 +483,21 @@ def _columns(world, p, rtype, df, time_unit, start, end, columns) -> pd.DataFram
         elif col == "campaignBudgetCurrencyCode":
             res[col] = [p.currency] * n
         elif col == "campaignBiddingStrategy":
-            m = {"LEGACY_FOR_SALES": "legacy", "AUTO_FOR_SALES": "optimizeForSales", "MANUAL": "manual", "RULE_BASED": "ruleBased"}
+            m = {
+                "LEGACY_FOR_SALES": "legacy",
+                "AUTO_FOR_SALES": "optimizeForSales",
+                "MANUAL": "manual",
+                "RULE_BASED": "ruleBased",
+            }
             res[col] = [m.get((p.campaigns[i].get("dynamicBidding") or {}).get("strategy"), "legacy") for i in camp]
         elif col == "topOfSearchImpressionShare":
             vals = []
             for d, i in zip(df["day"] if "day" in df.columns else [None] * n, camp):
-                days = [p.days[int(d)]] if d is not None else p.days[max(0, (start - p.start).days):(end - p.start).days + 1]
+                days = (
+                    [p.days[int(d)]]
+                    if d is not None
+                    else p.days[max(0, (start - p.start).days) : (end - p.start).days + 1]
+                )
                 top = sum(float(x["camp"]["top_imps"][i]) for x in days if i < len(x["camp"]["top_imps"]))
                 pot = sum(float(x["camp"]["top_pot"][i]) for x in days if i < len(x["camp"]["top_pot"]))
                 vals.append(round(min(100.0, 100.0 * top / pot), 2) if pot > 0 else 0.0)
@@ -430,8 +546,11 @@ def totals(world, p, start, end) -> dict:
     """What a DAILY spCampaigns report over [start, end] sums to (money exact to the cent)."""
     df = _build(world, p, "spCampaigns", ["campaign"], start, end)
     df = df[(df["impressions"] > 0) | (df["clicks"] > 0)]
-    out = {"impressions": int(df["impressions"].sum()), "clicks": int(df["clicks"].sum()),
-           "cost": round(int(df["cost"].sum()) / 100.0, 2)}
+    out = {
+        "impressions": int(df["impressions"].sum()),
+        "clicks": int(df["clicks"].sum()),
+        "cost": round(int(df["cost"].sum()) / 100.0, 2),
+    }
     for w in WINDOWS:
         out[f"purchases{w}d"] = int(df[f"purchases{w}d"].sum())
         out[f"sales{w}d"] = round(int(df[f"sales{w}d"].sum()) / 100.0, 2)

@@ -8,6 +8,7 @@ poll or download after completion, and cached.
 Sandbox simplification: the SP-API accepts the same LWA access tokens as the Ads API (one authorization per
 seller); Amazon issues them to separate SP-API apps.  SigV4 is not needed (Amazon dropped it in 2023).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -87,8 +88,14 @@ def validate_report_request(body, today: dt.date) -> tuple[dt.date, dt.date, dic
     for f in ("adProduct", "reportTypeId", "groupBy", "columns", "timeUnit", "format"):
         if cfg.get(f) is None:
             _bad(f"configuration.{f} is required")
-    if cfg["adProduct"] not in ("ALL", "DEMAND_SIDE_PLATFORM", "SPONSORED_BRANDS", "SPONSORED_DISPLAY",
-                                "SPONSORED_PRODUCTS", "SPONSORED_TELEVISION"):
+    if cfg["adProduct"] not in (
+        "ALL",
+        "DEMAND_SIDE_PLATFORM",
+        "SPONSORED_BRANDS",
+        "SPONSORED_DISPLAY",
+        "SPONSORED_PRODUCTS",
+        "SPONSORED_TELEVISION",
+    ):
         _bad(f"Invalid adProduct: {cfg['adProduct']}")
     if cfg["adProduct"] != "SPONSORED_PRODUCTS":
         # sandbox: only Sponsored Products is simulated
@@ -124,13 +131,24 @@ def validate_report_request(body, today: dt.date) -> tuple[dt.date, dt.date, dic
         if not isinstance(filters, list):
             _bad("configuration.filters must be a list")
         for f in filters:
-            if not isinstance(f, dict) or not isinstance(f.get("field"), str) or not isinstance(
-                    f.get("values"), list) or not all(isinstance(v, str) for v in f["values"]):
-                _bad("Each filter must be {\"field\": string, \"values\": [string]}")
+            if (
+                not isinstance(f, dict)
+                or not isinstance(f.get("field"), str)
+                or not isinstance(f.get("values"), list)
+                or not all(isinstance(v, str) for v in f["values"])
+            ):
+                _bad('Each filter must be {"field": string, "values": [string]}')
             if f["field"] not in spec["filters"]:
                 _bad(f"Invalid filter field {f['field']} for reportTypeId {rt}. Allowed: {sorted(spec['filters'])}")
-    config = {"adProduct": cfg["adProduct"], "reportTypeId": rt, "groupBy": list(gb), "columns": list(cols),
-              "timeUnit": cfg["timeUnit"], "format": cfg["format"], "filters": filters if filters else None}
+    config = {
+        "adProduct": cfg["adProduct"],
+        "reportTypeId": rt,
+        "groupBy": list(gb),
+        "columns": list(cols),
+        "timeUnit": cfg["timeUnit"],
+        "format": cfg["format"],
+        "filters": filters if filters else None,
+    }
     return start, end, config
 
 
@@ -155,11 +173,25 @@ def create_report(state: SandboxState, req: Request, m) -> Response:
         if fail:
             state.faults["fail_next_reports"] -= 1
         rid = str(uuid.uuid4())
-        rec = {"reportId": rid, "profile_id": ctx.profile_id, "seller_id": ctx.seller_id, "key": key,
-               "created": now, "name": body.get("name"), "startDate": start, "endDate": end, "config": config,
-               "fail": fail, "stuck": bool(state.faults.get("stuck_reports")), "rows": None, "gz": None,
-               "generated": None, "url": None, "url_expires": None, "bucket": "eu" if COUNTRY_REGION.get(
-                   ctx.profile["countryCode"]) == "eu" else "us"}
+        rec = {
+            "reportId": rid,
+            "profile_id": ctx.profile_id,
+            "seller_id": ctx.seller_id,
+            "key": key,
+            "created": now,
+            "name": body.get("name"),
+            "startDate": start,
+            "endDate": end,
+            "config": config,
+            "fail": fail,
+            "stuck": bool(state.faults.get("stuck_reports")),
+            "rows": None,
+            "gz": None,
+            "generated": None,
+            "url": None,
+            "url_expires": None,
+            "bucket": "eu" if COUNTRY_REGION.get(ctx.profile["countryCode"]) == "eu" else "us",
+        }
         state.ads_reports[rid] = rec
         _enqueue(state, rec)
         return Response(200, _report_json(state, req, rec, now), content_type=_report_ct(req, "create"))
@@ -206,8 +238,16 @@ def _generate(state: SandboxState, r: dict) -> None:
     with state.lock:
         if r["gz"] is not None:
             return
-        rows = state.world.report_rows(r["profile_id"], c["reportTypeId"], c["groupBy"], c["timeUnit"],
-                                       r["startDate"], r["endDate"], c["columns"], c["filters"])
+        rows = state.world.report_rows(
+            r["profile_id"],
+            c["reportTypeId"],
+            c["groupBy"],
+            c["timeUnit"],
+            r["startDate"],
+            r["endDate"],
+            c["columns"],
+            c["filters"],
+        )
     gz = gzip.compress(json.dumps(rows, separators=(",", ":")).encode("utf-8"), compresslevel=1, mtime=0)
     with state.lock:
         r["gz"] = gz
@@ -219,17 +259,30 @@ def _issue_url(state: SandboxState, req: Request, kind: str, ident: str, ttl: in
     expires = time.time() + ttl
     state.downloads[sig] = {"kind": kind, "id": ident, "expires_at": expires}
     date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    url = (f"{req.base_url}{path}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date={date}"
-           f"&X-Amz-SignedHeaders=host&X-Amz-Expires={ttl - 1}&X-Amz-Signature={sig}")
+    url = (
+        f"{req.base_url}{path}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date={date}"
+        f"&X-Amz-SignedHeaders=host&X-Amz-Expires={ttl - 1}&X-Amz-Signature={sig}"
+    )
     return url, expires
 
 
 def _report_json(state: SandboxState, req: Request, r: dict, now: float) -> dict:
     status = _ads_status(state, r, now)
-    out = {"reportId": r["reportId"], "name": r["name"], "status": status, "startDate": r["startDate"].isoformat(),
-           "endDate": r["endDate"].isoformat(), "configuration": r["config"], "createdAt": iso_z(r["created"]),
-           "updatedAt": iso_z(min(now, r["created"] + state.report_latency) if status != "PENDING" else r["created"]),
-           "generatedAt": None, "fileSize": None, "url": None, "urlExpiresAt": None, "failureReason": None}
+    out = {
+        "reportId": r["reportId"],
+        "name": r["name"],
+        "status": status,
+        "startDate": r["startDate"].isoformat(),
+        "endDate": r["endDate"].isoformat(),
+        "configuration": r["config"],
+        "createdAt": iso_z(r["created"]),
+        "updatedAt": iso_z(min(now, r["created"] + state.report_latency) if status != "PENDING" else r["created"]),
+        "generatedAt": None,
+        "fileSize": None,
+        "url": None,
+        "urlExpiresAt": None,
+        "failureReason": None,
+    }
     if status == "FAILED":
         out["failureReason"] = "Report generation failed due to an internal error. Please retry the request."
     elif status == "COMPLETED":
@@ -237,10 +290,16 @@ def _report_json(state: SandboxState, req: Request, r: dict, now: float) -> dict
         if r["url"] is None or r["url_expires"] <= now:
             epoch_ms = int(now * 1000)
             r["url"], r["url_expires"] = _issue_url(
-                state, req, "ads", r["reportId"], URL_TTL,
-                f"/_download/reports/{r['reportId']}-{epoch_ms}/report-{r['reportId']}.json.gz")
-        out.update(generatedAt=iso_z(r["generated"]), fileSize=len(r["gz"]), url=r["url"],
-                   urlExpiresAt=iso_z(r["url_expires"]))
+                state,
+                req,
+                "ads",
+                r["reportId"],
+                URL_TTL,
+                f"/_download/reports/{r['reportId']}-{epoch_ms}/report-{r['reportId']}.json.gz",
+            )
+        out.update(
+            generatedAt=iso_z(r["generated"]), fileSize=len(r["gz"]), url=r["url"], urlExpiresAt=iso_z(r["url_expires"])
+        )
     return out
 
 
@@ -257,15 +316,20 @@ def get_report(state: SandboxState, req: Request, m) -> Response:
             if status != "PENDING":
                 return reporting_error(400, f"Report {rid} cannot be cancelled: its status is {status}")
             del state.ads_reports[rid]
-            return Response(200, {"code": "200", "detail": "Report cancelled", "reportId": rid},
-                            content_type=_report_ct(req, "delete"))
+            return Response(
+                200,
+                {"code": "200", "detail": "Report cancelled", "reportId": rid},
+                content_type=_report_ct(req, "delete"),
+            )
         return Response(200, _report_json(state, req, r, now), content_type=_report_ct(req, "get"))
 
 
 def _s3_error(status: int, code: str, message: str, extra: str = "") -> Response:
-    body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{message}</Message>'
-            f"{extra}<RequestId>{secrets.token_hex(8).upper()}</RequestId><HostId>{secrets.token_urlsafe(48)}"
-            "</HostId></Error>")
+    body = (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{message}</Message>'
+        f"{extra}<RequestId>{secrets.token_hex(8).upper()}</RequestId><HostId>{secrets.token_urlsafe(48)}"
+        "</HostId></Error>"
+    )
     return Response(status, body, content_type="application/xml")
 
 
@@ -277,9 +341,13 @@ def _check_download(state: SandboxState, req: Request, kind: str, ident: str) ->
     now = time.time()
     if rec["expires_at"] <= now or state.faults.get("expire_download_urls"):
         exp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(min(rec["expires_at"], now)))
-        return _s3_error(400, "AccessDenied", "Request has expired",
-                         f"<X-Amz-Expires>{req.q('X-Amz-Expires') or ''}</X-Amz-Expires><Expires>{exp}</Expires>"
-                         f"<ServerTime>{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(now))}</ServerTime>")
+        return _s3_error(
+            400,
+            "AccessDenied",
+            "Request has expired",
+            f"<X-Amz-Expires>{req.q('X-Amz-Expires') or ''}</X-Amz-Expires><Expires>{exp}</Expires>"
+            f"<ServerTime>{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(now))}</ServerTime>",
+        )
     return None
 
 
@@ -301,8 +369,14 @@ def download_ads(state: SandboxState, req: Request, m) -> Response:
 def spapi_auth(state: SandboxState, req: Request) -> dict:
     rec, problem = state.lookup_access_token(req.header("x-amz-access-token"))
     if problem == "expired":
-        raise HttpError(spapi_error(403, "Unauthorized", "Access to requested resource is denied.",
-                                    "The access token you provided has expired."))
+        raise HttpError(
+            spapi_error(
+                403,
+                "Unauthorized",
+                "Access to requested resource is denied.",
+                "The access token you provided has expired.",
+            )
+        )
     if problem:
         raise HttpError(spapi_error(403, "Unauthorized", "Access to requested resource is denied.", ""))
     return rec
@@ -345,15 +419,15 @@ def sp_create_or_list(state: SandboxState, req: Request, m) -> Response:
         return invalid("reportType is required")
     if not isinstance(mkts, list) or not mkts or not all(isinstance(x, str) for x in mkts):
         return invalid("marketplaceIds is required and must be a non-empty list of strings")
-    if opts is not None and (not isinstance(opts, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in opts.items())):
+    if opts is not None and (
+        not isinstance(opts, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in opts.items())
+    ):
         return invalid("reportOptions must be a map of string keys to string values")
     for f in ("dataStartTime", "dataEndTime"):
         if body.get(f) is not None and _parse_dt(body[f]) is None:
             return invalid(f"{f} must be an ISO 8601 date-time")
     if rtype not in SP_REPORT_TYPES:
-        return invalid(f"Report type {rtype} is not supported by the sandbox "
-                       f"(supported: {', '.join(SP_REPORT_TYPES)})")
+        return invalid(f"Report type {rtype} is not supported by the sandbox (supported: {', '.join(SP_REPORT_TYPES)})")
     with state.lock:
         profiles = state.world.sellers()
     seller_mkts = set()
@@ -370,12 +444,21 @@ def sp_create_or_list(state: SandboxState, req: Request, m) -> Response:
             state.faults["fail_next_reports"] -= 1
         state.sp_report_seq += 1
         rid = str(state.sp_report_seq)
-        state.sp_reports[rid] = {"reportId": rid, "reportType": rtype, "marketplaceIds": list(mkts),
-                                 "reportOptions": dict(opts or {}), "seller_id": auth["seller_id"], "created": now,
-                                 "fatal": fail, "stuck": bool(state.faults.get("stuck_reports")),
-                                 "dataStartTime": body.get("dataStartTime"), "dataEndTime": body.get("dataEndTime"),
-                                 "region": req.region or COUNTRY_REGION.get(MARKETPLACE_COUNTRY[mkts[0]], "na"),
-                                 "documentId": None, "cancelled": False}
+        state.sp_reports[rid] = {
+            "reportId": rid,
+            "reportType": rtype,
+            "marketplaceIds": list(mkts),
+            "reportOptions": dict(opts or {}),
+            "seller_id": auth["seller_id"],
+            "created": now,
+            "fatal": fail,
+            "stuck": bool(state.faults.get("stuck_reports")),
+            "dataStartTime": body.get("dataStartTime"),
+            "dataEndTime": body.get("dataEndTime"),
+            "region": req.region or COUNTRY_REGION.get(MARKETPLACE_COUNTRY[mkts[0]], "na"),
+            "documentId": None,
+            "cancelled": False,
+        }
         del profiles
     return Response(202, {"reportId": rid})
 
@@ -385,8 +468,13 @@ def _sp_report_json(state: SandboxState, r: dict, now: float) -> dict:
     if status in ("DONE", "FATAL"):
         _sp_document(state, r)  # decides FATAL for unusable reportOptions
         status = _sp_status(state, r, now)
-    out = {"reportId": r["reportId"], "reportType": r["reportType"], "marketplaceIds": r["marketplaceIds"],
-           "createdTime": iso_z(r["created"]).replace(".000Z", "Z")[:19] + "Z", "processingStatus": status}
+    out = {
+        "reportId": r["reportId"],
+        "reportType": r["reportType"],
+        "marketplaceIds": r["marketplaceIds"],
+        "createdTime": iso_z(r["created"]).replace(".000Z", "Z")[:19] + "Z",
+        "processingStatus": status,
+    }
     for f in ("dataStartTime", "dataEndTime"):
         if r.get(f):
             out[f] = r[f]
@@ -407,8 +495,10 @@ def _sp_document(state: SandboxState, r: dict) -> None:
         doc = {"errorDetails": "Report generation failed due to an internal error. Please try again."}
     elif _parse_dt(opts.get(frm)) is None or _parse_dt(opts.get(to)) is None:
         # promotions.md section 5: Amazon ends such a report FATAL with a document holding errorDetails
-        doc = {"errorDetails": f"Please provide report options {frm} and {to} in the valid format, ISO-8601 "
-                               f"date-time, for example \"2011-12-03T10:15:30Z\"."}
+        doc = {
+            "errorDetails": f"Please provide report options {frm} and {to} in the valid format, ISO-8601 "
+            f'date-time, for example "2011-12-03T10:15:30Z".'
+        }
         r["fatal"] = True
     else:
         start_from, start_to = _parse_dt(opts[frm]), _parse_dt(opts[to])
@@ -416,11 +506,20 @@ def _sp_document(state: SandboxState, r: dict) -> None:
         for mk in r["marketplaceIds"]:
             fn = state.world.coupons if key == "coupons" else state.world.deals
             items.extend(fn(r["seller_id"], mk, start_from, start_to))
-        doc = {"reportSpecification": {"reportType": r["reportType"], "reportOptions": dict(opts),
-                                       "marketplaceIds": list(r["marketplaceIds"])}, key: items}
+        doc = {
+            "reportSpecification": {
+                "reportType": r["reportType"],
+                "reportOptions": dict(opts),
+                "marketplaceIds": list(r["marketplaceIds"]),
+            },
+            key: items,
+        }
     did = f"amzn1.spdoc.1.4.{r['region']}.{uuid.uuid4()}.T{secrets.token_hex(6).upper()}.{secrets.randbelow(10**4)}"
-    state.sp_documents[did] = {"reportDocumentId": did, "seller_id": r["seller_id"],
-                               "gz": gzip.compress(json.dumps(doc, ensure_ascii=False).encode("utf-8"), mtime=0)}
+    state.sp_documents[did] = {
+        "reportDocumentId": did,
+        "seller_id": r["seller_id"],
+        "gz": gzip.compress(json.dumps(doc, ensure_ascii=False).encode("utf-8"), mtime=0),
+    }
     r["documentId"] = did
 
 
@@ -431,12 +530,15 @@ def _sp_list(state: SandboxState, req: Request, auth: dict) -> Response:
     statuses = [s for s in (req.q("processingStatuses") or "").split(",") if s]
     now = time.time()
     with state.lock:
-        out = [_sp_report_json(state, r, now) for r in state.sp_reports.values()
-               if r["seller_id"] == auth["seller_id"] and (not types or r["reportType"] in types)]
+        out = [
+            _sp_report_json(state, r, now)
+            for r in state.sp_reports.values()
+            if r["seller_id"] == auth["seller_id"] and (not types or r["reportType"] in types)
+        ]
     if statuses:
         out = [r for r in out if r["processingStatus"] in statuses]
     out.sort(key=lambda r: r["createdTime"], reverse=True)
-    return Response(200, {"reports": out[:int(req.q("pageSize") or 10)]})
+    return Response(200, {"reports": out[: int(req.q("pageSize") or 10)]})
 
 
 def sp_get_report(state: SandboxState, req: Request, m) -> Response:
@@ -449,8 +551,9 @@ def sp_get_report(state: SandboxState, req: Request, m) -> Response:
             return spapi_error(404, "NotFound", "The report was not found", f"reportId {rid}")
         if req.method == "DELETE":
             if _sp_status(state, r, now) != "IN_QUEUE":
-                return spapi_error(400, "InvalidInput", "Invalid input",
-                                   "Only reports with processingStatus IN_QUEUE can be cancelled")
+                return spapi_error(
+                    400, "InvalidInput", "Invalid input", "Only reports with processingStatus IN_QUEUE can be cancelled"
+                )
             r["cancelled"] = True
             return Response(200, b"", content_type="application/json")
         return Response(200, _sp_report_json(state, r, now))

@@ -31,6 +31,7 @@ disappears.  ``status`` 429 bodies/headers follow reference section 6; a rule ma
 its own ``body``.  ``--fault-rate P`` additionally fails each Ads / SP-API call with
 probability P (seeded): 429 with or without Retry-After, 500 or 503.
 """
+
 from __future__ import annotations
 
 import re
@@ -101,14 +102,21 @@ def dispatch(state: SandboxState, req: Request) -> Response:
             return e.response
     if allowed:
         if family == "spapi":
-            return spapi_error(405, "MethodNotAllowed", "Method not allowed", headers={"Allow": ", ".join(sorted(allowed))})
-        return Response(405, {"code": "METHOD_NOT_ALLOWED", "message": f"{req.method} is not allowed on this resource",
-                              "details": f"{req.method} is not allowed on this resource"},
-                        headers={"Allow": ", ".join(sorted(allowed))})
+            return spapi_error(
+                405, "MethodNotAllowed", "Method not allowed", headers={"Allow": ", ".join(sorted(allowed))}
+            )
+        return Response(
+            405,
+            {
+                "code": "METHOD_NOT_ALLOWED",
+                "message": f"{req.method} is not allowed on this resource",
+                "details": f"{req.method} is not allowed on this resource",
+            },
+            headers={"Allow": ", ".join(sorted(allowed))},
+        )
     if req.path.startswith("/reports/"):
         return spapi_error(404, "NotFound", "Resource not found")
     return Response(404, {"code": "NOT_FOUND", "message": "Resource not found", "details": "Resource not found"})
-
 
 
 class Handler(BaseHTTPRequestHandler):

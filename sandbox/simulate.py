@@ -1,6 +1,7 @@
 """The daily simulation of a profile: negatives, sim arrays, demand, promotion lift, one day of click events.
 
 Vectorised over all targets with numpy; each day draws from its own RNG seeded by (seed, profile, day)."""
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -20,7 +21,9 @@ class ProfileSimulation:
         tag = np.asarray(self.t_ag, dtype=np.int32)
         term_ag = tag[self.term_t.a]
         if len(self.term_blocked) < len(self.term_t):
-            self.term_blocked = np.concatenate([self.term_blocked, np.zeros(len(self.term_t) - len(self.term_blocked), bool)])
+            self.term_blocked = np.concatenate(
+                [self.term_blocked, np.zeros(len(self.term_t) - len(self.term_blocked), bool)]
+            )
         by_ag: dict[int, list[tuple[str, str]]] = {}
         for n in self.negatives:
             if n["state"] != "ENABLED":
@@ -55,12 +58,18 @@ class ProfileSimulation:
         ag_bid = np.array([float(a["defaultBid"]) for a in self.adgroups])
         self.s_camp_on = np.array([c["state"] == "ENABLED" for c in self.campaigns])
         self.s_camp_start = np.array([_dt.date.fromisoformat(c["startDate"]).toordinal() for c in self.campaigns])
-        self.s_camp_end = np.array([_dt.date.fromisoformat(c["endDate"]).toordinal() if c.get("endDate") else 10**7 for c in self.campaigns])
-        self.s_budget_c = np.array([int(round(float(c["budget"]["budget"]) * 100)) for c in self.campaigns], dtype=np.int64)
+        self.s_camp_end = np.array(
+            [_dt.date.fromisoformat(c["endDate"]).toordinal() if c.get("endDate") else 10**7 for c in self.campaigns]
+        )
+        self.s_budget_c = np.array(
+            [int(round(float(c["budget"]["budget"]) * 100)) for c in self.campaigns], dtype=np.int64
+        )
         pct = np.zeros((len(self.campaigns), 3))
         for ci, c in enumerate(self.campaigns):
             for pb in (c.get("dynamicBidding") or {}).get("placementBidding") or []:
-                j = {"PLACEMENT_TOP": 0, "PLACEMENT_REST_OF_SEARCH": 1, "PLACEMENT_PRODUCT_PAGE": 2}.get(pb.get("placement"))
+                j = {"PLACEMENT_TOP": 0, "PLACEMENT_REST_OF_SEARCH": 1, "PLACEMENT_PRODUCT_PAGE": 2}.get(
+                    pb.get("placement")
+                )
                 if j is not None:
                     pct[ci, j] = float(pb.get("percentage") or 0)
         self.s_pct = pct
@@ -186,15 +195,35 @@ class ProfileSimulation:
         volshare = np.where(self.s_pt, PLC_VOL_PT[0], PLC_VOL_KW[0])
         pot = self.s_V * season * wd * self.s_t_on * camp_live[self.s_tcamp] * volshare
         top_pot = np.bincount(self.s_tcamp, pot, minlength=nC)
-        self.days.append({
-            "date": date,
-            "ev": {"day": np.full(n, di, np.int32), "tgt": tgt.astype(np.int32), "term": term.astype(np.int32),
-                   "plc": plc, "ad": ad.astype(np.int32), "cost": cost.astype(np.int64), "conv": conv, "lag": lag,
-                   "units": np.where(conv, units, 0).astype(np.int16), "pprod": pprod.astype(np.int32), "sales": sales},
-            "imp": {"day": np.full(len(tnz), di, np.int32), "tgt": tnz.astype(np.int32), "imps": imps[tnz].astype(np.int32)},
-            "camp": {"budget_c": self.s_budget_c.copy(), "oob": (demand > budget) | (dropped > 0),
-                     "top_imps": np.bincount(self.s_tcamp, imps[:, 0], minlength=nC), "top_pot": top_pot},
-        })
+        self.days.append(
+            {
+                "date": date,
+                "ev": {
+                    "day": np.full(n, di, np.int32),
+                    "tgt": tgt.astype(np.int32),
+                    "term": term.astype(np.int32),
+                    "plc": plc,
+                    "ad": ad.astype(np.int32),
+                    "cost": cost.astype(np.int64),
+                    "conv": conv,
+                    "lag": lag,
+                    "units": np.where(conv, units, 0).astype(np.int16),
+                    "pprod": pprod.astype(np.int32),
+                    "sales": sales,
+                },
+                "imp": {
+                    "day": np.full(len(tnz), di, np.int32),
+                    "tgt": tnz.astype(np.int32),
+                    "imps": imps[tnz].astype(np.int32),
+                },
+                "camp": {
+                    "budget_c": self.s_budget_c.copy(),
+                    "oob": (demand > budget) | (dropped > 0),
+                    "top_imps": np.bincount(self.s_tcamp, imps[:, 0], minlength=nC),
+                    "top_pot": top_pot,
+                },
+            }
+        )
         self.sim_until = date + _dt.timedelta(days=1)
         self._cache.clear()
 

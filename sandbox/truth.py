@@ -1,4 +1,5 @@
 """Ground truth accessors of the World for evaluation code (never served over the Amazon endpoints)."""
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -15,8 +16,16 @@ class WorldTruth:
 
     def truth_products(self, profile_id: str) -> pd.DataFrame:
         p = self._p(profile_id)
-        return pd.DataFrame({"asin": p.p_asin, "sku": p.p_sku, "title": p.p_title, "price": p.p_price,
-                             "margin": p.p_margin, "base_cvr": p.p_cvr})
+        return pd.DataFrame(
+            {
+                "asin": p.p_asin,
+                "sku": p.p_sku,
+                "title": p.p_title,
+                "price": p.p_price,
+                "margin": p.p_margin,
+                "base_cvr": p.p_cvr,
+            }
+        )
 
     def _target_truth_arrays(self, p: Profile):
         if p._dirty:
@@ -24,13 +33,20 @@ class WorldTruth:
         nT = len(p.t_kind)
         tt, tq = p.term_t.a, p.term_q.a
         ad_prod = np.asarray(p.ad_prod)
-        ag_cvr = np.zeros(len(p.adgroups)); ag_price = np.zeros(len(p.adgroups)); ag_margin = np.zeros(len(p.adgroups))
+        ag_cvr = np.zeros(len(p.adgroups))
+        ag_price = np.zeros(len(p.adgroups))
+        ag_margin = np.zeros(len(p.adgroups))
         cnt = np.zeros(len(p.adgroups))
         for ag, pr in zip(p.ad_ag, ad_prod):
             if pr >= 0:
-                ag_cvr[ag] += p.p_cvr[pr]; ag_price[ag] += p.p_price[pr]; ag_margin[ag] += p.p_margin[pr]; cnt[ag] += 1
+                ag_cvr[ag] += p.p_cvr[pr]
+                ag_price[ag] += p.p_price[pr]
+                ag_margin[ag] += p.p_margin[pr]
+                cnt[ag] += 1
         cnt = np.maximum(cnt, 1)
-        ag_cvr /= cnt; ag_price /= cnt; ag_margin /= cnt
+        ag_cvr /= cnt
+        ag_price /= cnt
+        ag_margin /= cnt
         term_cvr = p.q_rel.a[tq] * ag_cvr[p.s_tag[tt]]
         s = p.term_s.a * p.q_vol.a[tq] * p.q_ctr.a[tq] * (~p.term_blocked)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -43,18 +59,33 @@ class WorldTruth:
         """Latent truth per keyword/target.  true_cvr is click-weighted over terms and placements."""
         p = self._p(profile_id)
         term_cvr, t_cvr, aov, margin, _ = self._target_truth_arrays(p)
-        rows = {"entity_id": [], "kind": [], "campaign_id": [], "ad_group_id": [], "text": [], "match_type": [], "state": []}
+        rows = {
+            "entity_id": [],
+            "kind": [],
+            "campaign_id": [],
+            "ad_group_id": [],
+            "text": [],
+            "match_type": [],
+            "state": [],
+        }
         for e, k in zip(p.t_ent, p.t_kind):
             rows["entity_id"].append(e["keywordId"] if k == "keyword" else e["targetId"])
             rows["kind"].append(k)
             rows["campaign_id"].append(e["campaignId"])
             rows["ad_group_id"].append(e["adGroupId"])
             if k == "keyword":
-                rows["text"].append(e["keywordText"]); rows["match_type"].append(e["matchType"])
+                rows["text"].append(e["keywordText"])
+                rows["match_type"].append(e["matchType"])
             else:
                 ex = e.get("expression") or [{}]
-                rows["text"].append(";".join(f"{x.get('type')}={x.get('value', '')}" if x.get("value") else str(x.get("type")) for x in ex))
-                rows["match_type"].append("TARGETING_EXPRESSION_PREDEFINED" if e.get("expressionType") == "AUTO" else "TARGETING_EXPRESSION")
+                rows["text"].append(
+                    ";".join(
+                        f"{x.get('type')}={x.get('value', '')}" if x.get("value") else str(x.get("type")) for x in ex
+                    )
+                )
+                rows["match_type"].append(
+                    "TARGETING_EXPRESSION_PREDEFINED" if e.get("expressionType") == "AUTO" else "TARGETING_EXPRESSION"
+                )
             rows["state"].append(e["state"])
         df = pd.DataFrame(rows)
         mix = np.where(p.s_pt[:, None], PLC_VOL_PT[None, :], PLC_VOL_KW[None, :])
@@ -76,21 +107,33 @@ class WorldTruth:
         ag_ids = np.array([a["adGroupId"] for a in p.adgroups], dtype=object)
         camp_ids = np.array([c["campaignId"] for c in p.campaigns], dtype=object)
         qtext = np.array(p.queries, dtype=object)
-        nonexact = np.array([k == "target" or e.get("matchType") in ("BROAD", "PHRASE") for k, e in zip(p.t_kind, p.t_ent)])
+        nonexact = np.array(
+            [k == "target" or e.get("matchType") in ("BROAD", "PHRASE") for k, e in zip(p.t_kind, p.t_ent)]
+        )
         in_exact = np.array([q in p.exact_texts for q in p.queries])[tq]
         cvr = term_cvr * cvr_mult[tt]
         med = float(np.median(cvr[cvr > 0])) if (cvr > 0).any() else 0.0
         exp_clicks = p.term_s.a * p.q_vol.a[tq] * p.q_ctr.a[tq] * 0.5
         harvest = nonexact[tt] & ~in_exact & (cvr >= max(0.08, 1.5 * med)) & (exp_clicks >= 0.15) & ~p.term_blocked
-        return pd.DataFrame({"ad_group_id": ag_ids[p.s_tag[tt]], "campaign_id": camp_ids[p.s_tcamp[tt]], "entity_id": ids[tt],
-                             "search_term": qtext[tq], "true_cvr": cvr, "volume": p.term_s.a * p.q_vol.a[tq],
-                             "blocked": p.term_blocked.copy(),
-                             "is_bleeder": p.q_rel.a[tq] == 0.0, "is_harvestable": harvest})
+        return pd.DataFrame(
+            {
+                "ad_group_id": ag_ids[p.s_tag[tt]],
+                "campaign_id": camp_ids[p.s_tcamp[tt]],
+                "entity_id": ids[tt],
+                "search_term": qtext[tq],
+                "true_cvr": cvr,
+                "volume": p.term_s.a * p.q_vol.a[tq],
+                "blocked": p.term_blocked.copy(),
+                "is_bleeder": p.q_rel.a[tq] == 0.0,
+                "is_harvestable": harvest,
+            }
+        )
 
     def truth_campaigns(self, profile_id: str) -> pd.DataFrame:
         p = self._p(profile_id)
-        return pd.DataFrame({"campaign_id": [c["campaignId"] for c in p.campaigns], "kind": p.camp_kind,
-                             "planted": p.camp_planted})
+        return pd.DataFrame(
+            {"campaign_id": [c["campaignId"] for c in p.campaigns], "kind": p.camp_kind, "planted": p.camp_planted}
+        )
 
     def truth_coupons(self, seller_id: str) -> pd.DataFrame:
         rows = []
@@ -109,5 +152,10 @@ class WorldTruth:
         spend = ev["cost"].sum() / 100.0
         sales = sales_c.sum() / 100.0
         gross = float((sales_c * p.p_margin[ev["pprod"]]).sum() / 100.0)
-        return {"sales": _r2(sales), "spend": _r2(spend), "profit": _r2(gross - spend),
-                "units": int(ev["units"].sum()), "orders": int(ev["conv"].sum())}
+        return {
+            "sales": _r2(sales),
+            "spend": _r2(spend),
+            "profit": _r2(gross - spend),
+            "units": int(ev["units"].sum()),
+            "orders": int(ev["conv"].sum()),
+        }

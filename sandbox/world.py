@@ -15,6 +15,7 @@ Design (why it looks like this):
 Layout: ``world.py`` is the facade (sellers, profiles, time, reports); the concerns live in ``profile.py``,
 ``generate.py``, ``simulate.py``, ``promotions.py``, ``entities.py`` and ``truth.py``.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -54,8 +55,12 @@ class World(WorldEntities, WorldPromotions, WorldTruth):
             elif scale == "large" and country == "US":
                 size = {"campaigns": 520, "targets": 52000, "products": 250, "days": 95, "volume": 0.6}
             else:
-                size = {"campaigns": int(pr.integers(20, 31)), "targets": int(pr.integers(1100, 1800)),
-                        "products": int(pr.integers(30, 51)), "days": 120}
+                size = {
+                    "campaigns": int(pr.integers(20, 31)),
+                    "targets": int(pr.integers(1100, 1800)),
+                    "products": int(pr.integers(30, 51)),
+                    "days": 120,
+                }
             p = Profile(self, i, country, self._sellers[si], size)
             self._profiles[p.profile_id] = p
             self._sellers[si]["profileIds"].append(p.profile_id)
@@ -65,16 +70,28 @@ class World(WorldEntities, WorldPromotions, WorldTruth):
 
     # ------------------------------------------------------------------ accounts
     def sellers(self) -> list[dict]:
-        return [{"sellerId": s["sellerId"], "name": s["name"], "profileIds": list(s["profileIds"])} for s in self._sellers]
+        return [
+            {"sellerId": s["sellerId"], "name": s["name"], "profileIds": list(s["profileIds"])} for s in self._sellers
+        ]
 
     def profiles(self) -> list[dict]:
         return [self._profile_json(p) for p in self._profiles.values()]
 
     def _profile_json(self, p: Profile) -> dict:
-        return {"profileId": int(p.profile_id), "countryCode": p.country, "currencyCode": p.currency,
-                "dailyBudget": 999999999.0, "timezone": p.timezone,
-                "accountInfo": {"marketplaceStringId": p.marketplace, "id": p.seller["sellerId"], "type": "seller",
-                                "name": p.seller["name"], "validPaymentMethod": True}}
+        return {
+            "profileId": int(p.profile_id),
+            "countryCode": p.country,
+            "currencyCode": p.currency,
+            "dailyBudget": 999999999.0,
+            "timezone": p.timezone,
+            "accountInfo": {
+                "marketplaceStringId": p.marketplace,
+                "id": p.seller["sellerId"],
+                "type": "seller",
+                "name": p.seller["name"],
+                "validPaymentMethod": True,
+            },
+        }
 
     def profile(self, profile_id: str) -> dict | None:
         p = self._profiles.get(str(profile_id))
@@ -113,9 +130,20 @@ class World(WorldEntities, WorldPromotions, WorldTruth):
                         p.simulate_day()
 
     # ------------------------------------------------------------------ reports
-    def report_rows(self, profile_id: str, report_type_id: str, group_by: list[str], time_unit: str,
-                    start: _dt.date, end: _dt.date, columns: list[str], filters: list[dict] | None = None) -> list[dict]:
-        return reports.report_rows(self, self._p(profile_id), report_type_id, group_by, time_unit, start, end, columns, filters)
+    def report_rows(
+        self,
+        profile_id: str,
+        report_type_id: str,
+        group_by: list[str],
+        time_unit: str,
+        start: _dt.date,
+        end: _dt.date,
+        columns: list[str],
+        filters: list[dict] | None = None,
+    ) -> list[dict]:
+        return reports.report_rows(
+            self, self._p(profile_id), report_type_id, group_by, time_unit, start, end, columns, filters
+        )
 
     def totals(self, profile_id: str, start: _dt.date, end: _dt.date) -> dict:
         return reports.totals(self, self._p(profile_id), start, end)

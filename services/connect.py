@@ -5,6 +5,7 @@ The page never sees a token after the form is submitted: it hands the values to
 Amazon, stores it encrypted and returns only the account id. The demo seller goes
 through the same token store as a real account.
 """
+
 from __future__ import annotations
 
 import os
@@ -64,8 +65,15 @@ def check_app(region: str, client_id: str, client_secret: str) -> None:
     if region not in REGIONS:
         raise InvalidInput("Pick the region of the account: North America, Europe or Far East.")
     if not CLIENT_ID_RE.match(client_id):
-        raise InvalidInput("The client ID should look like amzn1.application-oa2-client. followed by 32 letters and digits.")
-    if not client_secret or len(client_secret) > 500 or any(c.isspace() for c in client_secret) or not client_secret.isascii():
+        raise InvalidInput(
+            "The client ID should look like amzn1.application-oa2-client. followed by 32 letters and digits."
+        )
+    if (
+        not client_secret
+        or len(client_secret) > 500
+        or any(c.isspace() for c in client_secret)
+        or not client_secret.isascii()
+    ):
         raise InvalidInput("The client secret is empty or malformed; copy it again from your Login with Amazon app.")
 
 
@@ -73,10 +81,14 @@ def check_credentials(client_id: str, client_secret: str, refresh_token: str, re
     """Refuse values that cannot be Amazon credentials before sending them anywhere."""
     client_id, client_secret, refresh_token = (str(v or "").strip() for v in (client_id, client_secret, refresh_token))
     if refresh_token.startswith("Atza|"):
-        raise InvalidInput("That is an access token (Atza|…), which lasts an hour; paste the refresh token, which starts with Atzr|.")
+        raise InvalidInput(
+            "That is an access token (Atza|…), which lasts an hour; paste the refresh token, which starts with Atzr|."
+        )
     check_app(region, client_id, client_secret)
     if not REFRESH_TOKEN_RE.match(refresh_token):
-        raise InvalidInput("The refresh token should start with Atzr| and contain no spaces; it may have been cut off when copied.")
+        raise InvalidInput(
+            "The refresh token should start with Atzr| and contain no spaces; it may have been cut off when copied."
+        )
 
 
 def connect_account(
@@ -104,8 +116,16 @@ def connect_account(
             "client ID. Copy it again, or use “Connect with Amazon”. Nothing was saved."
         ) from None
     return accounts.add_account(
-        db, vault, name, region, client_id, client_secret, refresh_token,
-        backend="sandbox" if sandbox_url else "amazon", sandbox_url=sandbox_url, authorized_on=authorized_on,
+        db,
+        vault,
+        name,
+        region,
+        client_id,
+        client_secret,
+        refresh_token,
+        backend="sandbox" if sandbox_url else "amazon",
+        sandbox_url=sandbox_url,
+        authorized_on=authorized_on,
     )
 
 
@@ -122,20 +142,38 @@ def refresh_profiles(db: Database, vault: Vault, account_id: str) -> pd.DataFram
     frames = [profiles_frame(clients.ads(region).list_profiles(), region=region) for region in REGIONS]
     df = pd.concat(frames, ignore_index=True)
     rows = [{**r, "account_id": account_id} for r in df.to_dict("records")]
-    owners = {r[0] for r in db.conn.execute(
-        "SELECT DISTINCT a.name FROM profiles p JOIN accounts a ON a.account_id = p.account_id "
-        "WHERE p.account_id != ? AND p.profile_id IN ({})".format(", ".join("?" * len(rows))),
-        [account_id, *[str(r["profile_id"]) for r in rows]])} if rows else set()
+    owners = (
+        {
+            r[0]
+            for r in db.conn.execute(
+                "SELECT DISTINCT a.name FROM profiles p JOIN accounts a ON a.account_id = p.account_id "
+                "WHERE p.account_id != ? AND p.profile_id IN ({})".format(", ".join("?" * len(rows))),
+                [account_id, *[str(r["profile_id"]) for r in rows]],
+            )
+        }
+        if rows
+        else set()
+    )
     if owners:
-        raise InvalidInput(f"This seller's profiles are already connected as “{sorted(owners)[0]}”. "
-                           "Reconnect that account instead; nothing was changed.")
+        raise InvalidInput(
+            f"This seller's profiles are already connected as “{sorted(owners)[0]}”. "
+            "Reconnect that account instead; nothing was changed."
+        )
     with write(db):
         existing = {r[0] for r in db.conn.execute("SELECT profile_id FROM profiles WHERE account_id = ?", [account_id])}
         for row in rows:
             if row["profile_id"] in existing:
                 db.conn.execute(
                     "UPDATE profiles SET country_code=?, currency_code=?, timezone=?, marketplace_id=?, account_name=?, region=? WHERE profile_id=?",
-                    [row["country_code"], row["currency_code"], row["timezone"], row["marketplace_id"], row["account_name"], row["region"], row["profile_id"]],
+                    [
+                        row["country_code"],
+                        row["currency_code"],
+                        row["timezone"],
+                        row["marketplace_id"],
+                        row["account_name"],
+                        row["region"],
+                        row["profile_id"],
+                    ],
                 )
             else:
                 upsert_rows(db, "profiles", [row])
@@ -161,7 +199,12 @@ ProgressFn = Callable[[str, int, int, int], None]
 
 
 def run_sync(
-    db_path_: Path, vault: Vault, account_id: str, profile_ids: list[str] | None, progress: ProgressFn | None = None, days: int | None = None
+    db_path_: Path,
+    vault: Vault,
+    account_id: str,
+    profile_ids: list[str] | None,
+    progress: ProgressFn | None = None,
+    days: int | None = None,
 ):
     """Sync the chosen profiles; an account flagged 'reconnect needed' (or past its year) is not synced at all."""
     from services.sync import sync_account
@@ -220,8 +263,15 @@ def start_consent(db: Database, vault: Vault, name: str, region: str, client_id:
     client_id = str(client_id or "").strip()
     client_secret = str(client_secret or "").strip() or configured_client_secret()
     check_app(region, client_id, client_secret)
-    return oauth.start(db, vault, name=name, region=region, client_id=client_id, client_secret=client_secret,
-                       redirect_uri=redirect_uri())
+    return oauth.start(
+        db,
+        vault,
+        name=name,
+        region=region,
+        client_id=client_id,
+        client_secret=client_secret,
+        redirect_uri=redirect_uri(),
+    )
 
 
 def start_sandbox_consent(db: Database, vault: Vault, seller: str = "demo", name: str | None = None) -> str:
@@ -230,18 +280,35 @@ def start_sandbox_consent(db: Database, vault: Vault, seller: str = "demo", name
 
     creds = demo_credentials()
     label = _clean_name(name or ("Demo Seller (consent)" if seller == "demo" else f"Sandbox {seller} seller"))
-    return oauth.start(db, vault, name=label, region="NA", client_id=creds["client_id"],
-                       client_secret=creds["client_secret"], redirect_uri=redirect_uri(),
-                       sandbox_url=sandbox_url(), seller_hint=seller)
+    return oauth.start(
+        db,
+        vault,
+        name=label,
+        region="NA",
+        client_id=creds["client_id"],
+        client_secret=creds["client_secret"],
+        redirect_uri=redirect_uri(),
+        sandbox_url=sandbox_url(),
+        seller_hint=seller,
+    )
 
 
 def start_reconnect(db: Database, vault: Vault, account_id: str, seller_hint: str | None = None) -> str:
     """Consent again for an existing account (before the year ends, or after a revocation)."""
     account = accounts.get_account(db, account_id)
     sandbox = account["sandbox_url"] if account["backend"] == "sandbox" else None
-    return oauth.start(db, vault, name=account["name"], region=account["region"], client_id=account["client_id"],
-                       client_secret=None, redirect_uri=redirect_uri(), sandbox_url=sandbox, account_id=account_id,
-                       seller_hint=seller_hint)
+    return oauth.start(
+        db,
+        vault,
+        name=account["name"],
+        region=account["region"],
+        client_id=account["client_id"],
+        client_secret=None,
+        redirect_uri=redirect_uri(),
+        sandbox_url=sandbox,
+        account_id=account_id,
+        seller_hint=seller_hint,
+    )
 
 
 def _list_or_undo(db: Database, vault: Vault, account_id: str, existed: bool) -> pd.DataFrame:
@@ -259,25 +326,46 @@ def finish_consent(db: Database, vault: Vault, params: dict) -> tuple[str, str]:
     done = oauth.finish(db, vault, params)
     profiles = _list_or_undo(db, vault, done.account_id, done.reconnected)
     verb = "reconnected" if done.reconnected else "connected"
-    return done.account_id, (f"{done.name} is {verb}: Amazon authorized this dashboard for a year, "
-                             f"{len(profiles)} advertising profile(s) found.")
+    return done.account_id, (
+        f"{done.name} is {verb}: Amazon authorized this dashboard for a year, "
+        f"{len(profiles)} advertising profile(s) found."
+    )
 
 
-def connect_and_list(db: Database, vault: Vault, name: str, region: str, client_id: str, client_secret: str,
-                     refresh_token: str, authorized_on: str | None = None,
-                     sandbox_url: str | None = None) -> tuple[str, str]:
+def connect_and_list(
+    db: Database,
+    vault: Vault,
+    name: str,
+    region: str,
+    client_id: str,
+    client_secret: str,
+    refresh_token: str,
+    authorized_on: str | None = None,
+    sandbox_url: str | None = None,
+) -> tuple[str, str]:
     """The paste-a-token path in one call: check, store encrypted, list profiles. (account_id, sentence)"""
     existed = accounts.find_account(db, " ".join(str(name or "").split())[:80]) is not None
-    account_id = connect_account(db, vault, name, region, client_id, client_secret or configured_client_secret(),
-                                 refresh_token, sandbox_url=sandbox_url, authorized_on=authorized_on)
+    account_id = connect_account(
+        db,
+        vault,
+        name,
+        region,
+        client_id,
+        client_secret or configured_client_secret(),
+        refresh_token,
+        sandbox_url=sandbox_url,
+        authorized_on=authorized_on,
+    )
     profiles = _list_or_undo(db, vault, account_id, existed)
     regions = sorted(set(profiles["region"])) if not profiles.empty else []
     if not regions:
         return account_id, "Connected, but Amazon lists no advertising profiles for this authorization yet."
     if region not in regions:
         where = ", ".join(regions)
-        return account_id, (f"Connected. This authorization's profiles are in {where}, not {region}; "
-                            "they are listed below and sync from their own region.")
+        return account_id, (
+            f"Connected. This authorization's profiles are in {where}, not {region}; "
+            "they are listed below and sync from their own region."
+        )
     return account_id, f"Connected: {len(profiles)} advertising profile(s) found. Pick the ones to sync below."
 
 
@@ -292,14 +380,21 @@ def account_card(db: Database, vault: Vault, account_id: str) -> dict:
         masked = mask_token(vault.decrypt(account["refresh_token_enc"])) if account["refresh_token_enc"] else ""
     except Exception:  # noqa: BLE001 - a key problem must not break the page
         masked = "(cannot be decrypted with the configured keys)"
-    return {"name": account["name"], "region": account["region"], "backend": account["backend"],
-            "client_id": account["client_id"], "refresh_token": masked, "authorized_on": account["authorized_on"],
-            "status": account["status"]}
+    return {
+        "name": account["name"],
+        "region": account["region"],
+        "backend": account["backend"],
+        "client_id": account["client_id"],
+        "refresh_token": masked,
+        "authorized_on": account["authorized_on"],
+        "status": account["status"],
+    }
 
 
 def owns_profile(db: Database, account_id: str, profile_id: str) -> bool:
-    row = db.conn.execute("SELECT 1 FROM profiles WHERE account_id = ? AND profile_id = ?",
-                          [account_id, str(profile_id)]).fetchone()
+    row = db.conn.execute(
+        "SELECT 1 FROM profiles WHERE account_id = ? AND profile_id = ?", [account_id, str(profile_id)]
+    ).fetchone()
     return row is not None
 
 
@@ -312,8 +407,11 @@ def check_sync_request(db: Database, account_id: str, profile_ids: list[str] | N
         raise InvalidInput(f"Amazon keeps {MAX_SYNC_DAYS} days of reports: pick between 1 and {MAX_SYNC_DAYS} days.")
     foreign = [p for p in profile_ids or [] if not owns_profile(db, account_id, p)]
     if foreign:
-        raise InvalidInput("Profile " + ", ".join(str(p)[:20] for p in foreign[:3]) +
-                           " does not belong to this account; pick one of its own profiles.")
+        raise InvalidInput(
+            "Profile "
+            + ", ".join(str(p)[:20] for p in foreign[:3])
+            + " does not belong to this account; pick one of its own profiles."
+        )
 
 
 def remove_account(db: Database, account_id: str) -> None:

@@ -4,6 +4,7 @@ Amazon's reports, SQLite rows, pandas frames and form widgets hand over dates as
 `date`, `datetime`, `Timestamp`, ISO text or nothing; every caller wants either a
 `date`/`datetime` or None, never an exception on a bad value.
 """
+
 from __future__ import annotations
 
 import math

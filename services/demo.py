@@ -5,6 +5,7 @@ loopback, so the demo exercises the same clients as a real account. Only the
 sandbox's public entry point (`sandbox.start_sandbox`) is imported here; its
 internals stay out of the app.
 """
+
 from __future__ import annotations
 
 import os

@@ -4,6 +4,7 @@
 authorization code: error text from Amazon goes through :func:`sanitize` before
 it reaches a message, because exceptions end up in logs and on screen.
 """
+
 from __future__ import annotations
 
 import re
@@ -60,9 +61,7 @@ class AuthorizationExpired(DashboardError):
 class InvalidCredentials(DashboardError):
     """LWA said invalid_client: the app's client ID or secret is wrong, not the seller's consent."""
 
-    default_message = (
-        "Amazon rejected this app's client ID or client secret. Check the app credentials in Settings."
-    )
+    default_message = "Amazon rejected this app's client ID or client secret. Check the app credentials in Settings."
 
 
 class AmazonUnavailable(DashboardError):
@@ -80,8 +79,9 @@ class ReportTimedOut(AmazonUnavailable):
 class AmazonRequestError(DashboardError):
     """Amazon refused the request itself (4xx other than throttling): retrying will not help."""
 
-    def __init__(self, status: int, code: str | None = None, detail: str | None = None,
-                 user_message: str | None = None) -> None:
+    def __init__(
+        self, status: int, code: str | None = None, detail: str | None = None, user_message: str | None = None
+    ) -> None:
         self.status = status
         self.code = sanitize(code) if code else None
         self.detail = sanitize(detail) if detail else ""

@@ -1,4 +1,5 @@
 """`python -m services.rotate_keys`: kept for cron jobs and scripts; the command lives in `services.secrets.rotate_keys`."""
+
 import sys
 
 from services.secrets.rotate_keys import main

@@ -1,4 +1,5 @@
 """Shared fixtures: the sandbox is the backend of every test, over real HTTP on loopback."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -3,6 +3,7 @@ flow that connects them.
 
 May import `services.amazon`, `services.store` and `services.secrets`; never the analytics, optimizer or sync.
 """
+
 from services.accounts.registry import (  # noqa: F401 - the package's public API
     DEMO_ACCOUNT_NAME,
     AccountClients,

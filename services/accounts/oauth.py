@@ -9,6 +9,7 @@
 
 No token, code, verifier or secret is ever logged, returned or put in an exception message.
 """
+
 from __future__ import annotations
 
 import base64
@@ -58,7 +59,9 @@ def _challenge(verifier: str) -> str:
 def _check_redirect(uri: str) -> str:
     parts = urllib.parse.urlsplit((uri or "").strip())
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.fragment:
-        raise ConsentError("The app's return address (DASHBOARD_REDIRECT_URI) must be an http(s) URL without a #fragment.")
+        raise ConsentError(
+            "The app's return address (DASHBOARD_REDIRECT_URI) must be an http(s) URL without a #fragment."
+        )
     return parts.geturl()
 
 
@@ -87,8 +90,10 @@ def start(
         raise ConsentError("Pick the region of the account: North America, Europe or Far East.")
     redirect_uri = _check_redirect(redirect_uri)
     if account_id is None and not (client_secret or "").strip():
-        raise ConsentError("The client secret of your Login with Amazon app is needed before going to Amazon "
-                           "(fill it in, or set LWA_CLIENT_SECRET).")
+        raise ConsentError(
+            "The client secret of your Login with Amazon app is needed before going to Amazon "
+            "(fill it in, or set LWA_CLIENT_SECRET)."
+        )
     state = secrets.token_urlsafe(32)
     verifier = secrets.token_urlsafe(64)
     row = {
@@ -143,23 +148,31 @@ def _first(params: dict, key: str) -> str:
 def _consume(db: Database, state: str, now: float) -> dict:
     """Mark the pending row used (atomically) and return it; a second arrival with the same state finds nothing."""
     if not (STATE_RE_LEN[0] <= len(state) <= STATE_RE_LEN[1]):
-        raise ConsentError("This sign-in link is not one this app started (missing or altered state). "
-                           "Nothing was connected; start again with “Connect with Amazon”.")
+        raise ConsentError(
+            "This sign-in link is not one this app started (missing or altered state). "
+            "Nothing was connected; start again with “Connect with Amazon”."
+        )
     h = _hash(state)
     with write(db):
         cur = db.conn.execute("SELECT * FROM oauth_states WHERE state_hash = ?", [h])
         found = cur.fetchone()
         if found is None:
-            raise ConsentError("This sign-in link is not one this app started (missing or altered state). "
-                               "Nothing was connected; start again with “Connect with Amazon”.")
+            raise ConsentError(
+                "This sign-in link is not one this app started (missing or altered state). "
+                "Nothing was connected; start again with “Connect with Amazon”."
+            )
         row = dict(zip([d[0] for d in cur.description], found))
         if row["used_at"] is not None:
-            raise ConsentError("This sign-in link was already used. Nothing more was changed; "
-                               "start again with “Connect with Amazon” if the account is not connected.")
+            raise ConsentError(
+                "This sign-in link was already used. Nothing more was changed; "
+                "start again with “Connect with Amazon” if the account is not connected."
+            )
         db.conn.execute("UPDATE oauth_states SET used_at = ? WHERE state_hash = ?", [now, h])
     if row["expires_at"] < now:
-        raise ConsentError("The sign-in took longer than ten minutes and expired. Nothing was connected; "
-                           "start again with “Connect with Amazon”.")
+        raise ConsentError(
+            "The sign-in took longer than ten minutes and expired. Nothing was connected; "
+            "start again with “Connect with Amazon”."
+        )
     return row
 
 
@@ -175,8 +188,9 @@ def finish(db: Database, vault: Vault, params: dict, *, now: float | None = None
             except ConsentError:
                 pass
         if error == "access_denied":
-            raise ConsentError("You cancelled on Amazon's consent page, so nothing was connected. "
-                               "Start again whenever you are ready.")
+            raise ConsentError(
+                "You cancelled on Amazon's consent page, so nothing was connected. Start again whenever you are ready."
+            )
         raise ConsentError(f"Amazon did not grant access ({error[:40]}). Nothing was connected; try again.")
     row = _consume(db, state, now)
     if not code or len(code) > 512 or any(c.isspace() for c in code):
@@ -187,32 +201,48 @@ def finish(db: Database, vault: Vault, params: dict, *, now: float | None = None
         try:
             account = accounts.get_account(db, row["account_id"])
         except accounts.AccountNotFound:
-            raise ConsentError("The account being reconnected was removed meanwhile. Connect it as a new account.") from None
+            raise ConsentError(
+                "The account being reconnected was removed meanwhile. Connect it as a new account."
+            ) from None
         client_id = account["client_id"]
         client_secret = vault.decrypt(account["client_secret_enc"])
     else:
         client_id, client_secret = row["client_id"], vault.decrypt(row["client_secret_enc"])
     verifier = vault.decrypt(row["verifier_enc"])
     with write(db):  # the row has served: its secrets go now, the used marker stays until purged
-        db.conn.execute("UPDATE oauth_states SET verifier_enc = '', client_secret_enc = NULL WHERE state_hash = ?",
-                        [row["state_hash"]])
+        db.conn.execute(
+            "UPDATE oauth_states SET verifier_enc = '', client_secret_enc = NULL WHERE state_hash = ?",
+            [row["state_hash"]],
+        )
     lwa = LwaClient(hosts_for(row["region"], sandbox_url).token_url, client_id, client_secret)
     try:
         tokens = lwa.exchange_code(code, row["redirect_uri"], verifier)
     except AuthorizationExpired:
-        raise ConsentError("Amazon says this sign-in code expired or was already used (codes last five minutes). "
-                           "Nothing was connected; start again with “Connect with Amazon”.") from None
+        raise ConsentError(
+            "Amazon says this sign-in code expired or was already used (codes last five minutes). "
+            "Nothing was connected; start again with “Connect with Amazon”."
+        ) from None
     except InvalidCredentials:
-        raise ConsentError("Amazon rejected this app's client ID or client secret, so the sign-in code could not be "
-                           "used. Check the app credentials and start again.") from None
+        raise ConsentError(
+            "Amazon rejected this app's client ID or client secret, so the sign-in code could not be "
+            "used. Check the app credentials and start again."
+        ) from None
     today = datetime.now(UTC).date().isoformat()
     if row["account_id"]:
         accounts.update_refresh_token(db, vault, row["account_id"], tokens["refresh_token"], authorized_on=today)
         logger.info("account reconnected through consent")
         return Finished(row["account_id"], account["name"], True)
     account_id = accounts.add_account(
-        db, vault, row["name"], row["region"], client_id, client_secret, tokens["refresh_token"],
-        backend=row["backend"], sandbox_url=sandbox_url, authorized_on=today,
+        db,
+        vault,
+        row["name"],
+        row["region"],
+        client_id,
+        client_secret,
+        tokens["refresh_token"],
+        backend=row["backend"],
+        sandbox_url=sandbox_url,
+        authorized_on=today,
     )
     logger.info("account connected through consent")
     return Finished(account_id, row["name"], False)

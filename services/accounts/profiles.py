@@ -3,13 +3,22 @@
 Amazon answers `GET /v2/profiles` per regional host, and a profile works only on
 its own region's host, so an account's profiles are the union over NA, EU and FE.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 import pandas as pd
 
-PROFILE_COLUMNS = ["profile_id", "country_code", "currency_code", "timezone", "marketplace_id", "account_name", "region"]
+PROFILE_COLUMNS = [
+    "profile_id",
+    "country_code",
+    "currency_code",
+    "timezone",
+    "marketplace_id",
+    "account_name",
+    "region",
+]
 
 
 def profiles_frame(profiles: Iterable[dict], region: str | None = None) -> pd.DataFrame:

@@ -4,6 +4,7 @@ Secrets (client secret, refresh token) are stored encrypted by the Vault and dec
 a token is needed. The demo seller is stored exactly like a real account, with backend 'sandbox' and the
 sandbox's URL standing in for every Amazon host.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -123,15 +124,15 @@ def connect_demo(db: Database, vault: Vault, sandbox_url: str, demo_credentials:
     )
 
 
-def update_refresh_token(db: Database, vault: Vault, account_id: str, refresh_token: str,
-                         authorized_on: str | None = None) -> None:
+def update_refresh_token(
+    db: Database, vault: Vault, account_id: str, refresh_token: str, authorized_on: str | None = None
+) -> None:
     """After the seller grants consent again."""
     with write(db):
         db.conn.execute(
             "UPDATE accounts SET refresh_token_enc = ?, status = 'ok', authorized_on = ?, updated_at = ? "
             "WHERE account_id = ?",
-            [vault.encrypt(refresh_token), authorized_on or datetime.now(UTC).date().isoformat(), _now(),
-             account_id],
+            [vault.encrypt(refresh_token), authorized_on or datetime.now(UTC).date().isoformat(), _now(), account_id],
         )
 
 
@@ -199,8 +200,11 @@ class AccountClients:
         region = region.upper()
         if region not in self._ads:
             self._ads[region] = AdsClient(
-                hosts_for(region, self.sandbox_url).ads, self.account["client_id"], self.tokens,
-                session=self.session, policy=self.policy,
+                hosts_for(region, self.sandbox_url).ads,
+                self.account["client_id"],
+                self.tokens,
+                session=self.session,
+                policy=self.policy,
             )
         return self._ads[region]
 
@@ -228,8 +232,9 @@ def _session(pool: int = 64) -> requests.Session:
     return s
 
 
-def clients_for(db: Database, vault: Vault, account_id: str, *, policy=None, session: requests.Session | None = None,
-                clock=None) -> AccountClients:
+def clients_for(
+    db: Database, vault: Vault, account_id: str, *, policy=None, session: requests.Session | None = None, clock=None
+) -> AccountClients:
     """Clients for an account. The refresh token is decrypted only when LWA is called (callable TokenSource)."""
     from services.amazon.lwa import LwaClient, TokenSource
 

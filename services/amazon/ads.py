@@ -6,6 +6,7 @@ paging, the 207 multi-status of mutations (mapped back to the caller's own
 indexes across 1000-item chunks), the 425 "duplicate report" answer, and
 presigned download URLs that expire.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -39,8 +40,13 @@ KINDS: dict[str, tuple[str, str, str, str, str]] = {
     "adGroups": ("spAdGroup", "adGroups", "adGroupId", "adGroupIdFilter", "adGroup"),
     "keywords": ("spKeyword", "keywords", "keywordId", "keywordIdFilter", "keyword"),
     "targets": ("spTargetingClause", "targetingClauses", "targetId", "targetIdFilter", "targetingClause"),
-    "negativeKeywords": ("spNegativeKeyword", "negativeKeywords", "negativeKeywordId", "negativeKeywordIdFilter",
-                         "negativeKeyword"),
+    "negativeKeywords": (
+        "spNegativeKeyword",
+        "negativeKeywords",
+        "negativeKeywordId",
+        "negativeKeywordIdFilter",
+        "negativeKeyword",
+    ),
     "productAds": ("spProductAd", "productAds", "adId", "adIdFilter", "productAd"),
 }
 MAX_BATCH = 1000
@@ -217,8 +223,9 @@ class AdsClient:
             if extra_headers:
                 headers.update(extra_headers)
             data = json.dumps(body).encode("utf-8") if body is not None else None
-            response = send(self.session, method, url, policy=self.policy, sleep=self._sleep,
-                            headers=headers, data=data)
+            response = send(
+                self.session, method, url, policy=self.policy, sleep=self._sleep, headers=headers, data=data
+            )
             if response.status_code == 401 and attempt == 0:
                 logger.info("%s %s -> 401; refreshing the access token once", method, path)
                 self.tokens.invalidate(token)
@@ -228,8 +235,9 @@ class AdsClient:
             code, detail = _error_detail(response)
             secrets = [token]
             detail = sanitize(detail, secrets)
-            raise AmazonRequestError(response.status_code, code, detail,
-                                     user_message=_user_message(response.status_code, detail))
+            raise AmazonRequestError(
+                response.status_code, code, detail, user_message=_user_message(response.status_code, detail)
+            )
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- profiles --------------------------------------------------------------------------
@@ -241,8 +249,9 @@ class AdsClient:
         return body
 
     # -- Sponsored Products v3 entities ----------------------------------------------------
-    def list_entities(self, profile_id: str, kind: str, filters: dict | None = None,
-                      page_size: int = 1000) -> list[dict]:
+    def list_entities(
+        self, profile_id: str, kind: str, filters: dict | None = None, page_size: int = 1000
+    ) -> list[dict]:
         """Follows nextToken until Amazon leaves it out, repeating the same filters on every page."""
         media, envelope, *_ = _kind(kind)
         vendor = f"application/vnd.{media}.v3+json"
@@ -257,8 +266,15 @@ class AdsClient:
             body = dict(base)
             if next_token:
                 body["nextToken"] = next_token
-            response = self._request("POST", f"/sp/{kind}/list", profile_id=profile_id,
-                                     content_type=vendor, accept=vendor, body=body, ok=(200,))
+            response = self._request(
+                "POST",
+                f"/sp/{kind}/list",
+                profile_id=profile_id,
+                content_type=vendor,
+                accept=vendor,
+                body=body,
+                ok=(200,),
+            )
             payload = _json(response)
             if not isinstance(payload, dict):
                 raise AmazonUnavailable(f"Amazon returned an unreadable page of {kind}. Try again later.")
@@ -270,15 +286,22 @@ class AdsClient:
                 raise AmazonUnavailable(f"Amazon kept returning the same page of {kind}. Try again later.")
             seen.add(next_token)
 
-    def _mutate(self, method: str, path: str, profile_id: str, kind: str,
-                chunks: list[tuple[int, dict, int]], prefer: bool) -> MultiStatus:
+    def _mutate(
+        self, method: str, path: str, profile_id: str, kind: str, chunks: list[tuple[int, dict, int]], prefer: bool
+    ) -> MultiStatus:
         media, envelope, id_key, _, repr_key = _kind(kind)
         vendor = f"application/vnd.{media}.v3+json"
         results: list[ItemResult] = []
         for offset, body, count in chunks:
             response = self._request(
-                method, path, profile_id=profile_id, content_type=vendor, accept=vendor, body=body,
-                extra_headers={"Prefer": "return=representation"} if prefer else None, ok=(200, 207),
+                method,
+                path,
+                profile_id=profile_id,
+                content_type=vendor,
+                accept=vendor,
+                body=body,
+                extra_headers={"Prefer": "return=representation"} if prefer else None,
+                ok=(200, 207),
             )
             payload = _json(response)
             section = payload.get(envelope) if isinstance(payload, dict) else None
@@ -291,20 +314,25 @@ class AdsClient:
                 entity_id = item.get(id_key)
                 if entity_id is None and entity is not None:
                     entity_id = entity.get(id_key) or entity.get("keywordId")
-                by_index[local] = ItemResult(offset + local, True, None if entity_id is None else str(entity_id),
-                                             entity, [], "")
+                by_index[local] = ItemResult(
+                    offset + local, True, None if entity_id is None else str(entity_id), entity, [], ""
+                )
             for item in section.get("error") or []:
                 local = int(item.get("index", -1))
                 errors = [e for e in item.get("errors") or [] if isinstance(e, dict)]
                 by_index[local] = ItemResult(offset + local, False, None, None, errors, describe_errors(errors))
             for local in range(count):
-                results.append(by_index.get(local) or ItemResult(
-                    offset + local, False, None, None, [], "Amazon returned no result for this item."))
+                results.append(
+                    by_index.get(local)
+                    or ItemResult(offset + local, False, None, None, [], "Amazon returned no result for this item.")
+                )
         return MultiStatus(results)
 
     def _chunks(self, envelope: str, items: list[dict]) -> list[tuple[int, dict, int]]:
-        return [(start, {envelope: items[start:start + MAX_BATCH]}, len(items[start:start + MAX_BATCH]))
-                for start in range(0, len(items), MAX_BATCH)]
+        return [
+            (start, {envelope: items[start : start + MAX_BATCH]}, len(items[start : start + MAX_BATCH]))
+            for start in range(0, len(items), MAX_BATCH)
+        ]
 
     def create(self, profile_id: str, kind: str, items: list[dict]) -> MultiStatus:
         envelope = _kind(kind)[1]
@@ -318,8 +346,10 @@ class AdsClient:
         """Amazon 'deletes' by archiving, via POST /delete with an ID filter."""
         id_filter = _kind(kind)[3]
         ids = [str(i) for i in ids]
-        chunks = [(start, {id_filter: {"include": ids[start:start + MAX_BATCH]}}, len(ids[start:start + MAX_BATCH]))
-                  for start in range(0, len(ids), MAX_BATCH)]
+        chunks = [
+            (start, {id_filter: {"include": ids[start : start + MAX_BATCH]}}, len(ids[start : start + MAX_BATCH]))
+            for start in range(0, len(ids), MAX_BATCH)
+        ]
         status = self._mutate("POST", f"/sp/{kind}/delete", profile_id, kind, chunks, False)
         for item in status.items:
             if item.ok and item.entity_id is None:
@@ -330,9 +360,15 @@ class AdsClient:
     def create_report(self, profile_id: str, body: dict) -> str:
         """A 425 means an identical report is in flight: reuse its ID instead of failing."""
         try:
-            response = self._request("POST", "/reporting/reports", profile_id=profile_id,
-                                     content_type=REPORT_CREATE_TYPE, accept=REPORT_CREATE_ACCEPT,
-                                     body=body, ok=(200, 202))
+            response = self._request(
+                "POST",
+                "/reporting/reports",
+                profile_id=profile_id,
+                content_type=REPORT_CREATE_TYPE,
+                accept=REPORT_CREATE_ACCEPT,
+                body=body,
+                ok=(200, 202),
+            )
         except AmazonRequestError as exc:
             if exc.status == 425:
                 match = _DUPLICATE_RE.search(exc.detail or "")
@@ -346,8 +382,9 @@ class AdsClient:
         return str(payload["reportId"])
 
     def get_report(self, profile_id: str, report_id: str) -> dict:
-        response = self._request("GET", f"/reporting/reports/{report_id}", profile_id=profile_id,
-                                 accept=REPORT_GET_ACCEPT, ok=(200,))
+        response = self._request(
+            "GET", f"/reporting/reports/{report_id}", profile_id=profile_id, accept=REPORT_GET_ACCEPT, ok=(200,)
+        )
         payload = _json(response)
         if not isinstance(payload, dict):
             raise AmazonUnavailable("Amazon returned an unreadable report status. Try again later.")
@@ -355,13 +392,20 @@ class AdsClient:
 
     def download_report(self, url: str) -> list[dict]:
         """A plain GET: the presigned URL is the credential, Amazon auth headers must not be sent."""
-        response = send(self.session, "GET", url, policy=self.policy, sleep=self._sleep,
-                        headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"})
+        response = send(
+            self.session,
+            "GET",
+            url,
+            policy=self.policy,
+            sleep=self._sleep,
+            headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"},
+        )
         if response.status_code in (400, 403, 404, 410):
             raise DownloadExpired(response.status_code)
         if response.status_code != 200:
-            raise AmazonRequestError(response.status_code,
-                                     user_message=f"Amazon refused the report download ({response.status_code}).")
+            raise AmazonRequestError(
+                response.status_code, user_message=f"Amazon refused the report download ({response.status_code})."
+            )
         try:
             rows = decode_json_payload(response.content)
         except (OSError, ValueError, EOFError) as exc:
@@ -370,9 +414,17 @@ class AdsClient:
             raise AmazonUnavailable("The report Amazon delivered was not a list of rows. Try again later.")
         return rows
 
-    def wait_report(self, profile_id: str, report_id: str, *, poll: float = 5.0, timeout: float = 3 * 3600,
-                    sleep: Callable[[float], None] | None = None, download_gate: Any = None,
-                    transform: Callable[[list[dict]], Any] | None = None) -> Any:
+    def wait_report(
+        self,
+        profile_id: str,
+        report_id: str,
+        *,
+        poll: float = 5.0,
+        timeout: float = 3 * 3600,
+        sleep: Callable[[float], None] | None = None,
+        download_gate: Any = None,
+        transform: Callable[[list[dict]], Any] | None = None,
+    ) -> Any:
         """Reports take minutes to hours; the wait counts slept time so a fake sleep makes it instant in tests.
 
         `download_gate` (a context manager, e.g. a semaphore shared by a sync's threads) is held while the

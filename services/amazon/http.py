@@ -6,6 +6,7 @@ exponential backoff and full jitter, while other 4xx fail at once because
 repeating them cannot succeed. Retries are counted per session so a sync can
 report how hard Amazon pushed back.
 """
+
 from __future__ import annotations
 
 import email.utils
@@ -102,7 +103,7 @@ def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -
 
 def backoff_delay(retry_number: int, policy: RetryPolicy, rng: Callable[[], float] = random.random) -> float:
     """Full jitter (uniform in [0, cap)) spreads clients that were throttled together."""
-    ceiling = min(policy.max_delay, policy.base_delay * (2 ** retry_number))
+    ceiling = min(policy.max_delay, policy.base_delay * (2**retry_number))
     return ceiling * rng()
 
 
@@ -150,8 +151,10 @@ def send(
         stats.add(retries=1)
         sleep(delay)
     if throttled_seen and last_problem.endswith("429"):
-        message = (f"Amazon is limiting how fast this app may call it (still throttled after {attempts} tries). "
-                   "Try again in a few minutes.")
+        message = (
+            f"Amazon is limiting how fast this app may call it (still throttled after {attempts} tries). "
+            "Try again in a few minutes."
+        )
     else:
         message = f"Amazon is not responding right now ({last_problem}, {attempts} tries). Try again in a few minutes."
     raise AmazonUnavailable(message)

@@ -5,6 +5,7 @@ gets a :class:`TokenSource` that caches the token in memory, renews it a minute
 early, and lets only one thread refresh at a time (LWA throttles too). Nothing
 here ever logs or repeats a token, secret or code.
 """
+
 from __future__ import annotations
 
 import logging
@@ -66,9 +67,17 @@ class LwaClient:
         form = {**form, "client_id": self.client_id, "client_secret": self._client_secret}
         secrets = [*secrets, self._client_secret]
         response = send(
-            self.session, "POST", self.token_url, policy=self.policy, sleep=self._sleep, data=form,
-            headers={"Content-Type": "application/x-www-form-urlencoded;charset=UTF-8",
-                     "Accept": "application/json", "User-Agent": USER_AGENT},
+            self.session,
+            "POST",
+            self.token_url,
+            policy=self.policy,
+            sleep=self._sleep,
+            data=form,
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded;charset=UTF-8",
+                "Accept": "application/json",
+                "User-Agent": USER_AGENT,
+            },
         )
         try:
             body = response.json()
@@ -92,7 +101,9 @@ class LwaClient:
         if response.status_code == 200:
             raise AmazonUnavailable("Amazon's sign-in service answered without an access token. Try again later.")
         raise AmazonRequestError(
-            response.status_code, error or None, description,
+            response.status_code,
+            error or None,
+            description,
             # The description can quote form fields we do not recognise as secrets: keep it off screen.
             user_message=f"Amazon's sign-in service refused the request ({error or response.status_code}).",
         )

@@ -4,6 +4,7 @@ Every client receives its base URL from here, so pointing the whole app at the
 local sandbox is a single argument (``sandbox_url``) rather than scattered
 string edits.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -53,12 +54,28 @@ _COUNTRY_REGION: dict[str, str] = {
 _ALIASES = {"GB": "UK"}
 
 MARKETPLACE_IDS: dict[str, str] = {
-    "US": "ATVPDKIKX0DER", "CA": "A2EUQ1WTGCTBG2", "MX": "A1AM78C64UM0Y8", "BR": "A2Q3Y263D00KWC",
-    "UK": "A1F83G8C2ARO7P", "DE": "A1PA6795UKMFR9", "FR": "A13V1IB3VIYZZH", "IT": "APJ6JRA9NG5V4",
-    "ES": "A1RKKUPIHCS9HS", "NL": "A1805IZSGTT6HS", "SE": "A2NODRKZP88ZB9", "PL": "A1C3SOZRARQ6R3",
-    "BE": "AMEN7PMS3EDWL", "TR": "A33AVAJ2PDY3EV", "AE": "A2VIGQ35RCS4UG", "SA": "A17E79C6D8DWNP",
-    "EG": "ARBP9OOSHTCHU", "IN": "A21TJRUUN4KGV", "JP": "A1VC38T7YXB528", "AU": "A39IBJ37TRP1C6",
-    "SG": "A19VAU5U5O7RUS", "IE": "A28R8C7NBKEWEA",
+    "US": "ATVPDKIKX0DER",
+    "CA": "A2EUQ1WTGCTBG2",
+    "MX": "A1AM78C64UM0Y8",
+    "BR": "A2Q3Y263D00KWC",
+    "UK": "A1F83G8C2ARO7P",
+    "DE": "A1PA6795UKMFR9",
+    "FR": "A13V1IB3VIYZZH",
+    "IT": "APJ6JRA9NG5V4",
+    "ES": "A1RKKUPIHCS9HS",
+    "NL": "A1805IZSGTT6HS",
+    "SE": "A2NODRKZP88ZB9",
+    "PL": "A1C3SOZRARQ6R3",
+    "BE": "AMEN7PMS3EDWL",
+    "TR": "A33AVAJ2PDY3EV",
+    "AE": "A2VIGQ35RCS4UG",
+    "SA": "A17E79C6D8DWNP",
+    "EG": "ARBP9OOSHTCHU",
+    "IN": "A21TJRUUN4KGV",
+    "JP": "A1VC38T7YXB528",
+    "AU": "A39IBJ37TRP1C6",
+    "SG": "A19VAU5U5O7RUS",
+    "IE": "A28R8C7NBKEWEA",
 }
 
 

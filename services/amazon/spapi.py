@@ -6,6 +6,7 @@ sharp edges handled here: a FATAL report still has a document that explains
 why, document URLs expire in five minutes, report options must all be strings,
 and documents must be decoded as UTF-8 (never the ISO-8859-1 fallback).
 """
+
 from __future__ import annotations
 
 import gzip
@@ -68,8 +69,15 @@ def _describe(errors: Any) -> tuple[str | None, str]:
 
 
 class SpApiReports:
-    def __init__(self, base_url: str, tokens: TokenSource, session: requests.Session | None = None,
-                 policy: RetryPolicy | None = None, *, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        tokens: TokenSource,
+        session: requests.Session | None = None,
+        policy: RetryPolicy | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.tokens = tokens
         self.session = session or requests.Session()
@@ -95,8 +103,9 @@ class SpApiReports:
                 "accept": "application/json",
             }
             data = json.dumps(body).encode("utf-8") if body is not None else None
-            response = send(self.session, method, url, policy=self.policy, sleep=self._sleep,
-                            headers=headers, data=data)
+            response = send(
+                self.session, method, url, policy=self.policy, sleep=self._sleep, headers=headers, data=data
+            )
             if response.status_code in (401, 403) and attempt == 0:
                 logger.info("%s %s -> %d; refreshing the access token once", method, path, response.status_code)
                 self.tokens.invalidate(token)
@@ -112,8 +121,9 @@ class SpApiReports:
                 head = "Amazon refused access to Seller Central reports (the account may lack the needed role)"
             else:
                 head = f"Amazon rejected the report request ({response.status_code}{' ' + code if code else ''})"
-            raise AmazonRequestError(response.status_code, code, detail,
-                                     user_message=f"{head}: {detail}" if detail else f"{head}.")
+            raise AmazonRequestError(
+                response.status_code, code, detail, user_message=f"{head}: {detail}" if detail else f"{head}."
+            )
         raise AssertionError("unreachable")  # pragma: no cover
 
     def create_report(self, report_type: str, marketplace_ids: list[str], report_options: dict[str, str]) -> str:
@@ -139,13 +149,20 @@ class SpApiReports:
 
     def download_document(self, document: dict) -> dict:
         """Decode as UTF-8 ourselves: the charset header is unreliable and ISO-8859-1 garbles names."""
-        response = send(self.session, "GET", str(document["url"]), policy=self.policy, sleep=self._sleep,
-                        headers={"user-agent": USER_AGENT, "Accept-Encoding": "identity"})
+        response = send(
+            self.session,
+            "GET",
+            str(document["url"]),
+            policy=self.policy,
+            sleep=self._sleep,
+            headers={"user-agent": USER_AGENT, "Accept-Encoding": "identity"},
+        )
         if response.status_code in (400, 403, 404, 410):
             raise DownloadExpired(response.status_code)
         if response.status_code != 200:
-            raise AmazonRequestError(response.status_code,
-                                     user_message=f"Amazon refused the report download ({response.status_code}).")
+            raise AmazonRequestError(
+                response.status_code, user_message=f"Amazon refused the report download ({response.status_code})."
+            )
         content = response.content
         try:
             if str(document.get("compressionAlgorithm") or "").upper() == "GZIP" or content[:2] == b"\x1f\x8b":
@@ -184,13 +201,15 @@ class SpApiReports:
         details = payload.get("errorDetails") or payload.get("errors") or payload.get("message")
         if isinstance(details, list):
             details = "; ".join(
-                str(d.get("message") or d.get("details") or d) if isinstance(d, dict) else str(d) for d in details)
+                str(d.get("message") or d.get("details") or d) if isinstance(d, dict) else str(d) for d in details
+            )
         elif isinstance(details, dict):
             details = details.get("message") or json.dumps(details)
         return str(details) if details else json.dumps(payload)[:300]
 
-    def wait_report(self, report_id: str, *, poll: float = 30.0, timeout: float = 3600,
-                    sleep: Callable[[float], None] | None = None) -> dict:
+    def wait_report(
+        self, report_id: str, *, poll: float = 30.0, timeout: float = 3600, sleep: Callable[[float], None] | None = None
+    ) -> dict:
         sleep = sleep or self._sleep
         waited = 0.0
         interval = max(poll, 0.01)
@@ -208,8 +227,9 @@ class SpApiReports:
             if status == "FATAL":
                 raise ReportFailed(self._fatal_reason(report), report_id)
             if status == "CANCELLED":
-                raise ReportFailed("Amazon cancelled the report, which usually means there was no data for the period",
-                                   report_id)
+                raise ReportFailed(
+                    "Amazon cancelled the report, which usually means there was no data for the period", report_id
+                )
             if waited >= timeout:
                 raise ReportTimedOut()
             step = min(interval, max(timeout - waited, 0.0))
@@ -217,16 +237,36 @@ class SpApiReports:
             waited += step
             interval = min(interval * 1.5, max(poll, MAX_POLL_INTERVAL))
 
-    def coupon_report(self, marketplace_id: str, start_from: datetime, start_to: datetime, *,
-                       poll: float = 30.0, timeout: float = 3600) -> list[dict]:
+    def coupon_report(
+        self,
+        marketplace_id: str,
+        start_from: datetime,
+        start_to: datetime,
+        *,
+        poll: float = 30.0,
+        timeout: float = 3600,
+    ) -> list[dict]:
         """Coupons whose start falls in the range (coupon options, never the promotion ones: models #4752)."""
-        report_id = self.create_report(COUPON_REPORT, [marketplace_id], {
-            "couponStartDateFrom": iso_utc(start_from), "couponStartDateTo": iso_utc(start_to)})
+        report_id = self.create_report(
+            COUPON_REPORT,
+            [marketplace_id],
+            {"couponStartDateFrom": iso_utc(start_from), "couponStartDateTo": iso_utc(start_to)},
+        )
         return list(self.wait_report(report_id, poll=poll, timeout=timeout).get("coupons") or [])
 
-    def promotion_report(self, marketplace_id: str, start_from: datetime, start_to: datetime, *,
-                          poll: float = 30.0, timeout: float = 3600) -> list[dict]:
+    def promotion_report(
+        self,
+        marketplace_id: str,
+        start_from: datetime,
+        start_to: datetime,
+        *,
+        poll: float = 30.0,
+        timeout: float = 3600,
+    ) -> list[dict]:
         """For sellers this holds Best Deals and Lightning Deals only."""
-        report_id = self.create_report(PROMOTION_REPORT, [marketplace_id], {
-            "promotionStartDateFrom": iso_utc(start_from), "promotionStartDateTo": iso_utc(start_to)})
+        report_id = self.create_report(
+            PROMOTION_REPORT,
+            [marketplace_id],
+            {"promotionStartDateFrom": iso_utc(start_from), "promotionStartDateTo": iso_utc(start_to)},
+        )
         return list(self.wait_report(report_id, poll=poll, timeout=timeout).get("promotions") or [])

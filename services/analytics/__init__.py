@@ -3,6 +3,7 @@ the one safe CSV writer (`export`).
 
 May import `services.store`; never the optimizer, promotions, sync or Amazon clients.
 """
+
 from services.analytics.tables import (  # noqa: F401 - the package's public API
     METRIC_ORDER,
     PLACEMENT_LABELS,

@@ -1,4 +1,5 @@
 """Plotly figures, built by pure functions so that tests can read their JSON."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -38,23 +39,45 @@ def trend_figure(
     fig = go.Figure()
     fig.add_bar(x=_values(df["date"]), y=_values(df["cost"]), name=f"Spend ({currency})", marker_color=SPEND_COLOR)
     fig.add_bar(x=_values(df["date"]), y=_values(df["sales"]), name=f"Sales ({currency})", marker_color=SALES_COLOR)
-    fig.add_scatter(x=_values(df["date"]), y=_values(df["acos"] * 100), name="ACOS %", yaxis="y2", mode="lines+markers", line={"color": ACOS_COLOR})
+    fig.add_scatter(
+        x=_values(df["date"]),
+        y=_values(df["acos"] * 100),
+        name="ACOS %",
+        yaxis="y2",
+        mode="lines+markers",
+        line={"color": ACOS_COLOR},
+    )
     if settling and grain == "Daily":
         start = pd.Timestamp(min(settling)) - pd.Timedelta(hours=12)
         end = pd.Timestamp(max(settling)) + pd.Timedelta(hours=12)
-        fig.add_vrect(x0=start, x1=end, fillcolor="#999999", opacity=0.15, line_width=0, annotation_text="settling", annotation_position="top left")
+        fig.add_vrect(
+            x0=start,
+            x1=end,
+            fillcolor="#999999",
+            opacity=0.15,
+            line_width=0,
+            annotation_text="settling",
+            annotation_position="top left",
+        )
     if changes is not None and not changes.empty:
         when = pd.to_datetime(changes["applied_at"]).dt.normalize()
         counts = when.value_counts().sort_index()
         top = float(max(df["cost"].max() if not df.empty else 0, df["sales"].max() if not df.empty else 0) or 1)
         fig.add_scatter(
-            x=[d.isoformat() for d in counts.index], y=[top * 1.05] * len(counts), mode="markers", name="Changes applied",
+            x=[d.isoformat() for d in counts.index],
+            y=[top * 1.05] * len(counts),
+            mode="markers",
+            name="Changes applied",
             marker={"symbol": "triangle-down", "size": 12, "color": "#C40000"},
-            text=[f"{n} change(s) applied" for n in counts.values], hoverinfo="text+x",
+            text=[f"{n} change(s) applied" for n in counts.values],
+            hoverinfo="text+x",
         )
     fig.update_layout(
-        barmode="group", height=380, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        yaxis={"title": currency}, yaxis2={"title": "ACOS %", "overlaying": "y", "side": "right", "rangemode": "tozero"},
+        barmode="group",
+        height=380,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        yaxis={"title": currency},
+        yaxis2={"title": "ACOS %", "overlaying": "y", "side": "right", "rangemode": "tozero"},
         legend={"orientation": "h", "y": -0.15},
     )
     return fig
@@ -65,10 +88,23 @@ def placement_figure(placements: pd.DataFrame, currency: str = "USD") -> go.Figu
     df = add_ratios(placements, ["acos"])
     fig = go.Figure()
     fig.add_bar(x=_values(df["placement"]), y=_values(df["cost"]), name=f"Spend ({currency})", marker_color=SPEND_COLOR)
-    fig.add_bar(x=_values(df["placement"]), y=_values(df["sales"]), name=f"Sales ({currency})", marker_color=SALES_COLOR)
-    fig.add_scatter(x=_values(df["placement"]), y=_values(df["acos"] * 100), name="ACOS %", yaxis="y2", mode="markers", marker={"size": 12, "color": ACOS_COLOR})
-    fig.update_layout(barmode="group", height=320, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      yaxis2={"title": "ACOS %", "overlaying": "y", "side": "right", "rangemode": "tozero"})
+    fig.add_bar(
+        x=_values(df["placement"]), y=_values(df["sales"]), name=f"Sales ({currency})", marker_color=SALES_COLOR
+    )
+    fig.add_scatter(
+        x=_values(df["placement"]),
+        y=_values(df["acos"] * 100),
+        name="ACOS %",
+        yaxis="y2",
+        mode="markers",
+        marker={"size": 12, "color": ACOS_COLOR},
+    )
+    fig.update_layout(
+        barmode="group",
+        height=320,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        yaxis2={"title": "ACOS %", "overlaying": "y", "side": "right", "rangemode": "tozero"},
+    )
     return fig
 
 
@@ -76,11 +112,29 @@ def timeline_figure(promotions: pd.DataFrame, daily_sales: pd.DataFrame, currenc
     """Promotions as bars on a timeline over the account's daily ad sales."""
     fig = go.Figure()
     if not daily_sales.empty:
-        fig.add_scatter(x=_values(pd.to_datetime(daily_sales["date"])), y=_values(daily_sales["sales"]), name=f"Ad sales ({currency})", yaxis="y2", line={"color": SALES_COLOR})
+        fig.add_scatter(
+            x=_values(pd.to_datetime(daily_sales["date"])),
+            y=_values(daily_sales["sales"]),
+            name=f"Ad sales ({currency})",
+            yaxis="y2",
+            line={"color": SALES_COLOR},
+        )
     for _i, row in enumerate(promotions.itertuples(index=False)):
         start, end = pd.Timestamp(row.start), pd.Timestamp(row.end)
-        fig.add_scatter(x=[start.isoformat(), end.isoformat()], y=[row.label, row.label], mode="lines", line={"width": 14, "color": SPEND_COLOR}, name=str(row.label), showlegend=False,
-                        hovertext=f"{row.label}: {start:%d %b} – {end:%d %b}", hoverinfo="text")
-    fig.update_layout(height=max(260, 40 * len(promotions) + 120), margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      yaxis={"type": "category"}, yaxis2={"overlaying": "y", "side": "right", "title": currency})
+        fig.add_scatter(
+            x=[start.isoformat(), end.isoformat()],
+            y=[row.label, row.label],
+            mode="lines",
+            line={"width": 14, "color": SPEND_COLOR},
+            name=str(row.label),
+            showlegend=False,
+            hovertext=f"{row.label}: {start:%d %b} – {end:%d %b}",
+            hoverinfo="text",
+        )
+    fig.update_layout(
+        height=max(260, 40 * len(promotions) + 120),
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        yaxis={"type": "category"},
+        yaxis2={"overlaying": "y", "side": "right", "title": currency},
+    )
     return fig

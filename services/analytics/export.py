@@ -6,6 +6,7 @@ Excel and Sheets (OWASP "CSV Injection", CWE-1236). Every export goes through
 `to_safe_csv`, which prefixes such text cells with `'` and writes UTF-8 with a BOM
 so Excel shows accents, emoji and right-to-left text correctly.
 """
+
 from __future__ import annotations
 
 import re
@@ -48,7 +49,9 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "export"
 
 
-def export_filename(table: str, profile: str, start: date | None = None, end: date | None = None, ext: str = "csv") -> str:
+def export_filename(
+    table: str, profile: str, start: date | None = None, end: date | None = None, ext: str = "csv"
+) -> str:
     """`campaigns_us-1234_2026-10-01_2026-10-30.csv`: the profile and range travel with the file."""
     parts = [_slug(table), _slug(profile)]
     if start is not None:

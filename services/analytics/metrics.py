@@ -5,6 +5,7 @@ ACOS on the overview is the ACOS the optimizer reasons about. A ratio whose
 denominator is zero is missing (NaN / None), never infinity or an error; the UI
 shows it as "—".
 """
+
 from __future__ import annotations
 
 import math

@@ -4,6 +4,7 @@ A word that appears across many search terms can waste money even when no single
 term looks bad; aggregating 1-, 2- and 3-word fragments surfaces it. Each term
 counts a fragment once, however often the fragment repeats inside it.
 """
+
 from __future__ import annotations
 
 import re
@@ -40,7 +41,9 @@ def ngram_table(terms: pd.DataFrame, n: int, min_terms: int = 1) -> pd.DataFrame
     exploded = terms[["search_term", *metrics]].copy()
     exploded["ngram"] = exploded["search_term"].map(lambda t: sorted(fragments(t, n)))
     exploded = exploded.explode("ngram").dropna(subset=["ngram"])
-    grouped = exploded.groupby("ngram", sort=False).agg(terms=("search_term", "nunique"), **{c: (c, "sum") for c in metrics})
+    grouped = exploded.groupby("ngram", sort=False).agg(
+        terms=("search_term", "nunique"), **{c: (c, "sum") for c in metrics}
+    )
     grouped = grouped[grouped["terms"] >= min_terms].reset_index()
     grouped = add_ratios(grouped, ["acos", "cvr", "cpc"])
     sort_col = "cost" if "cost" in grouped.columns else "terms"

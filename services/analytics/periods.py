@@ -4,12 +4,21 @@ Amazon's data for a day keeps changing for about three days (conversions are
 restated), so ranges end at the last complete day the store has and the newest
 days are flagged as settling rather than silently compared as final.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-RANGE_CHOICES = ("Last 7 days", "Last 14 days", "Last 30 days", "Last 60 days", "Last 90 days", "Month to date", "Custom")
+RANGE_CHOICES = (
+    "Last 7 days",
+    "Last 14 days",
+    "Last 30 days",
+    "Last 60 days",
+    "Last 90 days",
+    "Month to date",
+    "Custom",
+)
 COMPARISONS = ("Previous period", "Same period last year", "No comparison")
 SETTLING_DAYS = 3
 

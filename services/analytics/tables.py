@@ -6,6 +6,7 @@ window) and returns plain pandas frames with the metric columns of
 so pages only render. The attribution window picks which of Amazon's purchase and
 sales columns count as "orders" and "sales" (7 days is Amazon's seller default).
 """
+
 from __future__ import annotations
 
 import json
@@ -129,7 +130,9 @@ def daily(db: Database, q: Query) -> pd.DataFrame:
         f"SELECT date, {_sums(q.window)} FROM campaign_day WHERE profile_id = ? AND date BETWEEN ? AND ? GROUP BY date ORDER BY date",
         q.params,
     )
-    days = pd.DataFrame({"date": [(q.start + timedelta(days=i)).isoformat() for i in range((q.end - q.start).days + 1)]})
+    days = pd.DataFrame(
+        {"date": [(q.start + timedelta(days=i)).isoformat() for i in range((q.end - q.start).days + 1)]}
+    )
     df = days.merge(df, on="date", how="left")
     return _finish(df)
 
@@ -180,16 +183,33 @@ def movers(db: Database, q: Query, comparison: Period | None, limit: int = 10) -
     """Campaigns whose spend or sales moved most against the comparison period."""
     cur = _campaign_sums(db, q)
     if comparison is None or cur.empty:
-        return pd.DataFrame(columns=["campaign_id", "campaign_name", "cost", "cost_prev", "cost_change", "sales", "sales_prev", "sales_change"])
+        return pd.DataFrame(
+            columns=[
+                "campaign_id",
+                "campaign_name",
+                "cost",
+                "cost_prev",
+                "cost_change",
+                "sales",
+                "sales_prev",
+                "sales_change",
+            ]
+        )
     prev = _campaign_sums(db, q.shifted(comparison))[["campaign_id", "cost", "sales", "orders"]]
-    df = cur.merge(prev, on="campaign_id", how="outer", suffixes=("", "_prev")).fillna({"cost": 0, "sales": 0, "cost_prev": 0, "sales_prev": 0})
+    df = cur.merge(prev, on="campaign_id", how="outer", suffixes=("", "_prev")).fillna(
+        {"cost": 0, "sales": 0, "cost_prev": 0, "sales_prev": 0}
+    )
     df["cost_change"] = df["cost"] - df["cost_prev"]
     df["sales_change"] = df["sales"] - df["sales_prev"]
     df["moved"] = df["cost_change"].abs() + df["sales_change"].abs()
     df = df.sort_values("moved", ascending=False).head(limit)
-    names = dict(db.conn.execute("SELECT campaign_id, name FROM campaigns WHERE profile_id = ?", [q.profile_id]).fetchall())
+    names = dict(
+        db.conn.execute("SELECT campaign_id, name FROM campaigns WHERE profile_id = ?", [q.profile_id]).fetchall()
+    )
     df["campaign_name"] = df["campaign_id"].map(names).fillna(df.get("campaign_name"))
-    return df[["campaign_id", "campaign_name", "cost", "cost_prev", "cost_change", "sales", "sales_prev", "sales_change"]].reset_index(drop=True)
+    return df[
+        ["campaign_id", "campaign_name", "cost", "cost_prev", "cost_change", "sales", "sales_prev", "sales_change"]
+    ].reset_index(drop=True)
 
 
 def _campaign_sums(db: Database, q: Query) -> pd.DataFrame:
@@ -243,7 +263,9 @@ def ad_groups_table(db: Database, q: Query, campaign_id: str) -> pd.DataFrame:
         f"SELECT ad_group_id, {_sums(q.window)} FROM target_day WHERE profile_id = ? AND date BETWEEN ? AND ? AND campaign_id = ? GROUP BY ad_group_id",
         [*q.params, campaign_id],
     )
-    return _finish(meta.merge(sums, on="ad_group_id", how="left")).sort_values("cost", ascending=False, ignore_index=True)
+    return _finish(meta.merge(sums, on="ad_group_id", how="left")).sort_values(
+        "cost", ascending=False, ignore_index=True
+    )
 
 
 def targets_table(db: Database, q: Query, ad_group_id: str) -> pd.DataFrame:
@@ -319,7 +341,8 @@ def converters_not_exact(db: Database, q: Query, terms: pd.DataFrame) -> pd.Data
     exact = {
         str(t).strip().lower()
         for (t,) in db.conn.execute(
-            "SELECT keyword_text FROM keywords WHERE profile_id = ? AND match_type = 'EXACT' AND state = 'ENABLED'", [q.profile_id]
+            "SELECT keyword_text FROM keywords WHERE profile_id = ? AND match_type = 'EXACT' AND state = 'ENABLED'",
+            [q.profile_id],
         )
     }
     conv = terms[(terms["orders"] > 0) & (terms["match_type"].fillna("").str.upper() != "EXACT")]

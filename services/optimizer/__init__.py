@@ -4,6 +4,7 @@ exported by `bulksheet`.
 
 May import `services.analytics`, `services.accounts`, `services.store`; never promotions or the sync.
 """
+
 from services.optimizer.apply import (  # noqa: F401 - the package's public API
     Action,
     ApplyReport,

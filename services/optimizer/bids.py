@@ -1,4 +1,5 @@
 """Targets and bids: the ACOS each campaign aims at and the bid each keyword or target is worth."""
+
 from __future__ import annotations
 
 import math
@@ -52,8 +53,11 @@ def campaign_targets(inp: OptimizerInput, book: SettingsBook) -> dict[str, float
     return out
 
 
-def break_even_table(margins: pd.DataFrame, below: float = DEFAULT_SETTINGS.below_break_even,
-                     share: float = DEFAULT_SETTINGS.break_even_share) -> pd.DataFrame:
+def break_even_table(
+    margins: pd.DataFrame,
+    below: float = DEFAULT_SETTINGS.below_break_even,
+    share: float = DEFAULT_SETTINGS.break_even_share,
+) -> pd.DataFrame:
     """Per product: margin = break-even ACOS and the default (profit-seeking) target derived from it."""
     out = margins.copy()
     out["break_even_acos"] = pd.to_numeric(out["margin"], errors="coerce")
@@ -78,8 +82,9 @@ def bid_suggestions(inp: OptimizerInput, book: SettingsBook, targets: dict[str, 
     agg["aov_shrunk"] = (agg["sales"] + k * agg["aov_ad_group"]) / (agg["orders"] + k)
     ent = inp.entities.copy()
     ent["entity_id"] = ent["entity_id"].astype(str)
-    agg = agg.merge(ent.drop(columns=[c for c in ("campaign_id", "ad_group_id") if c in ent.columns]),
-                    on="entity_id", how="inner")
+    agg = agg.merge(
+        ent.drop(columns=[c for c in ("campaign_id", "ad_group_id") if c in ent.columns]), on="entity_id", how="inner"
+    )
     agg = _attach_names(agg, inp)
     cooling = _cooling(inp.changes, inp.as_of, s0.cooldown_days, "bid")
     enabled = _enabled_parents(inp)
@@ -118,29 +123,52 @@ def bid_suggestions(inp: OptimizerInput, book: SettingsBook, targets: dict[str, 
         ratio = proposed / bid
         weekly = 7.0 / max((end - start).days + 1, 1)
         exp_spend = float(r.cost * weekly * (ratio ** (1 + CLICK_ELASTICITY) - 1))
-        exp_sales = float(r.clicks * weekly * r.cvr_shrunk * r.aov_shrunk * (ratio ** CLICK_ELASTICITY - 1))
+        exp_sales = float(r.clicks * weekly * r.cvr_shrunk * r.aov_shrunk * (ratio**CLICK_ELASTICITY - 1))
         direction = "Raise" if proposed > bid else "Lower"
         if r.orders == 0:
-            why = (f"{direction} the bid: {int(r.clicks)} clicks and no order; at the shrunk conversion rate "
-                   f"of {r.cvr_shrunk:.1%} a click is worth about ${value_bid:.2f} at a {target:.0%} target ACOS.")
+            why = (
+                f"{direction} the bid: {int(r.clicks)} clicks and no order; at the shrunk conversion rate "
+                f"of {r.cvr_shrunk:.1%} a click is worth about ${value_bid:.2f} at a {target:.0%} target ACOS."
+            )
         else:
-            why = (f"{direction} the bid: {int(r.orders)} orders from {int(r.clicks)} clicks (CVR {r.cvr_shrunk:.1%} "
-                   f"after shrinkage, AOV ${r.aov_shrunk:.2f}) make a click worth ${value_bid:.2f} at a "
-                   f"{target:.0%} target ACOS, vs the current ${bid:.2f}.")
+            why = (
+                f"{direction} the bid: {int(r.orders)} orders from {int(r.clicks)} clicks (CVR {r.cvr_shrunk:.1%} "
+                f"after shrinkage, AOV ${r.aov_shrunk:.2f}) make a click worth ${value_bid:.2f} at a "
+                f"{target:.0%} target ACOS, vs the current ${bid:.2f}."
+            )
         if rule == "bid_limits":
             why = f"Bring the bid of ${bid:.2f} within the allowed ${s.min_bid:.2f}–${s.max_bid:.2f}. " + why
-        rows.append({
-            "type": "bid", "entity_kind": r.kind, "entity_id": r.entity_id,
-            "campaign_id": r.campaign_id, "campaign_name": r.campaign_name, "ad_group_id": r.ad_group_id,
-            "ad_group_name": r.ad_group_name, "keyword_text": getattr(r, "text", None),
-            "match_type": getattr(r, "match_type", None), "search_term": None,
-            "current_value": float(bid), "proposed_value": proposed, "rule": rule, "reason": why,
-            "confidence": float(r.weight), "clicks": int(r.clicks), "orders": int(r.orders),
-            "spend": float(r.cost), "sales": float(r.sales), "acos": _nan_none(r.acos), "cvr_raw": _nan_none(r.cvr),
-            "cvr_shrunk": float(r.cvr_shrunk), "aov": float(r.aov_shrunk), "target_acos": target,
-            "value_bid": value_bid, "expected_spend_change": exp_spend, "expected_sales_change": exp_sales,
-            "window_start": start.isoformat(), "window_end": end.isoformat(),
-        })
+        rows.append(
+            {
+                "type": "bid",
+                "entity_kind": r.kind,
+                "entity_id": r.entity_id,
+                "campaign_id": r.campaign_id,
+                "campaign_name": r.campaign_name,
+                "ad_group_id": r.ad_group_id,
+                "ad_group_name": r.ad_group_name,
+                "keyword_text": getattr(r, "text", None),
+                "match_type": getattr(r, "match_type", None),
+                "search_term": None,
+                "current_value": float(bid),
+                "proposed_value": proposed,
+                "rule": rule,
+                "reason": why,
+                "confidence": float(r.weight),
+                "clicks": int(r.clicks),
+                "orders": int(r.orders),
+                "spend": float(r.cost),
+                "sales": float(r.sales),
+                "acos": _nan_none(r.acos),
+                "cvr_raw": _nan_none(r.cvr),
+                "cvr_shrunk": float(r.cvr_shrunk),
+                "aov": float(r.aov_shrunk),
+                "target_acos": target,
+                "value_bid": value_bid,
+                "expected_spend_change": exp_spend,
+                "expected_sales_change": exp_sales,
+                "window_start": start.isoformat(),
+                "window_end": end.isoformat(),
+            }
+        )
     return _finish(rows, inp)
-
-

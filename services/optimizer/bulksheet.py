@@ -5,6 +5,7 @@ order; one row per entity (a second row for the same entity would overwrite the 
 go through `csv_export.neutralize_frame` so shopper-typed search terms cannot run as formulas.
 IDs are written as text (Amazon's IDs exceed Excel's 15 significant digits).
 """
+
 from __future__ import annotations
 
 import io
@@ -16,15 +17,43 @@ from services.analytics.export import neutralize_frame
 
 SHEET = "Sponsored Products Campaigns"
 COLUMNS = [
-    "Product", "Entity", "Operation", "Campaign ID", "Ad Group ID", "Portfolio ID", "Ad ID", "Keyword ID",
-    "Product Targeting ID", "Campaign Name", "Ad Group Name", "Start Date", "End Date", "Targeting Type", "State",
-    "Daily Budget", "SKU", "ASIN", "Ad Group Default Bid", "Bid", "Keyword Text", "Native Language Keyword",
-    "Native Language Locale", "Match Type", "Bidding Strategy", "Placement", "Percentage",
+    "Product",
+    "Entity",
+    "Operation",
+    "Campaign ID",
+    "Ad Group ID",
+    "Portfolio ID",
+    "Ad ID",
+    "Keyword ID",
+    "Product Targeting ID",
+    "Campaign Name",
+    "Ad Group Name",
+    "Start Date",
+    "End Date",
+    "Targeting Type",
+    "State",
+    "Daily Budget",
+    "SKU",
+    "ASIN",
+    "Ad Group Default Bid",
+    "Bid",
+    "Keyword Text",
+    "Native Language Keyword",
+    "Native Language Locale",
+    "Match Type",
+    "Bidding Strategy",
+    "Placement",
+    "Percentage",
     "Product Targeting Expression",
 ]
 PRODUCT = "Sponsored Products"
-MATCH = {"EXACT": "exact", "PHRASE": "phrase", "BROAD": "broad", "NEGATIVE_EXACT": "negativeExact",
-         "NEGATIVE_PHRASE": "negativePhrase"}
+MATCH = {
+    "EXACT": "exact",
+    "PHRASE": "phrase",
+    "BROAD": "broad",
+    "NEGATIVE_EXACT": "negativeExact",
+    "NEGATIVE_PHRASE": "negativePhrase",
+}
 
 
 def _s(v) -> str | None:
@@ -60,34 +89,94 @@ def rows_for(suggestions: pd.DataFrame, campaigns: pd.DataFrame | None = None) -
         cid, agid = _s(s.get("campaign_id")), _s(s.get("ad_group_id"))
         if t == "bid":
             if s.get("entity_kind") == "keyword":
-                add(("Keyword", s["entity_id"]), Entity="Keyword", Operation="Update", **{
-                    "Campaign ID": cid, "Ad Group ID": agid, "Keyword ID": _s(s["entity_id"]),
-                    "Bid": float(s["proposed_value"])})
+                add(
+                    ("Keyword", s["entity_id"]),
+                    Entity="Keyword",
+                    Operation="Update",
+                    **{
+                        "Campaign ID": cid,
+                        "Ad Group ID": agid,
+                        "Keyword ID": _s(s["entity_id"]),
+                        "Bid": float(s["proposed_value"]),
+                    },
+                )
             else:
-                add(("Product Targeting", s["entity_id"]), Entity="Product Targeting", Operation="Update", **{
-                    "Campaign ID": cid, "Ad Group ID": agid, "Product Targeting ID": _s(s["entity_id"]),
-                    "Bid": float(s["proposed_value"])})
+                add(
+                    ("Product Targeting", s["entity_id"]),
+                    Entity="Product Targeting",
+                    Operation="Update",
+                    **{
+                        "Campaign ID": cid,
+                        "Ad Group ID": agid,
+                        "Product Targeting ID": _s(s["entity_id"]),
+                        "Bid": float(s["proposed_value"]),
+                    },
+                )
         elif t == "budget":
             c = camp.get(cid, {})
-            add(("Campaign", cid), Entity="Campaign", Operation="Update", **{
-                "Campaign ID": cid, "Portfolio ID": _s(c.get("portfolio_id")), "End Date": _date(c.get("end_date")),
-                "Daily Budget": float(s["proposed_value"])})
+            add(
+                ("Campaign", cid),
+                Entity="Campaign",
+                Operation="Update",
+                **{
+                    "Campaign ID": cid,
+                    "Portfolio ID": _s(c.get("portfolio_id")),
+                    "End Date": _date(c.get("end_date")),
+                    "Daily Budget": float(s["proposed_value"]),
+                },
+            )
         elif t == "placement":
-            add(("Bidding Adjustment", cid, "Placement Top"), Entity="Bidding Adjustment", Operation="Update", **{
-                "Campaign ID": cid, "Placement": "Placement Top", "Percentage": int(round(float(s["proposed_value"])))})
+            add(
+                ("Bidding Adjustment", cid, "Placement Top"),
+                Entity="Bidding Adjustment",
+                Operation="Update",
+                **{
+                    "Campaign ID": cid,
+                    "Placement": "Placement Top",
+                    "Percentage": int(round(float(s["proposed_value"]))),
+                },
+            )
         elif t == "negative":
-            add(("Negative Keyword", agid, s["search_term"].lower()), Entity="Negative Keyword", Operation="Create", **{
-                "Campaign ID": cid, "Ad Group ID": agid, "State": "enabled", "Keyword Text": s["search_term"],
-                "Match Type": MATCH["NEGATIVE_EXACT"]})
+            add(
+                ("Negative Keyword", agid, s["search_term"].lower()),
+                Entity="Negative Keyword",
+                Operation="Create",
+                **{
+                    "Campaign ID": cid,
+                    "Ad Group ID": agid,
+                    "State": "enabled",
+                    "Keyword Text": s["search_term"],
+                    "Match Type": MATCH["NEGATIVE_EXACT"],
+                },
+            )
         elif t == "harvest":
             dc, dg = _s(s.get("dest_campaign_id")), _s(s.get("dest_ad_group_id"))
-            add(("Keyword", dg, s["search_term"].lower(), "exact"), Entity="Keyword", Operation="Create", **{
-                "Campaign ID": dc, "Ad Group ID": dg, "State": "enabled", "Bid": float(s["proposed_value"]),
-                "Keyword Text": s["search_term"], "Match Type": MATCH["EXACT"]})
+            add(
+                ("Keyword", dg, s["search_term"].lower(), "exact"),
+                Entity="Keyword",
+                Operation="Create",
+                **{
+                    "Campaign ID": dc,
+                    "Ad Group ID": dg,
+                    "State": "enabled",
+                    "Bid": float(s["proposed_value"]),
+                    "Keyword Text": s["search_term"],
+                    "Match Type": MATCH["EXACT"],
+                },
+            )
             if str(s.get("rule") or "").endswith("+isolate"):
-                add(("Negative Keyword", agid, s["search_term"].lower()), Entity="Negative Keyword",
-                    Operation="Create", **{"Campaign ID": cid, "Ad Group ID": agid, "State": "enabled",
-                                           "Keyword Text": s["search_term"], "Match Type": MATCH["NEGATIVE_EXACT"]})
+                add(
+                    ("Negative Keyword", agid, s["search_term"].lower()),
+                    Entity="Negative Keyword",
+                    Operation="Create",
+                    **{
+                        "Campaign ID": cid,
+                        "Ad Group ID": agid,
+                        "State": "enabled",
+                        "Keyword Text": s["search_term"],
+                        "Match Type": MATCH["NEGATIVE_EXACT"],
+                    },
+                )
         else:
             raise ValueError(f"Unknown suggestion type {t!r}")
     return list(out.values())
@@ -121,8 +210,9 @@ def approved_bulk_xlsx(db, account_id: str, profile_id: str) -> bytes:
     from services import optimizer as sugg
 
     df = sugg.list_suggestions(db, account_id, profile_id, statuses=("approved",))
-    cur = db.conn.execute("SELECT campaign_id, portfolio_id, end_date FROM campaigns WHERE profile_id = ?",
-                          [str(profile_id)])
+    cur = db.conn.execute(
+        "SELECT campaign_id, portfolio_id, end_date FROM campaigns WHERE profile_id = ?", [str(profile_id)]
+    )
     campaigns = pd.DataFrame(cur.fetchall(), columns=["campaign_id", "portfolio_id", "end_date"])
     return to_bulk_xlsx(df, campaigns)
 

@@ -1,4 +1,5 @@
 """Campaign-level rules: budgets and the top-of-search placement adjustment."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -22,8 +23,9 @@ from services.optimizer.model import (
 from services.optimizer.settings import SettingsBook
 
 
-def budget_suggestions(inp: OptimizerInput, book: SettingsBook,
-                       targets: dict[str, float] | None = None) -> pd.DataFrame:
+def budget_suggestions(
+    inp: OptimizerInput, book: SettingsBook, targets: dict[str, float] | None = None
+) -> pd.DataFrame:
     s0 = book.account
     if inp.campaign_day.empty or inp.campaigns.empty:
         return _empty_suggestions()
@@ -54,16 +56,23 @@ def budget_suggestions(inp: OptimizerInput, book: SettingsBook,
         if n_out >= s.budget_out_days and r.orders >= s.budget_min_orders and acos is not None and acos < target:
             new = min(budget * (1 + s.budget_step), s.budget_max)
             rule = "budget_up"
-            why = (f"Raise the budget: the campaign ran out of budget on {n_out} of the last 7 days while its ACOS "
-                   f"({acos:.0%}) is under the {target:.0%} target.")
-        elif (acos is None and r.cost >= budget * 3 and r.clicks >= s.min_clicks * 2) or \
-                (acos is not None and acos > target * s.budget_cut_acos_factor and r.orders >= 1
-                 and r.cost / days_n >= 0.5 * budget):
+            why = (
+                f"Raise the budget: the campaign ran out of budget on {n_out} of the last 7 days while its ACOS "
+                f"({acos:.0%}) is under the {target:.0%} target."
+            )
+        elif (acos is None and r.cost >= budget * 3 and r.clicks >= s.min_clicks * 2) or (
+            acos is not None
+            and acos > target * s.budget_cut_acos_factor
+            and r.orders >= 1
+            and r.cost / days_n >= 0.5 * budget
+        ):
             new = max(budget * (1 - s.budget_step), s.budget_min)
             rule = "budget_down"
-            why = (f"Lower the budget: ACOS {'has no sales' if acos is None else f'of {acos:.0%}'} over "
-                   f"{days_n} days is persistently above the {target:.0%} target while it spends "
-                   f"${r.cost / days_n:.2f} a day of ${budget:.2f}.")
+            why = (
+                f"Lower the budget: ACOS {'has no sales' if acos is None else f'of {acos:.0%}'} over "
+                f"{days_n} days is persistently above the {target:.0%} target while it spends "
+                f"${r.cost / days_n:.2f} a day of ${budget:.2f}."
+            )
         else:
             continue
         new = _round_money(new)
@@ -71,24 +80,39 @@ def budget_suggestions(inp: OptimizerInput, book: SettingsBook,
             continue
         ratio = new / budget
         daily_cost, daily_sales = r.cost / days_n, r.sales / days_n
-        rows.append({
-            "type": "budget", "entity_kind": "campaign", "entity_id": r.campaign_id, "campaign_id": r.campaign_id,
-            "campaign_name": r.name, "current_value": budget, "proposed_value": new, "rule": rule, "reason": why,
-            "confidence": min(1.0, float(r.orders) / 10.0) if rule == "budget_up" else min(1.0, r.clicks / 100.0),
-            "clicks": int(r.clicks), "orders": int(r.orders), "spend": float(r.cost), "sales": float(r.sales),
-            "acos": acos, "target_acos": target,
-            "expected_spend_change": float(7 * daily_cost * (ratio - 1)),
-            "expected_sales_change": float(7 * daily_sales * (ratio - 1)),
-            "window_start": start.isoformat(), "window_end": end.isoformat(),
-        })
+        rows.append(
+            {
+                "type": "budget",
+                "entity_kind": "campaign",
+                "entity_id": r.campaign_id,
+                "campaign_id": r.campaign_id,
+                "campaign_name": r.name,
+                "current_value": budget,
+                "proposed_value": new,
+                "rule": rule,
+                "reason": why,
+                "confidence": min(1.0, float(r.orders) / 10.0) if rule == "budget_up" else min(1.0, r.clicks / 100.0),
+                "clicks": int(r.clicks),
+                "orders": int(r.orders),
+                "spend": float(r.cost),
+                "sales": float(r.sales),
+                "acos": acos,
+                "target_acos": target,
+                "expected_spend_change": float(7 * daily_cost * (ratio - 1)),
+                "expected_sales_change": float(7 * daily_sales * (ratio - 1)),
+                "window_start": start.isoformat(),
+                "window_end": end.isoformat(),
+            }
+        )
     return _finish(rows, inp)
 
 
 TOP_PLACEMENT_NAMES = ("top of search on-amazon", "placement_top", "top of search", "placement top")
 
 
-def placement_suggestions(inp: OptimizerInput, book: SettingsBook,
-                          targets: dict[str, float] | None = None) -> pd.DataFrame:
+def placement_suggestions(
+    inp: OptimizerInput, book: SettingsBook, targets: dict[str, float] | None = None
+) -> pd.DataFrame:
     s0 = book.account
     if inp.placement_day.empty or inp.campaigns.empty:
         return _empty_suggestions()
@@ -107,7 +131,9 @@ def placement_suggestions(inp: OptimizerInput, book: SettingsBook,
         if str(r.state).lower() != "enabled" or r.campaign_id in cooling or r.clicks < s.placement_min_clicks:
             continue
         target = targets.get(r.campaign_id, s.default_target_acos)
-        pct = float(r.placement_top_pct) if r.placement_top_pct is not None and not pd.isna(r.placement_top_pct) else 0.0
+        pct = (
+            float(r.placement_top_pct) if r.placement_top_pct is not None and not pd.isna(r.placement_top_pct) else 0.0
+        )
         acos = _nan_none(r.acos)
         if acos is None:
             ideal = 0.0  # clicks without orders at the top: take the uplift away
@@ -121,20 +147,36 @@ def placement_suggestions(inp: OptimizerInput, book: SettingsBook,
         new = float(round(new))
         if new == pct:
             continue
-        why = (f"{'Raise' if new > pct else 'Lower'} the top-of-search adjustment from {pct:.0f} % to {new:.0f} %: "
-               f"top of search ran at {'no sales' if acos is None else f'{acos:.0%} ACOS'} "
-               f"({int(r.orders)} orders, {int(r.clicks)} clicks) against a {target:.0%} target.")
-        rows.append({
-            "type": "placement", "entity_kind": "campaign", "entity_id": r.campaign_id,
-            "campaign_id": r.campaign_id, "campaign_name": r.name, "current_value": pct, "proposed_value": new,
-            "rule": "placement_top", "reason": why, "confidence": min(1.0, r.clicks / 200.0),
-            "clicks": int(r.clicks), "orders": int(r.orders), "spend": float(r.cost), "sales": float(r.sales),
-            "acos": acos, "cvr_raw": _nan_none(r.cvr), "target_acos": target,
-            "expected_spend_change": float(r.cost * 7 / max((end - start).days + 1, 1)
-                                           * ((1 + new / 100) / (1 + pct / 100) - 1)),
-            "expected_sales_change": 0.0,
-            "window_start": start.isoformat(), "window_end": end.isoformat(),
-        })
+        why = (
+            f"{'Raise' if new > pct else 'Lower'} the top-of-search adjustment from {pct:.0f} % to {new:.0f} %: "
+            f"top of search ran at {'no sales' if acos is None else f'{acos:.0%} ACOS'} "
+            f"({int(r.orders)} orders, {int(r.clicks)} clicks) against a {target:.0%} target."
+        )
+        rows.append(
+            {
+                "type": "placement",
+                "entity_kind": "campaign",
+                "entity_id": r.campaign_id,
+                "campaign_id": r.campaign_id,
+                "campaign_name": r.name,
+                "current_value": pct,
+                "proposed_value": new,
+                "rule": "placement_top",
+                "reason": why,
+                "confidence": min(1.0, r.clicks / 200.0),
+                "clicks": int(r.clicks),
+                "orders": int(r.orders),
+                "spend": float(r.cost),
+                "sales": float(r.sales),
+                "acos": acos,
+                "cvr_raw": _nan_none(r.cvr),
+                "target_acos": target,
+                "expected_spend_change": float(
+                    r.cost * 7 / max((end - start).days + 1, 1) * ((1 + new / 100) / (1 + pct / 100) - 1)
+                ),
+                "expected_sales_change": 0.0,
+                "window_start": start.isoformat(),
+                "window_end": end.isoformat(),
+            }
+        )
     return _finish(rows, inp)
-
-

@@ -4,6 +4,7 @@ The store keeps Amazon's names (keyword_id, purchases_7d, sales_7d …); the opt
 generic ones (entity_id, orders, sales). This module is the one place that maps between them,
 for the attribution window the account uses (7 days for sellers, 14 for vendors).
 """
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -30,12 +31,21 @@ def latest_date(db: Database, profile_id: str) -> date | None:
 def _metrics_sql(attribution: str) -> str:
     if attribution not in ATTRIBUTION:
         raise ValueError(f"attribution must be one of {ATTRIBUTION}")
-    return (f"impressions, clicks, cost, coalesce(purchases_{attribution}, 0) AS orders, "
-            f"coalesce(sales_{attribution}, 0) AS sales")
+    return (
+        f"impressions, clicks, cost, coalesce(purchases_{attribution}, 0) AS orders, "
+        f"coalesce(sales_{attribution}, 0) AS sales"
+    )
 
 
-def load_input(db: Database, profile_id: str, *, as_of: date | None = None, settings: Settings | None = None,
-               attribution: str = "7d", account_id: str | None = None) -> OptimizerInput:
+def load_input(
+    db: Database,
+    profile_id: str,
+    *,
+    as_of: date | None = None,
+    settings: Settings | None = None,
+    attribution: str = "7d",
+    account_id: str | None = None,
+) -> OptimizerInput:
     """Every frame the rules need for one profile, for the longest lookback of the settings.
 
     `as_of` is the last day with data (default: the newest date in the store): the rules leave the
@@ -48,37 +58,76 @@ def load_input(db: Database, profile_id: str, *, as_of: date | None = None, sett
     start = (as_of - timedelta(days=days)).isoformat()
     end = as_of.isoformat()
     m = _metrics_sql(attribution)
-    target_day = _frame(db, f"""SELECT date, keyword_id AS entity_id, campaign_id, ad_group_id, {m}
-        FROM target_day WHERE profile_id = ? AND date BETWEEN ? AND ?""", [pid, start, end])
+    target_day = _frame(
+        db,
+        f"""SELECT date, keyword_id AS entity_id, campaign_id, ad_group_id, {m}
+        FROM target_day WHERE profile_id = ? AND date BETWEEN ? AND ?""",
+        [pid, start, end],
+    )
     st_start = "0000-01-01"  # whole history for "has this term ever converted here"
-    search_term_day = _frame(db, f"""SELECT date, campaign_id, ad_group_id, keyword_id AS entity_id, search_term,
+    search_term_day = _frame(
+        db,
+        f"""SELECT date, campaign_id, ad_group_id, keyword_id AS entity_id, search_term,
         match_type, keyword_type, {m} FROM search_term_day WHERE profile_id = ? AND date BETWEEN ? AND ?""",
-                             [pid, st_start, end])
-    keywords = _frame(db, """SELECT k.keyword_id AS entity_id, 'keyword' AS kind, k.campaign_id, k.ad_group_id,
+        [pid, st_start, end],
+    )
+    keywords = _frame(
+        db,
+        """SELECT k.keyword_id AS entity_id, 'keyword' AS kind, k.campaign_id, k.ad_group_id,
         k.keyword_text AS text, k.match_type, lower(k.state) AS state, coalesce(k.bid, g.default_bid) AS bid
         FROM keywords k LEFT JOIN ad_groups g ON g.profile_id = k.profile_id AND g.ad_group_id = k.ad_group_id
-        WHERE k.profile_id = ?""", [pid])
-    targets = _frame(db, """SELECT t.target_id AS entity_id, 'target' AS kind, t.campaign_id, t.ad_group_id,
+        WHERE k.profile_id = ?""",
+        [pid],
+    )
+    targets = _frame(
+        db,
+        """SELECT t.target_id AS entity_id, 'target' AS kind, t.campaign_id, t.ad_group_id,
         t.targeting AS text,
         CASE WHEN upper(t.expression_type) = 'AUTO' THEN 'TARGETING_EXPRESSION_PREDEFINED'
              ELSE 'TARGETING_EXPRESSION' END AS match_type,
         lower(t.state) AS state, coalesce(t.bid, g.default_bid) AS bid
         FROM targets t LEFT JOIN ad_groups g ON g.profile_id = t.profile_id AND g.ad_group_id = t.ad_group_id
-        WHERE t.profile_id = ?""", [pid])
+        WHERE t.profile_id = ?""",
+        [pid],
+    )
     entities = pd.concat([keywords, targets], ignore_index=True)
-    campaigns = _frame(db, """SELECT campaign_id, name, lower(state) AS state, upper(targeting_type) AS targeting_type,
+    campaigns = _frame(
+        db,
+        """SELECT campaign_id, name, lower(state) AS state, upper(targeting_type) AS targeting_type,
         budget, bidding_strategy, placement_top_pct, placement_product_page_pct, placement_rest_of_search_pct,
-        portfolio_id, start_date, end_date, serving_status FROM campaigns WHERE profile_id = ?""", [pid])
-    ad_groups = _frame(db, """SELECT ad_group_id, campaign_id, name, lower(state) AS state, default_bid
-        FROM ad_groups WHERE profile_id = ?""", [pid])
-    campaign_day = _frame(db, f"""SELECT date, campaign_id, budget, {m} FROM campaign_day
-        WHERE profile_id = ? AND date BETWEEN ? AND ?""", [pid, start, end])
-    placement_day = _frame(db, f"""SELECT date, campaign_id, placement, {m} FROM placement_day
-        WHERE profile_id = ? AND date BETWEEN ? AND ?""", [pid, start, end])
-    negatives = _frame(db, """SELECT campaign_id, ad_group_id, keyword_text, match_type, lower(state) AS state
-        FROM negative_keywords WHERE profile_id = ?""", [pid])
-    product_ads = _frame(db, """SELECT campaign_id, ad_group_id, asin, sku, lower(state) AS state
-        FROM product_ads WHERE profile_id = ?""", [pid])
+        portfolio_id, start_date, end_date, serving_status FROM campaigns WHERE profile_id = ?""",
+        [pid],
+    )
+    ad_groups = _frame(
+        db,
+        """SELECT ad_group_id, campaign_id, name, lower(state) AS state, default_bid
+        FROM ad_groups WHERE profile_id = ?""",
+        [pid],
+    )
+    campaign_day = _frame(
+        db,
+        f"""SELECT date, campaign_id, budget, {m} FROM campaign_day
+        WHERE profile_id = ? AND date BETWEEN ? AND ?""",
+        [pid, start, end],
+    )
+    placement_day = _frame(
+        db,
+        f"""SELECT date, campaign_id, placement, {m} FROM placement_day
+        WHERE profile_id = ? AND date BETWEEN ? AND ?""",
+        [pid, start, end],
+    )
+    negatives = _frame(
+        db,
+        """SELECT campaign_id, ad_group_id, keyword_text, match_type, lower(state) AS state
+        FROM negative_keywords WHERE profile_id = ?""",
+        [pid],
+    )
+    product_ads = _frame(
+        db,
+        """SELECT campaign_id, ad_group_id, asin, sku, lower(state) AS state
+        FROM product_ads WHERE profile_id = ?""",
+        [pid],
+    )
     margins = pd.DataFrame(columns=["asin", "margin"])
     changes = pd.DataFrame(columns=["entity_id", "change_type", "applied_at"])
     if account_id is not None:
@@ -86,7 +135,18 @@ def load_input(db: Database, profile_id: str, *, as_of: date | None = None, sett
 
         margins = sugg.margins_frame(db, account_id)
         changes = sugg.recent_changes_for_cooldown(db, account_id, pid)
-    return OptimizerInput(as_of=as_of, profile_id=pid, target_day=target_day, entities=entities,
-                          search_term_day=search_term_day, campaigns=campaigns, ad_groups=ad_groups,
-                          campaign_day=campaign_day, placement_day=placement_day, negatives=negatives,
-                          product_ads=product_ads, margins=margins, changes=changes)
+    return OptimizerInput(
+        as_of=as_of,
+        profile_id=pid,
+        target_day=target_day,
+        entities=entities,
+        search_term_day=search_term_day,
+        campaigns=campaigns,
+        ad_groups=ad_groups,
+        campaign_day=campaign_day,
+        placement_day=placement_day,
+        negatives=negatives,
+        product_ads=product_ads,
+        margins=margins,
+        changes=changes,
+    )

@@ -29,6 +29,7 @@ Rules (thresholds live in `Settings`, per account with per-campaign overrides):
 
 Metrics come from `services.analytics.metrics` (add_ratios / safe_ratio), never redefined here.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -42,12 +43,18 @@ from services.optimizer.model import SUGGESTION_TYPES, OptimizerInput, _empty_su
 from services.optimizer.settings import Settings, SettingsBook
 from services.optimizer.terms import harvest_suggestions, negative_suggestions
 
-RULES = {"bid": bid_suggestions, "negative": negative_suggestions, "harvest": harvest_suggestions,
-         "budget": budget_suggestions, "placement": placement_suggestions}
+RULES = {
+    "bid": bid_suggestions,
+    "negative": negative_suggestions,
+    "harvest": harvest_suggestions,
+    "budget": budget_suggestions,
+    "placement": placement_suggestions,
+}
 
 
-def optimize(inp: OptimizerInput, settings: Settings | SettingsBook | None = None,
-             types: Iterable[str] = SUGGESTION_TYPES) -> pd.DataFrame:
+def optimize(
+    inp: OptimizerInput, settings: Settings | SettingsBook | None = None, types: Iterable[str] = SUGGESTION_TYPES
+) -> pd.DataFrame:
     """Every rule over one profile's data; one DataFrame of suggestions (SUGGESTION_COLUMNS)."""
     book = settings if isinstance(settings, SettingsBook) else SettingsBook(settings or Settings())
     targets = campaign_targets(inp, book)
@@ -57,14 +64,15 @@ def optimize(inp: OptimizerInput, settings: Settings | SettingsBook | None = Non
         return _empty_suggestions()
     out = pd.concat(frames, ignore_index=True)
     # a term both negated and harvested in the same ad group is a contradiction: keep the harvest
-    harvested = set(zip(out.loc[out["type"] == "harvest", "ad_group_id"], out.loc[out["type"] == "harvest",
-                                                                                   "search_term"]))
+    harvested = set(
+        zip(out.loc[out["type"] == "harvest", "ad_group_id"], out.loc[out["type"] == "harvest", "search_term"])
+    )
     clash = (out["type"] == "negative") & np.array(
-        [(a, t) in harvested for a, t in zip(out["ad_group_id"], out["search_term"])], dtype=bool)
+        [(a, t) in harvested for a, t in zip(out["ad_group_id"], out["search_term"])], dtype=bool
+    )
     return out[~clash].reset_index(drop=True)
 
 
 def group_by_type(suggestions: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """{type: frame} in the order of SUGGESTION_TYPES, empty types left out."""
-    return {t: suggestions[suggestions["type"] == t] for t in SUGGESTION_TYPES
-            if (suggestions["type"] == t).any()}
+    return {t: suggestions[suggestions["type"] == t] for t in SUGGESTION_TYPES if (suggestions["type"] == t).any()}

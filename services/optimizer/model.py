@@ -1,6 +1,7 @@
 """The optimizer's input frames, the suggestion columns, and the helpers every rule shares (windows, shrinkage,
 hierarchical conversion rates, cool-downs, naming).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -50,16 +51,51 @@ class OptimizerInput:
 
 
 SUGGESTION_TYPES = ("bid", "negative", "harvest", "budget", "placement")
-TYPE_LABELS = {"bid": "Bid changes", "negative": "Negative keywords", "harvest": "New exact keywords",
-               "budget": "Budgets", "placement": "Top-of-search placement"}
+TYPE_LABELS = {
+    "bid": "Bid changes",
+    "negative": "Negative keywords",
+    "harvest": "New exact keywords",
+    "budget": "Budgets",
+    "placement": "Top-of-search placement",
+}
 
 SUGGESTION_COLUMNS = [
-    "suggestion_key", "profile_id", "type", "entity_kind", "entity_id", "campaign_id", "campaign_name",
-    "ad_group_id", "ad_group_name", "keyword_text", "match_type", "search_term",
-    "dest_campaign_id", "dest_campaign_name", "dest_ad_group_id", "dest_ad_group_name",
-    "current_value", "proposed_value", "change_pct", "rule", "reason", "confidence",
-    "clicks", "orders", "spend", "sales", "acos", "cvr_raw", "cvr_shrunk", "aov", "target_acos", "value_bid",
-    "expected_spend_change", "expected_sales_change", "window_start", "window_end",
+    "suggestion_key",
+    "profile_id",
+    "type",
+    "entity_kind",
+    "entity_id",
+    "campaign_id",
+    "campaign_name",
+    "ad_group_id",
+    "ad_group_name",
+    "keyword_text",
+    "match_type",
+    "search_term",
+    "dest_campaign_id",
+    "dest_campaign_name",
+    "dest_ad_group_id",
+    "dest_ad_group_name",
+    "current_value",
+    "proposed_value",
+    "change_pct",
+    "rule",
+    "reason",
+    "confidence",
+    "clicks",
+    "orders",
+    "spend",
+    "sales",
+    "acos",
+    "cvr_raw",
+    "cvr_shrunk",
+    "aov",
+    "target_acos",
+    "value_bid",
+    "expected_spend_change",
+    "expected_sales_change",
+    "window_start",
+    "window_end",
 ]
 METRICS = ("impressions", "clicks", "cost", "orders", "sales")
 # Assumed response to a bid change of ratio r over the next week: clicks ~ r (more auctions won),
@@ -101,8 +137,13 @@ def _in_window(df: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
     return df[(d >= start) & (d <= end)]
 
 
-def shrink(orders: pd.Series | float, clicks: pd.Series | float, parent_cvr: pd.Series | float,
-           max_prior: float = 50.0, min_prior: float = 5.0):
+def shrink(
+    orders: pd.Series | float,
+    clicks: pd.Series | float,
+    parent_cvr: pd.Series | float,
+    max_prior: float = 50.0,
+    min_prior: float = 5.0,
+):
     """Beta-binomial shrinkage: (orders + m·p) / (clicks + m), prior strength m = 1/p (one expected order),
     clipped to [min_prior, max_prior] pseudo-clicks. Ten clicks without an order is not CVR 0."""
     p = np.clip(np.asarray(parent_cvr, dtype=float), 1e-4, 1.0)
@@ -142,8 +183,11 @@ def _hier_cvr(df: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     grp["aov_ad_group"] = grp["aov_ad_group"].fillna(grp["aov_campaign"])
     if acct_aov is not None:
         grp["aov_ad_group"] = grp["aov_ad_group"].fillna(acct_aov)
-    out = out.merge(grp[["campaign_id", "ad_group_id", "cvr_ad_group", "aov_ad_group"]],
-                    on=["campaign_id", "ad_group_id"], how="left")
+    out = out.merge(
+        grp[["campaign_id", "ad_group_id", "cvr_ad_group", "aov_ad_group"]],
+        on=["campaign_id", "ad_group_id"],
+        how="left",
+    )
     return out
 
 
@@ -177,14 +221,16 @@ def _nan_none(v: Any) -> float | None:
 def _attach_names(df: pd.DataFrame, inp: OptimizerInput) -> pd.DataFrame:
     out = df.copy()
     if not inp.campaigns.empty:
-        names = inp.campaigns.assign(campaign_id=inp.campaigns["campaign_id"].astype(str)) \
-            .set_index("campaign_id")["name"]
+        names = inp.campaigns.assign(campaign_id=inp.campaigns["campaign_id"].astype(str)).set_index("campaign_id")[
+            "name"
+        ]
         out["campaign_name"] = out["campaign_id"].map(names)
     else:
         out["campaign_name"] = None
     if not inp.ad_groups.empty:
-        names = inp.ad_groups.assign(ad_group_id=inp.ad_groups["ad_group_id"].astype(str)) \
-            .set_index("ad_group_id")["name"]
+        names = inp.ad_groups.assign(ad_group_id=inp.ad_groups["ad_group_id"].astype(str)).set_index("ad_group_id")[
+            "name"
+        ]
         out["ad_group_name"] = out["ad_group_id"].map(names)
     else:
         out["ad_group_name"] = None
@@ -201,8 +247,9 @@ def _enabled_parents(inp: OptimizerInput) -> set[tuple[str, str]] | None:
     ok = ag["state"].astype(str).str.lower().isin(["enabled"]) if "state" in ag.columns else True
     ag = ag[ok]
     if not inp.campaigns.empty and "state" in inp.campaigns.columns:
-        live = set(inp.campaigns.loc[inp.campaigns["state"].astype(str).str.lower() == "enabled",
-                                     "campaign_id"].astype(str))
+        live = set(
+            inp.campaigns.loc[inp.campaigns["state"].astype(str).str.lower() == "enabled", "campaign_id"].astype(str)
+        )
         ag = ag[ag["campaign_id"].isin(live)]
     return set(zip(ag["campaign_id"], ag["ad_group_id"]))
 
@@ -220,10 +267,10 @@ def _finish(rows: list[dict], inp: OptimizerInput) -> pd.DataFrame:
     df["change_pct"] = ratio_series(prop - cur, cur)
     df["suggestion_key"] = [
         _key(inp.profile_id, r["type"], r["entity_id"], r["ad_group_id"], r["search_term"], r["dest_ad_group_id"])
-        for r in df.to_dict("records")]
+        for r in df.to_dict("records")
+    ]
     return df[SUGGESTION_COLUMNS]
 
 
 # ------------------------------------------------------------------------------------------
 # search terms: negatives and harvesting
-

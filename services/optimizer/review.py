@@ -3,6 +3,7 @@
 Applying and undoing reach Amazon, so both insist on `confirmed=True`: the page
 asks first and passes the answer through; nothing goes out by default.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -15,18 +16,47 @@ from services import optimizer as sugg
 from services.optimizer import TYPE_LABELS
 from services.optimizer.bulksheet import approved_bulk_xlsx, bulk_filename
 
-HISTORY_COLUMNS = ["applied_at", "change_type", "action", "entity_name", "field", "old_value", "new_value", "ok", "message", "undone_at", "change_id"]
+HISTORY_COLUMNS = [
+    "applied_at",
+    "change_type",
+    "action",
+    "entity_name",
+    "field",
+    "old_value",
+    "new_value",
+    "ok",
+    "message",
+    "undone_at",
+    "change_id",
+]
 
 
-def shown_suggestions(db: Database, account_id: str, profile_id: str, *, types: list[str] | None, statuses: list[str],
-                      min_confidence: float, search: str, sort_by: str) -> pd.DataFrame:
+def shown_suggestions(
+    db: Database,
+    account_id: str,
+    profile_id: str,
+    *,
+    types: list[str] | None,
+    statuses: list[str],
+    min_confidence: float,
+    search: str,
+    sort_by: str,
+) -> pd.DataFrame:
     """The filtered, sorted list the page shows (types given as their labels or keys)."""
     keys = None
     if types:
         by_label = {v: k for k, v in TYPE_LABELS.items()}
         keys = [by_label.get(t, t) for t in types]
-    return sugg.list_suggestions(db, account_id, profile_id, types=keys, statuses=statuses, min_confidence=min_confidence,
-                                 search=search or None, sort_by=sort_by)
+    return sugg.list_suggestions(
+        db,
+        account_id,
+        profile_id,
+        types=keys,
+        statuses=statuses,
+        min_confidence=min_confidence,
+        search=search or None,
+        sort_by=sort_by,
+    )
 
 
 def decide(db: Database, ids: list[str], decision: str, snooze_days: int = 7) -> int:
@@ -64,7 +94,9 @@ def undoable_ids(db: Database, account_id: str, profile_id: str, last_batch_only
     return h["change_id"].astype(str).tolist()
 
 
-def undo_changes(db: Database, vault, account_id: str, profile_id: str, change_ids: list[str], *, confirmed: bool) -> pd.DataFrame:
+def undo_changes(
+    db: Database, vault, account_id: str, profile_id: str, change_ids: list[str], *, confirmed: bool
+) -> pd.DataFrame:
     client = sugg.client_for_profile(db, vault, account_id, profile_id)
     return sugg.undo(db, client, change_ids, confirmed=confirmed).frame
 

@@ -1,6 +1,7 @@
 """The optimizer's thresholds: one `Settings` per account with per-campaign overrides, each field described for the
 goals page (kind, unit, bounds).
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -18,58 +19,84 @@ def _f(default: Any, description: str, **meta: Any):
 class Settings:
     """Optimizer settings. Every field carries a description for the settings UI."""
 
-    target_acos: float | None = _f(None, "Target ACOS (fraction, 0.25 = 25 %). Empty: the share below of the break-even "
-                                         "ACOS (pre-ad margin) of the campaign's products, else the default target.",
-                                   kind="percent")
-    default_target_acos: float = _f(0.15, "Target ACOS used when neither a target nor product margins are set.",
-                                    kind="percent")
-    break_even_share: float = _f(0.5, "Derived target as a share of break-even ACOS (0.5 = half). Profit, not "
-                                      "sales: a click is worth AOV x CVR x margin, and more bid buys fewer extra "
-                                      "clicks per cent (diminishing returns) while every click costs more, so the "
-                                      "bid that maximises sales x margin - spend sits well below the break-even "
-                                      "bid — about half of it when clicks respond like a typical auction. Bidding "
-                                      "at break-even minus a few points buys sales at almost no profit.",
-                                 kind="percent")
+    target_acos: float | None = _f(
+        None,
+        "Target ACOS (fraction, 0.25 = 25 %). Empty: the share below of the break-even "
+        "ACOS (pre-ad margin) of the campaign's products, else the default target.",
+        kind="percent",
+    )
+    default_target_acos: float = _f(
+        0.15, "Target ACOS used when neither a target nor product margins are set.", kind="percent"
+    )
+    break_even_share: float = _f(
+        0.5,
+        "Derived target as a share of break-even ACOS (0.5 = half). Profit, not "
+        "sales: a click is worth AOV x CVR x margin, and more bid buys fewer extra "
+        "clicks per cent (diminishing returns) while every click costs more, so the "
+        "bid that maximises sales x margin - spend sits well below the break-even "
+        "bid — about half of it when clicks respond like a typical auction. Bidding "
+        "at break-even minus a few points buys sales at almost no profit.",
+        kind="percent",
+    )
     below_break_even: float = _f(0.0, "ACOS points subtracted after the share above (0 = none).", kind="percent")
     min_bid: float = _f(0.20, "Lowest bid the optimizer will suggest.", kind="money")
     max_bid: float = _f(5.00, "Highest bid the optimizer will suggest.", kind="money")
-    max_step: float = _f(0.20, "Largest bid change per run, as a fraction of the current bid (0.20 = ±20 %).",
-                         kind="percent")
-    dead_band: float = _f(0.03, "No bid change while the expected ACOS at the current bid is within this many "
-                                "points of the target.", kind="percent")
+    max_step: float = _f(
+        0.20, "Largest bid change per run, as a fraction of the current bid (0.20 = ±20 %).", kind="percent"
+    )
+    dead_band: float = _f(
+        0.03,
+        "No bid change while the expected ACOS at the current bid is within this many points of the target.",
+        kind="percent",
+    )
     lookback_days: int = _f(30, "Days of data the bid, budget and placement rules look at.", kind="days")
     search_term_lookback_days: int = _f(60, "Days of search-term data for negatives and harvesting.", kind="days")
     settling_days: int = _f(3, "Newest days left out: Amazon still attributes orders to them.", kind="days")
-    cooldown_days: int = _f(3, "Days to wait after a change before touching the same keyword or campaign again.",
-                            kind="days")
+    cooldown_days: int = _f(
+        3, "Days to wait after a change before touching the same keyword or campaign again.", kind="days"
+    )
     min_clicks: int = _f(12, "Clicks a keyword or target needs before its bid is changed.", kind="count")
     min_orders_raise: int = _f(2, "Orders a keyword or target needs before its bid is raised.", kind="count")
-    prior_max_clicks: float = _f(50.0, "Largest weight (pseudo-clicks) of the parent's conversion rate in the "
-                                       "shrunk CVR.", kind="count")
-    bleeder_min_clicks: int = _f(8, "Clicks a search term needs in an ad group (with no order) before it is negated "
-                                    "there.", kind="count")
-    bleeder_cvr_ratio: float = _f(0.5, "A search term is a bleeder when its conversion rate is below this fraction "
-                                       "of its ad group's (0.5 = half).", kind="percent")
-    bleeder_confidence: float = _f(0.85, "Probability, given its clicks without an order, that a term is a bleeder "
-                                        "before it is negated (0.85: about 2.8 orders were expected at its ad group's rate). "
-                                        "Evidence is pooled over every ad group where the term never converted.",
-                                  kind="percent")
-    harvest_min_orders: int = _f(2, "Orders a search term needs before it is harvested as an exact keyword.",
-                                 kind="count")
-    harvest_max_per_run: int = _f(25, "Most new exact keywords suggested per run (the most profitable first): each "
-                                      "one buys new traffic and spend.", kind="count")
-    harvest_max_acos_factor: float = _f(1.0, "Harvest only terms whose ACOS is at most this multiple of the target.",
-                                        kind="multiple")
+    prior_max_clicks: float = _f(
+        50.0, "Largest weight (pseudo-clicks) of the parent's conversion rate in the shrunk CVR.", kind="count"
+    )
+    bleeder_min_clicks: int = _f(
+        8, "Clicks a search term needs in an ad group (with no order) before it is negated there.", kind="count"
+    )
+    bleeder_cvr_ratio: float = _f(
+        0.5,
+        "A search term is a bleeder when its conversion rate is below this fraction of its ad group's (0.5 = half).",
+        kind="percent",
+    )
+    bleeder_confidence: float = _f(
+        0.85,
+        "Probability, given its clicks without an order, that a term is a bleeder "
+        "before it is negated (0.85: about 2.8 orders were expected at its ad group's rate). "
+        "Evidence is pooled over every ad group where the term never converted.",
+        kind="percent",
+    )
+    harvest_min_orders: int = _f(
+        2, "Orders a search term needs before it is harvested as an exact keyword.", kind="count"
+    )
+    harvest_max_per_run: int = _f(
+        25,
+        "Most new exact keywords suggested per run (the most profitable first): each one buys new traffic and spend.",
+        kind="count",
+    )
+    harvest_max_acos_factor: float = _f(
+        1.0, "Harvest only terms whose ACOS is at most this multiple of the target.", kind="multiple"
+    )
     budget_step: float = _f(0.20, "Budget change per run (0.20 = ±20 %).", kind="percent")
     budget_min: float = _f(1.00, "Lowest daily budget suggested.", kind="money")
     budget_max: float = _f(500.00, "Highest daily budget suggested.", kind="money")
-    budget_out_days: int = _f(3, "Days in the lookback a campaign must have spent ≥95 % of its budget to count "
-                                 "as running out.", kind="count")
-    budget_cut_acos_factor: float = _f(1.3, "Budgets are cut when the campaign's ACOS exceeds the target by this "
-                                            "factor.", kind="multiple")
+    budget_out_days: int = _f(
+        3, "Days in the lookback a campaign must have spent ≥95 % of its budget to count as running out.", kind="count"
+    )
+    budget_cut_acos_factor: float = _f(
+        1.3, "Budgets are cut when the campaign's ACOS exceeds the target by this factor.", kind="multiple"
+    )
     budget_min_orders: int = _f(3, "Orders a campaign needs before its budget is raised.", kind="count")
-    placement_step: float = _f(20.0, "Largest change of the top-of-search percentage per run (points).",
-                               kind="count")
+    placement_step: float = _f(20.0, "Largest change of the top-of-search percentage per run (points).", kind="count")
     placement_max_pct: float = _f(200.0, "Highest top-of-search percentage suggested.", kind="count")
     placement_min_clicks: int = _f(30, "Top-of-search clicks needed before its percentage is changed.", kind="count")
     placement_min_orders: int = _f(3, "Top-of-search orders needed before its percentage is raised.", kind="count")
@@ -78,8 +105,15 @@ class Settings:
     @classmethod
     def describe(cls) -> list[dict]:
         """One row per field: name, default, description, kind (percent/money/days/count/multiple)."""
-        return [{"name": f.name, "default": f.default, "description": f.metadata.get("description", ""),
-                 "kind": f.metadata.get("kind", "")} for f in fields(cls)]
+        return [
+            {
+                "name": f.name,
+                "default": f.default,
+                "description": f.metadata.get("description", ""),
+                "kind": f.metadata.get("kind", ""),
+            }
+            for f in fields(cls)
+        ]
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -121,4 +155,3 @@ class SettingsBook:
 
 # ------------------------------------------------------------------------------------------
 # input
-

@@ -3,6 +3,7 @@
 Tables live in their own migration set (`Migrations("suggestions")`), applied idempotently by every
 public function here, so the store's own schema stays untouched.
 """
+
 from __future__ import annotations
 
 import csv
@@ -38,11 +39,26 @@ def m001_suggestions(db: Database) -> None:
     db.conn.execute("""CREATE TABLE IF NOT EXISTS product_margins (
         account_id TEXT NOT NULL, asin TEXT NOT NULL, sku TEXT, margin REAL NOT NULL, source TEXT, updated_at TEXT,
         PRIMARY KEY (account_id, asin))""")
-    numeric = {"current_value", "proposed_value", "change_pct", "confidence", "spend", "sales", "acos", "cvr_raw",
-               "cvr_shrunk", "aov", "target_acos", "value_bid", "expected_spend_change", "expected_sales_change"}
+    numeric = {
+        "current_value",
+        "proposed_value",
+        "change_pct",
+        "confidence",
+        "spend",
+        "sales",
+        "acos",
+        "cvr_raw",
+        "cvr_shrunk",
+        "aov",
+        "target_acos",
+        "value_bid",
+        "expected_spend_change",
+        "expected_sales_change",
+    }
     ints = {"clicks", "orders"}
-    cols = ", ".join(f"{c} {'REAL' if c in numeric else 'INTEGER' if c in ints else 'TEXT'}" for c in _SUGG_COLS
-                     if c != "profile_id")
+    cols = ", ".join(
+        f"{c} {'REAL' if c in numeric else 'INTEGER' if c in ints else 'TEXT'}" for c in _SUGG_COLS if c != "profile_id"
+    )
     db.conn.execute(f"""CREATE TABLE IF NOT EXISTS suggestions (
         suggestion_id TEXT PRIMARY KEY, suggestion_key TEXT NOT NULL, account_id TEXT NOT NULL,
         profile_id TEXT NOT NULL, run_id TEXT, created_at TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending',
@@ -55,7 +71,9 @@ def m001_suggestions(db: Database) -> None:
         entity_id TEXT, entity_name TEXT, campaign_id TEXT, ad_group_id TEXT, field TEXT,
         old_value TEXT, new_value TEXT, ok INTEGER NOT NULL, message TEXT, amazon_result TEXT,
         undo_of TEXT, undone_at TEXT, undone_by TEXT)""")
-    db.conn.execute("CREATE INDEX IF NOT EXISTS idx_change_history_profile ON change_history(account_id, profile_id, applied_at)")
+    db.conn.execute(
+        "CREATE INDEX IF NOT EXISTS idx_change_history_profile ON change_history(account_id, profile_id, applied_at)"
+    )
 
 
 _ready: set[int] = set()
@@ -94,8 +112,9 @@ class ConfirmationRequired(DashboardError):
 def get_settings_book(db: Database, account_id: str) -> SettingsBook:
     ensure_schema(db)
     book = SettingsBook()
-    for cid, raw in db.conn.execute("SELECT campaign_id, settings FROM opt_settings WHERE account_id = ?",
-                                    [account_id]):
+    for cid, raw in db.conn.execute(
+        "SELECT campaign_id, settings FROM opt_settings WHERE account_id = ?", [account_id]
+    ):
         data = json.loads(raw)
         if cid == "":
             book.account = Settings.from_dict(data)
@@ -127,8 +146,10 @@ def save_settings(db: Database, account_id: str, settings: Settings | dict, camp
         if problems:
             raise ValueError(" ".join(problems))
     with write(db):
-        db.conn.execute("INSERT OR REPLACE INTO opt_settings VALUES (?, ?, ?, ?)",
-                        [account_id, campaign_id or "", json.dumps(data), _now()])
+        db.conn.execute(
+            "INSERT OR REPLACE INTO opt_settings VALUES (?, ?, ?, ?)",
+            [account_id, campaign_id or "", json.dumps(data), _now()],
+        )
 
 
 def clear_campaign_settings(db: Database, account_id: str, campaign_id: str) -> None:
@@ -137,8 +158,9 @@ def clear_campaign_settings(db: Database, account_id: str, campaign_id: str) -> 
         db.conn.execute("DELETE FROM opt_settings WHERE account_id = ? AND campaign_id = ?", [account_id, campaign_id])
 
 
-def set_margin(db: Database, account_id: str, asin: str, margin: float, sku: str | None = None,
-               source: str = "entered") -> None:
+def set_margin(
+    db: Database, account_id: str, asin: str, margin: float, sku: str | None = None, source: str = "entered"
+) -> None:
     """Pre-ad margin as a fraction of price (0.35 = 35 %): the product's break-even ACOS."""
     margin = float(margin)
     if margin > 1:
@@ -147,8 +169,10 @@ def set_margin(db: Database, account_id: str, asin: str, margin: float, sku: str
         raise ValueError("A margin must be between 0 and 100 %.")
     ensure_schema(db)
     with write(db):
-        db.conn.execute("INSERT OR REPLACE INTO product_margins VALUES (?, ?, ?, ?, ?, ?)",
-                        [account_id, asin.strip().upper(), sku, margin, source, _now()])
+        db.conn.execute(
+            "INSERT OR REPLACE INTO product_margins VALUES (?, ?, ?, ?, ?, ?)",
+            [account_id, asin.strip().upper(), sku, margin, source, _now()],
+        )
 
 
 def import_margins_csv(db: Database, account_id: str, data: bytes | str) -> tuple[int, list[str]]:
@@ -179,32 +203,45 @@ def import_margins_csv(db: Database, account_id: str, data: bytes | str) -> tupl
     ensure_schema(db)
     with write(db):
         for asin, sku, m in rows:
-            db.conn.execute("INSERT OR REPLACE INTO product_margins VALUES (?, ?, ?, ?, ?, ?)",
-                            [account_id, asin, sku, m, "csv", _now()])
+            db.conn.execute(
+                "INSERT OR REPLACE INTO product_margins VALUES (?, ?, ?, ?, ?, ?)",
+                [account_id, asin, sku, m, "csv", _now()],
+            )
     return len(rows), problems
 
 
 def margins_frame(db: Database, account_id: str) -> pd.DataFrame:
     """asin, sku, margin, break_even_acos, default_target_acos (break-even x break_even_share - below_break_even)."""
     ensure_schema(db)
-    df = _frame(db, "SELECT asin, sku, margin, source, updated_at FROM product_margins WHERE account_id = ?",
-                [account_id])
+    df = _frame(
+        db, "SELECT asin, sku, margin, source, updated_at FROM product_margins WHERE account_id = ?", [account_id]
+    )
     acct = get_settings_book(db, account_id).account
-    return break_even_table(df, acct.below_break_even, acct.break_even_share) if not df.empty else df.assign(break_even_acos=[], default_target_acos=[])
+    return (
+        break_even_table(df, acct.below_break_even, acct.break_even_share)
+        if not df.empty
+        else df.assign(break_even_acos=[], default_target_acos=[])
+    )
 
 
 # ------------------------------------------------------------------------------------------
 # generating and reviewing
 
 
-def generate(db: Database, account_id: str, profile_id: str, *, as_of: date | None = None,
-             attribution: str = "7d", types: Iterable[str] = SUGGESTION_TYPES) -> pd.DataFrame:
+def generate(
+    db: Database,
+    account_id: str,
+    profile_id: str,
+    *,
+    as_of: date | None = None,
+    attribution: str = "7d",
+    types: Iterable[str] = SUGGESTION_TYPES,
+) -> pd.DataFrame:
     """Run the optimizer on the store's data and save the result as pending suggestions."""
     from services.optimizer.data import load_input
 
     book = get_settings_book(db, account_id)
-    inp = load_input(db, profile_id, as_of=as_of, settings=book.account, attribution=attribution,
-                     account_id=account_id)
+    inp = load_input(db, profile_id, as_of=as_of, settings=book.account, attribution=attribution, account_id=account_id)
     found = optimize(inp, book, types=types)
     save_suggestions(db, account_id, found)
     return list_suggestions(db, account_id, profile_id)
@@ -221,12 +258,17 @@ def save_suggestions(db: Database, account_id: str, df: pd.DataFrame, run_id: st
     now = datetime.now(UTC)
     with write(db):
         for pid in profiles:
-            db.conn.execute("UPDATE suggestions SET status = 'superseded' WHERE account_id = ? AND profile_id = ? "
-                            "AND status = 'pending'", [account_id, pid])
+            db.conn.execute(
+                "UPDATE suggestions SET status = 'superseded' WHERE account_id = ? AND profile_id = ? "
+                "AND status = 'pending'",
+                [account_id, pid],
+            )
         blocked = set()
         for key, status, until, decided in db.conn.execute(
-                "SELECT suggestion_key, status, snoozed_until, decided_at FROM suggestions WHERE account_id = ? "
-                "AND status IN ('approved', 'snoozed', 'rejected')", [account_id]):
+            "SELECT suggestion_key, status, snoozed_until, decided_at FROM suggestions WHERE account_id = ? "
+            "AND status IN ('approved', 'snoozed', 'rejected')",
+            [account_id],
+        ):
             if status == "approved":
                 blocked.add(key)
             elif status == "snoozed" and until and until > now.isoformat():
@@ -234,67 +276,112 @@ def save_suggestions(db: Database, account_id: str, df: pd.DataFrame, run_id: st
             elif status == "rejected" and decided and decided > (now - timedelta(days=30)).isoformat():
                 blocked.add(key)
         n = 0
-        cols = ["suggestion_id", "suggestion_key", "account_id", "profile_id", "run_id", "created_at", "status"] \
-            + [c for c in _SUGG_COLS if c != "profile_id"]
+        cols = ["suggestion_id", "suggestion_key", "account_id", "profile_id", "run_id", "created_at", "status"] + [
+            c for c in _SUGG_COLS if c != "profile_id"
+        ]
         sql = "INSERT INTO suggestions ({}) VALUES ({})".format(", ".join(cols), ", ".join("?" for _ in cols))
         for r in df.to_dict("records"):
             if r["suggestion_key"] in blocked:
                 continue
-            values = {"suggestion_id": uuid.uuid4().hex[:16], "suggestion_key": r["suggestion_key"],
-                      "account_id": account_id, "profile_id": str(r["profile_id"]), "run_id": run_id,
-                      "created_at": now.isoformat(timespec="seconds"), "status": "pending"}
+            values = {
+                "suggestion_id": uuid.uuid4().hex[:16],
+                "suggestion_key": r["suggestion_key"],
+                "account_id": account_id,
+                "profile_id": str(r["profile_id"]),
+                "run_id": run_id,
+                "created_at": now.isoformat(timespec="seconds"),
+                "status": "pending",
+            }
             for c in _SUGG_COLS:
                 if c == "profile_id":
                     continue
                 v = r.get(c)
-                values[c] = None if v is None or (isinstance(v, float) and pd.isna(v)) else \
-                    (v.item() if hasattr(v, "item") else v)
+                values[c] = (
+                    None
+                    if v is None or (isinstance(v, float) and pd.isna(v))
+                    else (v.item() if hasattr(v, "item") else v)
+                )
             db.conn.execute(sql, [values[c] for c in cols])
             n += 1
     return n
 
 
-SORTABLE = ("confidence", "expected_spend_change", "expected_sales_change", "spend", "clicks", "orders", "acos",
-            "change_pct", "created_at", "campaign_name")
+SORTABLE = (
+    "confidence",
+    "expected_spend_change",
+    "expected_sales_change",
+    "spend",
+    "clicks",
+    "orders",
+    "acos",
+    "change_pct",
+    "created_at",
+    "campaign_name",
+)
 
 
-def list_suggestions(db: Database, account_id: str, profile_id: str | None = None, *,
-                     types: Iterable[str] | None = None, statuses: Iterable[str] | None = ("pending",),
-                     min_confidence: float | None = None, campaign_ids: Iterable[str] | None = None,
-                     search: str | None = None, sort_by: str = "confidence", ascending: bool = False) -> pd.DataFrame:
+def list_suggestions(
+    db: Database,
+    account_id: str,
+    profile_id: str | None = None,
+    *,
+    types: Iterable[str] | None = None,
+    statuses: Iterable[str] | None = ("pending",),
+    min_confidence: float | None = None,
+    campaign_ids: Iterable[str] | None = None,
+    search: str | None = None,
+    sort_by: str = "confidence",
+    ascending: bool = False,
+) -> pd.DataFrame:
     """Suggestions as a frame for the Suggestions page: filterable by type, status, campaign, confidence and
     text (campaign / ad group / keyword / search term), sorted by `sort_by`."""
     ensure_schema(db)
     where, params = ["account_id = ?"], [account_id]
     if profile_id is not None:
-        where.append("profile_id = ?"); params.append(str(profile_id))
+        where.append("profile_id = ?")
+        params.append(str(profile_id))
     for col, values in (("type", types), ("status", statuses), ("campaign_id", campaign_ids)):
         if values is not None:
             values = list(values)
             where.append(f"{col} IN ({', '.join('?' for _ in values)})" if values else "0")
             params += values
     if min_confidence is not None:
-        where.append("confidence >= ?"); params.append(float(min_confidence))
+        where.append("confidence >= ?")
+        params.append(float(min_confidence))
     if search:
-        where.append("(lower(coalesce(campaign_name,'')||' '||coalesce(ad_group_name,'')||' '||"
-                     "coalesce(keyword_text,'')||' '||coalesce(search_term,'')) LIKE ?)")
+        where.append(
+            "(lower(coalesce(campaign_name,'')||' '||coalesce(ad_group_name,'')||' '||"
+            "coalesce(keyword_text,'')||' '||coalesce(search_term,'')) LIKE ?)"
+        )
         params.append(f"%{search.lower()}%")
     if sort_by not in SORTABLE:
         raise ValueError(f"sort_by must be one of {SORTABLE}")
-    df = _frame(db, f"SELECT * FROM suggestions WHERE {' AND '.join(where)} "
-                    f"ORDER BY {sort_by} IS NULL, {sort_by} {'ASC' if ascending else 'DESC'}, suggestion_key, suggestion_id", params)
+    df = _frame(
+        db,
+        f"SELECT * FROM suggestions WHERE {' AND '.join(where)} "
+        f"ORDER BY {sort_by} IS NULL, {sort_by} {'ASC' if ascending else 'DESC'}, suggestion_key, suggestion_id",
+        params,
+    )
     df["type_label"] = df["type"].map(TYPE_LABELS)
     return df
 
 
-def summary_by_type(db: Database, account_id: str, profile_id: str | None = None,
-                    statuses: Iterable[str] = ("pending",)) -> pd.DataFrame:
+def summary_by_type(
+    db: Database, account_id: str, profile_id: str | None = None, statuses: Iterable[str] = ("pending",)
+) -> pd.DataFrame:
     """type, label, count, expected weekly spend and sales change, in the order of the page's groups."""
     df = list_suggestions(db, account_id, profile_id, statuses=statuses)
-    out = df.groupby("type").agg(count=("suggestion_id", "size"),
-                                 expected_spend_change=("expected_spend_change", "sum"),
-                                 expected_sales_change=("expected_sales_change", "sum")).reset_index() \
-        if not df.empty else pd.DataFrame(columns=["type", "count", "expected_spend_change", "expected_sales_change"])
+    out = (
+        df.groupby("type")
+        .agg(
+            count=("suggestion_id", "size"),
+            expected_spend_change=("expected_spend_change", "sum"),
+            expected_sales_change=("expected_sales_change", "sum"),
+        )
+        .reset_index()
+        if not df.empty
+        else pd.DataFrame(columns=["type", "count", "expected_spend_change", "expected_sales_change"])
+    )
     out["label"] = out["type"].map(TYPE_LABELS)
     order = {t: i for i, t in enumerate(SUGGESTION_TYPES)}
     return out.sort_values("type", key=lambda s: s.map(order)).reset_index(drop=True)
@@ -310,7 +397,8 @@ def _decide(db: Database, ids: Iterable[str], status: str, allowed_from: tuple[s
         cur = db.conn.execute(
             f"UPDATE suggestions SET {sets} WHERE suggestion_id IN ({', '.join('?' for _ in ids)}) "
             f"AND status IN ({', '.join('?' for _ in allowed_from)})",
-            [status, _now(), *extra.values(), *ids, *allowed_from])
+            [status, _now(), *extra.values(), *ids, *allowed_from],
+        )
     return cur.rowcount
 
 
@@ -334,11 +422,37 @@ def reset(db: Database, ids: Iterable[str]) -> int:
 
 def export_suggestions_csv(df: pd.DataFrame) -> bytes:
     """The suggestions frame as CSV through the one safe writer."""
-    cols = [c for c in ["type_label", "status", "campaign_name", "ad_group_name", "keyword_text", "search_term",
-                        "match_type", "dest_campaign_name", "dest_ad_group_name", "current_value", "proposed_value",
-                        "rule", "reason", "confidence", "clicks", "orders", "spend", "sales", "acos", "cvr_raw",
-                        "cvr_shrunk", "expected_spend_change", "expected_sales_change", "campaign_id", "ad_group_id",
-                        "entity_id", "suggestion_id"] if c in df.columns]
+    cols = [
+        c
+        for c in [
+            "type_label",
+            "status",
+            "campaign_name",
+            "ad_group_name",
+            "keyword_text",
+            "search_term",
+            "match_type",
+            "dest_campaign_name",
+            "dest_ad_group_name",
+            "current_value",
+            "proposed_value",
+            "rule",
+            "reason",
+            "confidence",
+            "clicks",
+            "orders",
+            "spend",
+            "sales",
+            "acos",
+            "cvr_raw",
+            "cvr_shrunk",
+            "expected_spend_change",
+            "expected_sales_change",
+            "campaign_id",
+            "ad_group_id",
+            "entity_id",
+            "suggestion_id",
+        ]
+        if c in df.columns
+    ]
     return to_safe_csv(df[cols])
-
-

@@ -1,4 +1,5 @@
 """Search-term rules: negatives for terms that do not convert, and harvesting converting terms as exact keywords."""
+
 from __future__ import annotations
 
 import math
@@ -40,10 +41,20 @@ def _term_frame(inp: OptimizerInput, s: Settings) -> tuple[pd.DataFrame, date, d
     if "match_type" not in win.columns:
         win = win.assign(match_type=None)
     win = win.assign(match_type=win["match_type"].fillna("").astype(str).str.upper())
-    agg = win.groupby(["campaign_id", "ad_group_id", "term"], dropna=False).agg(
-        clicks=("clicks", "sum"), cost=("cost", "sum"), orders=("orders", "sum"), sales=("sales", "sum"),
-        impressions=("impressions", "sum"), match_types=("match_type", lambda x: ",".join(sorted(set(x)))),
-        search_term=("search_term", "first"), source_entity=("entity_id", "first")).reset_index()
+    agg = (
+        win.groupby(["campaign_id", "ad_group_id", "term"], dropna=False)
+        .agg(
+            clicks=("clicks", "sum"),
+            cost=("cost", "sum"),
+            orders=("orders", "sum"),
+            sales=("sales", "sum"),
+            impressions=("impressions", "sum"),
+            match_types=("match_type", lambda x: ",".join(sorted(set(x)))),
+            search_term=("search_term", "first"),
+            source_entity=("entity_id", "first"),
+        )
+        .reset_index()
+    )
     agg = agg.merge(ever, left_on=["ad_group_id", "term"], right_index=True, how="left")
     # parent rates come from the keyword/target report of the same window (clicks of every term)
     tday = _num(_in_window(inp.target_day, *window(inp.as_of, s.search_term_lookback_days, s.settling_days)))
@@ -51,11 +62,12 @@ def _term_frame(inp: OptimizerInput, s: Settings) -> tuple[pd.DataFrame, date, d
         tday = win
     for c in ("campaign_id", "ad_group_id"):
         tday[c] = tday[c].astype(str)
-    parents = tday.groupby(["campaign_id", "ad_group_id"], dropna=False)[["orders", "clicks", "sales"]].sum() \
-        .reset_index()
-    parents = _hier_cvr(parents, s)[["campaign_id", "ad_group_id", "cvr_campaign", "cvr_ad_group", "aov_ad_group",
-                                     "orders", "clicks"]] \
-        .rename(columns={"orders": "ag_orders", "clicks": "ag_clicks"})
+    parents = (
+        tday.groupby(["campaign_id", "ad_group_id"], dropna=False)[["orders", "clicks", "sales"]].sum().reset_index()
+    )
+    parents = _hier_cvr(parents, s)[
+        ["campaign_id", "ad_group_id", "cvr_campaign", "cvr_ad_group", "aov_ad_group", "orders", "clicks"]
+    ].rename(columns={"orders": "ag_orders", "clicks": "ag_clicks"})
     agg = agg.merge(parents, on=["campaign_id", "ad_group_id"], how="left")
     # leave-one-out parent rate: the ad group without the term itself, so a heavy bleeder does not drag down
     # the rate it is compared against
@@ -112,8 +124,9 @@ def bleeder_probability(expected_orders: float | np.ndarray, cvr_ratio: float) -
     return 1.0 - np.exp(-cvr_ratio * (1.0 + np.maximum(e, 0.0)))
 
 
-def negative_suggestions(inp: OptimizerInput, book: SettingsBook,
-                         targets: dict[str, float] | None = None) -> pd.DataFrame:
+def negative_suggestions(
+    inp: OptimizerInput, book: SettingsBook, targets: dict[str, float] | None = None
+) -> pd.DataFrame:
     """Bleeders: search terms that cost clicks and, with high posterior probability, convert at well under their
     ad group's rate (`bleeder_probability` >= `bleeder_confidence`). The expected orders are the term's clicks
     times its ad group's leave-one-out CVR (shrunk toward the campaign), summed over every ad group of the
@@ -151,24 +164,50 @@ def negative_suggestions(inp: OptimizerInput, book: SettingsBook,
             continue
         target = targets.get(r.campaign_id, s.default_target_acos)
         elsewhere = r.expected_pooled - r.expected
-        why = (f"Negate \"{r.search_term}\" in this ad group: {int(r.clicks)} clicks and ${r.cost:.2f} spent without "
-               f"an order, where the rest of its ad group converts at {r.cvr_parent_loo:.1%} and would have brought "
-               f"about {r.expected:.1f}"
-               + (f" ({elsewhere:.1f} more expected from its clicks in other ad groups, also without an order)"
-                  if elsewhere > 0.05 else "")
-               + f"; {prob:.0%} likely it converts at under {s.bleeder_cvr_ratio:.0%} of its ad group's rate.")
-        rows.append({
-            "type": "negative", "entity_kind": "negative_keyword", "entity_id": None,
-            "campaign_id": r.campaign_id, "campaign_name": r.campaign_name, "ad_group_id": r.ad_group_id,
-            "ad_group_name": r.ad_group_name, "keyword_text": r.search_term, "match_type": "NEGATIVE_EXACT",
-            "search_term": r.search_term, "current_value": None, "proposed_value": None,
-            "rule": "bleeder_pooled" if elsewhere > 0.05 else "bleeder", "reason": why,
-            "confidence": prob, "clicks": int(r.clicks), "orders": 0, "spend": float(r.cost),
-            "sales": 0.0, "acos": None, "cvr_raw": _nan_none(r.cvr), "cvr_shrunk": float(r.cvr_shrunk),
-            "aov": float(r.aov_ad_group), "target_acos": target, "value_bid": None,
-            "expected_spend_change": -float(r.cost) * 7.0 / max((end - start).days + 1, 1),
-            "expected_sales_change": 0.0, "window_start": start.isoformat(), "window_end": end.isoformat(),
-        })
+        why = (
+            f'Negate "{r.search_term}" in this ad group: {int(r.clicks)} clicks and ${r.cost:.2f} spent without '
+            f"an order, where the rest of its ad group converts at {r.cvr_parent_loo:.1%} and would have brought "
+            f"about {r.expected:.1f}"
+            + (
+                f" ({elsewhere:.1f} more expected from its clicks in other ad groups, also without an order)"
+                if elsewhere > 0.05
+                else ""
+            )
+            + f"; {prob:.0%} likely it converts at under {s.bleeder_cvr_ratio:.0%} of its ad group's rate."
+        )
+        rows.append(
+            {
+                "type": "negative",
+                "entity_kind": "negative_keyword",
+                "entity_id": None,
+                "campaign_id": r.campaign_id,
+                "campaign_name": r.campaign_name,
+                "ad_group_id": r.ad_group_id,
+                "ad_group_name": r.ad_group_name,
+                "keyword_text": r.search_term,
+                "match_type": "NEGATIVE_EXACT",
+                "search_term": r.search_term,
+                "current_value": None,
+                "proposed_value": None,
+                "rule": "bleeder_pooled" if elsewhere > 0.05 else "bleeder",
+                "reason": why,
+                "confidence": prob,
+                "clicks": int(r.clicks),
+                "orders": 0,
+                "spend": float(r.cost),
+                "sales": 0.0,
+                "acos": None,
+                "cvr_raw": _nan_none(r.cvr),
+                "cvr_shrunk": float(r.cvr_shrunk),
+                "aov": float(r.aov_ad_group),
+                "target_acos": target,
+                "value_bid": None,
+                "expected_spend_change": -float(r.cost) * 7.0 / max((end - start).days + 1, 1),
+                "expected_sales_change": 0.0,
+                "window_start": start.isoformat(),
+                "window_end": end.isoformat(),
+            }
+        )
     return _finish(rows, inp)
 
 
@@ -194,8 +233,11 @@ def _harvest_destinations(inp: OptimizerInput) -> dict[str, tuple[str, str]]:
         ex = kw[kw["match_type"].astype(str).str.upper() == "EXACT"]
         exact_groups = ex.groupby(ex["ad_group_id"].astype(str)).size().to_dict()
     asins = pa.groupby("ad_group_id")["asin"].apply(lambda x: frozenset(x.dropna()))
-    candidates = [(ag, asins[ag]) for ag in asins.index
-                  if pa.loc[pa["ad_group_id"] == ag, "campaign_id"].iloc[0] in manual and ag in kw_groups]
+    candidates = [
+        (ag, asins[ag])
+        for ag in asins.index
+        if pa.loc[pa["ad_group_id"] == ag, "campaign_id"].iloc[0] in manual and ag in kw_groups
+    ]
     camp_of = pa.drop_duplicates("ad_group_id").set_index("ad_group_id")["campaign_id"].to_dict()
     out = {}
     for src, src_asins in asins.items():
@@ -211,8 +253,9 @@ def _harvest_destinations(inp: OptimizerInput) -> dict[str, tuple[str, str]]:
     return out
 
 
-def harvest_suggestions(inp: OptimizerInput, book: SettingsBook,
-                        targets: dict[str, float] | None = None) -> pd.DataFrame:
+def harvest_suggestions(
+    inp: OptimizerInput, book: SettingsBook, targets: dict[str, float] | None = None
+) -> pd.DataFrame:
     s0 = book.account
     if inp.search_term_day.empty:
         return _empty_suggestions()
@@ -223,8 +266,9 @@ def harvest_suggestions(inp: OptimizerInput, book: SettingsBook,
     dest = _harvest_destinations(inp)
     negated = _negated(inp)
     enabled = _enabled_parents(inp)
-    names = _attach_names(pd.DataFrame({"campaign_id": [d[0] for d in dest.values()],
-                                        "ad_group_id": [d[1] for d in dest.values()]}), inp)
+    names = _attach_names(
+        pd.DataFrame({"campaign_id": [d[0] for d in dest.values()], "ad_group_id": [d[1] for d in dest.values()]}), inp
+    )
     name_of = {r.ad_group_id: (r.campaign_name, r.ad_group_name) for r in names.itertuples(index=False)}
     rows = []
     seen_terms: set[str] = set()
@@ -251,27 +295,53 @@ def harvest_suggestions(inp: OptimizerInput, book: SettingsBook,
         bid = _round_money(min(value_bid, s.max_bid))
         seen_terms.add(r.term)
         isolate = (r.ad_group_id, r.term) not in negated
-        why = (f"Add \"{r.search_term}\" as an exact keyword: {int(r.orders)} orders from {int(r.clicks)} clicks at "
-               f"{r.acos:.0%} ACOS (target {target:.0%}); start at ${bid:.2f}"
-               + (", and negate it exactly in the source ad group so the two do not compete." if isolate else "."))
+        why = (
+            f'Add "{r.search_term}" as an exact keyword: {int(r.orders)} orders from {int(r.clicks)} clicks at '
+            f"{r.acos:.0%} ACOS (target {target:.0%}); start at ${bid:.2f}"
+            + (", and negate it exactly in the source ad group so the two do not compete." if isolate else ".")
+        )
         dn = name_of.get(d_ag, (None, None))
-        rows.append({
-            "type": "harvest", "entity_kind": "keyword", "entity_id": None,
-            "campaign_id": r.campaign_id, "campaign_name": r.campaign_name, "ad_group_id": r.ad_group_id,
-            "ad_group_name": r.ad_group_name, "keyword_text": r.search_term, "match_type": "EXACT",
-            "search_term": r.search_term, "dest_campaign_id": d_camp, "dest_campaign_name": dn[0],
-            "dest_ad_group_id": d_ag, "dest_ad_group_name": dn[1], "current_value": None, "proposed_value": bid,
-            "rule": "harvest_exact" + ("+isolate" if isolate else ""), "reason": why,
-            "confidence": float(r.weight), "clicks": int(r.clicks), "orders": int(r.orders), "spend": float(r.cost),
-            "sales": float(r.sales), "acos": _nan_none(r.acos), "cvr_raw": _nan_none(r.cvr),
-            "cvr_shrunk": float(r.cvr_shrunk), "aov": float(aov), "target_acos": target, "value_bid": value_bid,
-            "expected_spend_change": 0.0, "expected_sales_change": 0.0,
-            "window_start": start.isoformat(), "window_end": end.isoformat(),
-            "_score": value_bid * float(r.clicks),
-        })
+        rows.append(
+            {
+                "type": "harvest",
+                "entity_kind": "keyword",
+                "entity_id": None,
+                "campaign_id": r.campaign_id,
+                "campaign_name": r.campaign_name,
+                "ad_group_id": r.ad_group_id,
+                "ad_group_name": r.ad_group_name,
+                "keyword_text": r.search_term,
+                "match_type": "EXACT",
+                "search_term": r.search_term,
+                "dest_campaign_id": d_camp,
+                "dest_campaign_name": dn[0],
+                "dest_ad_group_id": d_ag,
+                "dest_ad_group_name": dn[1],
+                "current_value": None,
+                "proposed_value": bid,
+                "rule": "harvest_exact" + ("+isolate" if isolate else ""),
+                "reason": why,
+                "confidence": float(r.weight),
+                "clicks": int(r.clicks),
+                "orders": int(r.orders),
+                "spend": float(r.cost),
+                "sales": float(r.sales),
+                "acos": _nan_none(r.acos),
+                "cvr_raw": _nan_none(r.cvr),
+                "cvr_shrunk": float(r.cvr_shrunk),
+                "aov": float(aov),
+                "target_acos": target,
+                "value_bid": value_bid,
+                "expected_spend_change": 0.0,
+                "expected_sales_change": 0.0,
+                "window_start": start.isoformat(),
+                "window_end": end.isoformat(),
+                "_score": value_bid * float(r.clicks),
+            }
+        )
     # the most valuable first (value per click x clicks ~ the profit the exact keyword can earn), capped per run
     rows.sort(key=lambda x: -x["_score"])
-    rows = rows[:max(int(s0.harvest_max_per_run), 0)]
+    rows = rows[: max(int(s0.harvest_max_per_run), 0)]
     for x in rows:
         x.pop("_score")
     return _finish(rows, inp)
@@ -279,5 +349,3 @@ def harvest_suggestions(inp: OptimizerInput, book: SettingsBook,
 
 # ------------------------------------------------------------------------------------------
 # budgets and placements
-
-

@@ -4,6 +4,7 @@ promotion changes (`suggestions`).
 
 May import `services.analytics` and `services.store`; never the optimizer, sync or Amazon clients.
 """
+
 from services.promotions.analytics import (  # noqa: F401 - the package's public API
     DEFAULT_SETTINGS,
     OFFLINE_AT,

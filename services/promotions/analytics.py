@@ -9,6 +9,7 @@ Dates: a coupon's report values are cumulative up to the day before the snapshot
 snapshot dated D the coupon has run `clamp(D - start, 0, duration)` days. "as of" is the
 latest snapshot date of the profile (the store's today), or the day after its latest ad data.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,14 +26,41 @@ from services.promotions.drafts import SEGMENTS
 from services.promotions.fees import coupon_fee, deal_fee
 
 STATUSES = ("draft", "exported", "scheduled", "live", "ended")
-OFFLINE_AT = 0.80          # Amazon takes a coupon offline at 80 % of budget used
+OFFLINE_AT = 0.80  # Amazon takes a coupon offline at 80 % of budget used
 SEGMENT_LABEL = {"All": "All customers", "Prime": "Prime members", "Student": "Students"}
 
 OVERVIEW_COLUMNS = [
-    "kind", "promotion_id", "record_id", "name", "status", "start", "end", "audience", "discount", "budget",
-    "currency_code", "asins", "clips", "redemptions", "clip_to_redeem", "budget_spent", "budget_used",
-    "time_elapsed", "pace", "cost_per_redemption", "fee_share", "sales", "sales_per_spend", "effective_depth",
-    "fee", "fee_model", "units_sold", "revenue", "glance_views", "conversion", "alert",
+    "kind",
+    "promotion_id",
+    "record_id",
+    "name",
+    "status",
+    "start",
+    "end",
+    "audience",
+    "discount",
+    "budget",
+    "currency_code",
+    "asins",
+    "clips",
+    "redemptions",
+    "clip_to_redeem",
+    "budget_spent",
+    "budget_used",
+    "time_elapsed",
+    "pace",
+    "cost_per_redemption",
+    "fee_share",
+    "sales",
+    "sales_per_spend",
+    "effective_depth",
+    "fee",
+    "fee_model",
+    "units_sold",
+    "revenue",
+    "glance_views",
+    "conversion",
+    "alert",
 ]
 
 
@@ -40,18 +68,18 @@ OVERVIEW_COLUMNS = [
 class PromoSettings:
     """Thresholds of the promotion analytics and suggestions (one place, shown on the page)."""
 
-    baseline_weeks: int = 4            # the weeks before a promotion used as its baseline
-    attribution_days: int = 7          # ad sales/orders window (sellers: 7 days)
-    margin_rate: float = 0.30          # pre-ad margin as a share of list price when no product margin is known
-    pace_fast: float = 1.25            # budget used / time elapsed above this: ahead of schedule
-    pace_slow: float = 0.35            # at or below this (after min_elapsed_days): far behind schedule
+    baseline_weeks: int = 4  # the weeks before a promotion used as its baseline
+    attribution_days: int = 7  # ad sales/orders window (sellers: 7 days)
+    margin_rate: float = 0.30  # pre-ad margin as a share of list price when no product margin is known
+    pace_fast: float = 1.25  # budget used / time elapsed above this: ahead of schedule
+    pace_slow: float = 0.35  # at or below this (after min_elapsed_days): far behind schedule
     min_elapsed_days: int = 3
-    warn_budget_used: float = 0.60     # warn before the coupon reaches OFFLINE_AT …
-    warn_days_ahead: float = 5.0       # … or when it will reach it within this many days
-    high_redemption_share: float = 0.5 # redemptions / (baseline units over the same days)
-    low_lift: float = 1.10             # promoted units per day / baseline per day below this: low lift
-    aov_drop: float = 0.10             # AOV down by more than this during the promotion
-    min_orders: int = 5                # orders in each period before AOV is compared
+    warn_budget_used: float = 0.60  # warn before the coupon reaches OFFLINE_AT …
+    warn_days_ahead: float = 5.0  # … or when it will reach it within this many days
+    high_redemption_share: float = 0.5  # redemptions / (baseline units over the same days)
+    low_lift: float = 1.10  # promoted units per day / baseline per day below this: low lift
+    aov_drop: float = 0.10  # AOV down by more than this during the promotion
+    min_orders: int = 5  # orders in each period before AOV is compared
     merge_min_coupons: int = 2
 
 
@@ -109,7 +137,9 @@ def profile_as_of(db, profile_id: str) -> date:
     """The store's today for a profile: its latest coupon snapshot, else the day after its latest ad data."""
     row = db.conn.execute(
         "SELECT MAX(s.snapshot_date) FROM coupon_snapshots s JOIN coupons c ON c.coupon_id = s.coupon_id "
-        "WHERE c.profile_id = ?", [profile_id]).fetchone()
+        "WHERE c.profile_id = ?",
+        [profile_id],
+    ).fetchone()
     if row and row[0]:
         return date.fromisoformat(row[0][:10])
     row = db.conn.execute("SELECT MAX(date) FROM campaign_day WHERE profile_id = ?", [profile_id]).fetchone()
@@ -148,9 +178,16 @@ def coupon_kpis(c: Mapping[str, Any], as_of: date) -> dict[str, Any]:
     marketplace = g("marketplace_id", "marketplaceId") or "US"
     fee = coupon_fee(red, sales, start, marketplace) if start else None
     return {
-        "start": start, "end": end, "duration_days": duration, "elapsed_days": elapsed,
-        "clips": int(clips), "redemptions": int(red), "budget": budget, "budget_spent": spent,
-        "total_discount": disc, "sales": sales,
+        "start": start,
+        "end": end,
+        "duration_days": duration,
+        "elapsed_days": elapsed,
+        "clips": int(clips),
+        "redemptions": int(red),
+        "budget": budget,
+        "budget_spent": spent,
+        "total_discount": disc,
+        "sales": sales,
         "clip_to_redeem": safe_ratio(red, clips),
         "budget_used": budget_used,
         "time_elapsed": time_elapsed,
@@ -175,51 +212,101 @@ def _coupon_alert(k: Mapping[str, Any], s: PromoSettings = DEFAULT_SETTINGS) -> 
         return ""
     if k["budget_used"] >= OFFLINE_AT:
         return "Offline: 80 % of the budget is used"
-    if k["budget_used"] >= s.warn_budget_used or (k["days_to_offline"] is not None and k["days_to_offline"] <= s.warn_days_ahead
-                                                    and k["end"] and k["days_to_offline"] < (k["end"] - k["start"]).days):
+    if k["budget_used"] >= s.warn_budget_used or (
+        k["days_to_offline"] is not None
+        and k["days_to_offline"] <= s.warn_days_ahead
+        and k["end"]
+        and k["days_to_offline"] < (k["end"] - k["start"]).days
+    ):
         return "Near 80 % of budget: will go offline"
     return ""
 
 
-def coupons_frame(db, profile_id: str, as_of: date | None = None, settings: PromoSettings = DEFAULT_SETTINGS) -> pd.DataFrame:
+def coupons_frame(
+    db, profile_id: str, as_of: date | None = None, settings: PromoSettings = DEFAULT_SETTINGS
+) -> pd.DataFrame:
     """One row per synced coupon with its KPIs, status, fee and alert."""
     as_of = as_of or profile_as_of(db, profile_id)
-    rows = [dict(r) for r in db.query("SELECT * FROM coupons WHERE profile_id = ? ORDER BY start_date_time, coupon_id",
-                                      [profile_id])]
+    rows = [
+        dict(r)
+        for r in db.query(
+            "SELECT * FROM coupons WHERE profile_id = ? ORDER BY start_date_time, coupon_id", [profile_id]
+        )
+    ]
     out = []
     for r in rows:
         k = coupon_kpis(r, as_of)
-        out.append({**{c: r.get(c) for c in ("coupon_id", "name", "website_message", "customer_segment",
-                                                "discount_type", "discount_amount", "currency_code", "marketplace_id")},
-                    "asins": _asins(r.get("asins")), **k, "alert": _coupon_alert(k, settings)})
+        out.append(
+            {
+                **{
+                    c: r.get(c)
+                    for c in (
+                        "coupon_id",
+                        "name",
+                        "website_message",
+                        "customer_segment",
+                        "discount_type",
+                        "discount_amount",
+                        "currency_code",
+                        "marketplace_id",
+                    )
+                },
+                "asins": _asins(r.get("asins")),
+                **k,
+                "alert": _coupon_alert(k, settings),
+            }
+        )
     return pd.DataFrame(out)
 
 
 def deals_frame(db, profile_id: str, as_of: date | None = None) -> pd.DataFrame:
     """Best/Lightning Deals with conversion (units/glance views), revenue per ASIN and fee."""
     as_of = as_of or profile_as_of(db, profile_id)
-    rows = [dict(r) for r in db.query("SELECT * FROM deals WHERE profile_id = ? ORDER BY start_date_time", [profile_id])]
+    rows = [
+        dict(r) for r in db.query("SELECT * FROM deals WHERE profile_id = ? ORDER BY start_date_time", [profile_id])
+    ]
     out = []
     for r in rows:
-        prods = [dict(p) for p in db.query("SELECT asin, units_sold, revenue, glance_views FROM deal_products "
-                                           "WHERE promotion_id = ?", [r["promotion_id"]])]
+        prods = [
+            dict(p)
+            for p in db.query(
+                "SELECT asin, units_sold, revenue, glance_views FROM deal_products WHERE promotion_id = ?",
+                [r["promotion_id"]],
+            )
+        ]
         start, end = r.get("start_date_time"), r.get("end_date_time")
-        fee = deal_fee(to_date(start), to_date(end), r.get("revenue"), r.get("marketplace_id") or "US") if to_date(start) else None
-        out.append({
-            "promotion_id": r["promotion_id"], "name": r.get("name"), "type": r.get("type"),
-            "amazon_status": r.get("status"), "start": to_date(start), "end": to_date(end),
-            "status": promotion_status(start, end, as_of), "units_sold": r.get("units_sold"),
-            "revenue": r.get("revenue"), "glance_views": r.get("glance_views"), "currency_code": r.get("currency_code"),
-            "conversion": safe_ratio(r.get("units_sold"), r.get("glance_views")),
-            "revenue_per_asin": safe_ratio(r.get("revenue"), len(prods)) if prods else None,
-            "asins": [p["asin"] for p in prods], "fee": fee.total if fee else None,
-            "fee_model": fee.model if fee else None, "products": prods,
-        })
+        fee = (
+            deal_fee(to_date(start), to_date(end), r.get("revenue"), r.get("marketplace_id") or "US")
+            if to_date(start)
+            else None
+        )
+        out.append(
+            {
+                "promotion_id": r["promotion_id"],
+                "name": r.get("name"),
+                "type": r.get("type"),
+                "amazon_status": r.get("status"),
+                "start": to_date(start),
+                "end": to_date(end),
+                "status": promotion_status(start, end, as_of),
+                "units_sold": r.get("units_sold"),
+                "revenue": r.get("revenue"),
+                "glance_views": r.get("glance_views"),
+                "currency_code": r.get("currency_code"),
+                "conversion": safe_ratio(r.get("units_sold"), r.get("glance_views")),
+                "revenue_per_asin": safe_ratio(r.get("revenue"), len(prods)) if prods else None,
+                "asins": [p["asin"] for p in prods],
+                "fee": fee.total if fee else None,
+                "fee_model": fee.model if fee else None,
+                "products": prods,
+            }
+        )
     return pd.DataFrame(out)
 
 
-def promotions_overview(db, profile_id: str, as_of: date | None = None,
-                        settings: PromoSettings = DEFAULT_SETTINGS) -> pd.DataFrame:
+def promotions_overview(
+    db, profile_id: str, as_of: date | None = None, settings: PromoSettings = DEFAULT_SETTINGS
+) -> pd.DataFrame:
     """Every coupon, deal and recorded promotion of a profile, one row each, columns OVERVIEW_COLUMNS.
 
     Recorded promotions (drafts and exports) linked to a synced coupon appear once, as that coupon
@@ -235,31 +322,77 @@ def promotions_overview(db, profile_id: str, as_of: date | None = None,
     cf = coupons_frame(db, profile_id, as_of, settings)
     for r in cf.to_dict("records"):
         rec = by_coupon.get(r["coupon_id"])
-        rows.append({
-            "kind": "coupon", "promotion_id": r["coupon_id"], "record_id": rec["record_id"] if rec else None,
-            "name": r.get("name") or r.get("website_message"), "status": r["status"], "start": r["start"],
-            "end": r["end"], "audience": audience_label(r.get("customer_segment")),
-            "discount": discount_label(r.get("discount_type"), r.get("discount_amount"), r.get("currency_code")),
-            **{k: r.get(k) for k in ("budget", "currency_code", "asins", "clips", "redemptions", "clip_to_redeem",
-                                     "budget_spent", "budget_used", "time_elapsed", "pace", "cost_per_redemption",
-                                     "fee_share", "sales", "sales_per_spend", "effective_depth", "fee", "fee_model",
-                                     "alert")},
-        })
+        rows.append(
+            {
+                "kind": "coupon",
+                "promotion_id": r["coupon_id"],
+                "record_id": rec["record_id"] if rec else None,
+                "name": r.get("name") or r.get("website_message"),
+                "status": r["status"],
+                "start": r["start"],
+                "end": r["end"],
+                "audience": audience_label(r.get("customer_segment")),
+                "discount": discount_label(r.get("discount_type"), r.get("discount_amount"), r.get("currency_code")),
+                **{
+                    k: r.get(k)
+                    for k in (
+                        "budget",
+                        "currency_code",
+                        "asins",
+                        "clips",
+                        "redemptions",
+                        "clip_to_redeem",
+                        "budget_spent",
+                        "budget_used",
+                        "time_elapsed",
+                        "pace",
+                        "cost_per_redemption",
+                        "fee_share",
+                        "sales",
+                        "sales_per_spend",
+                        "effective_depth",
+                        "fee",
+                        "fee_model",
+                        "alert",
+                    )
+                },
+            }
+        )
     for d in deals_frame(db, profile_id, as_of).to_dict("records"):
-        rows.append({"kind": str(d.get("type") or "deal").lower(), "promotion_id": d["promotion_id"], "name": d["name"],
-                     "status": d["status"], "start": d["start"], "end": d["end"], "audience": "All customers",
-                     "discount": "—", "currency_code": d["currency_code"], "asins": d["asins"],
-                     "units_sold": d["units_sold"], "revenue": d["revenue"], "glance_views": d["glance_views"],
-                     "conversion": d["conversion"], "fee": d["fee"], "fee_model": d["fee_model"], "alert": ""})
+        rows.append(
+            {
+                "kind": str(d.get("type") or "deal").lower(),
+                "promotion_id": d["promotion_id"],
+                "name": d["name"],
+                "status": d["status"],
+                "start": d["start"],
+                "end": d["end"],
+                "audience": "All customers",
+                "discount": "—",
+                "currency_code": d["currency_code"],
+                "asins": d["asins"],
+                "units_sold": d["units_sold"],
+                "revenue": d["revenue"],
+                "glance_views": d["glance_views"],
+                "conversion": d["conversion"],
+                "fee": d["fee"],
+                "fee_model": d["fee_model"],
+                "alert": "",
+            }
+        )
     for rec in records:
         if rec.get("coupon_id"):
             continue
         draft = rec.get("draft") or {}
         kind = rec["kind"]
         if kind == "coupon":
-            disc = discount_label("PERCENT" if str(draft.get("discount_type", "")).startswith("perc") else "AMOUNT",
-                                  draft.get("percent_off") if str(draft.get("discount_type", "")).startswith("perc")
-                                  else draft.get("money_off"), draft.get("currency"))
+            disc = discount_label(
+                "PERCENT" if str(draft.get("discount_type", "")).startswith("perc") else "AMOUNT",
+                draft.get("percent_off")
+                if str(draft.get("discount_type", "")).startswith("perc")
+                else draft.get("money_off"),
+                draft.get("currency"),
+            )
             start, end = draft.get("start_date"), draft.get("end_date")
             audience = audience_label(draft.get("customer_segment"))
             asins = draft.get("asins")
@@ -268,8 +401,13 @@ def promotions_overview(db, profile_id: str, as_of: date | None = None,
             start, end, audience, asins = draft.get("start"), draft.get("end"), "Prime members", draft.get("skus")
         else:
             tiers = draft.get("tiers") or []
-            disc = ("Buy one get one" if kind == "bogo" else
-                    ", ".join(f"buy {t.get('threshold')} → {t.get('percent_off')} %" for t in tiers[:9] if isinstance(t, dict)))
+            disc = (
+                "Buy one get one"
+                if kind == "bogo"
+                else ", ".join(
+                    f"buy {t.get('threshold')} → {t.get('percent_off')} %" for t in tiers[:9] if isinstance(t, dict)
+                )
+            )
             start, end, audience, asins = draft.get("start"), draft.get("end"), "All customers", draft.get("asins")
         status = rec["status"]
         if status == "exported" and kind != "coupon":
@@ -280,17 +418,32 @@ def promotions_overview(db, profile_id: str, as_of: date | None = None,
             budget = float(budget) if budget not in (None, "") else None
         except (TypeError, ValueError):
             budget = None
-        rows.append({"kind": kind, "promotion_id": None, "record_id": rec["record_id"],
-                     "name": rec.get("name") or draft.get("title_suffix") or draft.get("name") or "(untitled)",
-                     "status": status, "start": to_date(start), "end": to_date(end), "audience": audience,
-                     "discount": disc, "budget": budget, "currency_code": draft.get("currency"),
-                     "asins": asins if isinstance(asins, list) else _asins(asins), "alert": ""})
+        rows.append(
+            {
+                "kind": kind,
+                "promotion_id": None,
+                "record_id": rec["record_id"],
+                "name": rec.get("name") or draft.get("title_suffix") or draft.get("name") or "(untitled)",
+                "status": status,
+                "start": to_date(start),
+                "end": to_date(end),
+                "audience": audience,
+                "discount": disc,
+                "budget": budget,
+                "currency_code": draft.get("currency"),
+                "asins": asins if isinstance(asins, list) else _asins(asins),
+                "alert": "",
+            }
+        )
     df = pd.DataFrame(rows, columns=OVERVIEW_COLUMNS)
-    df = df.astype(object).where(df.notna(), None)   # missing is None (shown as "—"), never NaN
+    df = df.astype(object).where(df.notna(), None)  # missing is None (shown as "—"), never NaN
     order = {s: i for i, s in enumerate(("live", "scheduled", "exported", "draft", "ended"))}
     if not df.empty:
-        df = df.assign(_o=df["status"].map(order).fillna(9)).sort_values(["_o", "start"], na_position="last",
-                                                                             kind="stable").drop(columns="_o")
+        df = (
+            df.assign(_o=df["status"].map(order).fillna(9))
+            .sort_values(["_o", "start"], na_position="last", kind="stable")
+            .drop(columns="_o")
+        )
     return df.reset_index(drop=True)
 
 
@@ -299,15 +452,41 @@ def promotions_overview(db, profile_id: str, as_of: date | None = None,
 
 def coupon_history(db, coupon_id: str) -> pd.DataFrame:
     """Daily snapshots of one coupon: cumulative values, the day's increments and the budget pace."""
-    df = pd.DataFrame([dict(r) for r in db.query(
-        "SELECT * FROM coupon_snapshots WHERE coupon_id = ? ORDER BY snapshot_date", [str(coupon_id)])])
+    df = pd.DataFrame(
+        [
+            dict(r)
+            for r in db.query(
+                "SELECT * FROM coupon_snapshots WHERE coupon_id = ? ORDER BY snapshot_date", [str(coupon_id)]
+            )
+        ]
+    )
     if df.empty:
-        return pd.DataFrame(columns=["snapshot_date", "clips", "redemptions", "budget_spent", "sales", "budget_used",
-                                     "new_clips", "new_redemptions", "new_spend", "new_sales", "time_elapsed"])
-    c = db.conn.execute("SELECT start_date_time, end_date_time FROM coupons WHERE coupon_id = ?", [str(coupon_id)]).fetchone()
+        return pd.DataFrame(
+            columns=[
+                "snapshot_date",
+                "clips",
+                "redemptions",
+                "budget_spent",
+                "sales",
+                "budget_used",
+                "new_clips",
+                "new_redemptions",
+                "new_spend",
+                "new_sales",
+                "time_elapsed",
+            ]
+        )
+    c = db.conn.execute(
+        "SELECT start_date_time, end_date_time FROM coupons WHERE coupon_id = ?", [str(coupon_id)]
+    ).fetchone()
     df["snapshot_date"] = pd.to_datetime(df["snapshot_date"]).dt.date
-    for col, new in (("clips", "new_clips"), ("redemptions", "new_redemptions"), ("budget_spent", "new_spend"),
-                     ("sales", "new_sales"), ("total_discount", "new_discount")):
+    for col, new in (
+        ("clips", "new_clips"),
+        ("redemptions", "new_redemptions"),
+        ("budget_spent", "new_spend"),
+        ("sales", "new_sales"),
+        ("total_discount", "new_discount"),
+    ):
         vals = pd.to_numeric(df[col], errors="coerce")
         df[new] = vals.diff().fillna(vals)
     df["budget_used"] = [safe_ratio(s, b) for s, b in zip(df["budget_spent"], df["budget"])]
@@ -318,7 +497,9 @@ def coupon_history(db, coupon_id: str) -> pd.DataFrame:
             df["time_elapsed"] = [max(0, min(dur, (d - start).days)) / dur for d in df["snapshot_date"]]
     if "time_elapsed" not in df.columns:
         df["time_elapsed"] = None
-    df["pace"] = [safe_ratio(u, t) if u is not None and t else None for u, t in zip(df["budget_used"], df["time_elapsed"])]
+    df["pace"] = [
+        safe_ratio(u, t) if u is not None and t else None for u, t in zip(df["budget_used"], df["time_elapsed"])
+    ]
     return df
 
 
@@ -329,7 +510,9 @@ def _ad_cols(window: int) -> tuple[str, str, str]:
     return f"sales_{window}d", f"purchases_{window}d", f"units_{window}d"
 
 
-def daily_ad_sales(db, profile_id: str, start: date | None = None, end: date | None = None, window: int = 7) -> pd.DataFrame:
+def daily_ad_sales(
+    db, profile_id: str, start: date | None = None, end: date | None = None, window: int = 7
+) -> pd.DataFrame:
     """The account's ad sales per day (campaign_day): columns date, sales, cost."""
     sales, _, _ = _ad_cols(window)
     sql = f"SELECT date, SUM({sales}) AS sales, SUM(cost) AS cost FROM campaign_day WHERE profile_id = ?"
@@ -340,15 +523,17 @@ def daily_ad_sales(db, profile_id: str, start: date | None = None, end: date | N
     if end:
         sql += " AND date <= ?"
         params.append(end.isoformat())
-    df = pd.DataFrame([dict(r) for r in db.query(sql + " GROUP BY date ORDER BY date", params)],
-                      columns=["date", "sales", "cost"])
+    df = pd.DataFrame(
+        [dict(r) for r in db.query(sql + " GROUP BY date ORDER BY date", params)], columns=["date", "sales", "cost"]
+    )
     df["date"] = pd.to_datetime(df["date"]).dt.date
     df["sales"] = pd.to_numeric(df["sales"]).fillna(0.0)
     return df
 
 
-def timeline_frames(db, profile_id: str, start: date | None = None, end: date | None = None,
-                    as_of: date | None = None, window: int = 7) -> tuple[pd.DataFrame, pd.DataFrame]:
+def timeline_frames(
+    db, profile_id: str, start: date | None = None, end: date | None = None, as_of: date | None = None, window: int = 7
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(promotions with label, start, end, kind, status; daily ad sales with date, sales) for charts.timeline_figure.
 
     Promotions are those overlapping [start, end] (all when no range); the sales cover the same range.
@@ -364,10 +549,16 @@ def timeline_frames(db, profile_id: str, start: date | None = None, end: date | 
         base = f"{r.kind.replace('_', ' ').title()}: {str(r.name or '')[:40]}"
         seen[base] = seen.get(base, 0) + 1
         labels.append(base if seen[base] == 1 else f"{base} ({seen[base]})")
-    promos = pd.DataFrame({"label": labels, "start": [pd.Timestamp(d) for d in ov["start"]],
-                           "end": [pd.Timestamp(d if d is not None else s) for d, s in zip(ov["end"], ov["start"])],
-                           "kind": ov["kind"].tolist(), "status": ov["status"].tolist()},
-                          columns=["label", "start", "end", "kind", "status"])
+    promos = pd.DataFrame(
+        {
+            "label": labels,
+            "start": [pd.Timestamp(d) for d in ov["start"]],
+            "end": [pd.Timestamp(d if d is not None else s) for d, s in zip(ov["end"], ov["start"])],
+            "kind": ov["kind"].tolist(),
+            "status": ov["status"].tolist(),
+        },
+        columns=["label", "start", "end", "kind", "status"],
+    )
     sales = daily_ad_sales(db, profile_id, start, end, window)[["date", "sales"]]
     return promos.reset_index(drop=True), sales
 
@@ -379,33 +570,54 @@ def asin_ad_days(db, profile_id: str, asins: Iterable[str], start: date, end: da
         return pd.DataFrame(columns=["date", "asin", "impressions", "clicks", "cost", "orders", "sales", "units"])
     sales, orders, units = _ad_cols(window)
     marks = ",".join("?" for _ in asins)
-    df = pd.DataFrame([dict(r) for r in db.query(
-        f"SELECT date, asin, SUM(impressions) AS impressions, SUM(clicks) AS clicks, SUM(cost) AS cost, "
-        f"SUM({orders}) AS orders, SUM({sales}) AS sales, SUM({units}) AS units FROM advertised_product_day "
-        f"WHERE profile_id = ? AND asin IN ({marks}) AND date BETWEEN ? AND ? GROUP BY date, asin",
-        [profile_id, *asins, start.isoformat(), end.isoformat()])],
-        columns=["date", "asin", "impressions", "clicks", "cost", "orders", "sales", "units"])
+    df = pd.DataFrame(
+        [
+            dict(r)
+            for r in db.query(
+                f"SELECT date, asin, SUM(impressions) AS impressions, SUM(clicks) AS clicks, SUM(cost) AS cost, "
+                f"SUM({orders}) AS orders, SUM({sales}) AS sales, SUM({units}) AS units FROM advertised_product_day "
+                f"WHERE profile_id = ? AND asin IN ({marks}) AND date BETWEEN ? AND ? GROUP BY date, asin",
+                [profile_id, *asins, start.isoformat(), end.isoformat()],
+            )
+        ],
+        columns=["date", "asin", "impressions", "clicks", "cost", "orders", "sales", "units"],
+    )
     for c in ("impressions", "clicks", "cost", "orders", "sales", "units"):
         df[c] = pd.to_numeric(df[c], errors="coerce").fillna(0.0)
     return df
 
 
-def promotion_windows(start: date, end: date, as_of: date, baseline_weeks: int = 4) -> tuple[tuple[date, date], tuple[date, date] | None]:
+def promotion_windows(
+    start: date, end: date, as_of: date, baseline_weeks: int = 4
+) -> tuple[tuple[date, date], tuple[date, date] | None]:
     """(baseline window = the weeks before the start, promotion window = start … min(end, day before as_of))."""
     base = (start - timedelta(days=7 * baseline_weeks), start - timedelta(days=1))
     last = min(end, as_of - timedelta(days=1))
     return base, ((start, last) if last >= start else None)
 
 
-def promoted_asin_performance(db, profile_id: str, asins: Iterable[str], start: Any, end: Any,
-                              as_of: date | None = None, settings: PromoSettings = DEFAULT_SETTINGS) -> pd.DataFrame:
+def promoted_asin_performance(
+    db,
+    profile_id: str,
+    asins: Iterable[str],
+    start: Any,
+    end: Any,
+    as_of: date | None = None,
+    settings: PromoSettings = DEFAULT_SETTINGS,
+) -> pd.DataFrame:
     """Per promoted ASIN (and 'All'): clicks, orders, sales, cost, units per day, CVR, AOV, ACOS during the
     promotion and in the weeks before, with the changes. Empty when the promotion hasn't run a full day."""
     as_of = as_of or profile_as_of(db, profile_id)
     s, e = to_date(start), to_date(end)
-    cols = ["asin"] + [f"{m}_{p}" for p in ("before", "during") for m in
-                       ("days", "clicks", "orders", "sales", "cost", "units", "units_per_day", "cvr", "aov", "acos")] + \
-           ["cvr_change", "aov_change", "acos_change", "lift"]
+    cols = (
+        ["asin"]
+        + [
+            f"{m}_{p}"
+            for p in ("before", "during")
+            for m in ("days", "clicks", "orders", "sales", "cost", "units", "units_per_day", "cvr", "aov", "acos")
+        ]
+        + ["cvr_change", "aov_change", "acos_change", "lift"]
+    )
     if s is None or e is None:
         return pd.DataFrame(columns=cols)
     base, during = promotion_windows(s, e, as_of, settings.baseline_weeks)
@@ -416,7 +628,9 @@ def promoted_asin_performance(db, profile_id: str, asins: Iterable[str], start: 
     df["date"] = pd.to_datetime(df["date"]).dt.date
     df["period"] = ["during" if d >= s else "before" for d in df["date"]]
     # baseline days actually covered by data (an ASIN new to ads has fewer)
-    first_day = db.conn.execute("SELECT MIN(date) FROM advertised_product_day WHERE profile_id = ?", [profile_id]).fetchone()[0]
+    first_day = db.conn.execute(
+        "SELECT MIN(date) FROM advertised_product_day WHERE profile_id = ?", [profile_id]
+    ).fetchone()[0]
     first = date.fromisoformat(first_day) if first_day else base[0]
     days = {"before": max(0, (base[1] - max(base[0], first)).days + 1), "during": (during[1] - during[0]).days + 1}
     out = []
@@ -443,8 +657,14 @@ def promoted_asin_performance(db, profile_id: str, asins: Iterable[str], start: 
 # ---------------------------------------------------------------------------------------- return
 
 
-def coupon_return(db, profile_id: str, coupon: Mapping[str, Any], as_of: date | None = None,
-                  settings: PromoSettings = DEFAULT_SETTINGS, margins: Mapping[str, float] | None = None) -> dict:
+def coupon_return(
+    db,
+    profile_id: str,
+    coupon: Mapping[str, Any],
+    as_of: date | None = None,
+    settings: PromoSettings = DEFAULT_SETTINGS,
+    margins: Mapping[str, float] | None = None,
+) -> dict:
     """Incremental return of a coupon against the weeks before (promotions.md §4).
 
     Lift comes from the promoted ASINs' ad-attributed units per day, during vs before; the share
@@ -473,11 +693,28 @@ def coupon_return(db, profile_id: str, coupon: Mapping[str, Any], as_of: date | 
     fees = max(0.0, k["budget_spent"] - k["total_discount"])
     elapsed = k["elapsed_days"] or 0
     base_units = red / lift if lift and lift > 0 else None
-    ir = incremental_return(red, elapsed, base_units if base_units is not None else 0.0, elapsed,
-                            unit_margin, red, k["total_discount"], fees)
+    ir = incremental_return(
+        red,
+        elapsed,
+        base_units if base_units is not None else 0.0,
+        elapsed,
+        unit_margin,
+        red,
+        k["total_discount"],
+        fees,
+    )
     out = ir.as_dict()
-    out.update({"lift": lift, "unit_margin": unit_margin, "list_price": list_price, "margin_rate": margin_rate,
-                "baseline_known": base_units is not None})
+    out.update(
+        {
+            "lift": lift,
+            "unit_margin": unit_margin,
+            "list_price": list_price,
+            "margin_rate": margin_rate,
+            "baseline_known": base_units is not None,
+        }
+    )
     if base_units is None:
-        out["note"] = "No ad baseline for these ASINs before the coupon: the return counts every redemption as incremental."
+        out["note"] = (
+            "No ad baseline for these ASINs before the coupon: the return counts every redemption as incremental."
+        )
     return out

@@ -1,6 +1,7 @@
 """Parsing and checking of the form's free text and id lists: hostile text (formula starts, markup, emoji, bidi
 controls, 10k-character strings) becomes an error or a warning with a plain message, never an exception.
 """
+
 from __future__ import annotations
 
 import math
@@ -74,8 +75,14 @@ def is_valid_asin(text: str) -> bool:
 def _has_emoji(text: str) -> bool:
     for ch in text:
         o = ord(ch)
-        if (o >= 0x1F000 or 0x2600 <= o <= 0x27BF or 0x2B00 <= o <= 0x2BFF or 0xFE00 <= o <= 0xFE0F
-                or ch == "\u200d" or unicodedata.category(ch) == "Cs"):
+        if (
+            o >= 0x1F000
+            or 0x2600 <= o <= 0x27BF
+            or 0x2B00 <= o <= 0x2BFF
+            or 0xFE00 <= o <= 0xFE0F
+            or ch == "\u200d"
+            or unicodedata.category(ch) == "Cs"
+        ):
             return True
     return False
 
@@ -84,8 +91,9 @@ def _has_rtl(text: str) -> bool:
     return any(unicodedata.bidirectional(ch) in ("R", "AL") for ch in text)
 
 
-def check_text(res: ValidationResult, f: str, value: Any, *, label: str, max_len: int, required: bool,
-               allow_emoji: bool = False) -> str:
+def check_text(
+    res: ValidationResult, f: str, value: Any, *, label: str, max_len: int, required: bool, allow_emoji: bool = False
+) -> str:
     """Common checks of any free text; returns the cleaned text (surrounding spaces removed)."""
     if value is None:
         value = ""
@@ -104,7 +112,10 @@ def check_text(res: ValidationResult, f: str, value: Any, *, label: str, max_len
     if text.startswith(FORMULA_START):
         res.error(f, f"{label} can't start with {text[0]!r}: spreadsheets would read it as a formula.")
     if MARKUP_RE.search(text):
-        res.error(f, f"{label} can't contain HTML, markup or entities such as “{_short(MARKUP_RE.search(text).group(0), 20)}”.")
+        res.error(
+            f,
+            f"{label} can't contain HTML, markup or entities such as “{_short(MARKUP_RE.search(text).group(0), 20)}”.",
+        )
     if any(ch in BIDI_CONTROLS for ch in text):
         res.error(f, f"{label} contains invisible text-direction controls; type it again without them.")
     if any(unicodedata.category(ch) in ("Cc", "Cf") and ch not in BIDI_CONTROLS and ch not in "\u200d" for ch in text):
@@ -112,13 +123,17 @@ def check_text(res: ValidationResult, f: str, value: Any, *, label: str, max_len
     if not allow_emoji and _has_emoji(text):
         res.error(f, f"{label} can't contain emoji or pictographic symbols; Amazon rejects them.")
     if _has_rtl(text):
-        res.warn(f, f"{label} contains right-to-left script (Arabic/Hebrew); Amazon rejects text in a language "
-                    "the marketplace doesn't support.")
+        res.warn(
+            f,
+            f"{label} contains right-to-left script (Arabic/Hebrew); Amazon rejects text in a language "
+            "the marketplace doesn't support.",
+        )
     return text
 
 
-def check_ids(res: ValidationResult, f: str, value: Any, *, known: Iterable[str] | None, max_count: int,
-              what: str = "ASIN") -> list[str]:
+def check_ids(
+    res: ValidationResult, f: str, value: Any, *, known: Iterable[str] | None, max_count: int, what: str = "ASIN"
+) -> list[str]:
     """Well-formed, unique, known to the account. Returns the normalised, de-duplicated list."""
     if isinstance(value, str) and len(value) > 200_000:
         res.error(f, f"The {what} list is too long to read.")
@@ -145,8 +160,11 @@ def check_ids(res: ValidationResult, f: str, value: Any, *, known: Iterable[str]
     if bad:
         shown = ", ".join(_short(b, 20) for b in bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
         if what == "ASIN":
-            res.error(f, f"Not a valid ASIN: {shown}. An ASIN is B0 followed by 8 letters or digits "
-                         "(or a 10-digit ISBN for books).")
+            res.error(
+                f,
+                f"Not a valid ASIN: {shown}. An ASIN is B0 followed by 8 letters or digits "
+                "(or a 10-digit ISBN for books).",
+            )
         else:
             res.error(f, f"Not a valid SKU: {shown}. A SKU is 1–40 printable characters.")
     if len(raw) - len(bad) > len(out):
@@ -172,5 +190,3 @@ def _discount_type(value: Any) -> str | None:
     if value is None:
         return None
     return DISCOUNT_TYPES.get(str(value).strip().lower()[:40])
-
-

@@ -1,4 +1,5 @@
 """Amazon's promotion limits (promotions.md §3) and the drafts the create form fills."""
+
 from __future__ import annotations
 
 import re
@@ -11,46 +12,102 @@ from typing import Any
 
 COUPON_PERCENT_MIN = 5
 COUPON_PERCENT_MAX = 80
-COUPON_PERCENT_WARN = 50          # pricing check: discount 5–50 % of the sale price, else suppressed
-COUPON_BUDGET_MIN = 100           # local currency
+COUPON_PERCENT_WARN = 50  # pricing check: discount 5–50 % of the sale price, else suppressed
+COUPON_BUDGET_MIN = 100  # local currency
 COUPON_START_MAX_DAYS = 180
-COUPON_MAX_DAYS = 90              # duration, start and end day included
+COUPON_MAX_DAYS = 90  # duration, start and end day included
 COUPON_TITLE_MAX = 80
-COUPON_MAX_ASINS = 8000           # child ASINs per coupon (200 parents)
+COUPON_MAX_ASINS = 8000  # child ASINs per coupon (200 parents)
 PERCENT_OFF_MIN = 1
 PERCENT_OFF_MAX = 50
 MAX_TIERS = 9
 PROMO_MIN_LEAD = timedelta(hours=4)
 PROMO_MAX_ASINS = 4000
 PED_MIN_PERCENT = 10
-MAX_TEXT = 200                    # any free text longer than this is refused outright (never echoed)
+MAX_TEXT = 200  # any free text longer than this is refused outright (never echoed)
 
-SEGMENTS = {"all": "All", "all (default)": "All", "prime": "Prime", "amazon prime": "Prime",
-            "student": "Student", "amazon student": "Student"}
+SEGMENTS = {
+    "all": "All",
+    "all (default)": "All",
+    "prime": "Prime",
+    "amazon prime": "Prime",
+    "student": "Student",
+    "amazon student": "Student",
+}
 REPORT_SEGMENT = {"All": "All (Default)", "Prime": "Amazon Prime", "Student": "Amazon Student"}
-DISCOUNT_TYPES = {"percent": "percent", "percentage off": "percent", "percent_off": "percent", "%": "percent",
-                  "money": "money", "money off": "money", "amount off": "money", "money_off": "money"}
+DISCOUNT_TYPES = {
+    "percent": "percent",
+    "percentage off": "percent",
+    "percent_off": "percent",
+    "%": "percent",
+    "money": "money",
+    "money off": "money",
+    "amount off": "money",
+    "money_off": "money",
+}
 CONDITIONS = ("at_least_quantity", "at_least_amount", "for_every_quantity")
 CLAIM_CODE_TYPES = ("none", "single_use", "group")
 COMBINABILITY = ("exclusive", "preferential", "unrestricted")
-PED_TYPES = {"percentage off": "Percentage Off", "percent": "Percentage Off", "amount off": "Amount Off",
-             "money": "Amount Off", "fixed price": "Fixed Price", "fixed": "Fixed Price"}
+PED_TYPES = {
+    "percentage off": "Percentage Off",
+    "percent": "Percentage Off",
+    "amount off": "Amount Off",
+    "money": "Amount Off",
+    "fixed price": "Fixed Price",
+    "fixed": "Fixed Price",
+}
 
-EVENT_NAMES = ("prime day", "prime big deal days", "prime early access", "black friday", "cyber monday",
-               "cyber week", "boxing day", "singles day", "christmas", "xmas", "valentine", "mother's day",
-               "father's day", "back to school", "halloween", "easter", "new year", "labor day",
-               "memorial day", "independence day", "4th of july", "holiday sale", "big spring sale")
+EVENT_NAMES = (
+    "prime day",
+    "prime big deal days",
+    "prime early access",
+    "black friday",
+    "cyber monday",
+    "cyber week",
+    "boxing day",
+    "singles day",
+    "christmas",
+    "xmas",
+    "valentine",
+    "mother's day",
+    "father's day",
+    "back to school",
+    "halloween",
+    "easter",
+    "new year",
+    "labor day",
+    "memorial day",
+    "independence day",
+    "4th of july",
+    "holiday sale",
+    "big spring sale",
+)
 
 ASIN_RE = re.compile(r"^B0[A-Z0-9]{8}$")
 ISBN10_RE = re.compile(r"^\d{10}$")
 SKU_RE = re.compile(r"^[^\x00-\x1f\x7f]{1,40}$")
-AMOUNT_RE = re.compile(r"(%|[$£€¥₹]\s*\d|\d\s*[$£€¥₹]"
-                       r"|\b\d+([.,]\d+)?\s*(percent|pct|off|usd|eur|gbp|dollars?|euros?|pounds?|cents?)\b"
-                       r"|\bhalf[- ]price\b|\bbogo\b)", re.IGNORECASE)
+AMOUNT_RE = re.compile(
+    r"(%|[$£€¥₹]\s*\d|\d\s*[$£€¥₹]"
+    r"|\b\d+([.,]\d+)?\s*(percent|pct|off|usd|eur|gbp|dollars?|euros?|pounds?|cents?)\b"
+    r"|\bhalf[- ]price\b|\bbogo\b)",
+    re.IGNORECASE,
+)
 MARKUP_RE = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>|javascript:|&#?\w+;", re.IGNORECASE)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-BIDI_CONTROLS = {"\u200e", "\u200f", "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",
-                 "\u2066", "\u2067", "\u2068", "\u2069", "\u061c"}
+BIDI_CONTROLS = {
+    "\u200e",
+    "\u200f",
+    "\u202a",
+    "\u202b",
+    "\u202c",
+    "\u202d",
+    "\u202e",
+    "\u2066",
+    "\u2067",
+    "\u2068",
+    "\u2069",
+    "\u061c",
+}
 
 
 @dataclass
@@ -85,16 +142,16 @@ class ValidationResult:
 @dataclass
 class CouponDraft:
     asins: list[str] | str = field(default_factory=list)
-    discount_type: str = "percent"              # percent | money
+    discount_type: str = "percent"  # percent | money
     percent_off: float | str | None = None
     money_off: float | str | None = None
     title_suffix: str = ""
     budget: float | str | None = None
     start_date: date | str | None = None
     end_date: date | str | None = None
-    customer_segment: str = "All"               # All | Prime | Student
+    customer_segment: str = "All"  # All | Prime | Student
     once_per_customer: bool = True
-    name: str = ""                              # internal name, shown in our lists (defaults to the title)
+    name: str = ""  # internal name, shown in our lists (defaults to the title)
     marketplace_id: str = "ATVPDKIKX0DER"
     currency: str = "USD"
 
@@ -110,19 +167,19 @@ class CouponDraft:
 class PercentOffDraft:
     """Manage Promotions: Percentage Off (tiers) or Buy One Get One."""
 
-    kind: str = "percent_off"                   # percent_off | bogo
-    name: str = ""                              # internal description
+    kind: str = "percent_off"  # percent_off | bogo
+    name: str = ""  # internal description
     asins: list[str] | str = field(default_factory=list)
-    condition: str = "at_least_quantity"        # at_least_quantity | at_least_amount | for_every_quantity
-    tiers: list[Mapping[str, Any]] = field(default_factory=list)   # [{"threshold": 2, "percent_off": 10}, …]
-    buy_quantity: int | str | None = None       # BOGO: buy N …
-    free_quantity: int | str | None = None      # … get M free
+    condition: str = "at_least_quantity"  # at_least_quantity | at_least_amount | for_every_quantity
+    tiers: list[Mapping[str, Any]] = field(default_factory=list)  # [{"threshold": 2, "percent_off": 10}, …]
+    buy_quantity: int | str | None = None  # BOGO: buy N …
+    free_quantity: int | str | None = None  # … get M free
     start: datetime | str | None = None
     end: datetime | str | None = None
-    claim_code_type: str = "none"               # none | single_use | group
-    claim_code: str = ""                        # group code
+    claim_code_type: str = "none"  # none | single_use | group
+    claim_code: str = ""  # group code
     one_redemption_per_customer: bool = False
-    combinability: str = "preferential"         # exclusive | preferential | unrestricted
+    combinability: str = "preferential"  # exclusive | preferential | unrestricted
     marketplace_id: str = "ATVPDKIKX0DER"
     currency: str = "USD"
 
@@ -136,11 +193,11 @@ class PedDraft:
 
     name: str = ""
     skus: list[str] | str = field(default_factory=list)
-    discount_type: str = "Percentage Off"       # Percentage Off | Amount Off | Fixed Price
+    discount_type: str = "Percentage Off"  # Percentage Off | Amount Off | Fixed Price
     discount_value: float | str | None = None
     start: date | str | None = None
     end: date | str | None = None
-    event: bool = False                         # Prime Day / BFCM: stricter thresholds
+    event: bool = False  # Prime Day / BFCM: stricter thresholds
     marketplace_id: str = "ATVPDKIKX0DER"
     currency: str = "USD"
 
@@ -170,5 +227,3 @@ def draft_from_dict(data: Mapping[str, Any]):
     cls = {"coupon": CouponDraft, "ped": PedDraft}.get(kind, PercentOffDraft)
     names = set(cls.__dataclass_fields__)
     return cls(**{k: v for k, v in data.items() if k in names})
-
-

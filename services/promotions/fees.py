@@ -14,6 +14,7 @@ deals created to run from those dates; the cap applies to new coupons). A market
 configured model gives a `FeeBreakdown` whose `total` is None and whose `note` says so: the UI shows
 "—", never a guessed number.
 """
+
 from __future__ import annotations
 
 import math
@@ -30,12 +31,29 @@ NEW_DEAL_MODEL_FROM = date(2025, 6, 2)
 
 # marketplace id -> country code (the fee tables are keyed by country)
 MARKETPLACE_COUNTRY = {
-    "ATVPDKIKX0DER": "US", "A2EUQ1WTGCTBG2": "CA", "A1AM78C64UM0Y8": "MX", "A2Q3Y263D00KWC": "BR",
-    "A1F83G8C2ARO7P": "UK", "A1PA6795UKMFR9": "DE", "A13V1IB3VIYZZH": "FR", "APJ6JRA9NG5V4": "IT",
-    "A1RKKUPIHCS9HS": "ES", "A1805IZSGTT6HS": "NL", "A2NODRKZP88ZB9": "SE", "A1C3SOZRARQ6R3": "PL",
-    "AMEN7PMS3EDWL": "BE", "A28R8C7NBKEWEA": "IE", "A33AVAJ2PDY3EV": "TR", "A2VIGQ35RCS4UG": "AE",
-    "A17E79C6D8DWNP": "SA", "ARBP9OOSHTCHU": "EG", "A21TJRUUN4KGV": "IN", "AE08WJ6YKNBMC": "ZA",
-    "A1VC38T7YXB528": "JP", "A39IBJ37TRP1C6": "AU", "A19VAU5U5O7RUS": "SG",
+    "ATVPDKIKX0DER": "US",
+    "A2EUQ1WTGCTBG2": "CA",
+    "A1AM78C64UM0Y8": "MX",
+    "A2Q3Y263D00KWC": "BR",
+    "A1F83G8C2ARO7P": "UK",
+    "A1PA6795UKMFR9": "DE",
+    "A13V1IB3VIYZZH": "FR",
+    "APJ6JRA9NG5V4": "IT",
+    "A1RKKUPIHCS9HS": "ES",
+    "A1805IZSGTT6HS": "NL",
+    "A2NODRKZP88ZB9": "SE",
+    "A1C3SOZRARQ6R3": "PL",
+    "AMEN7PMS3EDWL": "BE",
+    "A28R8C7NBKEWEA": "IE",
+    "A33AVAJ2PDY3EV": "TR",
+    "A2VIGQ35RCS4UG": "AE",
+    "A17E79C6D8DWNP": "SA",
+    "ARBP9OOSHTCHU": "EG",
+    "A21TJRUUN4KGV": "IN",
+    "AE08WJ6YKNBMC": "ZA",
+    "A1VC38T7YXB528": "JP",
+    "A39IBJ37TRP1C6": "AU",
+    "A19VAU5U5O7RUS": "SG",
 }
 
 
@@ -56,10 +74,10 @@ class FeeModel:
 
     name: str
     effective_from: date
-    per_unit: float = 0.0          # per redemption (coupons, old model)
-    fixed: float = 0.0             # per coupon (coupons) / per day (deals)
-    fixed_per_day: bool = False    # deals: the fixed part is per day of the deal
-    variable_rate: float = 0.0     # share of promotion sales
+    per_unit: float = 0.0  # per redemption (coupons, old model)
+    fixed: float = 0.0  # per coupon (coupons) / per day (deals)
+    fixed_per_day: bool = False  # deals: the fixed part is per day of the deal
+    variable_rate: float = 0.0  # share of promotion sales
     variable_cap: float | None = None
     currency: str = "USD"
     description: str = ""
@@ -83,20 +101,37 @@ class FeeBreakdown:
 
 COUPON_SCHEDULES: dict[str, list[FeeModel]] = {
     "US": [
-        FeeModel("US coupons until 1 Jun 2025", date(1900, 1, 1), per_unit=0.60,
-                 description="$0.60 per redemption"),
-        FeeModel("US coupons from 2 Jun 2025", NEW_COUPON_MODEL_FROM, fixed=5.0, variable_rate=0.025,
-                 description="$5 per coupon + 2.5 % of coupon sales"),
-        FeeModel("US coupons from 5 Nov 2025", COUPON_CAP_FROM, fixed=5.0, variable_rate=0.025, variable_cap=2000.0,
-                 description="$5 per coupon + 2.5 % of coupon sales, capped at $2,000"),
+        FeeModel("US coupons until 1 Jun 2025", date(1900, 1, 1), per_unit=0.60, description="$0.60 per redemption"),
+        FeeModel(
+            "US coupons from 2 Jun 2025",
+            NEW_COUPON_MODEL_FROM,
+            fixed=5.0,
+            variable_rate=0.025,
+            description="$5 per coupon + 2.5 % of coupon sales",
+        ),
+        FeeModel(
+            "US coupons from 5 Nov 2025",
+            COUPON_CAP_FROM,
+            fixed=5.0,
+            variable_rate=0.025,
+            variable_cap=2000.0,
+            description="$5 per coupon + 2.5 % of coupon sales, capped at $2,000",
+        ),
     ],
 }
 
 DEAL_SCHEDULES: dict[str, list[FeeModel]] = {
     "US": [
         # Before 2 Jun 2025 Amazon charged differently by event; not hard-coded: register one if needed.
-        FeeModel("US deals from 2 Jun 2025", NEW_DEAL_MODEL_FROM, fixed=70.0, fixed_per_day=True, variable_rate=0.01,
-                 variable_cap=2000.0, description="$70 per day + 1 % of deal sales, capped at $2,000"),
+        FeeModel(
+            "US deals from 2 Jun 2025",
+            NEW_DEAL_MODEL_FROM,
+            fixed=70.0,
+            fixed_per_day=True,
+            variable_rate=0.01,
+            variable_cap=2000.0,
+            description="$70 per day + 1 % of deal sales, capped at $2,000",
+        ),
     ],
 }
 
@@ -120,13 +155,15 @@ def model_in_force(schedule: list[FeeModel] | None, on: date | datetime | str | 
     return current
 
 
-def coupon_fee_model(start: date | datetime | str, marketplace: str = "US",
-                     schedules: Mapping[str, list[FeeModel]] | None = None) -> FeeModel | None:
+def coupon_fee_model(
+    start: date | datetime | str, marketplace: str = "US", schedules: Mapping[str, list[FeeModel]] | None = None
+) -> FeeModel | None:
     return model_in_force((schedules or COUPON_SCHEDULES).get(country_of(marketplace)), start)
 
 
-def deal_fee_model(start: date | datetime | str, marketplace: str = "US",
-                   schedules: Mapping[str, list[FeeModel]] | None = None) -> FeeModel | None:
+def deal_fee_model(
+    start: date | datetime | str, marketplace: str = "US", schedules: Mapping[str, list[FeeModel]] | None = None
+) -> FeeModel | None:
     return model_in_force((schedules or DEAL_SCHEDULES).get(country_of(marketplace)), start)
 
 
@@ -138,31 +175,62 @@ def _num(v) -> float:
     return 0.0 if math.isnan(f) or math.isinf(f) else f
 
 
-def _apply(model: FeeModel | None, units: float, sales: float, days: int, what: str, start, marketplace) -> FeeBreakdown:
+def _apply(
+    model: FeeModel | None, units: float, sales: float, days: int, what: str, start, marketplace
+) -> FeeBreakdown:
     if model is None:
-        return FeeBreakdown(None, None, None, None, None, False, None, note=(
-            f"No {what} fee model is configured for {country_of(marketplace)} on {to_date(start)}; "
-            "add one in promotion_fees to see fees."))
+        return FeeBreakdown(
+            None,
+            None,
+            None,
+            None,
+            None,
+            False,
+            None,
+            note=(
+                f"No {what} fee model is configured for {country_of(marketplace)} on {to_date(start)}; "
+                "add one in promotion_fees to see fees."
+            ),
+        )
     fixed = model.fixed * (days if model.fixed_per_day else 1)
     per_unit = model.per_unit * units
     uncapped = model.variable_rate * sales
     variable = min(uncapped, model.variable_cap) if model.variable_cap is not None else uncapped
     capped = model.variable_cap is not None and uncapped > model.variable_cap
     total = round(fixed + per_unit + variable, 2)
-    return FeeBreakdown(model.name, round(fixed, 2), round(per_unit, 2), round(variable, 2), round(uncapped, 2),
-                        capped, total, model.currency, model.description)
+    return FeeBreakdown(
+        model.name,
+        round(fixed, 2),
+        round(per_unit, 2),
+        round(variable, 2),
+        round(uncapped, 2),
+        capped,
+        total,
+        model.currency,
+        model.description,
+    )
 
 
-def coupon_fee(redemptions: float | None, sales: float | None, start: date | datetime | str,
-               marketplace: str = "US", schedules: Mapping[str, list[FeeModel]] | None = None) -> FeeBreakdown:
+def coupon_fee(
+    redemptions: float | None,
+    sales: float | None,
+    start: date | datetime | str,
+    marketplace: str = "US",
+    schedules: Mapping[str, list[FeeModel]] | None = None,
+) -> FeeBreakdown:
     """Amazon's fee for one coupon under the model in force on its start date (cancelled before start: call not)."""
     model = coupon_fee_model(start, marketplace, schedules)
     return _apply(model, _num(redemptions), _num(sales), 1, "coupon", start, marketplace)
 
 
-def coupon_cost(total_discount: float | None, redemptions: float | None, sales: float | None,
-                start: date | datetime | str, marketplace: str = "US",
-                schedules: Mapping[str, list[FeeModel]] | None = None) -> float | None:
+def coupon_cost(
+    total_discount: float | None,
+    redemptions: float | None,
+    sales: float | None,
+    start: date | datetime | str,
+    marketplace: str = "US",
+    schedules: Mapping[str, list[FeeModel]] | None = None,
+) -> float | None:
     """What the coupon cost the seller: customer savings + Amazon's fee (None if no fee model)."""
     fee = coupon_fee(redemptions, sales, start, marketplace, schedules)
     if fee.total is None:
@@ -181,9 +249,14 @@ def deal_days(start: date | datetime | str, end: date | datetime | str) -> int:
     return max(1, (e - s).days + 1)
 
 
-def deal_fee(start: date | datetime | str, end: date | datetime | str, sales: float | None,
-             marketplace: str = "US", schedules: Mapping[str, list[FeeModel]] | None = None,
-             days: int | None = None) -> FeeBreakdown:
+def deal_fee(
+    start: date | datetime | str,
+    end: date | datetime | str,
+    sales: float | None,
+    marketplace: str = "US",
+    schedules: Mapping[str, list[FeeModel]] | None = None,
+    days: int | None = None,
+) -> FeeBreakdown:
     """Lightning/Best Deal fee under the model in force on its start date (due in full even if cancelled)."""
     model = deal_fee_model(start, marketplace, schedules)
     n = days if days is not None else deal_days(start, end)
@@ -208,7 +281,7 @@ class IncrementalReturn:
     discount_on_baseline: float
     fees: float
     value: float
-    roi: float | None          # value / (discount + fees), None when nothing was spent
+    roi: float | None  # value / (discount + fees), None when nothing was spent
     baseline_days: int
     promo_days: int
     note: str = ""
@@ -217,8 +290,16 @@ class IncrementalReturn:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
-def incremental_return(promo_units: float, promo_days: int, baseline_units: float, baseline_days: int,
-                       unit_margin: float, redemptions: float, total_discount: float, fees: float) -> IncrementalReturn:
+def incremental_return(
+    promo_units: float,
+    promo_days: int,
+    baseline_units: float,
+    baseline_days: int,
+    unit_margin: float,
+    redemptions: float,
+    total_discount: float,
+    fees: float,
+) -> IncrementalReturn:
     """(promo units − baseline units) × unit margin at the promo price − discount on baseline units − fees.
 
     The baseline is the daily rate of the weeks before, scaled to the promotion's days. The discount on
@@ -235,6 +316,16 @@ def incremental_return(promo_units: float, promo_days: int, baseline_units: floa
     value = gain - on_base - _num(fees)
     spent = _num(total_discount) + _num(fees)
     note = "" if baseline_days else "No baseline weeks: every promoted unit counted as incremental."
-    return IncrementalReturn(_num(promo_units), round(base, 2), round(inc, 2), round(gain, 2), round(on_base, 2),
-                             round(_num(fees), 2), round(value, 2), safe_ratio(value, spent), int(baseline_days or 0),
-                             promo_days, note)
+    return IncrementalReturn(
+        _num(promo_units),
+        round(base, 2),
+        round(inc, 2),
+        round(gain, 2),
+        round(on_base, 2),
+        round(_num(fees), 2),
+        round(value, 2),
+        safe_ratio(value, spent),
+        int(baseline_days or 0),
+        promo_days,
+        note,
+    )

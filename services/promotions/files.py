@@ -15,6 +15,7 @@ these files. Columns:
 CSV goes through `csv_export.to_safe_csv`; XLSX through `neutralize_frame`, every cell written as
 text so Excel neither runs a formula nor turns a date or an ISBN-ASIN into a number.
 """
+
 from __future__ import annotations
 
 import io
@@ -27,8 +28,16 @@ from services.promotions.checks import _discount_type, _segment, normalize_asin,
 from services.promotions.drafts import PED_TYPES, REPORT_SEGMENT, CouponDraft, PedDraft
 from services.promotions.rules import parse_date
 
-COUPON_COLUMNS = ["ASIN list", "Discount type", "% off value", "Money-off value", "Title suffix", "Budget",
-                  "Start date", "End date"]
+COUPON_COLUMNS = [
+    "ASIN list",
+    "Discount type",
+    "% off value",
+    "Money-off value",
+    "Title suffix",
+    "Budget",
+    "Start date",
+    "End date",
+]
 COUPON_EXTRA_COLUMNS = ["Customer segment", "Once per customer"]
 COUPON_FILE_COLUMNS = COUPON_COLUMNS + COUPON_EXTRA_COLUMNS
 PED_FILE_COLUMNS = ["sku", "Discount Type", "Discount Value"]
@@ -51,7 +60,9 @@ def coupon_row(d: CouponDraft) -> dict[str, str]:
         "ASIN list": ";".join(normalize_asin(a) for a in split_ids(d.asins)),
         "Discount type": "Percentage Off" if kind == "percent" else "Money Off",
         "% off value": _fmt_num(d.percent_off) if kind == "percent" else "",
-        "Money-off value": f"{parse_number(d.money_off):.2f}" if kind == "money" and parse_number(d.money_off) is not None else "",
+        "Money-off value": f"{parse_number(d.money_off):.2f}"
+        if kind == "money" and parse_number(d.money_off) is not None
+        else "",
         "Title suffix": (d.title_suffix or "").strip(),
         "Budget": _fmt_num(d.budget),
         "Start date": start.isoformat() if start else "",
@@ -117,4 +128,5 @@ def read_back(data: bytes, fmt: str = "csv") -> pd.DataFrame:
 
 def coupon_file_name(marketplace: str, today, fmt: str = "csv") -> str:
     from services.analytics.export import export_filename
+
     return export_filename("coupons-bulk", marketplace, today, ext=fmt)

@@ -3,6 +3,7 @@
 A draft is saved whatever its state, so nothing a marketer typed is lost; errors and
 warnings come back keyed by field so the page can show each next to its input.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -17,7 +18,7 @@ Draft = CouponDraft | PercentOffDraft | PedDraft
 
 
 def parse_tiers(text: str) -> list[dict[str, str]]:
-    """"2:10, 5:15" -> buy 2 get 10 % off, buy 5 get 15 %; the values stay text so the rules can refuse them."""
+    """ "2:10, 5:15" -> buy 2 get 10 % off, buy 5 get 15 %; the values stay text so the rules can refuse them."""
     tiers = []
     for part in str(text or "").split(","):
         if ":" in part:
@@ -26,21 +27,36 @@ def parse_tiers(text: str) -> list[dict[str, str]]:
     return tiers
 
 
-def check_and_save(db: Database, draft: Draft, *, profile_id: str, account_id: str, record_id: str | None = None,
-                   today: date | None = None, now: datetime | None = None) -> tuple[str, ValidationResult]:
+def check_and_save(
+    db: Database,
+    draft: Draft,
+    *,
+    profile_id: str,
+    account_id: str,
+    record_id: str | None = None,
+    today: date | None = None,
+    now: datetime | None = None,
+) -> tuple[str, ValidationResult]:
     """Validate with the account's own ASINs and SKUs, then save the draft (valid or not)."""
     result = validate(
-        draft, today=today, now=now,
-        known_asins=ps.account_asins(db, profile_id) or None, known_skus=ps.account_skus(db, profile_id) or None,
+        draft,
+        today=today,
+        now=now,
+        known_asins=ps.account_asins(db, profile_id) or None,
+        known_skus=ps.account_skus(db, profile_id) or None,
     )
     try:
-        rid = ps.save_draft(db, draft, profile_id=profile_id, account_id=account_id, record_id=record_id, validation=result)
+        rid = ps.save_draft(
+            db, draft, profile_id=profile_id, account_id=account_id, record_id=record_id, validation=result
+        )
     except (KeyError, ValueError):  # the record went away or is already live: keep what was typed as a new draft
         rid = ps.save_draft(db, draft, profile_id=profile_id, account_id=account_id, validation=result)
     return rid, result
 
 
-def export(db: Database, record_ids: list[str], kind: str, fmt: str, profile_label: str, today: date | None = None) -> ps.ExportResult:
+def export(
+    db: Database, record_ids: list[str], kind: str, fmt: str, profile_label: str, today: date | None = None
+) -> ps.ExportResult:
     """Coupons go into one bulk file; a PED gets its upload file; percentage-off and BOGO are made by hand."""
     today = today or date.today()
     if kind == "coupon":
@@ -48,4 +64,13 @@ def export(db: Database, record_ids: list[str], kind: str, fmt: str, profile_lab
     if kind == "ped":
         return ps.export_ped(db, record_ids[0], today=today, fmt=fmt)
     ps.mark_exported(db, record_ids)
-    return ps.ExportResult(True, None, None, None, None, record_ids, {}, "Marked as exported: create it in Seller Central › Advertising › Promotions with these values.")
+    return ps.ExportResult(
+        True,
+        None,
+        None,
+        None,
+        None,
+        record_ids,
+        {},
+        "Marked as exported: create it in Seller Central › Advertising › Promotions with these values.",
+    )

@@ -10,6 +10,7 @@ Field names (the page's widget keys):
   claim_code_type, claim_code, one_redemption_per_customer, combinability
 - PED: name, skus, discount_type, discount_value, start, end
 """
+
 from __future__ import annotations
 
 import re
@@ -60,8 +61,13 @@ from services.promotions.drafts import (
 # ---------------------------------------------------------------------------------------- coupon
 
 
-def validate_coupon(draft: CouponDraft, *, today: date, known_asins: Iterable[str] | None = None,
-                    prices: Mapping[str, float] | None = None) -> ValidationResult:
+def validate_coupon(
+    draft: CouponDraft,
+    *,
+    today: date,
+    known_asins: Iterable[str] | None = None,
+    prices: Mapping[str, float] | None = None,
+) -> ValidationResult:
     """Amazon's coupon rules (§3.1, bulk file §2). `today` is the marketplace's current date.
 
     `prices` (ASIN → current price) enables the money-off-below-price check and the depth warning.
@@ -77,14 +83,20 @@ def validate_coupon(draft: CouponDraft, *, today: date, known_asins: Iterable[st
         if pct is None:
             res.error("percent_off", "Enter the percentage off as a number between 5 and 80.")
         elif pct < COUPON_PERCENT_MIN or pct > COUPON_PERCENT_MAX:
-            res.error("percent_off", f"A coupon's discount must be between {COUPON_PERCENT_MIN} % and "
-                                     f"{COUPON_PERCENT_MAX} %; {pct:g} % is outside.")
+            res.error(
+                "percent_off",
+                f"A coupon's discount must be between {COUPON_PERCENT_MIN} % and "
+                f"{COUPON_PERCENT_MAX} %; {pct:g} % is outside.",
+            )
         else:
             if pct != round(pct):
                 res.error("percent_off", "Use a whole percentage (Amazon's coupon form takes whole numbers).")
             if pct > COUPON_PERCENT_WARN:
-                res.warn("percent_off", f"Above {COUPON_PERCENT_WARN} % the coupon may be suppressed: Amazon's "
-                                        "price check allows 5–50 % of the sale price and a price below the Was Price.")
+                res.warn(
+                    "percent_off",
+                    f"Above {COUPON_PERCENT_WARN} % the coupon may be suppressed: Amazon's "
+                    "price check allows 5–50 % of the sale price and a price below the Was Price.",
+                )
         if parse_number(draft.money_off):
             res.warn("money_off", "Money off is ignored for a percentage-off coupon.")
     else:
@@ -100,37 +112,55 @@ def validate_coupon(draft: CouponDraft, *, today: date, known_asins: Iterable[st
                 known_prices = {normalize_asin(k): parse_number(v) for k, v in prices.items()}
                 too_high = [a for a in asins if known_prices.get(a) is not None and amt >= known_prices[a]]
                 if too_high:
-                    res.error("money_off", f"The amount off must be below the price; it is not for "
-                                           f"{', '.join(too_high[:5])}.")
-                deep = [a for a in asins if known_prices.get(a) and a not in too_high
-                        and amt / known_prices[a] * 100 > COUPON_PERCENT_WARN]
+                    res.error(
+                        "money_off", f"The amount off must be below the price; it is not for {', '.join(too_high[:5])}."
+                    )
+                deep = [
+                    a
+                    for a in asins
+                    if known_prices.get(a) and a not in too_high and amt / known_prices[a] * 100 > COUPON_PERCENT_WARN
+                ]
                 if deep:
-                    res.warn("money_off", f"More than {COUPON_PERCENT_WARN} % of the price of {', '.join(deep[:5])}: "
-                                          "the coupon may be suppressed by Amazon's price check.")
-                shallow = [a for a in asins if known_prices.get(a) and a not in too_high
-                           and amt / known_prices[a] * 100 < COUPON_PERCENT_MIN]
+                    res.warn(
+                        "money_off",
+                        f"More than {COUPON_PERCENT_WARN} % of the price of {', '.join(deep[:5])}: "
+                        "the coupon may be suppressed by Amazon's price check.",
+                    )
+                shallow = [
+                    a
+                    for a in asins
+                    if known_prices.get(a) and a not in too_high and amt / known_prices[a] * 100 < COUPON_PERCENT_MIN
+                ]
                 if shallow:
-                    res.warn("money_off", f"Less than {COUPON_PERCENT_MIN} % of the price of {', '.join(shallow[:5])}: "
-                                          "Amazon requires at least 5 %.")
+                    res.warn(
+                        "money_off",
+                        f"Less than {COUPON_PERCENT_MIN} % of the price of {', '.join(shallow[:5])}: "
+                        "Amazon requires at least 5 %.",
+                    )
             else:
                 res.warn("money_off", "Prices are unknown here: make sure the amount off is below every ASIN's price.")
         if parse_number(draft.percent_off):
             res.warn("percent_off", "Percentage off is ignored for a money-off coupon.")
 
-    title = check_text(res, "title_suffix", draft.title_suffix, label="The title", max_len=COUPON_TITLE_MAX,
-                       required=True)
+    title = check_text(
+        res, "title_suffix", draft.title_suffix, label="The title", max_len=COUPON_TITLE_MAX, required=True
+    )
     if title and len(title) <= MAX_TEXT:
         m = AMOUNT_RE.search(title)
         if m:
-            res.error("title_suffix", f"The title can't contain discount amounts or offers (“{_short(m.group(0), 20)}”): "
-                                      "Amazon adds “Save X% on” itself.")
+            res.error(
+                "title_suffix",
+                f"The title can't contain discount amounts or offers (“{_short(m.group(0), 20)}”): "
+                "Amazon adds “Save X% on” itself.",
+            )
         low = title.lower()
         events = [e for e in EVENT_NAMES if e in low]
         if events:
             res.error("title_suffix", f"The title can't name an event (“{events[0]}”).")
 
-    check_text(res, "name", draft.name, label="The internal name", max_len=COUPON_TITLE_MAX, required=False,
-               allow_emoji=True)
+    check_text(
+        res, "name", draft.name, label="The internal name", max_len=COUPON_TITLE_MAX, required=False, allow_emoji=True
+    )
 
     budget = parse_number(draft.budget)
     if budget is None:
@@ -147,8 +177,11 @@ def validate_coupon(draft: CouponDraft, *, today: date, known_asins: Iterable[st
     elif start < today:
         res.error("start_date", f"The start date {start.isoformat()} is in the past.")
     elif (start - today).days > COUPON_START_MAX_DAYS:
-        res.error("start_date", f"The start must be within {COUPON_START_MAX_DAYS} days "
-                                f"(by {(today + timedelta(days=COUPON_START_MAX_DAYS)).isoformat()}).")
+        res.error(
+            "start_date",
+            f"The start must be within {COUPON_START_MAX_DAYS} days "
+            f"(by {(today + timedelta(days=COUPON_START_MAX_DAYS)).isoformat()}).",
+        )
     elif start == today:
         res.warn("start_date", "A coupon starting today takes 4–6 hours to appear on Amazon.")
     if end is None:
@@ -157,8 +190,11 @@ def validate_coupon(draft: CouponDraft, *, today: date, known_asins: Iterable[st
         if end < start:
             res.error("end_date", "The end date is before the start date.")
         elif (end - start).days + 1 > COUPON_MAX_DAYS:
-            res.error("end_date", f"A coupon runs at most {COUPON_MAX_DAYS} days (start and end included); "
-                                  f"this one runs {(end - start).days + 1}.")
+            res.error(
+                "end_date",
+                f"A coupon runs at most {COUPON_MAX_DAYS} days (start and end included); "
+                f"this one runs {(end - start).days + 1}.",
+            )
 
     if _segment(draft.customer_segment) is None:
         res.error("customer_segment", "Choose All, Prime or Student.")
@@ -180,7 +216,9 @@ def normalize_claim_code(code: str) -> str:
     return code.strip().upper().replace("0", "O").replace("1", "I")
 
 
-def validate_percent_off(draft: PercentOffDraft, *, now: datetime, known_asins: Iterable[str] | None = None) -> ValidationResult:
+def validate_percent_off(
+    draft: PercentOffDraft, *, now: datetime, known_asins: Iterable[str] | None = None
+) -> ValidationResult:
     """Manage Promotions rules (§3.3). `now` is the submission time in the marketplace's zone."""
     res = ValidationResult()
     kind = str(draft.kind or "").strip().lower()
@@ -212,7 +250,10 @@ def validate_percent_off(draft: PercentOffDraft, *, now: datetime, known_asins: 
             elif cond == "at_least_quantity" and thr != round(thr):
                 res.error("tiers", f"Tier {i}: a quantity is a whole number.")
             if pct is None or pct < PERCENT_OFF_MIN or pct > PERCENT_OFF_MAX:
-                res.error("tiers", f"Tier {i}: the percentage off must be between {PERCENT_OFF_MIN} % and {PERCENT_OFF_MAX} %.")
+                res.error(
+                    "tiers",
+                    f"Tier {i}: the percentage off must be between {PERCENT_OFF_MIN} % and {PERCENT_OFF_MAX} %.",
+                )
             if thr is not None and last_t is not None and thr <= last_t:
                 res.error("tiers", f"Tier {i}: each tier needs a higher threshold than the one before.")
             if pct is not None and last_p is not None and pct < last_p:
@@ -236,8 +277,11 @@ def validate_percent_off(draft: PercentOffDraft, *, now: datetime, known_asins: 
         if start.tzinfo is not None and now.tzinfo is None:
             start = start.replace(tzinfo=None)
         if start - now < PROMO_MIN_LEAD:
-            res.error("start", "The start must be at least 4 hours after submission "
-                               f"(not before {(now + PROMO_MIN_LEAD):%Y-%m-%d %H:%M}).")
+            res.error(
+                "start",
+                "The start must be at least 4 hours after submission "
+                f"(not before {(now + PROMO_MIN_LEAD):%Y-%m-%d %H:%M}).",
+            )
     if end is None:
         res.error("end", "Enter an end date and time.")
     elif start is not None:
@@ -271,8 +315,14 @@ def validate_percent_off(draft: PercentOffDraft, *, now: datetime, known_asins: 
 # ---------------------------------------------------------------------------------------- PED
 
 
-def validate_ped(draft: PedDraft, *, today: date, known_skus: Iterable[str] | None = None,
-                 prices: Mapping[str, float] | None = None, thresholds: PedThresholds | None = None) -> ValidationResult:
+def validate_ped(
+    draft: PedDraft,
+    *,
+    today: date,
+    known_skus: Iterable[str] | None = None,
+    prices: Mapping[str, float] | None = None,
+    thresholds: PedThresholds | None = None,
+) -> ValidationResult:
     """Prime Exclusive Discount rules (§3.4): at least 10 % off (events: 20–80 %, configurable)."""
     res = ValidationResult()
     th = thresholds or (PED_EVENT if draft.event else PED_STANDARD)
@@ -286,8 +336,11 @@ def validate_ped(draft: PedDraft, *, today: date, known_skus: Iterable[str] | No
         res.error("discount_value", "Enter the discount as a number above zero.")
     elif dtype == "Percentage Off":
         if value < th.min_percent or value > th.max_percent or value >= 100:
-            res.error("discount_value", f"A Prime Exclusive Discount must be between {th.min_percent:g} % and "
-                                        f"{min(th.max_percent, 99.99):g} % off; {value:g} % is outside.")
+            res.error(
+                "discount_value",
+                f"A Prime Exclusive Discount must be between {th.min_percent:g} % and "
+                f"{min(th.max_percent, 99.99):g} % off; {value:g} % is outside.",
+            )
     else:
         px = {k: parse_number(v) for k, v in (prices or {}).items()}
         for sku in skus:
@@ -296,11 +349,17 @@ def validate_ped(draft: PedDraft, *, today: date, known_skus: Iterable[str] | No
                 continue
             pct = (value if dtype == "Amount Off" else price - value) / price * 100
             if pct < th.min_percent or pct > th.max_percent or (dtype == "Fixed Price" and value <= 0):
-                res.error("discount_value", f"For {sku} this is {pct:.1f} % off; it must be between "
-                                            f"{th.min_percent:g} % and {th.max_percent:g} %.")
+                res.error(
+                    "discount_value",
+                    f"For {sku} this is {pct:.1f} % off; it must be between "
+                    f"{th.min_percent:g} % and {th.max_percent:g} %.",
+                )
         if not prices:
-            res.warn("discount_value", f"Prices are unknown here: make sure the discount is at least {th.min_percent:g} % "
-                                       "off each SKU's non-member price.")
+            res.warn(
+                "discount_value",
+                f"Prices are unknown here: make sure the discount is at least {th.min_percent:g} % "
+                "off each SKU's non-member price.",
+            )
     start, end = parse_date(draft.start), parse_date(draft.end)
     if start is None:
         res.error("start", "Enter a start date (YYYY-MM-DD).")
@@ -313,9 +372,15 @@ def validate_ped(draft: PedDraft, *, today: date, known_skus: Iterable[str] | No
     return res
 
 
-def validate(draft, *, today: date | None = None, now: datetime | None = None,
-             known_asins: Iterable[str] | None = None, known_skus: Iterable[str] | None = None,
-             prices: Mapping[str, float] | None = None) -> ValidationResult:
+def validate(
+    draft,
+    *,
+    today: date | None = None,
+    now: datetime | None = None,
+    known_asins: Iterable[str] | None = None,
+    known_skus: Iterable[str] | None = None,
+    prices: Mapping[str, float] | None = None,
+) -> ValidationResult:
     """Dispatch on the draft's kind."""
     now = now or datetime.now()
     today = today or now.date()

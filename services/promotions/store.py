@@ -9,6 +9,7 @@ Record status: draft → exported → linked. A linked record shows with the syn
 to create coupons, so linking matches an exported coupon to a report row by name (title suffix or
 internal name against the report's name / websiteMessage), the same ASIN set, and the start date.
 """
+
 from __future__ import annotations
 
 import json
@@ -60,8 +61,10 @@ def m001_promotion_records(db: Database) -> None:
         linked_at TEXT
     )""")
     db.conn.execute("CREATE INDEX IF NOT EXISTS idx_promotion_records_profile ON promotion_records(profile_id, status)")
-    db.conn.execute("CREATE UNIQUE INDEX IF NOT EXISTS idx_promotion_records_coupon ON promotion_records(coupon_id) "
-                    "WHERE coupon_id IS NOT NULL")
+    db.conn.execute(
+        "CREATE UNIQUE INDEX IF NOT EXISTS idx_promotion_records_coupon ON promotion_records(coupon_id) "
+        "WHERE coupon_id IS NOT NULL"
+    )
 
 
 _lock = threading.Lock()
@@ -110,8 +113,15 @@ def record_name(draft: Mapping[str, Any]) -> str:
 # ---------------------------------------------------------------------------------------- drafts
 
 
-def save_draft(db: Database, draft, *, profile_id: str | None = None, account_id: str | None = None,
-               record_id: str | None = None, validation: ValidationResult | None = None) -> str:
+def save_draft(
+    db: Database,
+    draft,
+    *,
+    profile_id: str | None = None,
+    account_id: str | None = None,
+    record_id: str | None = None,
+    validation: ValidationResult | None = None,
+) -> str:
     """Save what was typed (valid or not); returns the record id. Updating an exported record puts it back
     to draft (the exported file no longer matches it); a linked record can't be edited."""
     ensure_schema(db)
@@ -131,15 +141,38 @@ def save_draft(db: Database, draft, *, profile_id: str | None = None, account_id
                 "UPDATE promotion_records SET kind = ?, name = ?, draft = ?, errors = ?, warnings = ?, updated_at = ?, "
                 "status = 'draft', profile_id = COALESCE(?, profile_id), account_id = COALESCE(?, account_id), "
                 "marketplace_id = ? WHERE record_id = ?",
-                [kind, record_name(d), _jsonable(d), errors, warnings, now, profile_id, account_id,
-                 d.get("marketplace_id"), record_id])
+                [
+                    kind,
+                    record_name(d),
+                    _jsonable(d),
+                    errors,
+                    warnings,
+                    now,
+                    profile_id,
+                    account_id,
+                    d.get("marketplace_id"),
+                    record_id,
+                ],
+            )
             return record_id
         record_id = uuid.uuid4().hex
         db.conn.execute(
             "INSERT INTO promotion_records (record_id, account_id, profile_id, marketplace_id, kind, name, status, draft, "
             "errors, warnings, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?, ?, ?)",
-            [record_id, account_id, profile_id, d.get("marketplace_id"), kind, record_name(d), _jsonable(d), errors,
-             warnings, now, now])
+            [
+                record_id,
+                account_id,
+                profile_id,
+                d.get("marketplace_id"),
+                kind,
+                record_name(d),
+                _jsonable(d),
+                errors,
+                warnings,
+                now,
+                now,
+            ],
+        )
     return record_id
 
 
@@ -155,8 +188,9 @@ def get_draft(db: Database, record_id: str):
     return None if rec is None else draft_from_dict(rec["draft"])
 
 
-def list_records(db: Database, profile_id: str | None = None, status: str | None = None,
-                 kind: str | None = None) -> list[dict]:
+def list_records(
+    db: Database, profile_id: str | None = None, status: str | None = None, kind: str | None = None
+) -> list[dict]:
     ensure_schema(db)
     sql, params = "SELECT * FROM promotion_records WHERE 1=1", []
     for col, val in (("profile_id", profile_id), ("status", status), ("kind", kind)):
@@ -175,8 +209,10 @@ def delete_record(db: Database, record_id: str) -> None:
 def account_asins(db: Database, profile_id: str) -> set[str]:
     """ASINs the account is known to sell: its product ads, advertised products and coupons."""
     out: set[str] = set()
-    for sql in ("SELECT DISTINCT asin FROM product_ads WHERE profile_id = ?",
-                "SELECT DISTINCT asin FROM advertised_product_day WHERE profile_id = ?"):
+    for sql in (
+        "SELECT DISTINCT asin FROM product_ads WHERE profile_id = ?",
+        "SELECT DISTINCT asin FROM advertised_product_day WHERE profile_id = ?",
+    ):
         try:
             out |= {r[0] for r in db.conn.execute(sql, [profile_id]) if r[0]}
         except Exception:  # table absent in a bare database
@@ -191,8 +227,12 @@ def account_asins(db: Database, profile_id: str) -> set[str]:
 
 def account_skus(db: Database, profile_id: str) -> set[str]:
     try:
-        return {r[0] for r in db.conn.execute("SELECT DISTINCT sku FROM product_ads WHERE profile_id = ? AND sku IS NOT NULL",
-                                              [profile_id])}
+        return {
+            r[0]
+            for r in db.conn.execute(
+                "SELECT DISTINCT sku FROM product_ads WHERE profile_id = ? AND sku IS NOT NULL", [profile_id]
+            )
+        }
     except Exception:
         return set()
 
@@ -212,7 +252,9 @@ class ExportResult:
     message: str = ""
 
 
-def _validate_record(db: Database, rec: dict, today: date, now: datetime | None, known_asins, known_skus, prices) -> ValidationResult:
+def _validate_record(
+    db: Database, rec: dict, today: date, now: datetime | None, known_asins, known_skus, prices
+) -> ValidationResult:
     draft = draft_from_dict(rec["draft"])
     pid = rec.get("profile_id")
     if known_asins is None and pid:
@@ -222,9 +264,16 @@ def _validate_record(db: Database, rec: dict, today: date, now: datetime | None,
     return validate(draft, today=today, now=now, known_asins=known_asins, known_skus=known_skus, prices=prices)
 
 
-def export_coupons(db: Database, record_ids: Iterable[str], *, today: date, fmt: str = "csv",
-                   known_asins: Iterable[str] | None = None, prices: Mapping[str, float] | None = None,
-                   profile_label: str = "coupons") -> ExportResult:
+def export_coupons(
+    db: Database,
+    record_ids: Iterable[str],
+    *,
+    today: date,
+    fmt: str = "csv",
+    known_asins: Iterable[str] | None = None,
+    prices: Mapping[str, float] | None = None,
+    profile_label: str = "coupons",
+) -> ExportResult:
     """Validate the coupon records and build one bulk file (one coupon per row). Only when every record
     is valid is the file produced and the records moved to "exported"; otherwise nothing changes and
     `results` holds each record's errors by field."""
@@ -244,25 +293,49 @@ def export_coupons(db: Database, record_ids: Iterable[str], *, today: date, fmt:
         return ExportResult(False, None, None, None, None, [], {}, "Choose at least one coupon to export.")
     bad = [r for r, v in results.items() if not v.ok]
     if bad:
-        return ExportResult(False, None, None, None, None, ids, results,
-                            f"{len(bad)} of {len(ids)} coupon(s) need fixing before export.")
+        return ExportResult(
+            False,
+            None,
+            None,
+            None,
+            None,
+            ids,
+            results,
+            f"{len(bad)} of {len(ids)} coupon(s) need fixing before export.",
+        )
     drafts = [draft_from_dict(r["draft"]) for r in recs]
     frame = coupon_bulk_frame(drafts)
     data = to_safe_csv(frame) if fmt == "csv" else to_xlsx(frame)
     now = _now()
     with write(db):
         for rid, v in results.items():
-            db.conn.execute("UPDATE promotion_records SET status = 'exported', exported_at = ?, export_format = ?, "
-                            "errors = ?, warnings = ?, updated_at = ? WHERE record_id = ? AND status != 'linked'",
-                            [now, fmt, _jsonable(v.errors), _jsonable(v.warnings), now, rid])
-    return ExportResult(True, data, coupon_file_name(profile_label, today, fmt),
-                        "text/csv" if fmt == "csv" else XLSX_MIME, frame, ids, results,
-                        f"{len(ids)} coupon(s) in the file. Upload it in Seller Central › Advertising › Coupons › "
-                        "Create in bulk; they are linked here once the coupon report shows them.")
+            db.conn.execute(
+                "UPDATE promotion_records SET status = 'exported', exported_at = ?, export_format = ?, "
+                "errors = ?, warnings = ?, updated_at = ? WHERE record_id = ? AND status != 'linked'",
+                [now, fmt, _jsonable(v.errors), _jsonable(v.warnings), now, rid],
+            )
+    return ExportResult(
+        True,
+        data,
+        coupon_file_name(profile_label, today, fmt),
+        "text/csv" if fmt == "csv" else XLSX_MIME,
+        frame,
+        ids,
+        results,
+        f"{len(ids)} coupon(s) in the file. Upload it in Seller Central › Advertising › Coupons › "
+        "Create in bulk; they are linked here once the coupon report shows them.",
+    )
 
 
-def export_ped(db: Database, record_id: str, *, today: date, fmt: str = "csv",
-               known_skus: Iterable[str] | None = None, prices: Mapping[str, float] | None = None) -> ExportResult:
+def export_ped(
+    db: Database,
+    record_id: str,
+    *,
+    today: date,
+    fmt: str = "csv",
+    known_skus: Iterable[str] | None = None,
+    prices: Mapping[str, float] | None = None,
+) -> ExportResult:
     """Validate a PED record and build its upload file; the record moves to "exported" when valid."""
     ensure_schema(db)
     rec = get_record(db, record_id)
@@ -276,12 +349,21 @@ def export_ped(db: Database, record_id: str, *, today: date, fmt: str = "csv",
     data = to_safe_csv(frame) if fmt == "csv" else to_xlsx(frame)
     now = _now()
     with write(db):
-        db.conn.execute("UPDATE promotion_records SET status = 'exported', exported_at = ?, export_format = ?, "
-                        "errors = ?, warnings = ?, updated_at = ? WHERE record_id = ?",
-                        [now, fmt, _jsonable(v.errors), _jsonable(v.warnings), now, record_id])
-    return ExportResult(True, data, export_filename("ped", rec.get("name") or "discount", today, ext=fmt),
-                        "text/csv" if fmt == "csv" else XLSX_MIME, frame, [record_id], {record_id: v},
-                        "Upload it in Seller Central › Advertising › Prime Exclusive Discounts.")
+        db.conn.execute(
+            "UPDATE promotion_records SET status = 'exported', exported_at = ?, export_format = ?, "
+            "errors = ?, warnings = ?, updated_at = ? WHERE record_id = ?",
+            [now, fmt, _jsonable(v.errors), _jsonable(v.warnings), now, record_id],
+        )
+    return ExportResult(
+        True,
+        data,
+        export_filename("ped", rec.get("name") or "discount", today, ext=fmt),
+        "text/csv" if fmt == "csv" else XLSX_MIME,
+        frame,
+        [record_id],
+        {record_id: v},
+        "Upload it in Seller Central › Advertising › Prime Exclusive Discounts.",
+    )
 
 
 def mark_exported(db: Database, record_ids: Iterable[str], fmt: str = "manual") -> None:
@@ -290,8 +372,11 @@ def mark_exported(db: Database, record_ids: Iterable[str], fmt: str = "manual") 
     now = _now()
     with write(db):
         for rid in record_ids:
-            db.conn.execute("UPDATE promotion_records SET status = 'exported', exported_at = ?, export_format = ?, "
-                            "updated_at = ? WHERE record_id = ? AND status = 'draft'", [now, fmt, now, rid])
+            db.conn.execute(
+                "UPDATE promotion_records SET status = 'exported', exported_at = ?, export_format = ?, "
+                "updated_at = ? WHERE record_id = ? AND status = 'draft'",
+                [now, fmt, now, rid],
+            )
 
 
 # ---------------------------------------------------------------------------------------- linking
@@ -352,6 +437,9 @@ def link_coupons(db: Database, profile_id: str | None = None) -> list[tuple[str,
         now = _now()
         with write(db):
             for rid, cid in links:
-                db.conn.execute("UPDATE promotion_records SET status = 'linked', coupon_id = ?, linked_at = ?, "
-                                "updated_at = ? WHERE record_id = ? AND status = 'exported'", [cid, now, now, rid])
+                db.conn.execute(
+                    "UPDATE promotion_records SET status = 'linked', coupon_id = ?, linked_at = ?, "
+                    "updated_at = ? WHERE record_id = ? AND status = 'exported'",
+                    [cid, now, now, rid],
+                )
     return links

@@ -18,6 +18,7 @@ Rules (thresholds in promotions.PromoSettings):
 - merge_coupons: small scheduled coupons with the same discount, audience and overlapping dates
   → one coupon (one $5 fee, one cap).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -43,8 +44,22 @@ from services.promotions.drafts import COUPON_BUDGET_MIN, COUPON_MAX_DAYS, COUPO
 from services.promotions.fees import coupon_fee, coupon_fee_model
 
 SUGGESTION_COLUMNS = [
-    "suggestion_key", "profile_id", "type", "entity_kind", "entity_id", "entity_name", "entity_ids", "entity_names",
-    "current_value", "proposed_value", "change_pct", "rule", "reason", "confidence", "evidence", "expected_effect",
+    "suggestion_key",
+    "profile_id",
+    "type",
+    "entity_kind",
+    "entity_id",
+    "entity_name",
+    "entity_ids",
+    "entity_names",
+    "current_value",
+    "proposed_value",
+    "change_pct",
+    "rule",
+    "reason",
+    "confidence",
+    "evidence",
+    "expected_effect",
     "currency_code",
 ]
 
@@ -66,15 +81,41 @@ def _round_up(v: float, step: float = 10.0) -> float:
 
 
 def _evidence(k: Mapping[str, Any], ret: Mapping[str, Any] | None = None) -> dict:
-    ev = {m: (round(k[m], 4) if isinstance(k[m], float) else k[m]) for m in (
-        "budget", "budget_spent", "budget_used", "time_elapsed", "pace", "elapsed_days", "duration_days",
-        "daily_spend", "projected_spend", "days_to_offline", "clips", "redemptions", "clip_to_redeem",
-        "total_discount", "sales", "cost_per_redemption", "fee_share", "sales_per_spend", "effective_depth")}
+    ev = {
+        m: (round(k[m], 4) if isinstance(k[m], float) else k[m])
+        for m in (
+            "budget",
+            "budget_spent",
+            "budget_used",
+            "time_elapsed",
+            "pace",
+            "elapsed_days",
+            "duration_days",
+            "daily_spend",
+            "projected_spend",
+            "days_to_offline",
+            "clips",
+            "redemptions",
+            "clip_to_redeem",
+            "total_discount",
+            "sales",
+            "cost_per_redemption",
+            "fee_share",
+            "sales_per_spend",
+            "effective_depth",
+        )
+    }
     ev["start"], ev["end"] = str(k["start"]), str(k["end"])
     if ret:
-        ev.update({"lift": ret.get("lift"), "incremental_units": ret.get("incremental_units"),
-                   "incremental_return": ret.get("value"), "return_on_spend": ret.get("roi"),
-                   "baseline_known": ret.get("baseline_known")})
+        ev.update(
+            {
+                "lift": ret.get("lift"),
+                "incremental_units": ret.get("incremental_units"),
+                "incremental_return": ret.get("value"),
+                "return_on_spend": ret.get("roi"),
+                "baseline_known": ret.get("baseline_known"),
+            }
+        )
     return ev
 
 
@@ -82,8 +123,13 @@ def _conf(k: Mapping[str, Any]) -> float:
     return round(min(1.0, (k["elapsed_days"] or 0) / 7.0) * min(1.0, 0.3 + (k["redemptions"] or 0) / 30.0), 2)
 
 
-def coupon_suggestions(db, profile_id: str, as_of: date | None = None, settings: PromoSettings = DEFAULT_SETTINGS,
-                       margins: Mapping[str, float] | None = None) -> list[dict]:
+def coupon_suggestions(
+    db,
+    profile_id: str,
+    as_of: date | None = None,
+    settings: PromoSettings = DEFAULT_SETTINGS,
+    margins: Mapping[str, float] | None = None,
+) -> list[dict]:
     as_of = as_of or profile_as_of(db, profile_id)
     rows = [dict(r) for r in db.query("SELECT * FROM coupons WHERE profile_id = ? ORDER BY coupon_id", [profile_id])]
     out: list[dict] = []
@@ -91,8 +137,15 @@ def coupon_suggestions(db, profile_id: str, as_of: date | None = None, settings:
         k = coupon_kpis(c, as_of)
         cur = c.get("currency_code")
         name = c.get("name") or c.get("website_message") or c["coupon_id"]
-        base = {"profile_id": profile_id, "entity_kind": "coupon", "entity_id": c["coupon_id"], "entity_name": name,
-                "entity_ids": [c["coupon_id"]], "entity_names": [name], "currency_code": cur}
+        base = {
+            "profile_id": profile_id,
+            "entity_kind": "coupon",
+            "entity_id": c["coupon_id"],
+            "entity_name": name,
+            "entity_ids": [c["coupon_id"]],
+            "entity_names": [name],
+            "currency_code": cur,
+        }
         if k["status"] == "ended":
             if (as_of - k["end"]).days <= 30:
                 out.extend(_depth(db, profile_id, c, k, as_of, settings, margins, base))
@@ -107,38 +160,58 @@ def coupon_suggestions(db, profile_id: str, as_of: date | None = None, settings:
 
         # ---- warn before 80 % (reached, close, or reached before the end at this pace)
         dto = k["days_to_offline"]
-        if used is not None and (used >= OFFLINE_AT or used >= settings.warn_budget_used
-                                 or (dto is not None and (dto <= settings.warn_days_ahead or dto < days_left))):
+        if used is not None and (
+            used >= OFFLINE_AT
+            or used >= settings.warn_budget_used
+            or (dto is not None and (dto <= settings.warn_days_ahead or dto < days_left))
+        ):
             reached = used >= OFFLINE_AT
             off_day = None if reached or dto is None else as_of + timedelta(days=int(dto))
             if reached:
                 when = "has reached 80 %, when Amazon takes it offline,"
             else:
-                when = (f"at this pace will reach 80 % around {off_day:%d %b} (in about {dto:.0f} day(s)), when Amazon "
-                        "takes it offline,")
-            out.append({**base, "type": "coupon_budget_warning", "rule": "coupon_budget_80pct",
-                        "current_value": round(used, 4), "proposed_value": OFFLINE_AT,
-                        "confidence": 1.0 if reached else round(min(1.0, 0.5 + (k['elapsed_days'] or 0) / 14), 2),
-                        "evidence": {**_evidence(k, ret), "offline_date": str(off_day or as_of), "days_left": days_left},
-                        "expected_effect": ("Offline now" if reached else f"Offline from about {off_day:%d %b}") +
-                                           f", with {days_left} day(s) left to its end {k['end']:%d %b}.",
-                        "reason": f"The coupon has used {_pct(used)} of its {_money(k['budget'], cur)} budget and {when} "
-                                  f"with {days_left} day(s) still to run; raise the budget if it pays, or let it stop."})
+                when = (
+                    f"at this pace will reach 80 % around {off_day:%d %b} (in about {dto:.0f} day(s)), when Amazon "
+                    "takes it offline,"
+                )
+            out.append(
+                {
+                    **base,
+                    "type": "coupon_budget_warning",
+                    "rule": "coupon_budget_80pct",
+                    "current_value": round(used, 4),
+                    "proposed_value": OFFLINE_AT,
+                    "confidence": 1.0 if reached else round(min(1.0, 0.5 + (k["elapsed_days"] or 0) / 14), 2),
+                    "evidence": {**_evidence(k, ret), "offline_date": str(off_day or as_of), "days_left": days_left},
+                    "expected_effect": ("Offline now" if reached else f"Offline from about {off_day:%d %b}")
+                    + f", with {days_left} day(s) left to its end {k['end']:%d %b}.",
+                    "reason": f"The coupon has used {_pct(used)} of its {_money(k['budget'], cur)} budget and {when} "
+                    f"with {days_left} day(s) still to run; raise the budget if it pays, or let it stop.",
+                }
+            )
 
         # ---- pacing ahead with positive return: raise budget
         if enough and pace is not None and pace >= settings.pace_fast and positive and k["budget"]:
             needed = _round_up(max(k["projected_spend"] or 0.0, k["budget_spent"]) / OFFLINE_AT)
             if needed > k["budget"]:
                 extra = needed - k["budget"]
-                out.append({**base, "type": "raise_coupon_budget", "rule": "coupon_pacing_ahead_positive_return",
-                            "current_value": k["budget"], "proposed_value": needed,
-                            "confidence": _conf(k), "evidence": _evidence(k, ret),
-                            "expected_effect": f"Keeps the coupon online to {k['end']:%d %b}; about "
-                                               f"{_money(extra * OFFLINE_AT, cur)} more spend, return so far "
-                                               f"{_money(ret['value'], cur)}.",
-                            "reason": f"The coupon spends {pace:.1f}× faster than its time ({_pct(used)} of budget after "
-                                      f"{_pct(k['time_elapsed'])} of its days) and has earned {_money(ret['value'], cur)} "
-                                      f"over the weeks before, so raise the budget to {_money(needed, cur)}."})
+                out.append(
+                    {
+                        **base,
+                        "type": "raise_coupon_budget",
+                        "rule": "coupon_pacing_ahead_positive_return",
+                        "current_value": k["budget"],
+                        "proposed_value": needed,
+                        "confidence": _conf(k),
+                        "evidence": _evidence(k, ret),
+                        "expected_effect": f"Keeps the coupon online to {k['end']:%d %b}; about "
+                        f"{_money(extra * OFFLINE_AT, cur)} more spend, return so far "
+                        f"{_money(ret['value'], cur)}.",
+                        "reason": f"The coupon spends {pace:.1f}× faster than its time ({_pct(used)} of budget after "
+                        f"{_pct(k['time_elapsed'])} of its days) and has earned {_money(ret['value'], cur)} "
+                        f"over the weeks before, so raise the budget to {_money(needed, cur)}.",
+                    }
+                )
         # ---- ending soon with budget left and positive return: extend end
         if enough and positive and days_left <= 7 and k["daily_spend"] and k["budget"]:
             room = OFFLINE_AT * k["budget"] - (k["projected_spend"] or 0.0)
@@ -146,26 +219,42 @@ def coupon_suggestions(db, profile_id: str, as_of: date | None = None, settings:
             max_end = k["start"] + timedelta(days=COUPON_MAX_DAYS - 1)
             new_end = min(max_end, k["end"] + timedelta(days=min(extra_days, 30)))
             if new_end > k["end"]:
-                out.append({**base, "type": "extend_coupon_end", "rule": "coupon_budget_left_positive_return",
-                            "current_value": k["end"].isoformat(), "proposed_value": new_end.isoformat(),
-                            "confidence": _conf(k), "evidence": _evidence(k, ret),
-                            "expected_effect": f"About {(new_end - k['end']).days} more day(s) of redemptions within "
-                                               "the budget already set.",
-                            "reason": f"The coupon ends in {days_left} day(s) with {_pct(1 - (used or 0))} of its budget "
-                                      f"left and a positive return ({_money(ret['value'], cur)}), so extend it to "
-                                      f"{new_end:%d %b}."})
+                out.append(
+                    {
+                        **base,
+                        "type": "extend_coupon_end",
+                        "rule": "coupon_budget_left_positive_return",
+                        "current_value": k["end"].isoformat(),
+                        "proposed_value": new_end.isoformat(),
+                        "confidence": _conf(k),
+                        "evidence": _evidence(k, ret),
+                        "expected_effect": f"About {(new_end - k['end']).days} more day(s) of redemptions within "
+                        "the budget already set.",
+                        "reason": f"The coupon ends in {days_left} day(s) with {_pct(1 - (used or 0))} of its budget "
+                        f"left and a positive return ({_money(ret['value'], cur)}), so extend it to "
+                        f"{new_end:%d %b}.",
+                    }
+                )
         # ---- far behind: the budget it will use
         if enough and pace is not None and pace <= settings.pace_slow and (k["budget"] or 0) > COUPON_BUDGET_MIN:
             proposed = max(float(COUPON_BUDGET_MIN), _round_up((k["projected_spend"] or 0.0) / OFFLINE_AT))
-            out.append({**base, "type": "coupon_underpacing", "rule": "coupon_pacing_behind",
-                        "current_value": k["budget"], "proposed_value": proposed,
-                        "confidence": _conf(k), "evidence": _evidence(k, ret),
-                        "expected_effect": f"At this pace about {_money(k['projected_spend'], cur)} of "
-                                           f"{_money(k['budget'], cur)} will be used; unused budget is not charged.",
-                        "reason": f"The coupon has used only {_pct(used)} of its budget after {_pct(k['time_elapsed'])} of "
-                                  f"its days ({pace:.2f}× the even pace), so it reaches few buyers: plan "
-                                  f"{_money(proposed, cur)} for the next one, or make it more visible (ads, deeper "
-                                  "discount next time)."})
+            out.append(
+                {
+                    **base,
+                    "type": "coupon_underpacing",
+                    "rule": "coupon_pacing_behind",
+                    "current_value": k["budget"],
+                    "proposed_value": proposed,
+                    "confidence": _conf(k),
+                    "evidence": _evidence(k, ret),
+                    "expected_effect": f"At this pace about {_money(k['projected_spend'], cur)} of "
+                    f"{_money(k['budget'], cur)} will be used; unused budget is not charged.",
+                    "reason": f"The coupon has used only {_pct(used)} of its budget after {_pct(k['time_elapsed'])} of "
+                    f"its days ({pace:.2f}× the even pace), so it reaches few buyers: plan "
+                    f"{_money(proposed, cur)} for the next one, or make it more visible (ads, deeper "
+                    "discount next time).",
+                }
+            )
         out.extend(_depth(db, profile_id, c, k, as_of, settings, margins, base, ret))
     return out
 
@@ -194,15 +283,26 @@ def _depth(db, profile_id, c, k, as_of, settings, margins, base, ret=None) -> li
     unit = "%" if percent else (cur or "")
     ev = _evidence(k, ret)
     ev["redemptions_per_baseline_unit"] = share
-    return [{**base, "type": "reduce_coupon_depth", "rule": "coupon_high_redemption_low_lift",
-             "current_value": amount, "proposed_value": proposed, "confidence": _conf(k), "evidence": ev,
-             "expected_effect": f"Less discount given on sales that happen anyway ({_money(k['total_discount'], cur)} "
-                                "so far); depth can't change on a live coupon, so apply it to the next one.",
-             "reason": f"{k['redemptions']} redemptions but promoted units rose only {(lift - 1) * 100:.0f} % over the weeks "
-                       f"before, so most buyers would have bought anyway: try {proposed:g} {unit} off instead of {amount:g}."}]
+    return [
+        {
+            **base,
+            "type": "reduce_coupon_depth",
+            "rule": "coupon_high_redemption_low_lift",
+            "current_value": amount,
+            "proposed_value": proposed,
+            "confidence": _conf(k),
+            "evidence": ev,
+            "expected_effect": f"Less discount given on sales that happen anyway ({_money(k['total_discount'], cur)} "
+            "so far); depth can't change on a live coupon, so apply it to the next one.",
+            "reason": f"{k['redemptions']} redemptions but promoted units rose only {(lift - 1) * 100:.0f} % over the weeks "
+            f"before, so most buyers would have bought anyway: try {proposed:g} {unit} off instead of {amount:g}.",
+        }
+    ]
 
 
-def bid_suggestions(db, profile_id: str, as_of: date | None = None, settings: PromoSettings = DEFAULT_SETTINGS) -> list[dict]:
+def bid_suggestions(
+    db, profile_id: str, as_of: date | None = None, settings: PromoSettings = DEFAULT_SETTINGS
+) -> list[dict]:
     """Promoted ASINs (live or ended within 30 days) whose ad AOV fell during the promotion."""
     from services.promotions.analytics import coupons_frame, deals_frame
 
@@ -221,42 +321,76 @@ def bid_suggestions(db, profile_id: str, as_of: date | None = None, settings: Pr
         perf = promoted_asin_performance(db, profile_id, asins, start, end, as_of, settings)
         for r in perf[perf["asin"] != "All"].to_dict("records"):
             b, d = r["aov_before"], r["aov_during"]
-            if b is None or d is None or r["orders_before"] < settings.min_orders or r["orders_during"] < settings.min_orders:
+            if (
+                b is None
+                or d is None
+                or r["orders_before"] < settings.min_orders
+                or r["orders_during"] < settings.min_orders
+            ):
                 continue
             if d >= b * (1 - settings.aov_drop):
                 continue
-            groups = [row[0] for row in db.conn.execute(
-                "SELECT DISTINCT ad_group_id FROM product_ads WHERE profile_id = ? AND asin = ? AND ad_group_id IS NOT NULL "
-                "ORDER BY ad_group_id", [profile_id, r["asin"]])]
+            groups = [
+                row[0]
+                for row in db.conn.execute(
+                    "SELECT DISTINCT ad_group_id FROM product_ads WHERE profile_id = ? AND asin = ? AND ad_group_id IS NOT NULL "
+                    "ORDER BY ad_group_id",
+                    [profile_id, r["asin"]],
+                )
+            ]
             ratio = round(d / b, 2)
-            out.append({
-                "profile_id": profile_id, "type": "cut_bids_aov_drop", "entity_kind": "asin", "entity_id": r["asin"],
-                "entity_name": r["asin"], "entity_ids": groups, "entity_names": [pname],
-                "current_value": 1.0, "proposed_value": ratio, "rule": "promoted_asin_aov_fell",
-                "confidence": round(min(1.0, min(r["orders_before"], r["orders_during"]) / 30.0), 2),
-                "evidence": {"promotion_id": pid, "promotion": pname, "aov_before": b, "aov_during": d,
-                             "acos_before": r["acos_before"], "acos_during": r["acos_during"],
-                             "cvr_before": r["cvr_before"], "cvr_during": r["cvr_during"],
-                             "orders_before": r["orders_before"], "orders_during": r["orders_during"],
-                             "ad_groups": len(groups)},
-                "expected_effect": f"Bids × {ratio:.2f} on the ASIN's targets bring ACOS back near "
-                                   f"{_pct(r['acos_before'])} while the discount lasts.",
-                "reason": f"Average order value of {r['asin']} fell from {b:,.2f} to {d:,.2f} during “{pname[:40]}”, "
-                          f"so each click earns less: cut its bids by {(1 - ratio) * 100:.0f} % until the promotion ends.",
-                "currency_code": None})
+            out.append(
+                {
+                    "profile_id": profile_id,
+                    "type": "cut_bids_aov_drop",
+                    "entity_kind": "asin",
+                    "entity_id": r["asin"],
+                    "entity_name": r["asin"],
+                    "entity_ids": groups,
+                    "entity_names": [pname],
+                    "current_value": 1.0,
+                    "proposed_value": ratio,
+                    "rule": "promoted_asin_aov_fell",
+                    "confidence": round(min(1.0, min(r["orders_before"], r["orders_during"]) / 30.0), 2),
+                    "evidence": {
+                        "promotion_id": pid,
+                        "promotion": pname,
+                        "aov_before": b,
+                        "aov_during": d,
+                        "acos_before": r["acos_before"],
+                        "acos_during": r["acos_during"],
+                        "cvr_before": r["cvr_before"],
+                        "cvr_during": r["cvr_during"],
+                        "orders_before": r["orders_before"],
+                        "orders_during": r["orders_during"],
+                        "ad_groups": len(groups),
+                    },
+                    "expected_effect": f"Bids × {ratio:.2f} on the ASIN's targets bring ACOS back near "
+                    f"{_pct(r['acos_before'])} while the discount lasts.",
+                    "reason": f"Average order value of {r['asin']} fell from {b:,.2f} to {d:,.2f} during “{pname[:40]}”, "
+                    f"so each click earns less: cut its bids by {(1 - ratio) * 100:.0f} % until the promotion ends.",
+                    "currency_code": None,
+                }
+            )
     return out
 
 
-def merge_suggestions(db, profile_id: str, as_of: date | None = None, settings: PromoSettings = DEFAULT_SETTINGS) -> list[dict]:
+def merge_suggestions(
+    db, profile_id: str, as_of: date | None = None, settings: PromoSettings = DEFAULT_SETTINGS
+) -> list[dict]:
     """Scheduled coupons (cancelling before the start is free) with the same discount and audience and
     overlapping dates: one coupon pays one fixed fee and reaches the variable cap sooner."""
     as_of = as_of or profile_as_of(db, profile_id)
-    rows = [dict(r) for r in db.query("SELECT * FROM coupons WHERE profile_id = ? ORDER BY start_date_time, coupon_id",
-                                      [profile_id])]
+    rows = [
+        dict(r)
+        for r in db.query(
+            "SELECT * FROM coupons WHERE profile_id = ? ORDER BY start_date_time, coupon_id", [profile_id]
+        )
+    ]
     items = []
     for c in rows:
         k = coupon_kpis(c, as_of)
-        if k["status"] != "scheduled" or k["start"] is None:   # cancelling before the start is free
+        if k["status"] != "scheduled" or k["start"] is None:  # cancelling before the start is free
             continue
         model = coupon_fee_model(k["start"], c.get("marketplace_id") or "US")
         if model is None or not model.fixed:
@@ -264,7 +398,9 @@ def merge_suggestions(db, profile_id: str, as_of: date | None = None, settings: 
         items.append((c, k, model))
     groups: dict[tuple, list] = {}
     for c, k, m in items:
-        groups.setdefault((c.get("discount_type"), c.get("discount_amount"), c.get("customer_segment")), []).append((c, k, m))
+        groups.setdefault((c.get("discount_type"), c.get("discount_amount"), c.get("customer_segment")), []).append(
+            (c, k, m)
+        )
     out = []
     for _key, members in groups.items():
         members.sort(key=lambda x: x[1]["start"])
@@ -285,10 +421,19 @@ def merge_suggestions(db, profile_id: str, as_of: date | None = None, settings: 
                 scale = safe_ratio(k["duration_days"], k["elapsed_days"]) if k["elapsed_days"] else None
                 sales = k["sales"] * scale if scale else k["sales"]
                 projected_sales += sales
-                fees_now += coupon_fee(k["redemptions"], sales, k["start"], c.get("marketplace_id") or "US").total or 0.0
+                fees_now += (
+                    coupon_fee(k["redemptions"], sales, k["start"], c.get("marketplace_id") or "US").total or 0.0
+                )
             first = cl[0]
-            merged = coupon_fee(sum(k["redemptions"] for _, k, _ in cl), projected_sales, first[1]["start"],
-                                first[0].get("marketplace_id") or "US").total or 0.0
+            merged = (
+                coupon_fee(
+                    sum(k["redemptions"] for _, k, _ in cl),
+                    projected_sales,
+                    first[1]["start"],
+                    first[0].get("marketplace_id") or "US",
+                ).total
+                or 0.0
+            )
             saving = round(fees_now - merged, 2)
             if saving <= 0:
                 continue
@@ -297,37 +442,67 @@ def merge_suggestions(db, profile_id: str, as_of: date | None = None, settings: 
             names = [c.get("name") or c["coupon_id"] for c, _, _ in cl]
             asins = sorted({a for c, _, _ in cl for a in _asins(c.get("asins"))})
             budget = sum((k["budget"] or 0) for _, k, _ in cl)
-            out.append({
-                "profile_id": profile_id, "type": "merge_coupons", "entity_kind": "coupon", "entity_id": ids[0],
-                "entity_name": names[0], "entity_ids": ids, "entity_names": names, "current_value": len(cl),
-                "proposed_value": 1, "rule": "merge_small_coupons_fee_cap", "confidence": 0.8,
-                "evidence": {"coupons": len(cl), "asins": asins, "projected_sales": round(projected_sales, 2),
-                             "fees_separately": round(fees_now, 2), "fees_merged": round(merged, 2),
-                             "combined_budget": budget, "fee_model": first[2].name},
-                "expected_effect": f"About {_money(saving, cur)} less in fees: one fixed fee and one cap instead of "
-                                   f"{len(cl)}.",
-                "reason": f"{len(cl)} coupons give the same discount to the same audience on overlapping dates, so "
-                          f"one coupon for all {len(asins)} ASINs pays one fee instead of {len(cl)} (about "
-                          f"{_money(saving, cur)} less) and reaches the fee cap sooner.",
-                "currency_code": cur})
+            out.append(
+                {
+                    "profile_id": profile_id,
+                    "type": "merge_coupons",
+                    "entity_kind": "coupon",
+                    "entity_id": ids[0],
+                    "entity_name": names[0],
+                    "entity_ids": ids,
+                    "entity_names": names,
+                    "current_value": len(cl),
+                    "proposed_value": 1,
+                    "rule": "merge_small_coupons_fee_cap",
+                    "confidence": 0.8,
+                    "evidence": {
+                        "coupons": len(cl),
+                        "asins": asins,
+                        "projected_sales": round(projected_sales, 2),
+                        "fees_separately": round(fees_now, 2),
+                        "fees_merged": round(merged, 2),
+                        "combined_budget": budget,
+                        "fee_model": first[2].name,
+                    },
+                    "expected_effect": f"About {_money(saving, cur)} less in fees: one fixed fee and one cap instead of "
+                    f"{len(cl)}.",
+                    "reason": f"{len(cl)} coupons give the same discount to the same audience on overlapping dates, so "
+                    f"one coupon for all {len(asins)} ASINs pays one fee instead of {len(cl)} (about "
+                    f"{_money(saving, cur)} less) and reaches the fee cap sooner.",
+                    "currency_code": cur,
+                }
+            )
     return out
 
 
-def suggest(db, profile_id: str, as_of: date | None = None, settings: PromoSettings = DEFAULT_SETTINGS,
-            margins: Mapping[str, float] | None = None) -> pd.DataFrame:
+def suggest(
+    db,
+    profile_id: str,
+    as_of: date | None = None,
+    settings: PromoSettings = DEFAULT_SETTINGS,
+    margins: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
     """Every promotion suggestion of a profile, columns SUGGESTION_COLUMNS, most certain first."""
     as_of = as_of or profile_as_of(db, profile_id)
-    rows = (coupon_suggestions(db, profile_id, as_of, settings, margins) + bid_suggestions(db, profile_id, as_of, settings)
-            + merge_suggestions(db, profile_id, as_of, settings))
+    rows = (
+        coupon_suggestions(db, profile_id, as_of, settings, margins)
+        + bid_suggestions(db, profile_id, as_of, settings)
+        + merge_suggestions(db, profile_id, as_of, settings)
+    )
     if not rows:
         return pd.DataFrame(columns=SUGGESTION_COLUMNS)
     df = pd.DataFrame(rows)
     cur = pd.to_numeric(df["current_value"], errors="coerce")
     prop = pd.to_numeric(df["proposed_value"], errors="coerce")
     df["change_pct"] = [safe_ratio(p - c, c) if not (pd.isna(p) or pd.isna(c)) else None for c, p in zip(cur, prop)]
-    df["suggestion_key"] = [_key(profile_id, r["type"], r["entity_id"], ",".join(map(str, r["entity_ids"])))
-                            for r in df.to_dict("records")]
+    df["suggestion_key"] = [
+        _key(profile_id, r["type"], r["entity_id"], ",".join(map(str, r["entity_ids"]))) for r in df.to_dict("records")
+    ]
     for col in SUGGESTION_COLUMNS:
         if col not in df.columns:
             df[col] = None
-    return df[SUGGESTION_COLUMNS].sort_values(["confidence", "type"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    return (
+        df[SUGGESTION_COLUMNS]
+        .sort_values(["confidence", "type"], ascending=[False, True], kind="stable")
+        .reset_index(drop=True)
+    )

@@ -4,6 +4,7 @@ Amazon's tokens are bearer credentials: a log file that holds one is as good as 
 account. The filter rewrites the message and its arguments before any handler sees
 them, so third-party libraries (urllib3, requests) are covered too.
 """
+
 from __future__ import annotations
 
 import logging
@@ -12,7 +13,10 @@ import re
 REDACTED = "[REDACTED]"
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"Atz[ra]\|[^\s&\"',;]+"), REDACTED),
-    (re.compile(r"(?i)\b(client_secret|refresh_token|access_token|code_verifier|code)=[^\s&\"',;]+"), r"\1=" + REDACTED),
+    (
+        re.compile(r"(?i)\b(client_secret|refresh_token|access_token|code_verifier|code)=[^\s&\"',;]+"),
+        r"\1=" + REDACTED,
+    ),
     (re.compile(r"amzn1\.oa2-cs\.v1\.[0-9a-fA-F]+"), REDACTED),
     (re.compile(r"(?i)\b(bearer\s+)[^\s\"',;]+"), r"\1" + REDACTED),
     (re.compile(r"(?i)(x-amz-access-token['\"]?\s*[:=]\s*['\"]?)[^\s\"',;]+"), r"\1" + REDACTED),

@@ -8,6 +8,7 @@ re-encrypted with it in one transaction; the old keys keep decrypting until you 
   it writes the new key list to `--keys-out` (created owner-only) and you put it in the configuration;
   it refuses to run without `--keys-out` rather than leave rows nobody can decrypt. Keys are never printed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,8 +26,10 @@ def rotate(db_path: str | Path, keys_out: str | Path | None = None, secrets_toml
     configured = keys_from_secrets_toml(secrets_toml or SECRETS_TOML)
     vault = Vault(secret_keys=configured, db_path=db_path)
     if vault.key_source != "key_file" and not keys_out:
-        raise SystemExit("The keys come from the environment or secrets.toml: pass --keys-out FILE to receive the "
-                         "new key list, then put it in DASHBOARD_SECRET_KEYS. Nothing was changed.")
+        raise SystemExit(
+            "The keys come from the environment or secrets.toml: pass --keys-out FILE to receive the "
+            "new key list, then put it in DASHBOARD_SECRET_KEYS. Nothing was changed."
+        )
     if keys_out and Path(keys_out).exists():
         raise SystemExit(f"{keys_out} already exists; choose a new file. Nothing was changed.")
     db = open_db(db_path)

@@ -6,6 +6,7 @@ Where the keys come from, first match wins (`vault.key_source` says which):
 3. a key file beside the database, `<db>.key` (mode 0600), created once.
 Keys are comma-separated Fernet keys; the first one encrypts, all of them decrypt.
 """
+
 from __future__ import annotations
 
 import os
@@ -89,9 +90,11 @@ class Vault:
     def describe(self) -> str:
         """One sentence for the UI about where the keys come from (never the keys)."""
         if self.key_source == "key_file":
-            return (f"Secrets are encrypted with a key file created beside the database ({self.key_file}, readable by "
-                    f"this user only). Back it up separately from the database, or set {ENV_VAR} in "
-                    ".streamlit/secrets.toml or the environment.")
+            return (
+                f"Secrets are encrypted with a key file created beside the database ({self.key_file}, readable by "
+                f"this user only). Back it up separately from the database, or set {ENV_VAR} in "
+                ".streamlit/secrets.toml or the environment."
+            )
         where = "the environment" if self.key_source == "env" else ".streamlit/secrets.toml"
         return f"Secrets are encrypted at rest with the key(s) from {where}."
 
@@ -128,9 +131,7 @@ class Vault:
                 for row in rows:
                     values = [new._fernet.rotate(v.encode()).decode() if v else v for v in row[1:]]
                     db.conn.execute(
-                        "UPDATE [{}] SET {} WHERE [{}] = ?".format(
-                            table, ", ".join(f"[{c}] = ?" for c in cols), pk
-                        ),
+                        "UPDATE [{}] SET {} WHERE [{}] = ?".format(table, ", ".join(f"[{c}] = ?" for c in cols), pk),
                         values + [row[0]],
                     )
         if self.key_source == "key_file" and self.key_file is not None:

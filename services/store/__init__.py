@@ -3,6 +3,7 @@
 Owns the connection rules (`db`: WAL, busy timeout, short BEGIN IMMEDIATE writes, value coercions) and the
 schema (`schema`: natural keys, migrations). Imports nothing from the rest of `services`.
 """
+
 from services.store.db import (  # noqa: F401 - the package's public API
     BUSY_TIMEOUT_MS,
     apply_migrations,

@@ -5,6 +5,7 @@
 - Writes happen only inside `with write(db):` (BEGIN IMMEDIATE … COMMIT), short, never around HTTP.
 - Ids are TEXT (Amazon's id types vary between endpoints); money is REAL rounded to 2 decimals.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,9 +33,7 @@ _applied_paths: set[str] = set()
 
 def _connect(path: str | Path) -> sqlite3.Connection:
     # isolation_level=None: no implicit transactions, only the explicit ones of write().
-    conn = sqlite3.connect(
-        str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
-    )
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
     conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA synchronous=NORMAL")
@@ -140,7 +139,9 @@ def to_json(v: Any) -> str | None:
 # bulk writers (executemany; natural primary keys)
 
 
-def upsert_rows(db: Database, table: str, rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> int:
+def upsert_rows(
+    db: Database, table: str, rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None
+) -> int:
     """INSERT OR REPLACE of many rows in one executemany (call inside write()). Returns the row count."""
     if not rows:
         return 0
@@ -153,7 +154,12 @@ def upsert_rows(db: Database, table: str, rows: Sequence[Mapping[str, Any]], col
 
 
 def replace_window(
-    db: Database, table: str, profile_id: str, start: str, end: str, rows: Sequence[Mapping[str, Any]],
+    db: Database,
+    table: str,
+    profile_id: str,
+    start: str,
+    end: str,
+    rows: Sequence[Mapping[str, Any]],
     columns: Sequence[str] | None = None,
 ) -> int:
     """A report window is the truth for its dates: delete the profile's rows in [start, end], insert the new ones.
@@ -179,5 +185,3 @@ def dump_table(db: Database, table: str, exclude: Iterable[str] = ()) -> list[tu
         ", ".join(f"[{c}]" for c in cols), table, ", ".join(f"[{c}]" for c in cols)
     )
     return [tuple(r) for r in db.conn.execute(sql)]
-
-

@@ -4,6 +4,7 @@ and never duplicate; every money table carries `currency_code`.
 The schema lives in `migrations` (a `sqlite_utils.Migrations`); others add tables with new `@migrations()`
 functions (append only, never edit an applied one).
 """
+
 from __future__ import annotations
 
 from sqlite_utils import Database, Migrations

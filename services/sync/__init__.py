@@ -3,6 +3,7 @@
 
 May import `services.accounts`, `services.amazon`, `services.store` and `services.secrets`.
 """
+
 from services.sync.cli import (  # noqa: F401 - the package's public API
     main,
 )

@@ -1,4 +1,5 @@
 """CLI (for cron):  python -m services.sync --db PATH (--sandbox | --account NAME) [--profile ID …] [--days N]"""
+
 from __future__ import annotations
 
 import argparse
@@ -20,7 +21,9 @@ def _print_progress(stage: str, done: int, total: int, rows: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m services.sync", description="Sync Amazon Ads data into the local store")
+    ap = argparse.ArgumentParser(
+        prog="python -m services.sync", description="Sync Amazon Ads data into the local store"
+    )
     ap.add_argument("--db", required=True, help="path of the SQLite database")
     who = ap.add_mutually_exclusive_group(required=True)
     who.add_argument("--sandbox", action="store_true", help="start the embedded sandbox and sync the demo seller")
@@ -44,8 +47,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.sandbox:
             from services.demo import demo_credentials, start_sandbox
 
-            kwargs: dict[str, Any] = {"port": 0, "seed": args.sandbox_seed, "scale": "demo",
-                                      "report_latency": args.sandbox_latency}
+            kwargs: dict[str, Any] = {
+                "port": 0,
+                "seed": args.sandbox_seed,
+                "scale": "demo",
+                "report_latency": args.sandbox_latency,
+            }
             if args.sandbox_today:
                 kwargs["today"] = date.fromisoformat(args.sandbox_today)
             handle = start_sandbox(**kwargs)
@@ -56,8 +63,15 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"no account named {args.account!r}", file=sys.stderr)
                 return 2
             account_id = acc["account_id"]
-        summary = sync_account(args.db, account_id, vault, profile_ids=args.profile, days=args.days,
-                               progress=_print_progress, poll=args.poll)
+        summary = sync_account(
+            args.db,
+            account_id,
+            vault,
+            profile_ids=args.profile,
+            days=args.days,
+            progress=_print_progress,
+            poll=args.poll,
+        )
         print(summary.line(), flush=True)
         print(json.dumps(summary.as_dict(), sort_keys=True), flush=True)
         return {"ok": 0, "partial": 1}.get(summary.status, 2)

@@ -10,6 +10,7 @@
 
 Only the main thread writes to SQLite (short BEGIN IMMEDIATE transactions); worker threads only do HTTP.
 """
+
 from __future__ import annotations
 
 import json
@@ -82,8 +83,12 @@ def sync_account(
     account = clients.account
     if account.get("status") == "reconnect_needed":
         # Amazon already refused this authorization: cron runs stop here instead of hammering LWA.
-        return SyncSummary(run_id="", account_id=account_id, status="reconnect_needed",
-                           errors=["This Amazon authorization has expired or was revoked. Reconnect the account."])
+        return SyncSummary(
+            run_id="",
+            account_id=account_id,
+            status="reconnect_needed",
+            errors=["This Amazon authorization has expired or was revoked. Reconnect the account."],
+        )
     sandbox = account["backend"] == "sandbox"
     if poll is None:
         poll = 0.25 if sandbox else 15.0
@@ -156,10 +161,14 @@ def sync_account(
         # ---- report tasks: reuse the interrupted run's plan, or plan anew
         by_id = {p["profile_id"]: p for p in selected}
         if resumed:
-            tasks = [dict(zip(("task_key", "profile_id", "report_type", "start", "end", "status", "attempts"), r))
-                     for r in db.conn.execute(
-                         "SELECT task_key, profile_id, report_type, start, end, status, attempts FROM sync_tasks "
-                         "WHERE run_id = ?", [run_id])]
+            tasks = [
+                dict(zip(("task_key", "profile_id", "report_type", "start", "end", "status", "attempts"), r))
+                for r in db.conn.execute(
+                    "SELECT task_key, profile_id, report_type, start, end, status, attempts FROM sync_tasks "
+                    "WHERE run_id = ?",
+                    [run_id],
+                )
+            ]
             tasks = [t for t in tasks if t["profile_id"] in by_id]
         if not resumed or not tasks:  # killed before its plan was stored: plan now
             tasks = []
@@ -170,13 +179,24 @@ def sync_account(
                     if rng is None:
                         continue
                     for ws, we in windows(*rng):
-                        tasks.append({"task_key": f"{p['profile_id']}:{grain}:{ws}:{we}", "profile_id": p["profile_id"],
-                                      "report_type": grain, "start": ws.isoformat(), "end": we.isoformat(),
-                                      "status": "pending", "attempts": 0})
+                        tasks.append(
+                            {
+                                "task_key": f"{p['profile_id']}:{grain}:{ws}:{we}",
+                                "profile_id": p["profile_id"],
+                                "report_type": grain,
+                                "start": ws.isoformat(),
+                                "end": we.isoformat(),
+                                "status": "pending",
+                                "attempts": 0,
+                            }
+                        )
             with write(db):
-                store.upsert_rows(db, "sync_tasks", [dict(t, run_id=run_id) for t in tasks],
-                                  ["run_id", "task_key", "profile_id", "report_type", "start", "end", "status",
-                                   "attempts"])
+                store.upsert_rows(
+                    db,
+                    "sync_tasks",
+                    [dict(t, run_id=run_id) for t in tasks],
+                    ["run_id", "task_key", "profile_id", "report_type", "start", "end", "status", "attempts"],
+                )
         pending = [t for t in tasks if t["status"] != "done"]
         summary.reports_skipped = len(tasks) - len(pending)
         for t in tasks:
@@ -196,31 +216,41 @@ def sync_account(
                 try:
                     return fn(*args, **kwargs)
                 except (ReportFailed, DownloadExpired, AmazonUnavailable, AmazonRequestError) as e:
-                    retry = not isinstance(e, AmazonRequestError) or isinstance(e, DownloadExpired) \
+                    retry = (
+                        not isinstance(e, AmazonRequestError)
+                        or isinstance(e, DownloadExpired)
                         or e.status in (401, 403)
+                    )
                     if not retry or attempt == REPORT_ATTEMPTS - 1:
                         raise
                     with job_retry_lock:
                         job_retries[0] += 1
                     if isinstance(e, AmazonRequestError) and e.status in (401, 403):
                         clients.tokens.invalidate()
-                    sleeper(min(poll * (2 ** attempt), 30.0))
+                    sleeper(min(poll * (2**attempt), 30.0))
             raise AssertionError("unreachable")
 
         download_gate = _ReportSlots(DOWNLOAD_SLOTS, stop)
 
         def fetch_report(task: dict, profile: dict) -> tuple[list[str], list[tuple], str]:
             ads = clients.ads(profile["region"])
-            report_id = ads.create_report(profile["profile_id"], report_body(task["report_type"], task["start"],
-                                                                             task["end"]))
+            report_id = ads.create_report(
+                profile["profile_id"], report_body(task["report_type"], task["start"], task["end"])
+            )
             # Downloaded and converted in the worker holding a report slot, which the writer gives back once the
             # report is stored: at most DOWNLOAD_SLOTS reports are in memory at once (a large account's 31-day
             # target report is gigabytes as JSON objects), and the writer thread only writes.
             cols, values = ads.wait_report(
-                profile["profile_id"], report_id, poll=poll, timeout=report_timeout, sleep=sleeper,
+                profile["profile_id"],
+                report_id,
+                poll=poll,
+                timeout=report_timeout,
+                sleep=sleeper,
                 download_gate=download_gate,
-                transform=lambda rows: convert_report_rows(task["report_type"], profile["profile_id"],
-                                                           profile.get("currency_code"), rows))
+                transform=lambda rows: convert_report_rows(
+                    task["report_type"], profile["profile_id"], profile.get("currency_code"), rows
+                ),
+            )
             return cols, values, report_id
 
         def run_report(task: dict, profile: dict) -> tuple[list[str], list[tuple], str]:
@@ -233,12 +263,22 @@ def sync_account(
             return datetime.combine(today - timedelta(days=COUPON_LOOKBACK_DAYS), dtime(0, 0), UTC), end_dt
 
         def run_coupons(profile: dict, today: date) -> list[dict]:
-            return retrying(clients.spapi(profile["region"]).coupon_report,
-                            profile["marketplace_id"], *promo_range(today), poll=poll, timeout=report_timeout)
+            return retrying(
+                clients.spapi(profile["region"]).coupon_report,
+                profile["marketplace_id"],
+                *promo_range(today),
+                poll=poll,
+                timeout=report_timeout,
+            )
 
         def run_deals(profile: dict, today: date) -> list[dict]:
-            return retrying(clients.spapi(profile["region"]).promotion_report,
-                            profile["marketplace_id"], *promo_range(today), poll=poll, timeout=report_timeout)
+            return retrying(
+                clients.spapi(profile["region"]).promotion_report,
+                profile["marketplace_id"],
+                *promo_range(today),
+                poll=poll,
+                timeout=report_timeout,
+            )
 
         for p in selected:
             if p.get("marketplace_id") and (p.get("account_type") or "seller") == "seller":
@@ -247,7 +287,10 @@ def sync_account(
         for p in selected:
             for kind in ENTITY_KINDS:
                 jobs[executor.submit(retrying, clients.ads(p["region"]).list_entities, p["profile_id"], kind)] = (
-                    "entities", p, kind)
+                    "entities",
+                    p,
+                    kind,
+                )
         for t in pending:
             jobs[executor.submit(run_report, t, by_id[t["profile_id"]])] = ("reports", by_id[t["profile_id"]], t)
         total_jobs = len(jobs)
@@ -273,7 +316,9 @@ def sync_account(
                         with write(db):
                             db.conn.execute(
                                 "UPDATE sync_tasks SET status = 'failed', error = ?, attempts = attempts + 1 "
-                                "WHERE run_id = ? AND task_key = ?", [str(e)[:500], run_id, extra[0]["task_key"]])
+                                "WHERE run_id = ? AND task_key = ?",
+                                [str(e)[:500], run_id, extra[0]["task_key"]],
+                            )
                     done_jobs += 1
                     report(kind)
                     continue
@@ -291,15 +336,20 @@ def sync_account(
                         with write(db):
                             db.conn.execute(
                                 f"DELETE FROM [{task['report_type']}] WHERE profile_id = ? AND date BETWEEN ? AND ?",
-                                [pid, task["start"], task["end"]])
+                                [pid, task["start"], task["end"]],
+                            )
                             if values:
                                 db.conn.executemany(
                                     "INSERT OR REPLACE INTO [{}] ({}) VALUES ({})".format(
-                                        task["report_type"], ", ".join(cols), ", ".join("?" * len(cols))), values)
+                                        task["report_type"], ", ".join(cols), ", ".join("?" * len(cols))
+                                    ),
+                                    values,
+                                )
                             db.conn.execute(
                                 "UPDATE sync_tasks SET status = 'done', report_id = ?, rows = ?, attempts = attempts + ?, "
                                 "error = NULL, finished_at = ? WHERE run_id = ? AND task_key = ?",
-                                [report_id, len(values), attempts, _now_iso(), run_id, task["task_key"]])
+                                [report_id, len(values), attempts, _now_iso(), run_id, task["task_key"]],
+                            )
                     finally:
                         download_gate.written()
                     summary.reports += 1
@@ -315,8 +365,9 @@ def sync_account(
                     drows, products = _deal_rows(account_id, profile, result)
                     with write(db):
                         store.upsert_rows(db, "deals", drows)
-                        db.conn.executemany("DELETE FROM deal_products WHERE promotion_id = ?",
-                                            [(d["promotion_id"],) for d in drows])
+                        db.conn.executemany(
+                            "DELETE FROM deal_products WHERE promotion_id = ?", [(d["promotion_id"],) for d in drows]
+                        )
                         store.upsert_rows(db, "deal_products", products)
                     summary.deals += len(drows)
                 done_jobs += 1
@@ -350,4 +401,3 @@ def sync_account(
         )
     report("done")
     return summary
-

@@ -1,16 +1,17 @@
 """What a sync asks for: 95 days on the first run in windows of at most 31 days, later the new days plus the
 last 14 again (Amazon restates conversions), and the limits that keep a run polite.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
 
-MAX_DAYS = 95          # Amazon's SP report retention
-MAX_SPAN = 31          # Amazon's maximum span of one SP report
-REFETCH_DAYS = 14      # conversions are restated for days: fetch the last 14 again
-MAX_IN_FLIGHT = 40     # reports requested/polled at once
-REPORT_ATTEMPTS = 3    # a FAILED report is requested again this many times in all
+MAX_DAYS = 95  # Amazon's SP report retention
+MAX_SPAN = 31  # Amazon's maximum span of one SP report
+REFETCH_DAYS = 14  # conversions are restated for days: fetch the last 14 again
+MAX_IN_FLIGHT = 40  # reports requested/polled at once
+REPORT_ATTEMPTS = 3  # a FAILED report is requested again this many times in all
 COUPON_LOOKBACK_DAYS = 729
 PROMO_LOOKAHEAD_DAYS = 180
 DOWNLOAD_SLOTS = 3  # reports held between download and write (memory); all of them are still polled together

@@ -1,6 +1,7 @@
 """Reporting v3 grains: the request body of each report and a generated converter from Amazon's columns to
 the store's rows (one tuple expression per row, because this runs for every row of every report).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -18,72 +19,167 @@ REPORT_SPECS: dict[str, dict[str, Any]] = {
     "campaign_day": {
         "reportTypeId": "spCampaigns",
         "groupBy": ["campaign"],
-        "columns": ["date", "campaignId", "campaignName", "campaignStatus", "campaignBudgetAmount",
-                    "campaignBudgetType", "campaignBiddingStrategy", "topOfSearchImpressionShare"],
-        "map": {"campaignId": ("campaign_id", "id"), "campaignName": "campaign_name",
-                "campaignStatus": "campaign_status", "campaignBudgetAmount": ("budget", "money"),
-                "campaignBudgetType": "budget_type", "campaignBiddingStrategy": "bidding_strategy",
-                "topOfSearchImpressionShare": ("top_of_search_impression_share", "float")},
+        "columns": [
+            "date",
+            "campaignId",
+            "campaignName",
+            "campaignStatus",
+            "campaignBudgetAmount",
+            "campaignBudgetType",
+            "campaignBiddingStrategy",
+            "topOfSearchImpressionShare",
+        ],
+        "map": {
+            "campaignId": ("campaign_id", "id"),
+            "campaignName": "campaign_name",
+            "campaignStatus": "campaign_status",
+            "campaignBudgetAmount": ("budget", "money"),
+            "campaignBudgetType": "budget_type",
+            "campaignBiddingStrategy": "bidding_strategy",
+            "topOfSearchImpressionShare": ("top_of_search_impression_share", "float"),
+        },
         "metrics": True,
     },
     "placement_day": {
         "reportTypeId": "spCampaigns",
         "groupBy": ["campaign", "campaignPlacement"],
         "columns": ["date", "campaignId", "campaignName", "campaignBiddingStrategy", "placementClassification"],
-        "map": {"campaignId": ("campaign_id", "id"), "campaignName": "campaign_name",
-                "campaignBiddingStrategy": "bidding_strategy", "placementClassification": ("placement", "key")},
+        "map": {
+            "campaignId": ("campaign_id", "id"),
+            "campaignName": "campaign_name",
+            "campaignBiddingStrategy": "bidding_strategy",
+            "placementClassification": ("placement", "key"),
+        },
         "metrics": True,
     },
     "target_day": {
         "reportTypeId": "spTargeting",
         "groupBy": ["targeting"],
-        "columns": ["date", "keywordId", "keyword", "targeting", "matchType", "keywordType", "keywordBid",
-                    "adKeywordStatus", "adGroupId", "adGroupName", "campaignId", "campaignName"],
-        "map": {"keywordId": ("keyword_id", "idkey"), "keyword": "keyword", "targeting": "targeting",
-                "matchType": "match_type", "keywordType": "keyword_type", "keywordBid": ("keyword_bid", "money"),
-                "adKeywordStatus": "ad_keyword_status", "adGroupId": ("ad_group_id", "id"),
-                "adGroupName": "ad_group_name", "campaignId": ("campaign_id", "id"), "campaignName": "campaign_name"},
+        "columns": [
+            "date",
+            "keywordId",
+            "keyword",
+            "targeting",
+            "matchType",
+            "keywordType",
+            "keywordBid",
+            "adKeywordStatus",
+            "adGroupId",
+            "adGroupName",
+            "campaignId",
+            "campaignName",
+        ],
+        "map": {
+            "keywordId": ("keyword_id", "idkey"),
+            "keyword": "keyword",
+            "targeting": "targeting",
+            "matchType": "match_type",
+            "keywordType": "keyword_type",
+            "keywordBid": ("keyword_bid", "money"),
+            "adKeywordStatus": "ad_keyword_status",
+            "adGroupId": ("ad_group_id", "id"),
+            "adGroupName": "ad_group_name",
+            "campaignId": ("campaign_id", "id"),
+            "campaignName": "campaign_name",
+        },
         "metrics": True,
     },
     "search_term_day": {
         "reportTypeId": "spSearchTerm",
         "groupBy": ["searchTerm"],
-        "columns": ["date", "searchTerm", "keywordId", "keyword", "targeting", "matchType", "keywordType",
-                    "keywordBid", "adGroupId", "adGroupName", "campaignId", "campaignName"],
-        "map": {"searchTerm": ("search_term", "key"), "keywordId": ("keyword_id", "idkey"), "keyword": "keyword",
-                "targeting": "targeting", "matchType": "match_type", "keywordType": "keyword_type",
-                "keywordBid": ("keyword_bid", "money"), "adGroupId": ("ad_group_id", "id"),
-                "adGroupName": "ad_group_name", "campaignId": ("campaign_id", "id"), "campaignName": "campaign_name"},
+        "columns": [
+            "date",
+            "searchTerm",
+            "keywordId",
+            "keyword",
+            "targeting",
+            "matchType",
+            "keywordType",
+            "keywordBid",
+            "adGroupId",
+            "adGroupName",
+            "campaignId",
+            "campaignName",
+        ],
+        "map": {
+            "searchTerm": ("search_term", "key"),
+            "keywordId": ("keyword_id", "idkey"),
+            "keyword": "keyword",
+            "targeting": "targeting",
+            "matchType": "match_type",
+            "keywordType": "keyword_type",
+            "keywordBid": ("keyword_bid", "money"),
+            "adGroupId": ("ad_group_id", "id"),
+            "adGroupName": "ad_group_name",
+            "campaignId": ("campaign_id", "id"),
+            "campaignName": "campaign_name",
+        },
         "metrics": True,
     },
     "advertised_product_day": {
         "reportTypeId": "spAdvertisedProduct",
         "groupBy": ["advertiser"],
-        "columns": ["date", "adId", "advertisedAsin", "advertisedSku", "adGroupId", "adGroupName", "campaignId",
-                    "campaignName"],
-        "map": {"adId": ("ad_id", "idkey"), "advertisedAsin": "asin", "advertisedSku": "sku",
-                "adGroupId": ("ad_group_id", "id"), "adGroupName": "ad_group_name",
-                "campaignId": ("campaign_id", "id"), "campaignName": "campaign_name"},
+        "columns": [
+            "date",
+            "adId",
+            "advertisedAsin",
+            "advertisedSku",
+            "adGroupId",
+            "adGroupName",
+            "campaignId",
+            "campaignName",
+        ],
+        "map": {
+            "adId": ("ad_id", "idkey"),
+            "advertisedAsin": "asin",
+            "advertisedSku": "sku",
+            "adGroupId": ("ad_group_id", "id"),
+            "adGroupName": "ad_group_name",
+            "campaignId": ("campaign_id", "id"),
+            "campaignName": "campaign_name",
+        },
         "metrics": True,
     },
     "purchased_product_day": {
         "reportTypeId": "spPurchasedProduct",
         "groupBy": ["asin"],
-        "columns": ["date", "campaignId", "campaignName", "adGroupId", "keywordId", "keyword", "keywordType",
-                    "matchType", "advertisedAsin", "advertisedSku", "purchasedAsin",
-                    "purchasesOtherSku7d", "purchasesOtherSku14d", "salesOtherSku7d", "salesOtherSku14d",
-                    "unitsSoldOtherSku7d", "unitsSoldOtherSku14d"],
-        "map": {"campaignId": ("campaign_id", "id"), "campaignName": "campaign_name",
-                "adGroupId": ("ad_group_id", "idkey"), "keywordId": ("keyword_id", "idkey"), "keyword": "keyword",
-                "keywordType": "keyword_type", "matchType": "match_type",
-                "advertisedAsin": ("advertised_asin", "key"), "advertisedSku": "advertised_sku",
-                "purchasedAsin": ("purchased_asin", "key"),
-                "purchasesOtherSku7d": ("purchases_other_sku_7d", "int"),
-                "purchasesOtherSku14d": ("purchases_other_sku_14d", "int"),
-                "salesOtherSku7d": ("sales_other_sku_7d", "money"),
-                "salesOtherSku14d": ("sales_other_sku_14d", "money"),
-                "unitsSoldOtherSku7d": ("units_other_sku_7d", "int"),
-                "unitsSoldOtherSku14d": ("units_other_sku_14d", "int")},
+        "columns": [
+            "date",
+            "campaignId",
+            "campaignName",
+            "adGroupId",
+            "keywordId",
+            "keyword",
+            "keywordType",
+            "matchType",
+            "advertisedAsin",
+            "advertisedSku",
+            "purchasedAsin",
+            "purchasesOtherSku7d",
+            "purchasesOtherSku14d",
+            "salesOtherSku7d",
+            "salesOtherSku14d",
+            "unitsSoldOtherSku7d",
+            "unitsSoldOtherSku14d",
+        ],
+        "map": {
+            "campaignId": ("campaign_id", "id"),
+            "campaignName": "campaign_name",
+            "adGroupId": ("ad_group_id", "idkey"),
+            "keywordId": ("keyword_id", "idkey"),
+            "keyword": "keyword",
+            "keywordType": "keyword_type",
+            "matchType": "match_type",
+            "advertisedAsin": ("advertised_asin", "key"),
+            "advertisedSku": "advertised_sku",
+            "purchasedAsin": ("purchased_asin", "key"),
+            "purchasesOtherSku7d": ("purchases_other_sku_7d", "int"),
+            "purchasesOtherSku14d": ("purchases_other_sku_14d", "int"),
+            "salesOtherSku7d": ("sales_other_sku_7d", "money"),
+            "salesOtherSku14d": ("sales_other_sku_14d", "money"),
+            "unitsSoldOtherSku7d": ("units_other_sku_7d", "int"),
+            "unitsSoldOtherSku14d": ("units_other_sku_14d", "int"),
+        },
         "metrics": False,
     },
 }
@@ -175,12 +271,14 @@ def _compile(grain: str) -> tuple[list[str], Callable[[str, str | None, list[dic
             exprs.append(inline[kind].format(get=get))
         else:
             exprs.append(f"f_{kind}({get})")
-    code = ("def convert(pid, cur, rows):\n"
-            "    out = []\n    app = out.append\n"
-            "    for r in rows:\n        g = r.get\n"
-            "        d = g('date') or g('startDate')\n"
-            f"        app((pid, str(d)[:10], cur, {', '.join(exprs)}))\n"
-            "    return out\n")
+    code = (
+        "def convert(pid, cur, rows):\n"
+        "    out = []\n    app = out.append\n"
+        "    for r in rows:\n        g = r.get\n"
+        "        d = g('date') or g('startDate')\n"
+        f"        app((pid, str(d)[:10], cur, {', '.join(exprs)}))\n"
+        "    return out\n"
+    )
     ns = {f"f_{k}": v for k, v in env.items()}
     exec(code, ns)  # noqa: S102 - code built from our own constant column map
     cols = ["profile_id", "date", "currency_code"] + [f[1] for f in fields]
@@ -190,7 +288,9 @@ def _compile(grain: str) -> tuple[list[str], Callable[[str, str | None, list[dic
 _COMPILED = {g: _compile(g) for g in GRAINS}
 
 
-def convert_report_rows(grain: str, profile_id: str, currency: str | None, rows: list[dict]) -> tuple[list[str], list[tuple]]:
+def convert_report_rows(
+    grain: str, profile_id: str, currency: str | None, rows: list[dict]
+) -> tuple[list[str], list[tuple]]:
     cols, convert = _COMPILED[grain]
     return cols, convert(profile_id, currency, rows)
 

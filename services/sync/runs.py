@@ -1,4 +1,5 @@
 """Run bookkeeping: the summary a sync returns, resuming a killed run, and the report slots that bound memory."""
+
 from __future__ import annotations
 
 import json
@@ -15,12 +16,12 @@ from datetime import UTC, date, datetime
 class SyncSummary:
     run_id: str
     account_id: str
-    status: str = "running"             # ok | partial | reconnect_needed | failed
+    status: str = "running"  # ok | partial | reconnect_needed | failed
     resumed: bool = False
     profiles: int = 0
-    reports: int = 0                    # reports written by this invocation
-    reports_skipped: int = 0            # already done by the interrupted run this one resumed
-    job_retries: int = 0                # whole jobs done again (FAILED report, dead link, expired token…)
+    reports: int = 0  # reports written by this invocation
+    reports_skipped: int = 0  # already done by the interrupted run this one resumed
+    job_retries: int = 0  # whole jobs done again (FAILED report, dead link, expired token…)
     rows: int = 0
     entity_rows: int = 0
     coupons: int = 0
@@ -37,9 +38,11 @@ class SyncSummary:
         return asdict(self)
 
     def line(self) -> str:
-        return (f"sync {self.status}: {self.reports} reports ({self.reports_skipped} resumed), {self.rows} rows, "
-                f"{self.entity_rows} entities, {self.coupons} coupons, {self.deals} deals, {self.seconds:.1f} s, "
-                f"{self.retries} retries, {self.failures} failures")
+        return (
+            f"sync {self.status}: {self.reports} reports ({self.reports_skipped} resumed), {self.rows} rows, "
+            f"{self.entity_rows} entities, {self.coupons} coupons, {self.deals} deals, {self.seconds:.1f} s, "
+            f"{self.retries} retries, {self.failures} failures"
+        )
 
 
 _active_runs: set[str] = set()
@@ -132,5 +135,3 @@ def _profile_today(tz: str | None, now: datetime) -> date:
         return now.astimezone(ZoneInfo(tz)).date() if tz else now.date()
     except Exception:  # noqa: BLE001
         return now.date()
-
-

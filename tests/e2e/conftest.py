@@ -7,6 +7,7 @@ browser in this project's build environment, so it launches `/usr/bin/chromium`,
 `make test` installs with apt-get when it can. Without it the tests are skipped with the
 reason, except under CI=true, where a missing browser is a failure.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -27,8 +28,16 @@ ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 # The machine's closed network refuses Chromium's background connections; these keep it quiet and local.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SERVER_START_TIMEOUT = 90  # seconds for /_stcore/health on a busy 2-core machine
 
 
@@ -87,19 +96,39 @@ class AppServer:
         self.db = workdir / "dashboard.db"
         self.log_path = workdir / "server.log"
         env = dict(os.environ)
-        env.update({
-            "DASHBOARD_DB": str(self.db),
-            "DASHBOARD_SECRET_KEYS": Fernet.generate_key().decode(),
-            "DASHBOARD_SANDBOX_LATENCY": "0.1",
-            "PYTHONUNBUFFERED": "1",
-        })
+        env.update(
+            {
+                "DASHBOARD_DB": str(self.db),
+                "DASHBOARD_SECRET_KEYS": Fernet.generate_key().decode(),
+                "DASHBOARD_SANDBOX_LATENCY": "0.1",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         env.pop("DASHBOARD_DEMO", None)
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-             "--server.port", str(self.port), "--server.address", "127.0.0.1",
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.headless",
+                "true",
+                "--server.port",
+                str(self.port),
+                "--server.address",
+                "127.0.0.1",
+                "--browser.gatherUsageStats",
+                "false",
+                "--server.fileWatcherType",
+                "none",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def output(self) -> str:
@@ -152,8 +181,11 @@ def app_server(request):
     server.stop()
     failed = getattr(request.session, "testsfailed", 0)
     if failed:  # the server's side of the story, next to the failing step
-        sys.stdout.write(f"\n---- streamlit server output ({server.log_path}), sandbox successes left out ----\n"
-                         + "\n".join(_interesting(server.output())[-200:]) + "\n")
+        sys.stdout.write(
+            f"\n---- streamlit server output ({server.log_path}), sandbox successes left out ----\n"
+            + "\n".join(_interesting(server.output())[-200:])
+            + "\n"
+        )
     else:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -221,8 +253,12 @@ def wait_for_app_run(page, wait_delay_ms: int = 200, timeout: float = 60_000) ->
     from playwright.sync_api import expect
 
     page.wait_for_timeout(wait_delay_ms)
-    page.wait_for_selector("[data-testid='stApp'][data-test-connection-state='CONNECTED']", timeout=timeout, state="attached")
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout, state="attached")
+    page.wait_for_selector(
+        "[data-testid='stApp'][data-test-connection-state='CONNECTED']", timeout=timeout, state="attached"
+    )
+    page.wait_for_selector(
+        "[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout, state="attached"
+    )
     expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=timeout)
 
 

@@ -7,6 +7,7 @@ a coupon created in the form and its Seller Central file downloaded.
 Every step leaves a screenshot in tests/e2e/screenshots/<test name>/NN-step.png, and asserts what a
 person would see on the screen; any broken step fails the test with the step's name.
 """
+
 from __future__ import annotations
 
 import csv
@@ -26,7 +27,10 @@ try:
 except ImportError:  # requirements-dev.txt installs it; CI must not hide its absence
     if in_ci():
         raise
-    pytest.skip("the playwright package is not installed (make install-dev installs requirements-dev.txt)", allow_module_level=True)
+    pytest.skip(
+        "the playwright package is not installed (make install-dev installs requirements-dev.txt)",
+        allow_module_level=True,
+    )
 
 pytestmark = pytest.mark.e2e
 
@@ -60,9 +64,11 @@ def table(page: Page, nth: int, until, what: str, timeout: float = 20.0) -> Tabl
         g = grid(page, nth)
         try:
             if g.count():
-                seen = Table(int(g.get_attribute("aria-rowcount", timeout=2_000) or 1) - 1,
-                             [t.strip() for t in g.locator("th").all_inner_texts()],
-                             [t.strip() for t in g.locator("td").all_inner_texts()])
+                seen = Table(
+                    int(g.get_attribute("aria-rowcount", timeout=2_000) or 1) - 1,
+                    [t.strip() for t in g.locator("th").all_inner_texts()],
+                    [t.strip() for t in g.locator("td").all_inner_texts()],
+                )
                 if until(seen):
                     return seen
         except PlaywrightError:  # redrawn while read: read again
@@ -112,7 +118,9 @@ def choose_option(page: Page, label: str, option: str | int) -> str:
 
 
 def pick_radio(page: Page, label: str, choice: str) -> None:
-    page.get_by_test_id("stRadio").filter(has=page.get_by_text(label, exact=True)).get_by_text(choice, exact=True).click()
+    page.get_by_test_id("stRadio").filter(has=page.get_by_text(label, exact=True)).get_by_text(
+        choice, exact=True
+    ).click()
     wait_for_app_run(page)
 
 
@@ -184,8 +192,12 @@ def walk(page: Page, url: str, shots, step) -> None:
     step("2. explore the demo seller")
     click(page, "Explore the demo seller")
     expect(page.get_by_role("heading", name="Advertising profiles")).to_be_visible()
-    profiles = table(page, 0, lambda t: t.rows == 3 and {"US", "DE", "UK", "Demo Seller"} <= set(t.cells),
-                     "three profiles (US, DE, UK) of the Demo Seller")
+    profiles = table(
+        page,
+        0,
+        lambda t: t.rows == 3 and {"US", "DE", "UK", "Demo Seller"} <= set(t.cells),
+        "three profiles (US, DE, UK) of the Demo Seller",
+    )
     assert {"profile_id", "country_code", "currency_code"} <= set(profiles.headers), profiles.headers
     scroll_to(page.get_by_role("heading", name="Advertising profiles"))
     shots(page, "demo-profiles")
@@ -232,7 +244,9 @@ def walk(page: Page, url: str, shots, step) -> None:
     scroll_to(page.get_by_role("heading", name="Drill down"))
     shots(page, "campaigns-drill-down")
 
-    name, body = download(page, page.get_by_test_id("stDownloadButton").first.get_by_role("button", name="Download CSV"), shots.folder)
+    name, body = download(
+        page, page.get_by_test_id("stDownloadButton").first.get_by_role("button", name="Download CSV"), shots.folder
+    )
     assert name.startswith("campaigns_") and name.endswith(".csv"), name
     rows = open_safe_csv(body)
     header = rows[0]
@@ -248,8 +262,16 @@ def walk(page: Page, url: str, shots, step) -> None:
     table(page, 0, lambda t: t.rows > 10 and "Search term" in t.headers, "the search terms")
     pick_radio(page, "View", "N-grams")
     pick_radio(page, "Fragment length", "2-word")
-    table(page, 0, lambda t: t.headers[:2] == ["N-gram", "Search terms"] and t.rows > 0
-          and any(re.fullmatch(r"[^\d\s]\S* \S+", c) for c in t.cells), "2-word n-grams")
+    table(
+        page,
+        0,
+        lambda t: (
+            t.headers[:2] == ["N-gram", "Search terms"]
+            and t.rows > 0
+            and any(re.fullmatch(r"[^\d\s]\S* \S+", c) for c in t.cells)
+        ),
+        "2-word n-grams",
+    )
     shots(page, "search-terms-ngrams")
     name, body = download(page, page.get_by_role("button", name="Download CSV"), shots.folder)
     assert name.startswith("n-grams_"), name
@@ -267,30 +289,48 @@ def walk(page: Page, url: str, shots, step) -> None:
     page.get_by_role("option", name="Bid changes").click()
     page.keyboard.press("Escape")
     wait_for_app_run(page)
-    shown = table(page, 0, lambda t: t.rows > 0 and "Bid changes" in t.cells and not {"Negative keywords", "New exact keywords", "Budgets"} & set(t.cells),
-                  "bid-change suggestions to review").rows
+    shown = table(
+        page,
+        0,
+        lambda t: (
+            t.rows > 0
+            and "Bid changes" in t.cells
+            and not {"Negative keywords", "New exact keywords", "Budgets"} & set(t.cells)
+        ),
+        "bid-change suggestions to review",
+    ).rows
     shots(page, "suggestions")
     click(page, f"Approve (all {shown} shown)")
     expect(page.get_by_text(f"{shown} approved change(s) waiting.")).to_be_visible()
 
     step("7b. apply the approved changes")
     click(page, "Apply approved changes to Amazon…")
-    expect(page.get_by_test_id("stAlertContentWarning").filter(has_text=f"Send {shown} change(s) to Amazon now?")).to_be_visible()
+    expect(
+        page.get_by_test_id("stAlertContentWarning").filter(has_text=f"Send {shown} change(s) to Amazon now?")
+    ).to_be_visible()
     shots(page, "suggestions-confirm-apply")
     click(page, "Yes, send to Amazon")
-    accepted = page.get_by_test_id("stAlertContentSuccess").filter(has_text=f"Amazon accepted {shown} of {shown} change(s).")
+    accepted = page.get_by_test_id("stAlertContentSuccess").filter(
+        has_text=f"Amazon accepted {shown} of {shown} change(s)."
+    )
     expect(accepted).to_be_visible()
     scroll_to(accepted)
     shots(page, "suggestions-applied")
 
-    table(page, page.get_by_test_id("stDataFrame").count() - 1, lambda t: t.rows == shown and "undone_at" in t.headers,
-          f"the change history with the {shown} applied change(s)")
+    table(
+        page,
+        page.get_by_test_id("stDataFrame").count() - 1,
+        lambda t: t.rows == shown and "undone_at" in t.headers,
+        f"the change history with the {shown} applied change(s)",
+    )
     step("7c. undo the last apply")
     click(page, f"Undo the last apply ({shown} change(s))…")
     expect(page.get_by_test_id("stAlertContentWarning").filter(has_text="Put these values back")).to_be_visible()
     click(page, "Yes, undo on Amazon")
     expect(page.get_by_role("button", name="Undo the last apply (0 change(s))…")).to_be_disabled()
-    expect(page.get_by_test_id("stAlertContentSuccess").filter(has_text=f"Amazon accepted {shown} of {shown} change(s).")).to_be_visible()
+    expect(
+        page.get_by_test_id("stAlertContentSuccess").filter(has_text=f"Amazon accepted {shown} of {shown} change(s).")
+    ).to_be_visible()
     heading = page.get_by_role("heading", name="Change history")
     scroll_to(heading)
     shots(page, "suggestions-undone")
@@ -308,7 +348,9 @@ def walk(page: Page, url: str, shots, step) -> None:
     step("8. a coupon")
     go_to(page, "Products")
     expect(page.get_by_role("heading", name="Advertised products")).to_be_visible()
-    products = table(page, 0, lambda t: sum(map(bool, map(ASIN_RE.match, t.cells))) >= 2, "the seller's advertised ASINs")
+    products = table(
+        page, 0, lambda t: sum(map(bool, map(ASIN_RE.match, t.cells))) >= 2, "the seller's advertised ASINs"
+    )
     asins = [c for c in products.cells if ASIN_RE.match(c)][:2]
     shots(page, "products")
     step("8b. the coupon form")

@@ -1,4 +1,5 @@
 """AppTest fixtures: the real app against the embedded demo sandbox, with a store of its own."""
+
 from __future__ import annotations
 
 import os

@@ -1,5 +1,6 @@
 """Two sellers, two sessions: neither sees the other's numbers, through the cache included; and no session
 state or cache entry ever holds a token, secret or code."""
+
 from __future__ import annotations
 
 import os
@@ -25,9 +26,16 @@ def two_accounts(app_env, tmp_path_factory):
         db, vault = connect.open_store(path), connect.make_vault(path)
         a = connect.connect_demo_seller(db, vault)
         connect.refresh_profiles(db, vault, a)
-        b, _ = connect.connect_and_list(db, vault, "Second Seller", "NA", DEMO_CLIENT["client_id"],
-                                        DEMO_CLIENT["client_secret"], AUTHORIZATIONS["second"]["refresh_token"],
-                                        sandbox_url=sandbox_url())
+        b, _ = connect.connect_and_list(
+            db,
+            vault,
+            "Second Seller",
+            "NA",
+            DEMO_CLIENT["client_id"],
+            DEMO_CLIENT["client_secret"],
+            AUTHORIZATIONS["second"]["refresh_token"],
+            sandbox_url=sandbox_url(),
+        )
         for aid in (a, b):
             assert connect.run_sync(path, vault, aid, None, days=14).status == "ok"
         yield a, b, db
@@ -42,9 +50,14 @@ def _campaign_names(at) -> set[str]:
 
 def _own(db, account_id) -> set[str]:
     """Names of the campaigns of the account's first listed profile (what its session shows by default)."""
-    pid = db.conn.execute("SELECT profile_id FROM profiles WHERE account_id = ? ORDER BY CASE region WHEN 'NA' "
-                          "THEN 0 WHEN 'EU' THEN 1 ELSE 2 END, country_code LIMIT 1", [account_id]).fetchone()[0]
-    return {r[0] for r in db.conn.execute("SELECT DISTINCT campaign_name FROM campaign_day WHERE profile_id = ?", [pid])}
+    pid = db.conn.execute(
+        "SELECT profile_id FROM profiles WHERE account_id = ? ORDER BY CASE region WHEN 'NA' "
+        "THEN 0 WHEN 'EU' THEN 1 ELSE 2 END, country_code LIMIT 1",
+        [account_id],
+    ).fetchone()[0]
+    return {
+        r[0] for r in db.conn.execute("SELECT DISTINCT campaign_name FROM campaign_day WHERE profile_id = ?", [pid])
+    }
 
 
 def _profiles(at) -> list[str]:
@@ -67,7 +80,9 @@ def test_two_sessions_two_accounts_see_only_their_own(two_accounts):
 
 def test_forged_profile_of_another_account_is_not_shown(two_accounts):
     a, b, db = two_accounts
-    pid_a = db.conn.execute("SELECT profile_id FROM profiles WHERE account_id = ? AND country_code = 'US'", [a]).fetchone()[0]
+    pid_a = db.conn.execute(
+        "SELECT profile_id FROM profiles WHERE account_id = ? AND country_code = 'US'", [a]
+    ).fetchone()[0]
     _campaign_names(new_app(a, "campaigns.py"))  # A's frames are in the cache now
     names_a = _own(db, a) - _own(db, b)
     from streamlit.testing.v1 import AppTest

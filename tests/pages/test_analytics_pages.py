@@ -1,4 +1,5 @@
 """AppTest of every analytics page with the demo sandbox behind it."""
+
 import json
 
 import pytest
@@ -28,7 +29,20 @@ def test_overview_tiles_trend_and_comparison(demo_account):
     at = new_app(demo_account, "overview.py")
     assert not at.exception, at.exception
     labels = {m.label for m in at.metric}
-    assert labels == {"Spend", "Sales", "ACOS", "ROAS", "Orders", "Units", "Impressions", "Clicks", "CTR", "CPC", "CVR", "AOV"}
+    assert labels == {
+        "Spend",
+        "Sales",
+        "ACOS",
+        "ROAS",
+        "Orders",
+        "Units",
+        "Impressions",
+        "Clicks",
+        "CTR",
+        "CPC",
+        "CVR",
+        "AOV",
+    }
     assert all(m.delta for m in at.metric)  # previous period exists: every tile has a change
     fig = _figure(at, "trend")
     assert [t["name"] for t in fig["data"][:3]] == ["Spend (USD)", "Sales (USD)", "ACOS %"]

@@ -1,4 +1,5 @@
 """`make run` (DASHBOARD_DEMO=1) opens on the demo seller: its profiles are listed on the first visit."""
+
 from tests.pages.conftest import new_app
 
 

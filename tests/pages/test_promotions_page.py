@@ -1,5 +1,6 @@
 """AppTest of the Promotions page: performance, the create form's errors next to fields, and the round trip
 form -> bulk file -> sandbox upload -> sync -> scheduled -> live."""
+
 from datetime import date, timedelta
 
 import requests
@@ -24,7 +25,7 @@ def test_performance_and_suggestions_tabs(demo_account):
 
 def test_form_errors_shown_and_draft_kept(demo_account):
     at = new_app(demo_account, "promotions.py")
-    at.text_area(key="asins").input("=HYPERLINK(\"x\"); NOTANASIN")
+    at.text_area(key="asins").input('=HYPERLINK("x"); NOTANASIN')
     at.number_input(key="percent_off").set_value(90.0)
     at.text_input(key="title_suffix").input("Black Friday 20% off <script>alert(1)</script>")
     at.number_input(key="budget").set_value(50.0)
@@ -67,8 +68,13 @@ def test_valid_coupon_round_trip_to_scheduled_and_live(demo_account):
     assert body.decode("utf-8-sig").splitlines()[0].startswith("ASIN list,Discount type,% off value,Money-off value")
 
     # Seller Central's stand-in accepts the same file; the next sync links it
-    r = requests.post(f"{demo.sandbox_url()}/_sandbox/coupons/upload", params={"marketplaceId": us[1]}, data=body,
-                      headers={"Content-Type": "text/csv"}, timeout=30)
+    r = requests.post(
+        f"{demo.sandbox_url()}/_sandbox/coupons/upload",
+        params={"marketplaceId": us[1]},
+        data=body,
+        headers={"Content-Type": "text/csv"},
+        timeout=30,
+    )
     assert r.status_code == 200, r.text
     assert sync_account(connect.db_path(), demo_account, connect.make_vault(), days=3).status == "ok"
     at = new_app(demo_account, "promotions.py")

@@ -1,4 +1,5 @@
 """AppTest of the Suggestions page against the demo sandbox: review, approve, apply with confirmation, undo."""
+
 from tests.pages.conftest import new_app
 
 
@@ -13,7 +14,9 @@ def test_approve_apply_and_undo(demo_account):
     assert not at.exception, at.exception
     assert "ready for review" in at.success[0].value
     table = at.dataframe[0].value
-    assert len(table) > 0 and {"reason", "confidence", "cvr_shrunk", "current_value", "proposed_value"} <= set(table.columns)
+    assert len(table) > 0 and {"reason", "confidence", "cvr_shrunk", "current_value", "proposed_value"} <= set(
+        table.columns
+    )
 
     # narrow to bid changes with high confidence, approve all of them
     at.multiselect(key="sugg_types").set_value(["Bid changes"]).run()

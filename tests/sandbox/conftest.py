@@ -1,4 +1,5 @@
 """Fixtures for the sandbox protocol tests (sandbox-wide fixtures live in tests/conftest.py)."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,9 +10,16 @@ from sandbox.credentials import AUTHORIZATIONS, DEMO_CLIENT
 
 def lwa_token(url: str, refresh_token: str | None = None, client: dict | None = None) -> str:
     client = client or DEMO_CLIENT
-    r = requests.post(url + "/auth/o2/token", data={
-        "grant_type": "refresh_token", "refresh_token": refresh_token or AUTHORIZATIONS["demo"]["refresh_token"],
-        "client_id": client["client_id"], "client_secret": client["client_secret"]}, timeout=10)
+    r = requests.post(
+        url + "/auth/o2/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": refresh_token or AUTHORIZATIONS["demo"]["refresh_token"],
+            "client_id": client["client_id"],
+            "client_secret": client["client_secret"],
+        },
+        timeout=10,
+    )
     assert r.status_code == 200, r.text
     return r.json()["access_token"]
 
@@ -66,9 +74,11 @@ def fresh_ads(fresh_sandbox) -> Ads:
 @pytest.fixture()
 def make_ads():
     """Factory: make_ads(url, refresh_token=None, client=None) -> Ads with a fresh access token."""
+
     def make(url, refresh_token=None, client=None):
         client = client or DEMO_CLIENT
         return Ads(url, lwa_token(url, refresh_token, client), client["client_id"])
+
     return make
 
 

@@ -1,4 +1,5 @@
 """Ads API: headers and scope, /v2/profiles, SP v3 lists (filters, paging, media types) and 207 mutations."""
+
 from __future__ import annotations
 
 import requests
@@ -9,17 +10,24 @@ KW = "application/vnd.spKeyword.v3+json"
 
 
 def test_every_response_has_request_id(sandbox, ads):
-    for r in (ads.get("/v2/profiles"), requests.get(sandbox.url + "/nope", timeout=5),
-              requests.post(sandbox.url + "/auth/o2/token", data={}, timeout=5)):
+    for r in (
+        ads.get("/v2/profiles"),
+        requests.get(sandbox.url + "/nope", timeout=5),
+        requests.post(sandbox.url + "/auth/o2/token", data={}, timeout=5),
+    ):
         assert r.headers.get("x-amzn-RequestId")
 
 
 def test_missing_or_bad_bearer_401(sandbox, ads):
-    r = requests.get(sandbox.url + "/v2/profiles", headers={"Amazon-Advertising-API-ClientId": ads.client_id},
-                     timeout=5)
+    r = requests.get(
+        sandbox.url + "/v2/profiles", headers={"Amazon-Advertising-API-ClientId": ads.client_id}, timeout=5
+    )
     assert r.status_code == 401 and r.json()["code"] == "UNAUTHORIZED" and r.json()["message"]
-    r = requests.get(sandbox.url + "/v2/profiles", timeout=5, headers={
-        "Authorization": "Bearer Atza|forged", "Amazon-Advertising-API-ClientId": ads.client_id})
+    r = requests.get(
+        sandbox.url + "/v2/profiles",
+        timeout=5,
+        headers={"Authorization": "Bearer Atza|forged", "Amazon-Advertising-API-ClientId": ads.client_id},
+    )
     assert r.status_code == 401
     assert r.json()["details"] == "Not authorized to access this advertiser"
 
@@ -27,8 +35,11 @@ def test_missing_or_bad_bearer_401(sandbox, ads):
 def test_client_id_header_required_and_must_match(sandbox, ads):
     r = requests.get(sandbox.url + "/v2/profiles", headers={"Authorization": f"Bearer {ads.token}"}, timeout=5)
     assert r.status_code == 400 and "Amazon-Advertising-API-ClientId" in r.json()["message"]
-    r = requests.get(sandbox.url + "/v2/profiles", timeout=5, headers={
-        "Authorization": f"Bearer {ads.token}", "Amazon-Advertising-API-ClientId": SECOND_CLIENT["client_id"]})
+    r = requests.get(
+        sandbox.url + "/v2/profiles",
+        timeout=5,
+        headers={"Authorization": f"Bearer {ads.token}", "Amazon-Advertising-API-ClientId": SECOND_CLIENT["client_id"]},
+    )
     assert r.status_code == 401 and r.json()["code"] == "UNAUTHORIZED"
 
 
@@ -100,16 +111,26 @@ def test_list_filters(sandbox, ads):
     k0 = kws[0]
     j = ads.post("/sp/keywords/list", {"keywordIdFilter": {"include": [k0["keywordId"]]}}, profile_id=pid).json()
     assert [k["keywordId"] for k in j["keywords"]] == [k0["keywordId"]]
-    j = ads.post("/sp/keywords/list", {"adGroupIdFilter": {"include": [k0["adGroupId"]]},
-                                       "matchTypeFilter": [k0["matchType"]]}, profile_id=pid).json()
-    assert j["keywords"] and all(k["adGroupId"] == k0["adGroupId"] and k["matchType"] == k0["matchType"]
-                                 for k in j["keywords"])
-    j = ads.post("/sp/keywords/list", {"keywordTextFilter": {"include": [k0["keywordText"]],
-                                                             "queryTermMatchType": "EXACT_MATCH"}}, profile_id=pid).json()
+    j = ads.post(
+        "/sp/keywords/list",
+        {"adGroupIdFilter": {"include": [k0["adGroupId"]]}, "matchTypeFilter": [k0["matchType"]]},
+        profile_id=pid,
+    ).json()
+    assert j["keywords"] and all(
+        k["adGroupId"] == k0["adGroupId"] and k["matchType"] == k0["matchType"] for k in j["keywords"]
+    )
+    j = ads.post(
+        "/sp/keywords/list",
+        {"keywordTextFilter": {"include": [k0["keywordText"]], "queryTermMatchType": "EXACT_MATCH"}},
+        profile_id=pid,
+    ).json()
     assert j["keywords"] and all(k["keywordText"].lower() == k0["keywordText"].lower() for k in j["keywords"])
     word = k0["keywordText"].split()[0]
-    j = ads.post("/sp/keywords/list", {"keywordTextFilter": {"include": [word], "queryTermMatchType": "BROAD_MATCH"}},
-                 profile_id=pid).json()
+    j = ads.post(
+        "/sp/keywords/list",
+        {"keywordTextFilter": {"include": [word], "queryTermMatchType": "BROAD_MATCH"}},
+        profile_id=pid,
+    ).json()
     assert j["totalResults"] >= 1 and all(word.lower() in k["keywordText"].lower() for k in j["keywords"])
     states = {k["state"] for k in kws}
     for st in states:
@@ -118,8 +139,11 @@ def test_list_filters(sandbox, ads):
     j = ads.post("/sp/targets/list", {"expressionTypeFilter": {"include": ["AUTO"]}}, profile_id=pid).json()
     assert all(t["expressionType"] == "AUTO" for t in j["targetingClauses"])
     camp = sandbox.world.entities(pid, "campaigns")[0]
-    j = ads.post("/sp/campaigns/list", {"nameFilter": {"include": [camp["name"]], "queryTermMatchType": "EXACT_MATCH"}},
-                 profile_id=pid).json()
+    j = ads.post(
+        "/sp/campaigns/list",
+        {"nameFilter": {"include": [camp["name"]], "queryTermMatchType": "EXACT_MATCH"}},
+        profile_id=pid,
+    ).json()
     assert [c["campaignId"] for c in j["campaigns"]] == [camp["campaignId"]]
     j = ads.post("/sp/adGroups/list", {"campaignIdFilter": {"include": [camp["campaignId"]]}}, profile_id=pid).json()
     assert all(a["campaignId"] == camp["campaignId"] for a in j["adGroups"])
@@ -132,8 +156,9 @@ def test_lowercase_state_filter_400(sandbox, ads):
     r = ads.post("/sp/campaigns/list", {"stateFilter": {"include": ["enabled"]}}, profile_id=pid)
     assert r.status_code == 400
     assert r.json()["code"] == "INVALID_ARGUMENT"
-    assert r.json()["message"].startswith("1 validation error detected: Value '[enabled]' at 'stateFilter.include' "
-                                          "failed to satisfy constraint: ")
+    assert r.json()["message"].startswith(
+        "1 validation error detected: Value '[enabled]' at 'stateFilter.include' failed to satisfy constraint: "
+    )
     # Airbyte's comma-joined string
     r = ads.post("/sp/campaigns/list", {"stateFilter": {"include": "enabled,paused"}}, profile_id=pid)
     assert r.status_code == 400
@@ -156,17 +181,30 @@ def test_list_validation_errors(sandbox, ads):
 def test_media_types_415_406_and_malformed_json(sandbox, ads):
     pid = ads.profile_id()
     h = ads.headers(pid)
-    r = requests.post(sandbox.url + "/sp/keywords/list", data="{}", headers={**h, "Content-Type": "text/plain"},
-                      timeout=5)
+    r = requests.post(
+        sandbox.url + "/sp/keywords/list", data="{}", headers={**h, "Content-Type": "text/plain"}, timeout=5
+    )
     assert r.status_code == 415 and r.json()["code"] == "UNSUPPORTED_MEDIA_TYPE"
-    r = requests.post(sandbox.url + "/sp/keywords/list", data="{}", timeout=5,
-                      headers={**h, "Content-Type": "application/vnd.spCampaign.v3+json"})
+    r = requests.post(
+        sandbox.url + "/sp/keywords/list",
+        data="{}",
+        timeout=5,
+        headers={**h, "Content-Type": "application/vnd.spCampaign.v3+json"},
+    )
     assert r.status_code == 415
-    r = requests.post(sandbox.url + "/sp/keywords/list", json={}, timeout=5,
-                      headers={**h, "Accept": "application/vnd.spCampaign.v3+json"})
+    r = requests.post(
+        sandbox.url + "/sp/keywords/list",
+        json={},
+        timeout=5,
+        headers={**h, "Accept": "application/vnd.spCampaign.v3+json"},
+    )
     assert r.status_code == 406
-    r = requests.post(sandbox.url + "/sp/keywords/list", data="{not json", timeout=5,
-                      headers={**h, "Content-Type": "application/json"})
+    r = requests.post(
+        sandbox.url + "/sp/keywords/list",
+        data="{not json",
+        timeout=5,
+        headers={**h, "Content-Type": "application/json"},
+    )
     assert r.status_code == 400 and r.json()["code"] == "INVALID_ARGUMENT"
 
 
@@ -188,15 +226,23 @@ def test_create_keywords_207_mixed(own, own_ads):
     w, ads = own.world, own_ads
     pid = ads.profile_id()
     ag = _first(w, pid, "adGroups")
-    good = {"campaignId": ag["campaignId"], "adGroupId": ag["adGroupId"], "keywordText": "sandbox brand new term",
-            "matchType": "EXACT", "state": "ENABLED", "bid": 0.55}
-    items = [good,
-             {**good, "keywordText": "other", "bid": 5000},                         # bid out of range
-             {**good, "adGroupId": "999"},                                         # parent not found
-             {k: v for k, v in good.items() if k != "matchType"},                  # missing value
-             {**good, "keywordText": "x" * 81},                                    # too long
-             {**good, "matchType": "exact"},                                       # lowercase enum
-             dict(good)]                                                           # duplicate of item 0
+    good = {
+        "campaignId": ag["campaignId"],
+        "adGroupId": ag["adGroupId"],
+        "keywordText": "sandbox brand new term",
+        "matchType": "EXACT",
+        "state": "ENABLED",
+        "bid": 0.55,
+    }
+    items = [
+        good,
+        {**good, "keywordText": "other", "bid": 5000},  # bid out of range
+        {**good, "adGroupId": "999"},  # parent not found
+        {k: v for k, v in good.items() if k != "matchType"},  # missing value
+        {**good, "keywordText": "x" * 81},  # too long
+        {**good, "matchType": "exact"},  # lowercase enum
+        dict(good),
+    ]  # duplicate of item 0
     r = ads.post("/sp/keywords", {"keywords": items}, profile_id=pid, **{"Content-Type": KW, "Accept": KW})
     assert r.status_code == 207
     j = r.json()["keywords"]
@@ -222,11 +268,19 @@ def test_update_archive_and_representation(own, own_ads):
     w, ads = own.world, own_ads
     pid = ads.profile_id()
     kw = _first(w, pid, "keywords")
-    r = ads.put("/sp/keywords", {"keywords": [{"keywordId": kw["keywordId"], "bid": 1.23},
-                                              {"keywordId": "424242", "bid": 1.0},
-                                              {"bid": 1.0},
-                                              {"keywordId": kw["keywordId"], "bid": 0.01}]},
-                profile_id=pid, Prefer="return=representation")
+    r = ads.put(
+        "/sp/keywords",
+        {
+            "keywords": [
+                {"keywordId": kw["keywordId"], "bid": 1.23},
+                {"keywordId": "424242", "bid": 1.0},
+                {"bid": 1.0},
+                {"keywordId": kw["keywordId"], "bid": 0.01},
+            ]
+        },
+        profile_id=pid,
+        Prefer="return=representation",
+    )
     assert r.status_code == 207
     j = r.json()["keywords"]
     assert j["success"][0]["index"] == 0 and j["success"][0]["keyword"]["bid"] == 1.23
@@ -248,17 +302,31 @@ def test_update_archive_and_representation(own, own_ads):
 def test_campaign_create_validation(own, own_ads):
     w, ads = own.world, own_ads
     pid = ads.profile_id()
-    base = {"name": "Sandbox New Campaign", "state": "ENABLED", "targetingType": "MANUAL",
-            "budget": {"budget": 25, "budgetType": "DAILY"},
-            "dynamicBidding": {"strategy": "LEGACY_FOR_SALES",
-                               "placementBidding": [{"placement": "PLACEMENT_TOP", "percentage": 50}]}}
-    items = [base,
-             {**base, "name": "B1", "budget": {"budget": 0.5, "budgetType": "DAILY"}},
-             {**base, "name": "B2", "dynamicBidding": {"strategy": "LEGACY_FOR_SALES", "placementBidding": [
-                 {"placement": "PLACEMENT_TOP", "percentage": 901}]}},
-             {**base, "name": "B3", "state": "enabled"},
-             {**base, "name": "B4", "startDate": "2001-01-01"},
-             {k: v for k, v in base.items() if k != "budget"}]
+    base = {
+        "name": "Sandbox New Campaign",
+        "state": "ENABLED",
+        "targetingType": "MANUAL",
+        "budget": {"budget": 25, "budgetType": "DAILY"},
+        "dynamicBidding": {
+            "strategy": "LEGACY_FOR_SALES",
+            "placementBidding": [{"placement": "PLACEMENT_TOP", "percentage": 50}],
+        },
+    }
+    items = [
+        base,
+        {**base, "name": "B1", "budget": {"budget": 0.5, "budgetType": "DAILY"}},
+        {
+            **base,
+            "name": "B2",
+            "dynamicBidding": {
+                "strategy": "LEGACY_FOR_SALES",
+                "placementBidding": [{"placement": "PLACEMENT_TOP", "percentage": 901}],
+            },
+        },
+        {**base, "name": "B3", "state": "enabled"},
+        {**base, "name": "B4", "startDate": "2001-01-01"},
+        {k: v for k, v in base.items() if k != "budget"},
+    ]
     r = ads.post("/sp/campaigns", {"campaigns": items}, profile_id=pid, Prefer="return=representation")
     j = r.json()["campaigns"]
     assert r.status_code == 207 and [s["index"] for s in j["success"]] == [0]
@@ -281,19 +349,40 @@ def test_other_kinds_create(own, own_ads):
     pid = ads.profile_id()
     ag = _first(w, pid, "adGroups")
     parent = {"campaignId": ag["campaignId"], "adGroupId": ag["adGroupId"], "state": "ENABLED"}
-    r = ads.post("/sp/negativeKeywords", {"negativeKeywords": [
-        {**parent, "keywordText": "sandbox free", "matchType": "NEGATIVE_EXACT"},
-        {**parent, "keywordText": "cheap", "matchType": "EXACT"}]}, profile_id=pid)
+    r = ads.post(
+        "/sp/negativeKeywords",
+        {
+            "negativeKeywords": [
+                {**parent, "keywordText": "sandbox free", "matchType": "NEGATIVE_EXACT"},
+                {**parent, "keywordText": "cheap", "matchType": "EXACT"},
+            ]
+        },
+        profile_id=pid,
+    )
     j = r.json()["negativeKeywords"]
     assert r.status_code == 207 and "negativeKeywordId" in j["success"][0] and j["error"][0]["index"] == 1
-    r = ads.post("/sp/adGroups", {"adGroups": [{"campaignId": ag["campaignId"], "name": "Sandbox AG",
-                                                "defaultBid": 0.001, "state": "ENABLED"}]}, profile_id=pid)
+    r = ads.post(
+        "/sp/adGroups",
+        {"adGroups": [{"campaignId": ag["campaignId"], "name": "Sandbox AG", "defaultBid": 0.001, "state": "ENABLED"}]},
+        profile_id=pid,
+    )
     assert r.json()["adGroups"]["error"][0]["errors"][0]["errorType"] == "biddingError"
     r = ads.post("/sp/productAds", {"productAds": [dict(parent)]}, profile_id=pid)
     assert r.json()["productAds"]["error"][0]["errors"][0]["errorType"] == "missingValueError"
-    r = ads.post("/sp/targets", {"targetingClauses": [{**parent, "expressionType": "MANUAL", "bid": 0.5,
-                                                       "expression": [{"type": "ASIN_SAME_AS",
-                                                                       "value": "B0SANDBOX1"}]}]}, profile_id=pid)
+    r = ads.post(
+        "/sp/targets",
+        {
+            "targetingClauses": [
+                {
+                    **parent,
+                    "expressionType": "MANUAL",
+                    "bid": 0.5,
+                    "expression": [{"type": "ASIN_SAME_AS", "value": "B0SANDBOX1"}],
+                }
+            ]
+        },
+        profile_id=pid,
+    )
     assert r.status_code == 207 and "targetId" in r.json()["targetingClauses"]["success"][0]
 
 
@@ -303,8 +392,12 @@ def test_mutation_request_errors(sandbox, ads):
     assert r.status_code == 400 and r.json()["code"] == "INVALID_ARGUMENT"
     assert ads.post("/sp/keywords", {"nope": []}, profile_id=pid).status_code == 400
     assert ads.post("/sp/keywords/delete", {"keywordIdFilter": {}}, profile_id=pid).status_code == 400
-    r = requests.put(sandbox.url + "/sp/keywords", data="{}", timeout=5,
-                     headers={**ads.headers(pid), "Content-Type": "application/xml"})
+    r = requests.put(
+        sandbox.url + "/sp/keywords",
+        data="{}",
+        timeout=5,
+        headers={**ads.headers(pid), "Content-Type": "application/xml"},
+    )
     assert r.status_code == 415
 
 

@@ -1,4 +1,5 @@
 """The /ap/oa consent page and the authorization-code grant (PKCE, deny, reuse, expiry, scope)."""
+
 from __future__ import annotations
 
 import base64
@@ -14,11 +15,17 @@ REDIRECT = "https://dashboard.example/callback?x=1"
 
 
 def _consent(url, **extra):
-    q = {"client_id": DEMO_CLIENT["client_id"], "scope": "advertising::campaign_management", "response_type": "code",
-         "redirect_uri": REDIRECT, "state": "st<a>te&1"}
+    q = {
+        "client_id": DEMO_CLIENT["client_id"],
+        "scope": "advertising::campaign_management",
+        "response_type": "code",
+        "redirect_uri": REDIRECT,
+        "state": "st<a>te&1",
+    }
     q.update(extra)
-    return requests.get(url + "/ap/oa", params={k: v for k, v in q.items() if v is not None}, timeout=5,
-                        allow_redirects=False), q
+    return requests.get(
+        url + "/ap/oa", params={k: v for k, v in q.items() if v is not None}, timeout=5, allow_redirects=False
+    ), q
 
 
 def _decide(url, q, decision):
@@ -32,8 +39,14 @@ def _qs(location):
 
 
 def _exchange(url, code, **extra):
-    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
-            "client_id": DEMO_CLIENT["client_id"], "client_secret": DEMO_CLIENT["client_secret"], **extra}
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT,
+        "client_id": DEMO_CLIENT["client_id"],
+        "client_secret": DEMO_CLIENT["client_secret"],
+        **extra,
+    }
     return requests.post(url + "/auth/o2/token", data=form, timeout=5)
 
 
@@ -60,23 +73,37 @@ def test_approve_with_pkce_then_use_tokens(sandbox):
     tok = r.json()
     assert tok["refresh_token"].startswith("Atzr|") and tok["access_token"].startswith("Atza|")
     # the new refresh token belongs to the chosen seller (second: one CA profile)
-    r = requests.post(sandbox.url + "/auth/o2/token", data={
-        "grant_type": "refresh_token", "refresh_token": tok["refresh_token"], "client_id": DEMO_CLIENT["client_id"],
-        "client_secret": DEMO_CLIENT["client_secret"]}, timeout=5)
+    r = requests.post(
+        sandbox.url + "/auth/o2/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": tok["refresh_token"],
+            "client_id": DEMO_CLIENT["client_id"],
+            "client_secret": DEMO_CLIENT["client_secret"],
+        },
+        timeout=5,
+    )
     access = r.json()["access_token"]
-    profiles = requests.get(sandbox.url + "/v2/profiles", timeout=5, headers={
-        "Authorization": f"Bearer {access}", "Amazon-Advertising-API-ClientId": DEMO_CLIENT["client_id"]}).json()
+    profiles = requests.get(
+        sandbox.url + "/v2/profiles",
+        timeout=5,
+        headers={"Authorization": f"Bearer {access}", "Amazon-Advertising-API-ClientId": DEMO_CLIENT["client_id"]},
+    ).json()
     assert [p["countryCode"] for p in profiles] == ["CA"]
     # single use
     r = _exchange(sandbox.url, code, code_verifier=verifier)
     assert r.status_code == 400
-    assert r.json() == {"error": "invalid_grant", "error_description": "The request has an invalid grant parameter : code"}
+    assert r.json() == {
+        "error": "invalid_grant",
+        "error_description": "The request has an invalid grant parameter : code",
+    }
 
 
 def test_get_decision_and_plain_pkce(sandbox):
     _, q = _consent(sandbox.url, code_challenge="plainchallenge", code_challenge_method="plain")
-    r = requests.get(sandbox.url + "/ap/oa/decision", params={**q, "decision": "approve"}, allow_redirects=False,
-                     timeout=5)
+    r = requests.get(
+        sandbox.url + "/ap/oa/decision", params={**q, "decision": "approve"}, allow_redirects=False, timeout=5
+    )
     code = _qs(r.headers["Location"])["code"]
     assert _exchange(sandbox.url, code, code_verifier="plainchallenge").status_code == 200
 
@@ -119,7 +146,11 @@ def test_redirect_uri_mismatch_and_other_client(sandbox):
     _, q = _consent(sandbox.url)
     code = _qs(_decide(sandbox.url, q, "approve").headers["Location"])["code"]
     # python-amazon-ad-api leaves redirect_uri out: accepted
-    form = {"grant_type": "authorization_code", "code": code, "client_id": DEMO_CLIENT["client_id"],
-            "client_secret": DEMO_CLIENT["client_secret"]}
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "client_id": DEMO_CLIENT["client_id"],
+        "client_secret": DEMO_CLIENT["client_secret"],
+    }
     r = requests.post(sandbox.url + "/auth/o2/token", data=form, timeout=5)
     assert r.status_code == 200

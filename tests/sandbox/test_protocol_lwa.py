@@ -1,4 +1,5 @@
 """Login with Amazon token endpoint: grants, client auth, error statuses and bodies (reference section 1)."""
+
 from __future__ import annotations
 
 import base64
@@ -16,8 +17,12 @@ def _token(url, **form):
 
 
 def _refresh_form(name="demo", client=DEMO_CLIENT):
-    return {"grant_type": "refresh_token", "refresh_token": AUTHORIZATIONS[name]["refresh_token"],
-            "client_id": client["client_id"], "client_secret": client["client_secret"]}
+    return {
+        "grant_type": "refresh_token",
+        "refresh_token": AUTHORIZATIONS[name]["refresh_token"],
+        "client_id": client["client_id"],
+        "client_secret": client["client_secret"],
+    }
 
 
 def test_demo_credentials_format():
@@ -38,8 +43,12 @@ def test_authorizations_resolve_to_world_sellers(sandbox):
 
 
 def test_refresh_grant_form_with_charset(sandbox):
-    r = requests.post(sandbox.url + "/auth/o2/token", data=_refresh_form(),
-                      headers={"Content-Type": "application/x-www-form-urlencoded;charset=UTF-8"}, timeout=10)
+    r = requests.post(
+        sandbox.url + "/auth/o2/token",
+        data=_refresh_form(),
+        headers={"Content-Type": "application/x-www-form-urlencoded;charset=UTF-8"},
+        timeout=10,
+    )
     assert r.status_code == 200
     body = r.json()
     assert body["access_token"].startswith("Atza|") and len(body["access_token"]) >= 350
@@ -52,8 +61,12 @@ def test_refresh_grant_json_and_basic_auth(sandbox):
     form = _refresh_form()
     assert requests.post(sandbox.url + "/auth/o2/token", json=form, timeout=10).status_code == 200
     basic = base64.b64encode(f"{DEMO_CLIENT['client_id']}:{DEMO_CLIENT['client_secret']}".encode()).decode()
-    r = requests.post(sandbox.url + "/auth/o2/token", headers={"Authorization": "Basic " + basic},
-                      data={"grant_type": "refresh_token", "refresh_token": form["refresh_token"]}, timeout=10)
+    r = requests.post(
+        sandbox.url + "/auth/o2/token",
+        headers={"Authorization": "Basic " + basic},
+        data={"grant_type": "refresh_token", "refresh_token": form["refresh_token"]},
+        timeout=10,
+    )
     assert r.status_code == 200
 
 
@@ -64,8 +77,10 @@ def test_expiring_authorization_still_works(sandbox):
 def test_unknown_refresh_token_invalid_grant(sandbox):
     r = _token(sandbox.url, **{**_refresh_form(), "refresh_token": "Atzr|nope"})
     assert r.status_code == 400
-    assert r.json() == {"error": "invalid_grant",
-                        "error_description": "The request has an invalid grant parameter : refresh_token"}
+    assert r.json() == {
+        "error": "invalid_grant",
+        "error_description": "The request has an invalid grant parameter : refresh_token",
+    }
 
 
 def test_revoked_refresh_token_invalid_grant(sandbox):
@@ -112,8 +127,14 @@ def test_invalid_request_and_unsupported_grant(sandbox):
 
 
 def test_unknown_code_invalid_grant(sandbox):
-    r = _token(sandbox.url, grant_type="authorization_code", code="ANnope", redirect_uri="https://x.test/cb",
-               client_id=DEMO_CLIENT["client_id"], client_secret=DEMO_CLIENT["client_secret"])
+    r = _token(
+        sandbox.url,
+        grant_type="authorization_code",
+        code="ANnope",
+        redirect_uri="https://x.test/cb",
+        client_id=DEMO_CLIENT["client_id"],
+        client_secret=DEMO_CLIENT["client_secret"],
+    )
     assert r.status_code == 400
     assert r.json()["error_description"] == "The request has an invalid grant parameter : code"
 

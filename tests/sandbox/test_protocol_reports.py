@@ -1,4 +1,5 @@
 """Reporting v3 lifecycle and errors, downloads, SP-API Reports 2021-06-30, faults and admin endpoints."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,12 +14,21 @@ RPT = "application/vnd.createasyncreportrequest.v3+json"
 
 
 def report_body(today: dt.date, **cfg):
-    configuration = {"adProduct": "SPONSORED_PRODUCTS", "reportTypeId": "spCampaigns", "groupBy": ["campaign"],
-                     "columns": ["date", "campaignId", "impressions", "clicks", "cost"], "timeUnit": "DAILY",
-                     "format": "GZIP_JSON"}
+    configuration = {
+        "adProduct": "SPONSORED_PRODUCTS",
+        "reportTypeId": "spCampaigns",
+        "groupBy": ["campaign"],
+        "columns": ["date", "campaignId", "impressions", "clicks", "cost"],
+        "timeUnit": "DAILY",
+        "format": "GZIP_JSON",
+    }
     configuration.update(cfg)
-    return {"name": "t", "startDate": str(today - dt.timedelta(days=7)), "endDate": str(today - dt.timedelta(days=1)),
-            "configuration": configuration}
+    return {
+        "name": "t",
+        "startDate": str(today - dt.timedelta(days=7)),
+        "endDate": str(today - dt.timedelta(days=1)),
+        "configuration": configuration,
+    }
 
 
 def wait(ads, rid, pid, want=("COMPLETED", "FAILED"), timeout=5.0):
@@ -60,8 +70,9 @@ def test_report_lifecycle_and_download(sandbox, ads):
 def test_report_duplicate_425_and_cancel(sandbox, ads, monkeypatch):
     pid = ads.profile_id("UK")
     monkeypatch.setattr(sandbox.state, "report_latency", 30.0)
-    body = report_body(sandbox.world.today, reportTypeId="spTargeting", groupBy=["targeting"],
-                       columns=["date", "keywordId", "clicks"])
+    body = report_body(
+        sandbox.world.today, reportTypeId="spTargeting", groupBy=["targeting"], columns=["date", "keywordId", "clicks"]
+    )
     first = ads.post("/reporting/reports", body, profile_id=pid).json()
     r = ads.post("/reporting/reports", body, profile_id=pid)
     assert r.status_code == 425
@@ -73,23 +84,26 @@ def test_report_duplicate_425_and_cancel(sandbox, ads, monkeypatch):
     assert ads.post("/reporting/reports", body, profile_id=pid).status_code == 200  # no longer a duplicate
 
 
-@pytest.mark.parametrize("change, needle", [
-    ({"startDate": None}, "startDate"),
-    ({"endDate": "2020-13-01"}, "endDate"),
-    ({"span": 31}, "31 days"),
-    ({"old": 96}, "too far in the past"),
-    ({"swap": True}, "endDate"),
-    ({"adProduct": "SPONSORED_BRANDS"}, "SPONSORED_BRANDS"),
-    ({"reportTypeId": "spNope"}, "reportTypeId"),
-    ({"groupBy": ["searchTerm"]}, "groupBy"),
-    ({"groupBy": []}, "groupBy"),
-    ({"columns": ["date", "notAColumn"]}, "notAColumn"),
-    ({"columns": []}, "columns"),
-    ({"timeUnit": "WEEKLY"}, "timeUnit"),
-    ({"timeUnit": "SUMMARY"}, "date"),
-    ({"format": "CSV"}, "format"),
-    ({"filters": [{"field": "keywordType", "values": ["EXACT"]}]}, "keywordType"),
-])
+@pytest.mark.parametrize(
+    "change, needle",
+    [
+        ({"startDate": None}, "startDate"),
+        ({"endDate": "2020-13-01"}, "endDate"),
+        ({"span": 31}, "31 days"),
+        ({"old": 96}, "too far in the past"),
+        ({"swap": True}, "endDate"),
+        ({"adProduct": "SPONSORED_BRANDS"}, "SPONSORED_BRANDS"),
+        ({"reportTypeId": "spNope"}, "reportTypeId"),
+        ({"groupBy": ["searchTerm"]}, "groupBy"),
+        ({"groupBy": []}, "groupBy"),
+        ({"columns": ["date", "notAColumn"]}, "notAColumn"),
+        ({"columns": []}, "columns"),
+        ({"timeUnit": "WEEKLY"}, "timeUnit"),
+        ({"timeUnit": "SUMMARY"}, "date"),
+        ({"format": "CSV"}, "format"),
+        ({"filters": [{"field": "keywordType", "values": ["EXACT"]}]}, "keywordType"),
+    ],
+)
 def test_report_validation_400(sandbox, ads, change, needle):
     pid = ads.profile_id()
     today = sandbox.world.today
@@ -98,9 +112,15 @@ def test_report_validation_400(sandbox, ads, change, needle):
         if k in ("startDate", "endDate"):
             body[k] = v
         elif k == "span":
-            body["startDate"], body["endDate"] = str(today - dt.timedelta(days=v + 1)), str(today - dt.timedelta(days=1))
+            body["startDate"], body["endDate"] = (
+                str(today - dt.timedelta(days=v + 1)),
+                str(today - dt.timedelta(days=1)),
+            )
         elif k == "old":
-            body["startDate"], body["endDate"] = str(today - dt.timedelta(days=v)), str(today - dt.timedelta(days=v - 3))
+            body["startDate"], body["endDate"] = (
+                str(today - dt.timedelta(days=v)),
+                str(today - dt.timedelta(days=v - 3)),
+            )
         elif k == "swap":
             body["startDate"], body["endDate"] = body["endDate"], body["startDate"]
         else:
@@ -115,11 +135,19 @@ def test_report_validation_400(sandbox, ads, change, needle):
 def test_report_errors_auth_415_404(sandbox, ads):
     pid = ads.profile_id()
     body = report_body(sandbox.world.today)
-    r = requests.post(sandbox.url + "/reporting/reports", json=body, timeout=5,
-                      headers={**ads.headers(pid), "Authorization": "Bearer Atza|bad"})
+    r = requests.post(
+        sandbox.url + "/reporting/reports",
+        json=body,
+        timeout=5,
+        headers={**ads.headers(pid), "Authorization": "Bearer Atza|bad"},
+    )
     assert r.status_code == 401 and r.json()["code"] == "401"
-    r = requests.post(sandbox.url + "/reporting/reports", data=json.dumps(body), timeout=5,
-                      headers={**ads.headers(pid), "Content-Type": "text/csv"})
+    r = requests.post(
+        sandbox.url + "/reporting/reports",
+        data=json.dumps(body),
+        timeout=5,
+        headers={**ads.headers(pid), "Content-Type": "text/csv"},
+    )
     assert r.status_code == 415 and r.json()["code"] == "415"
     assert ads.get("/reporting/reports/nope", profile_id=pid).status_code == 404
 
@@ -127,9 +155,13 @@ def test_report_errors_auth_415_404(sandbox, ads):
 def test_filters_echoed_and_accepted(sandbox, ads):
     pid = ads.profile_id()
     f = [{"field": "campaignStatus", "values": ["ENABLED"]}]
-    j = ads.post("/reporting/reports", report_body(sandbox.world.today, filters=f, timeUnit="SUMMARY",
-                                                   columns=["campaignId", "startDate", "endDate", "cost"]),
-                 profile_id=pid).json()
+    j = ads.post(
+        "/reporting/reports",
+        report_body(
+            sandbox.world.today, filters=f, timeUnit="SUMMARY", columns=["campaignId", "startDate", "endDate", "cost"]
+        ),
+        profile_id=pid,
+    ).json()
     assert j["configuration"]["filters"] == f
     assert wait(ads, j["reportId"], pid)["status"] == "COMPLETED"
 
@@ -141,8 +173,7 @@ def test_failed_report_and_expired_download(own, own_ads):
     j = ads.post("/reporting/reports", report_body(own.world.today), profile_id=pid).json()
     j = wait(ads, j["reportId"], pid)
     assert j["status"] == "FAILED" and j["failureReason"] and j["url"] is None
-    j = ads.post("/reporting/reports", report_body(own.world.today, columns=["date", "clicks"]),
-                 profile_id=pid).json()
+    j = ads.post("/reporting/reports", report_body(own.world.today, columns=["date", "clicks"]), profile_id=pid).json()
     j = wait(ads, j["reportId"], pid)
     assert j["status"] == "COMPLETED"
     requests.post(url + "/_sandbox/faults", json={"expire_download_urls": True}, timeout=5)
@@ -196,62 +227,98 @@ def sp_document(url, token, did):
 
 def test_spapi_coupon_report(sandbox, ads):
     url, tok = sandbox.url, ads.token
-    opts = {"couponStartDateFrom": "2020-01-01T00:00:00Z",
-            "couponStartDateTo": f"{sandbox.world.today}T23:59:59Z"}
-    r = sp(url, tok, "POST", "/na/reports/2021-06-30/reports",
-           json={"reportType": "GET_COUPON_PERFORMANCE_REPORT", "marketplaceIds": ["ATVPDKIKX0DER"],
-                 "reportOptions": opts})
+    opts = {"couponStartDateFrom": "2020-01-01T00:00:00Z", "couponStartDateTo": f"{sandbox.world.today}T23:59:59Z"}
+    r = sp(
+        url,
+        tok,
+        "POST",
+        "/na/reports/2021-06-30/reports",
+        json={
+            "reportType": "GET_COUPON_PERFORMANCE_REPORT",
+            "marketplaceIds": ["ATVPDKIKX0DER"],
+            "reportOptions": opts,
+        },
+    )
     assert r.status_code == 202 and set(r.json()) == {"reportId"}
     first = sp(url, tok, "GET", f"/reports/2021-06-30/reports/{r.json()['reportId']}").json()
     assert first["processingStatus"] in ("IN_QUEUE", "IN_PROGRESS")
     j = sp_wait(url, tok, r.json()["reportId"])
     assert j["processingStatus"] == "DONE" and j["reportDocumentId"]
     doc = sp_document(url, tok, j["reportDocumentId"])
-    assert doc["reportSpecification"] == {"reportType": "GET_COUPON_PERFORMANCE_REPORT", "reportOptions": opts,
-                                          "marketplaceIds": ["ATVPDKIKX0DER"]}
+    assert doc["reportSpecification"] == {
+        "reportType": "GET_COUPON_PERFORMANCE_REPORT",
+        "reportOptions": opts,
+        "marketplaceIds": ["ATVPDKIKX0DER"],
+    }
     assert isinstance(doc["coupons"], list)
 
 
 def test_spapi_deal_report_and_fatal(sandbox, ads):
     url, tok = sandbox.url, ads.token
-    r = sp(url, tok, "POST", "/reports/2021-06-30/reports",
-           json={"reportType": "GET_PROMOTION_PERFORMANCE_REPORT", "marketplaceIds": ["ATVPDKIKX0DER"],
-                 "reportOptions": {"promotionStartDateFrom ": "2026-01-01T00:00:00Z",  # trailing space: models #2048
-                                   "promotionStartDateTo": "2026-02-01T00:00:00Z"}})
+    r = sp(
+        url,
+        tok,
+        "POST",
+        "/reports/2021-06-30/reports",
+        json={
+            "reportType": "GET_PROMOTION_PERFORMANCE_REPORT",
+            "marketplaceIds": ["ATVPDKIKX0DER"],
+            "reportOptions": {
+                "promotionStartDateFrom ": "2026-01-01T00:00:00Z",  # trailing space: models #2048
+                "promotionStartDateTo": "2026-02-01T00:00:00Z",
+            },
+        },
+    )
     assert r.status_code == 202
     j = sp_wait(url, tok, r.json()["reportId"])
     assert j["processingStatus"] == "FATAL" and j["reportDocumentId"]
     doc = sp_document(url, tok, j["reportDocumentId"])
     assert "promotionStartDateFrom and promotionStartDateTo" in doc["errorDetails"]
-    r = sp(url, tok, "POST", "/reports/2021-06-30/reports",
-           json={"reportType": "GET_PROMOTION_PERFORMANCE_REPORT", "marketplaceIds": ["ATVPDKIKX0DER"],
-                 "reportOptions": {"promotionStartDateFrom": "2020-01-01T00:00:00Z",
-                                   "promotionStartDateTo": f"{sandbox.world.today}T00:00:00Z"}})
+    r = sp(
+        url,
+        tok,
+        "POST",
+        "/reports/2021-06-30/reports",
+        json={
+            "reportType": "GET_PROMOTION_PERFORMANCE_REPORT",
+            "marketplaceIds": ["ATVPDKIKX0DER"],
+            "reportOptions": {
+                "promotionStartDateFrom": "2020-01-01T00:00:00Z",
+                "promotionStartDateTo": f"{sandbox.world.today}T00:00:00Z",
+            },
+        },
+    )
     doc = sp_document(url, tok, sp_wait(url, tok, r.json()["reportId"])["reportDocumentId"])
     assert isinstance(doc["promotions"], list)
 
 
 def test_spapi_errors(sandbox, ads):
     url, tok = sandbox.url, ads.token
-    denied = {"errors": [{"code": "Unauthorized", "message": "Access to requested resource is denied.",
-                          "details": ""}]}
+    denied = {"errors": [{"code": "Unauthorized", "message": "Access to requested resource is denied.", "details": ""}]}
     r = requests.post(url + "/reports/2021-06-30/reports", json={}, timeout=5)
     assert r.status_code == 403 and r.json() == denied
     r = sp(url, "Atza|bogus", "GET", "/reports/2021-06-30/reports/1")
     assert r.status_code == 403 and r.json() == denied
     ok = {"reportType": "GET_COUPON_PERFORMANCE_REPORT", "marketplaceIds": ["ATVPDKIKX0DER"]}
-    for bad in ({**ok, "reportOptions": [["couponStartDateFrom", "x"]]},       # python-amazon-sp-api #624
-                {**ok, "reportOptions": {"couponStartDateFrom": 5}},
-                {"reportType": "GET_COUPON_PERFORMANCE_REPORT"},
-                {**ok, "marketplaceIds": ["A1VC38T7YXB528"]}):                 # JP: not this seller's
+    for bad in (
+        {**ok, "reportOptions": [["couponStartDateFrom", "x"]]},  # python-amazon-sp-api #624
+        {**ok, "reportOptions": {"couponStartDateFrom": 5}},
+        {"reportType": "GET_COUPON_PERFORMANCE_REPORT"},
+        {**ok, "marketplaceIds": ["A1VC38T7YXB528"]},
+    ):  # JP: not this seller's
         r = sp(url, tok, "POST", "/reports/2021-06-30/reports", json=bad)
         assert r.status_code == 400 and r.json()["errors"][0]["code"] == "InvalidInput", bad
     r = sp(url, tok, "POST", "/eu/reports/2021-06-30/reports", json=ok)  # US marketplace on the EU host
     assert r.status_code == 400
     assert sp(url, tok, "GET", "/reports/2021-06-30/reports/999").status_code == 404
     assert sp(url, tok, "GET", "/reports/2021-06-30/documents/nope").status_code == 404
-    r = sp(url, tok, "POST", "/reports/2021-06-30/reports", data="{oops",
-           )
+    r = sp(
+        url,
+        tok,
+        "POST",
+        "/reports/2021-06-30/reports",
+        data="{oops",
+    )
     assert r.status_code == 400 and r.json()["errors"][0]["code"] == "InvalidInput"
 
 
@@ -259,9 +326,13 @@ def test_spapi_errors(sandbox, ads):
 def test_fault_rules(own, own_ads):
     url, ads = own.url, own_ads
     pid = ads.profile_id("UK")
-    plan = {"rules": [{"method": "POST", "path": "/sp/keywords/list", "status": 429, "retry_after": 1, "times": 2},
-                      {"path": "/reporting/reports", "status": 500, "times": 1},
-                      {"path": "/reports/2021-06-30/reports", "status": 503}]}
+    plan = {
+        "rules": [
+            {"method": "POST", "path": "/sp/keywords/list", "status": 429, "retry_after": 1, "times": 2},
+            {"path": "/reporting/reports", "status": 500, "times": 1},
+            {"path": "/reports/2021-06-30/reports", "status": 503},
+        ]
+    }
     assert requests.post(url + "/_sandbox/faults", json=plan, timeout=5).status_code == 200
     assert len(requests.get(url + "/_sandbox/faults", timeout=5).json()["rules"]) == 3
     for prefix in ("", "/eu"):  # path matching ignores the region prefix
@@ -307,24 +378,38 @@ def test_admin_state_advance_and_coupon_upload(own):
     assert requests.post(url + "/_sandbox/advance", json={"days": "x"}, timeout=5).status_code == 400
     seller = w.sellers()[0]["sellerId"]
     pid = w.sellers()[0]["profileIds"][0]
-    asin = next(a["asin"] for a in w.entities(pid, "productAds") if a.get("asin")) if any(
-        a.get("asin") for a in w.entities(pid, "productAds")) else None
+    asin = (
+        next(a["asin"] for a in w.entities(pid, "productAds") if a.get("asin"))
+        if any(a.get("asin") for a in w.entities(pid, "productAds"))
+        else None
+    )
     if asin is None:
-        asin = w.coupons(seller, "ATVPDKIKX0DER", dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
-                         dt.datetime(2100, 1, 1, tzinfo=dt.UTC))[0]["asins"][0]["asin"]
+        asin = w.coupons(
+            seller, "ATVPDKIKX0DER", dt.datetime(2000, 1, 1, tzinfo=dt.UTC), dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+        )[0]["asins"][0]["asin"]
     start, end = w.today + dt.timedelta(days=3), w.today + dt.timedelta(days=20)
-    csv_ok = ("ASIN list,Discount type,% off value,Money-off value,Title suffix,Budget,Start date,End date,"
-              "Customer segment,Once per customer\n"
-              f"{asin},Percentage Off,15,,Sandbox test coupon,500,{start},{end},All (Default),Yes\n")
-    r = requests.post(f"{url}/_sandbox/coupons/upload?seller={seller}&marketplaceId=ATVPDKIKX0DER",
-                      data=csv_ok.encode(), headers={"Content-Type": "text/csv"}, timeout=10)
+    csv_ok = (
+        "ASIN list,Discount type,% off value,Money-off value,Title suffix,Budget,Start date,End date,"
+        "Customer segment,Once per customer\n"
+        f"{asin},Percentage Off,15,,Sandbox test coupon,500,{start},{end},All (Default),Yes\n"
+    )
+    r = requests.post(
+        f"{url}/_sandbox/coupons/upload?seller={seller}&marketplaceId=ATVPDKIKX0DER",
+        data=csv_ok.encode(),
+        headers={"Content-Type": "text/csv"},
+        timeout=10,
+    )
     assert r.status_code == 200, r.text
     assert len(r.json()["couponIds"]) == 1
-    csv_bad = ("ASIN list,Discount type,Percentage off,Money off,Title suffix,Budget,Start date,End date\n"
-               f"{asin},Half Off,,,x,500,{start},{end}\n")
-    r = requests.post(f"{url}/_sandbox/coupons/upload?seller={seller}&marketplaceId=ATVPDKIKX0DER",
-                      data=csv_bad.encode(), timeout=10)
+    csv_bad = (
+        "ASIN list,Discount type,Percentage off,Money off,Title suffix,Budget,Start date,End date\n"
+        f"{asin},Half Off,,,x,500,{start},{end}\n"
+    )
+    r = requests.post(
+        f"{url}/_sandbox/coupons/upload?seller={seller}&marketplaceId=ATVPDKIKX0DER", data=csv_bad.encode(), timeout=10
+    )
     assert r.status_code == 400 and r.json()["errors"][0]["row"] == 2
-    r = requests.post(f"{url}/_sandbox/coupons/upload?seller=nobody&marketplaceId=ATVPDKIKX0DER", data=csv_ok,
-                      timeout=10)
+    r = requests.post(
+        f"{url}/_sandbox/coupons/upload?seller=nobody&marketplaceId=ATVPDKIKX0DER", data=csv_ok, timeout=10
+    )
     assert r.status_code == 400

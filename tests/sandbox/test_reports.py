@@ -1,4 +1,5 @@
 """Report catalogue, coupon/deal documents against Amazon's schemas, and the large scale."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,11 +25,19 @@ def world():
 
 def _item_validator(specs_dir, name, item_def):
     schema = json.loads((specs_dir / name).read_text())
-    return jsonschema.Draft7Validator({"$ref": f"#/definitions/{item_def}", "definitions": schema["definitions"]}), schema
+    return jsonschema.Draft7Validator(
+        {"$ref": f"#/definitions/{item_def}", "definitions": schema["definitions"]}
+    ), schema
 
 
 def test_catalogue():
-    assert set(REPORT_TYPES) == {"spCampaigns", "spTargeting", "spSearchTerm", "spAdvertisedProduct", "spPurchasedProduct"}
+    assert set(REPORT_TYPES) == {
+        "spCampaigns",
+        "spTargeting",
+        "spSearchTerm",
+        "spAdvertisedProduct",
+        "spPurchasedProduct",
+    }
     assert REPORT_TYPES["spCampaigns"]["groupBy"] == {"campaign", "adGroup", "campaignPlacement"}
     c = allowed_columns("spCampaigns", ["campaign", "campaignPlacement"])
     assert {"placementClassification", "campaignBudgetAmount", "topOfSearchImpressionShare", "purchases7d"} <= c
@@ -42,27 +51,63 @@ def test_catalogue():
 def test_rows_keys_types_and_placements(world):
     pid = world.sellers()[0]["profileIds"][0]
     cols = ["date", "campaignId", "placementClassification", "impressions", "clicks", "cost", "sales7d"]
-    rows = world.report_rows(pid, "spCampaigns", ["campaign", "campaignPlacement"], "DAILY",
-                             TODAY - dt.timedelta(7), TODAY - dt.timedelta(1), cols)
+    rows = world.report_rows(
+        pid,
+        "spCampaigns",
+        ["campaign", "campaignPlacement"],
+        "DAILY",
+        TODAY - dt.timedelta(7),
+        TODAY - dt.timedelta(1),
+        cols,
+    )
     assert rows and all(list(r) == cols for r in rows)
     assert {r["placementClassification"] for r in rows} == set(PLACEMENTS)
     assert all(type(r["campaignId"]) is int and type(r["clicks"]) is int for r in rows)
     assert all(round(r["cost"], 2) == r["cost"] for r in rows)
-    st = world.report_rows(pid, "spSearchTerm", ["searchTerm"], "DAILY", TODAY - dt.timedelta(31), TODAY - dt.timedelta(1),
-                           ["date", "keywordId", "keywordType", "matchType", "searchTerm", "clicks"])
+    st = world.report_rows(
+        pid,
+        "spSearchTerm",
+        ["searchTerm"],
+        "DAILY",
+        TODAY - dt.timedelta(31),
+        TODAY - dt.timedelta(1),
+        ["date", "keywordId", "keywordType", "matchType", "searchTerm", "clicks"],
+    )
     assert min(r["clicks"] for r in st) >= 1
     kt = {r["keywordType"] for r in st}
     assert {"BROAD", "PHRASE", "EXACT", "TARGETING_EXPRESSION", "TARGETING_EXPRESSION_PREDEFINED"} <= kt
     assert any(r["searchTerm"].startswith("b0") for r in st if r["keywordType"] == "TARGETING_EXPRESSION")
-    summ = world.report_rows(pid, "spTargeting", ["targeting"], "SUMMARY", TODAY - dt.timedelta(10), TODAY - dt.timedelta(1),
-                             ["startDate", "endDate", "keywordId", "clicks"])
+    summ = world.report_rows(
+        pid,
+        "spTargeting",
+        ["targeting"],
+        "SUMMARY",
+        TODAY - dt.timedelta(10),
+        TODAY - dt.timedelta(1),
+        ["startDate", "endDate", "keywordId", "clicks"],
+    )
     assert {r["startDate"] for r in summ} == {(TODAY - dt.timedelta(10)).isoformat()}
     assert len({r["keywordId"] for r in summ}) == len(summ)
-    flt = world.report_rows(pid, "spTargeting", ["targeting"], "SUMMARY", TODAY - dt.timedelta(10), TODAY - dt.timedelta(1),
-                            ["keywordType", "clicks"], [{"field": "keywordType", "values": ["EXACT"]}])
+    flt = world.report_rows(
+        pid,
+        "spTargeting",
+        ["targeting"],
+        "SUMMARY",
+        TODAY - dt.timedelta(10),
+        TODAY - dt.timedelta(1),
+        ["keywordType", "clicks"],
+        [{"field": "keywordType", "values": ["EXACT"]}],
+    )
     assert flt and {r["keywordType"] for r in flt} == {"EXACT"}
-    pp = world.report_rows(pid, "spPurchasedProduct", ["asin"], "SUMMARY", TODAY - dt.timedelta(30), TODAY - dt.timedelta(1),
-                           ["advertisedAsin", "purchasedAsin", "salesOtherSku7d"])
+    pp = world.report_rows(
+        pid,
+        "spPurchasedProduct",
+        ["asin"],
+        "SUMMARY",
+        TODAY - dt.timedelta(30),
+        TODAY - dt.timedelta(1),
+        ["advertisedAsin", "purchasedAsin", "salesOtherSku7d"],
+    )
     assert pp and all(r["advertisedAsin"] != r["purchasedAsin"] for r in pp)
 
 
@@ -78,7 +123,10 @@ def test_coupons_validate_and_follow_rules(world, specs_dir):
         assert 0 <= it["budgetPercentageUsed"] <= 100
         assert it["redemptions"] <= it["clips"] or it["redemptions"] == 0
     assert {i["customerSegment"] for i in items} <= {"All (Default)", "Amazon Prime", "Amazon Student"}
-    assert {i["discountType"] for i in world.coupons(seller, "A1PA6795UKMFR9", LO, HI) + items} == {"PERCENT_OFF_LIST_PRICE", "AMOUNT_OFF_LIST_PRICE"}
+    assert {i["discountType"] for i in world.coupons(seller, "A1PA6795UKMFR9", LO, HI) + items} == {
+        "PERCENT_OFF_LIST_PRICE",
+        "AMOUNT_OFF_LIST_PRICE",
+    }
     # selection by start date-time
     mid = [i for i in items if i["startDateTime"] >= "2025-05-01"]
     assert len(world.coupons(seller, "ATVPDKIKX0DER", dt.datetime(2025, 5, 1, tzinfo=dt.UTC), HI)) == len(mid)
@@ -99,10 +147,23 @@ def test_upload_coupons_then_advance(specs_dir):
     w = World(seed=9, today=TODAY)
     seller = w.sellers()[0]["sellerId"]
     asin = w.truth_products(w.sellers()[0]["profileIds"][0])["asin"].iloc[0]
-    ids = w.upload_coupons(seller, "ATVPDKIKX0DER", [{
-        "asins": [asin], "discount_type": "Percentage Off", "discount_value": 15.0, "title": "Summer 15% off",
-        "budget": 500.0, "start_date": TODAY, "end_date": TODAY + dt.timedelta(days=20),
-        "customer_segment": "Amazon Prime", "once_per_customer": True}])
+    ids = w.upload_coupons(
+        seller,
+        "ATVPDKIKX0DER",
+        [
+            {
+                "asins": [asin],
+                "discount_type": "Percentage Off",
+                "discount_value": 15.0,
+                "title": "Summer 15% off",
+                "budget": 500.0,
+                "start_date": TODAY,
+                "end_date": TODAY + dt.timedelta(days=20),
+                "customer_segment": "Amazon Prime",
+                "once_per_customer": True,
+            }
+        ],
+    )
     assert len(ids) == 1
     got = [c for c in w.coupons(seller, "ATVPDKIKX0DER", LO, HI) if c["couponId"] == ids[0]][0]
     assert got["name"] == "Summer 15% off" and got["redemptions"] == 0 and got["customerSegment"] == "Amazon Prime"
@@ -129,6 +190,13 @@ def test_large_scale():
     for other in w.sellers()[0]["profileIds"][1:]:
         assert len(w.entities(other, "campaigns")) <= 30
     t0 = time.time()
-    rows = w.report_rows(pid, "spSearchTerm", ["searchTerm"], "DAILY", TODAY - dt.timedelta(31), TODAY - dt.timedelta(1),
-                         ["date", "keywordId", "searchTerm", "clicks", "cost"])
+    rows = w.report_rows(
+        pid,
+        "spSearchTerm",
+        ["searchTerm"],
+        "DAILY",
+        TODAY - dt.timedelta(31),
+        TODAY - dt.timedelta(1),
+        ["date", "keywordId", "searchTerm", "clicks", "cost"],
+    )
     assert len(rows) > 100_000 and time.time() - t0 < 20

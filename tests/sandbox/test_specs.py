@@ -5,6 +5,7 @@ openapi-schema-validator's OAS30 validator; their "#/components/..." $refs resol
 Registry holding the whole document.  The Swagger 2.0 SP-API model and the draft-07 report documents use
 jsonschema with "#/definitions/..." refs resolved the same way.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -41,8 +42,10 @@ def oas_validate(specs_dir, name: str, schema: dict, instance) -> None:
 def _rebase(schema, uri):
     """Make local '#/...' refs absolute (urn:spec:<file>#/...) so they resolve inside the whole document."""
     if isinstance(schema, dict):
-        return {k: (uri + v if k == "$ref" and isinstance(v, str) and v.startswith("#") else _rebase(v, uri))
-                for k, v in schema.items()}
+        return {
+            k: (uri + v if k == "$ref" and isinstance(v, str) and v.startswith("#") else _rebase(v, uri))
+            for k, v in schema.items()
+        }
     if isinstance(schema, list):
         return [_rebase(x, uri) for x in schema]
     return schema
@@ -77,9 +80,17 @@ def test_profiles_against_accounts_profiles(specs_dir, ads):
     assert all({"currencyCode", "timezone"} <= set(p) and "marketplaceStringId" in p["accountInfo"] for p in profiles)
 
 
-@pytest.mark.parametrize("coll,vnd", [("campaigns", "spCampaign"), ("adGroups", "spAdGroup"),
-                                      ("keywords", "spKeyword"), ("targets", "spTargetingClause"),
-                                      ("negativeKeywords", "spNegativeKeyword"), ("productAds", "spProductAd")])
+@pytest.mark.parametrize(
+    "coll,vnd",
+    [
+        ("campaigns", "spCampaign"),
+        ("adGroups", "spAdGroup"),
+        ("keywords", "spKeyword"),
+        ("targets", "spTargetingClause"),
+        ("negativeKeywords", "spNegativeKeyword"),
+        ("productAds", "spProductAd"),
+    ],
+)
 @pytest.mark.parametrize("extended", [False, True])
 def test_sp_lists_against_spec(specs_dir, ads, coll, vnd, extended):
     pid = ads.profile_id()
@@ -95,11 +106,16 @@ def test_sp_errors_against_spec(specs_dir, ads, sandbox):
     pid = ads.profile_id()
     r = ads.post("/sp/keywords/list", {"stateFilter": {"include": ["enabled"]}}, profile_id=pid)
     oas_validate(specs_dir, SP, response_schema(specs_dir, SP, "/sp/keywords/list", "post", 400)["schema"], r.json())
-    r = requests.post(sandbox.url + "/sp/keywords/list", json={}, headers={**ads.headers(pid), "Authorization": "x"},
-                      timeout=5)
+    r = requests.post(
+        sandbox.url + "/sp/keywords/list", json={}, headers={**ads.headers(pid), "Authorization": "x"}, timeout=5
+    )
     oas_validate(specs_dir, SP, response_schema(specs_dir, SP, "/sp/keywords/list", "post", 401)["schema"], r.json())
-    r = requests.post(sandbox.url + "/sp/keywords/list", data="{}", timeout=5,
-                      headers={**ads.headers(pid), "Content-Type": "text/plain"})
+    r = requests.post(
+        sandbox.url + "/sp/keywords/list",
+        data="{}",
+        timeout=5,
+        headers={**ads.headers(pid), "Content-Type": "text/plain"},
+    )
     oas_validate(specs_dir, SP, response_schema(specs_dir, SP, "/sp/keywords/list", "post", 415)["schema"], r.json())
 
 
@@ -111,35 +127,60 @@ def test_sp_207_against_spec(specs_dir, own, own_ads):
     media = "application/vnd.spKeyword.v3+json"
     base = {"campaignId": ag["campaignId"], "adGroupId": ag["adGroupId"], "matchType": "PHRASE", "state": "ENABLED"}
     calls = [
-        ("post", "/sp/keywords", {"keywords": [{**base, "keywordText": "spec check phrase"},
-                                               {**base, "keywordText": "b", "bid": 9999},
-                                               {**base, "keywordText": "c", "adGroupId": "1"},
-                                               {**base, "keywordText": " "}]}),
+        (
+            "post",
+            "/sp/keywords",
+            {
+                "keywords": [
+                    {**base, "keywordText": "spec check phrase"},
+                    {**base, "keywordText": "b", "bid": 9999},
+                    {**base, "keywordText": "c", "adGroupId": "1"},
+                    {**base, "keywordText": " "},
+                ]
+            },
+        ),
         ("put", "/sp/keywords", {"keywords": [{"keywordId": kw["keywordId"], "bid": 0.8}, {"keywordId": "1"}]}),
         ("post", "/sp/keywords/delete", {"keywordIdFilter": {"include": ["1", kw["keywordId"]]}}),
     ]
     for method, path, body in calls:
-        r = getattr(ads, method)(path, body, profile_id=pid, Prefer="return=representation",
-                                 **{"Content-Type": media, "Accept": media})
+        r = getattr(ads, method)(
+            path, body, profile_id=pid, Prefer="return=representation", **{"Content-Type": media, "Accept": media}
+        )
         assert r.status_code == 207
         assert r.json()["keywords"]["error"]
         sch = response_schema(specs_dir, SP, path, method, 207, media)["schema"]
         oas_validate(specs_dir, SP, sch, r.json())
-    camp = {"name": "Spec Campaign", "state": "PAUSED", "targetingType": "AUTO",
-            "budget": {"budget": 5, "budgetType": "DAILY"}}
-    r = ads.post("/sp/campaigns", {"campaigns": [camp, {**camp, "name": "x", "budget": {"budget": 0,
-                                                                                       "budgetType": "DAILY"}}]},
-                 profile_id=pid, Prefer="return=representation")
+    camp = {
+        "name": "Spec Campaign",
+        "state": "PAUSED",
+        "targetingType": "AUTO",
+        "budget": {"budget": 5, "budgetType": "DAILY"},
+    }
+    r = ads.post(
+        "/sp/campaigns",
+        {"campaigns": [camp, {**camp, "name": "x", "budget": {"budget": 0, "budgetType": "DAILY"}}]},
+        profile_id=pid,
+        Prefer="return=representation",
+    )
     oas_validate(specs_dir, SP, response_schema(specs_dir, SP, "/sp/campaigns", "post", 207)["schema"], r.json())
 
 
 def test_reporting_against_spec(specs_dir, ads, sandbox):
     pid = ads.profile_id("DE")
     today = sandbox.world.today
-    body = {"name": "spec", "startDate": str(today - dt.timedelta(days=3)), "endDate": str(today - dt.timedelta(days=1)),
-            "configuration": {"adProduct": "SPONSORED_PRODUCTS", "reportTypeId": "spSearchTerm",
-                              "groupBy": ["searchTerm"], "columns": ["date", "searchTerm", "clicks", "cost"],
-                              "timeUnit": "DAILY", "format": "GZIP_JSON"}}
+    body = {
+        "name": "spec",
+        "startDate": str(today - dt.timedelta(days=3)),
+        "endDate": str(today - dt.timedelta(days=1)),
+        "configuration": {
+            "adProduct": "SPONSORED_PRODUCTS",
+            "reportTypeId": "spSearchTerm",
+            "groupBy": ["searchTerm"],
+            "columns": ["date", "searchTerm", "clicks", "cost"],
+            "timeUnit": "DAILY",
+            "format": "GZIP_JSON",
+        },
+    }
     RV = "ReportingVersion3.json"
     req_schema = _load(specs_dir, RV)["paths"]["/reporting/reports"]["post"]["requestBody"]["content"]
     oas_validate(specs_dir, RV, next(iter(req_schema.values()))["schema"], body)  # our own test body is valid
@@ -149,8 +190,12 @@ def test_reporting_against_spec(specs_dir, ads, sandbox):
     end = time.time() + 5
     while True:
         g = ads.get(f"/reporting/reports/{rid}", profile_id=pid)
-        oas_validate(specs_dir, RV, response_schema(specs_dir, RV, "/reporting/reports/{reportId}", "get",
-                                                    200)["schema"], g.json())
+        oas_validate(
+            specs_dir,
+            RV,
+            response_schema(specs_dir, RV, "/reporting/reports/{reportId}", "get", 200)["schema"],
+            g.json(),
+        )
         if g.json()["status"] == "COMPLETED" or time.time() > end:
             break
         time.sleep(0.05)
@@ -167,10 +212,17 @@ def test_spapi_against_spec(specs_dir, ads, sandbox):
     S = "reports_2021-06-30.json"
     today = sandbox.world.today
     for rtype, opts, doc_schema in (
-            ("GET_COUPON_PERFORMANCE_REPORT", {"couponStartDateFrom": "2020-01-01T00:00:00Z",
-                                               "couponStartDateTo": f"{today}T00:00:00Z"}, "sellerCouponReport.json"),
-            ("GET_PROMOTION_PERFORMANCE_REPORT", {"promotionStartDateFrom": "2020-01-01T00:00:00Z",
-                                                  "promotionStartDateTo": f"{today}T00:00:00Z"}, "promotionReport.json")):
+        (
+            "GET_COUPON_PERFORMANCE_REPORT",
+            {"couponStartDateFrom": "2020-01-01T00:00:00Z", "couponStartDateTo": f"{today}T00:00:00Z"},
+            "sellerCouponReport.json",
+        ),
+        (
+            "GET_PROMOTION_PERFORMANCE_REPORT",
+            {"promotionStartDateFrom": "2020-01-01T00:00:00Z", "promotionStartDateTo": f"{today}T00:00:00Z"},
+            "promotionReport.json",
+        ),
+    ):
         spec_body = {"reportType": rtype, "marketplaceIds": ["ATVPDKIKX0DER"], "reportOptions": opts}
         json_validate(specs_dir, S, spec_body, "CreateReportSpecification")
         r = requests.post(url + "/reports/2021-06-30/reports", json=spec_body, headers=H, timeout=5)
@@ -190,8 +242,10 @@ def test_spapi_against_spec(specs_dir, ads, sandbox):
         doc = json.loads(gzip.decompress(requests.get(d["url"], timeout=5).content).decode("utf-8"))
         json_validate(specs_dir, doc_schema, doc)
         assert doc[("coupons" if "COUPON" in rtype else "promotions")], f"{rtype}: empty document"
-    for bad in (requests.post(url + "/reports/2021-06-30/reports", json={}, timeout=5),
-                requests.post(url + "/reports/2021-06-30/reports", json={"reportType": "X"}, headers=H, timeout=5),
-                requests.get(url + "/reports/2021-06-30/reports/1", headers=H, timeout=5)):
+    for bad in (
+        requests.post(url + "/reports/2021-06-30/reports", json={}, timeout=5),
+        requests.post(url + "/reports/2021-06-30/reports", json={"reportType": "X"}, headers=H, timeout=5),
+        requests.get(url + "/reports/2021-06-30/reports/1", headers=H, timeout=5),
+    ):
         assert bad.status_code in (400, 403, 404)
         json_validate(specs_dir, S, bad.json(), "ErrorList")

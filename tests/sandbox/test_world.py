@@ -1,4 +1,5 @@
 """The simulated seller: determinism, sizes, simulation responses, planted situations."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,9 +34,15 @@ def test_determinism():
     b = World(seed=3, today=TODAY)
     c = World(seed=4, today=TODAY)
     cols = ["date", "campaignId", "impressions", "clicks", "cost", "sales7d"]
-    ra = a.report_rows(_us(a), "spCampaigns", ["campaign"], "DAILY", TODAY - dt.timedelta(30), TODAY - dt.timedelta(1), cols)
-    rb = b.report_rows(_us(b), "spCampaigns", ["campaign"], "DAILY", TODAY - dt.timedelta(30), TODAY - dt.timedelta(1), cols)
-    rc = c.report_rows(_us(c), "spCampaigns", ["campaign"], "DAILY", TODAY - dt.timedelta(30), TODAY - dt.timedelta(1), cols)
+    ra = a.report_rows(
+        _us(a), "spCampaigns", ["campaign"], "DAILY", TODAY - dt.timedelta(30), TODAY - dt.timedelta(1), cols
+    )
+    rb = b.report_rows(
+        _us(b), "spCampaigns", ["campaign"], "DAILY", TODAY - dt.timedelta(30), TODAY - dt.timedelta(1), cols
+    )
+    rc = c.report_rows(
+        _us(c), "spCampaigns", ["campaign"], "DAILY", TODAY - dt.timedelta(30), TODAY - dt.timedelta(1), cols
+    )
     assert ra == rb and ra
     assert ra != rc
     assert a.profiles() == b.profiles()
@@ -51,8 +58,13 @@ def test_sellers_profiles_shape(world):
     us = profs["US"]
     assert isinstance(us["profileId"], int) and us["currencyCode"] == "USD" and us["timezone"] == "America/Los_Angeles"
     assert us["dailyBudget"] == 999999999.0
-    assert us["accountInfo"] == {"marketplaceStringId": "ATVPDKIKX0DER", "id": sellers["Demo Seller"]["sellerId"],
-                                 "type": "seller", "name": "Demo Seller", "validPaymentMethod": True}
+    assert us["accountInfo"] == {
+        "marketplaceStringId": "ATVPDKIKX0DER",
+        "id": sellers["Demo Seller"]["sellerId"],
+        "type": "seller",
+        "name": "Demo Seller",
+        "validPaymentMethod": True,
+    }
     assert profs["UK"]["accountInfo"]["marketplaceStringId"] == "A1F83G8C2ARO7P"
     assert profs["DE"]["currencyCode"] == "EUR" and profs["CA"]["currencyCode"] == "CAD"
     assert world.profile(str(us["profileId"]))["countryCode"] == "US"
@@ -99,8 +111,14 @@ def test_entity_shapes(world):
     assert all("keywordId" in n and n["matchType"].startswith("NEGATIVE_") for n in negs)
     for kind in KINDS:
         ents = world.entities(pid, kind)
-        key = {"campaigns": "campaignId", "adGroups": "adGroupId", "keywords": "keywordId", "targets": "targetId",
-               "negativeKeywords": "keywordId", "productAds": "adId"}[kind]
+        key = {
+            "campaigns": "campaignId",
+            "adGroups": "adGroupId",
+            "keywords": "keywordId",
+            "targets": "targetId",
+            "negativeKeywords": "keywordId",
+            "productAds": "adId",
+        }[kind]
         if ents:
             assert world.get_entity(pid, kind, ents[-1][key])[key] == ents[-1][key]
     # returned dicts are copies
@@ -110,8 +128,11 @@ def test_entity_shapes(world):
 
 def test_cpc_never_above_bid(world):
     pid = _us(world)
-    flat = {c["campaignId"] for c in world.entities(pid, "campaigns")
-            if all(pb["percentage"] == 0 for pb in c["dynamicBidding"]["placementBidding"])}
+    flat = {
+        c["campaignId"]
+        for c in world.entities(pid, "campaigns")
+        if all(pb["percentage"] == 0 for pb in c["dynamicBidding"]["placementBidding"])
+    }
     df = _rows(world, pid, "spTargeting", ["targeting"], ["campaignId", "keywordBid", "costPerClick", "clicks", "cost"])
     df = df[df["clicks"] > 0]
     assert (df["cost"] <= df["clicks"] * df["keywordBid"] + 1e-9).all() or True
@@ -161,7 +182,9 @@ def test_settling_days_lower_than_matured():
 def test_totals_match_daily_campaign_rows(world):
     pid = _us(world)
     s, e = TODAY - dt.timedelta(31), TODAY - dt.timedelta(1)
-    cols = ["date", "campaignId", "impressions", "clicks", "cost"] + [f"{m}{w}d" for m in ("purchases", "sales", "unitsSoldClicks") for w in (1, 7, 14, 30)]
+    cols = ["date", "campaignId", "impressions", "clicks", "cost"] + [
+        f"{m}{w}d" for m in ("purchases", "sales", "unitsSoldClicks") for w in (1, 7, 14, 30)
+    ]
     rows = world.report_rows(pid, "spCampaigns", ["campaign"], "DAILY", s, e, cols)
     tot = world.totals(pid, s, e)
     assert tot["impressions"] == sum(r["impressions"] for r in rows)
@@ -181,7 +204,9 @@ def test_totals_match_daily_campaign_rows(world):
 
 def test_hostile_strings_present(world):
     pid = _us(world)
-    terms = set(_rows(world, pid, "spSearchTerm", ["searchTerm"], ["searchTerm"], start=TODAY - dt.timedelta(60))["searchTerm"])
+    terms = set(
+        _rows(world, pid, "spSearchTerm", ["searchTerm"], ["searchTerm"], start=TODAY - dt.timedelta(60))["searchTerm"]
+    )
     assert any(t.startswith(("=", "+", "-", "@")) for t in terms)
     assert any("<script>alert(1)</script>" in t for t in terms)
     assert any(len(t) >= 200 for t in terms)
@@ -194,10 +219,29 @@ def test_hostile_strings_present(world):
 def test_planted_situations_detectable(world):
     pid = _us(world)
     tt = world.truth_targets(pid)
-    assert {"entity_id", "kind", "campaign_id", "ad_group_id", "text", "match_type", "true_ctr", "true_cvr", "aov",
-            "margin", "volume", "planted"} <= set(tt.columns)
-    df = _rows(world, pid, "spTargeting", ["targeting"], ["keywordId", "clicks", "purchases30d", "impressions"],
-               start=TODAY - dt.timedelta(60), unit="SUMMARY")
+    assert {
+        "entity_id",
+        "kind",
+        "campaign_id",
+        "ad_group_id",
+        "text",
+        "match_type",
+        "true_ctr",
+        "true_cvr",
+        "aov",
+        "margin",
+        "volume",
+        "planted",
+    } <= set(tt.columns)
+    df = _rows(
+        world,
+        pid,
+        "spTargeting",
+        ["targeting"],
+        ["keywordId", "clicks", "purchases30d", "impressions"],
+        start=TODAY - dt.timedelta(60),
+        unit="SUMMARY",
+    )
     df["keywordId"] = df["keywordId"].astype(str)
     m = df.merge(tt, left_on="keywordId", right_on="entity_id")
     bleed = m[m["planted"] == "bleeder"]
@@ -217,7 +261,10 @@ def test_planted_situations_detectable(world):
     seller = world.sellers()[0]["sellerId"]
     tcu = world.truth_coupons(seller)
     assert {"pacing_fast", "pacing_slow"} <= set(tcu["planted"])
-    coupons = {c["couponId"]: c for c in world.coupons(seller, "ATVPDKIKX0DER", dt.datetime(2020, 1, 1), dt.datetime(2030, 1, 1))}
+    coupons = {
+        c["couponId"]: c
+        for c in world.coupons(seller, "ATVPDKIKX0DER", dt.datetime(2020, 1, 1), dt.datetime(2030, 1, 1))
+    }
     fast = tcu[(tcu["planted"] == "pacing_fast") & (tcu["marketplace_id"] == "ATVPDKIKX0DER")]["coupon_id"].iloc[0]
     slow = tcu[(tcu["planted"] == "pacing_slow") & (tcu["marketplace_id"] == "ATVPDKIKX0DER")]["coupon_id"].iloc[0]
     assert coupons[fast]["budgetPercentageUsed"] > 55  # ~1/3 of the time elapsed
@@ -238,18 +285,52 @@ def test_bids_negatives_harvest_pause_respond():
         cb = base.get_entity(pid, "campaigns", cid)
         base.update_entity(pid, "campaigns", cid, {"budget": {"budget": cb["budget"]["budget"] * 10}})
     # a negative exact on a busy search term
-    st = pd.DataFrame(w.report_rows(pid, "spSearchTerm", ["searchTerm"], "SUMMARY", TODAY - dt.timedelta(30), TODAY - dt.timedelta(1),
-                                    ["campaignId", "adGroupId", "keywordId", "searchTerm", "clicks"]))
+    st = pd.DataFrame(
+        w.report_rows(
+            pid,
+            "spSearchTerm",
+            ["searchTerm"],
+            "SUMMARY",
+            TODAY - dt.timedelta(30),
+            TODAY - dt.timedelta(1),
+            ["campaignId", "adGroupId", "keywordId", "searchTerm", "clicks"],
+        )
+    )
     top = st.sort_values("clicks", ascending=False).iloc[0]
-    w.create_entities(pid, "negativeKeywords", [{"campaignId": str(top["campaignId"]), "adGroupId": str(top["adGroupId"]),
-                                                 "keywordText": top["searchTerm"], "matchType": "NEGATIVE_EXACT", "state": "ENABLED"}])
+    w.create_entities(
+        pid,
+        "negativeKeywords",
+        [
+            {
+                "campaignId": str(top["campaignId"]),
+                "adGroupId": str(top["adGroupId"]),
+                "keywordText": top["searchTerm"],
+                "matchType": "NEGATIVE_EXACT",
+                "state": "ENABLED",
+            }
+        ],
+    )
     # harvest a converting term into a manual exact ad group
     tst = w.truth_search_terms(pid)
     h = tst[tst["is_harvestable"]].sort_values("volume", ascending=False).iloc[0]
-    exact_ag = next(k["adGroupId"] for k in w.entities(pid, "keywords") if k["matchType"] == "EXACT" and k["state"] == "ENABLED")
+    exact_ag = next(
+        k["adGroupId"] for k in w.entities(pid, "keywords") if k["matchType"] == "EXACT" and k["state"] == "ENABLED"
+    )
     ag = w.get_entity(pid, "adGroups", exact_ag)
-    new = w.create_entities(pid, "keywords", [{"campaignId": ag["campaignId"], "adGroupId": exact_ag, "keywordText": h["search_term"],
-                                               "matchType": "EXACT", "state": "ENABLED", "bid": 1.5}])[0]
+    new = w.create_entities(
+        pid,
+        "keywords",
+        [
+            {
+                "campaignId": ag["campaignId"],
+                "adGroupId": exact_ag,
+                "keywordText": h["search_term"],
+                "matchType": "EXACT",
+                "state": "ENABLED",
+                "bid": 1.5,
+            }
+        ],
+    )[0]
     # pause a campaign
     camp = next(c for c in w.entities(pid, "campaigns") if c["state"] == "ENABLED")
     w.update_entity(pid, "campaigns", camp["campaignId"], {"state": "PAUSED"})
@@ -262,16 +343,28 @@ def test_bids_negatives_harvest_pause_respond():
     b = pd.DataFrame(base.report_rows(pid, "spTargeting", ["targeting"], "SUMMARY", s, e, cols))
     ids = {int(k["keywordId"]) for k in kws}
     assert a[a["keywordId"].isin(ids)]["impressions"].sum() > 1.2 * b[b["keywordId"].isin(ids)]["impressions"].sum()
-    st2 = pd.DataFrame(w.report_rows(pid, "spSearchTerm", ["searchTerm"], "SUMMARY", s, e, ["adGroupId", "searchTerm", "clicks"]))
+    st2 = pd.DataFrame(
+        w.report_rows(pid, "spSearchTerm", ["searchTerm"], "SUMMARY", s, e, ["adGroupId", "searchTerm", "clicks"])
+    )
     blocked = st2[(st2["adGroupId"] == top["adGroupId"]) & (st2["searchTerm"] == top["searchTerm"])]
     assert blocked["clicks"].sum() == 0
     assert a[a["keywordId"] == int(new["keywordId"])]["clicks"].sum() > 0
     c = pd.DataFrame(w.report_rows(pid, "spCampaigns", ["campaign"], "SUMMARY", s, e, ["campaignId", "impressions"]))
     assert c[c["campaignId"] == int(camp["campaignId"])]["impressions"].sum() == 0
     assert w.get_entity(pid, "campaigns", camp["campaignId"])["extendedData"]["servingStatus"] == "CAMPAIGN_PAUSED"
+
     # history unchanged by the changes
     def hist(x):
-        return x.report_rows(pid, "spCampaigns", ["campaign"], "DAILY", TODAY - dt.timedelta(30), TODAY - dt.timedelta(1), ["date", "campaignId", "clicks", "cost"])
+        return x.report_rows(
+            pid,
+            "spCampaigns",
+            ["campaign"],
+            "DAILY",
+            TODAY - dt.timedelta(30),
+            TODAY - dt.timedelta(1),
+            ["date", "campaignId", "clicks", "cost"],
+        )
+
     assert hist(w) == hist(base)
 
 
@@ -280,15 +373,33 @@ def test_archive_and_create_campaign(world):
     pid = _us(w)
     k = w.entities(pid, "keywords")[0]
     assert w.archive_entity(pid, "keywords", k["keywordId"])["state"] == "ARCHIVED"
-    c = w.create_entities(pid, "campaigns", [{"name": "New auto", "state": "ENABLED", "targetingType": "AUTO",
-                                              "budget": {"budget": 20.0, "budgetType": "DAILY"}}])[0]
-    ag = w.create_entities(pid, "adGroups", [{"campaignId": c["campaignId"], "name": "ag", "state": "ENABLED", "defaultBid": 0.8}])[0]
+    c = w.create_entities(
+        pid,
+        "campaigns",
+        [
+            {
+                "name": "New auto",
+                "state": "ENABLED",
+                "targetingType": "AUTO",
+                "budget": {"budget": 20.0, "budgetType": "DAILY"},
+            }
+        ],
+    )[0]
+    ag = w.create_entities(
+        pid, "adGroups", [{"campaignId": c["campaignId"], "name": "ag", "state": "ENABLED", "defaultBid": 0.8}]
+    )[0]
     sku = w.truth_products(pid)["sku"].iloc[0]
-    w.create_entities(pid, "productAds", [{"campaignId": c["campaignId"], "adGroupId": ag["adGroupId"], "state": "ENABLED", "sku": sku}])
+    w.create_entities(
+        pid,
+        "productAds",
+        [{"campaignId": c["campaignId"], "adGroupId": ag["adGroupId"], "state": "ENABLED", "sku": sku}],
+    )
     auto = [t for t in w.entities(pid, "targets") if t["adGroupId"] == ag["adGroupId"]]
     assert len(auto) == 4
     w.advance(3)
-    r = w.report_rows(pid, "spCampaigns", ["campaign"], "SUMMARY", TODAY, TODAY + dt.timedelta(2), ["campaignId", "clicks", "cost"])
+    r = w.report_rows(
+        pid, "spCampaigns", ["campaign"], "SUMMARY", TODAY, TODAY + dt.timedelta(2), ["campaignId", "clicks", "cost"]
+    )
     assert any(x["campaignId"] == int(c["campaignId"]) and x["clicks"] > 0 for x in r)
 
 

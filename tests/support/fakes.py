@@ -3,6 +3,7 @@
 Tests get real ``requests.Response`` objects (headers, status, bytes) without a
 socket, and can script answers per (method, path) and inspect every request sent.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -101,8 +102,9 @@ def session_for(fake: FakeAmazon) -> requests.Session:
 
 
 def token_reply(token: str = ACCESS_TOKEN, expires_in: int = 3600) -> Reply:
-    return Reply(200, {"access_token": token, "refresh_token": REFRESH_TOKEN, "token_type": "bearer",
-                       "expires_in": expires_in})
+    return Reply(
+        200, {"access_token": token, "refresh_token": REFRESH_TOKEN, "token_type": "bearer", "expires_in": expires_in}
+    )
 
 
 def gz(obj: Any) -> bytes:
@@ -121,8 +123,16 @@ class NoSleep:
 
 # -- the real sandbox over HTTP -------------------------------------------------------------
 
-def sandbox_clients(url: str, region: str = "NA", *, refresh_token: str | None = None,
-                    client_secret: str | None = None, sleep=None, policy=None):
+
+def sandbox_clients(
+    url: str,
+    region: str = "NA",
+    *,
+    refresh_token: str | None = None,
+    client_secret: str | None = None,
+    sleep=None,
+    policy=None,
+):
     """(AdsClient, SpApiReports, TokenSource) wired exactly as the app wires them, via services.regions."""
     from sandbox import demo_credentials
     from services.amazon.ads import AdsClient
@@ -136,8 +146,14 @@ def sandbox_clients(url: str, region: str = "NA", *, refresh_token: str | None =
     session = requests.Session()
     sleep = sleep or NoSleep()
     policy = policy or RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05)
-    lwa = LwaClient(hosts.token_url, creds["client_id"], client_secret or creds["client_secret"],
-                    session=session, policy=policy, sleep=sleep)
+    lwa = LwaClient(
+        hosts.token_url,
+        creds["client_id"],
+        client_secret or creds["client_secret"],
+        session=session,
+        policy=policy,
+        sleep=sleep,
+    )
     tokens = TokenSource(lwa, refresh_token or creds["refresh_token"])
     ads = AdsClient(hosts.ads, creds["client_id"], tokens, session=session, policy=policy, sleep=sleep)
     sp = SpApiReports(hosts.spapi, tokens, session=session, policy=policy, sleep=sleep)

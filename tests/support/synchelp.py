@@ -1,4 +1,5 @@
 """Helpers shared by the sync tests (not a test module)."""
+
 from __future__ import annotations
 
 from cryptography.fernet import Fernet

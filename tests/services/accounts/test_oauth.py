@@ -1,4 +1,5 @@
 """Connect with Amazon against the sandbox's real consent page: success, reuse, expiry, forged state, denial."""
+
 from __future__ import annotations
 
 import urllib.parse
@@ -23,9 +24,19 @@ def store(tmp_path):
 
 
 def begin(db, vault, sb, *, name="Seller via consent", seller=None, client=DEMO_CLIENT, account_id=None, **kw):
-    return oauth.start(db, vault, name=name, region="NA", client_id=client["client_id"],
-                       client_secret=None if account_id else client["client_secret"], redirect_uri=REDIRECT,
-                       sandbox_url=sb.url, seller_hint=seller, account_id=account_id, **kw)
+    return oauth.start(
+        db,
+        vault,
+        name=name,
+        region="NA",
+        client_id=client["client_id"],
+        client_secret=None if account_id else client["client_secret"],
+        redirect_uri=REDIRECT,
+        sandbox_url=sb.url,
+        seller_hint=seller,
+        account_id=account_id,
+        **kw,
+    )
 
 
 def browser(url: str, decision: str = "approve") -> dict:
@@ -33,8 +44,9 @@ def browser(url: str, decision: str = "approve") -> dict:
     page = requests.get(url, timeout=5, allow_redirects=False)
     assert page.status_code == 200 and "value='approve'" in page.text
     query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
-    r = requests.post(url.split("?")[0] + "/decision", data={**query, "decision": decision}, timeout=5,
-                      allow_redirects=False)
+    r = requests.post(
+        url.split("?")[0] + "/decision", data={**query, "decision": decision}, timeout=5, allow_redirects=False
+    )
     assert r.status_code == 302
     location = r.headers["Location"]
     assert location.startswith(REDIRECT)
@@ -53,8 +65,15 @@ def test_consent_url_has_region_host_scope_state_and_pkce(store, sandbox):
     blob = " ".join(str(v) for v in row)
     assert q["state"] not in blob and DEMO_CLIENT["client_secret"] not in blob  # hashed / encrypted
     # a real account's region decides the consent host
-    eu = oauth.start(db, vault, name="EU seller", region="EU", client_id=DEMO_CLIENT["client_id"],
-                     client_secret=DEMO_CLIENT["client_secret"], redirect_uri=REDIRECT)
+    eu = oauth.start(
+        db,
+        vault,
+        name="EU seller",
+        region="EU",
+        client_id=DEMO_CLIENT["client_id"],
+        client_secret=DEMO_CLIENT["client_secret"],
+        redirect_uri=REDIRECT,
+    )
     assert eu.startswith("https://eu.account.amazon.com/ap/oa?")
 
 
@@ -107,13 +126,16 @@ def test_state_older_than_ten_minutes(store, sandbox):
     assert accounts.list_accounts(db) == []
 
 
-@pytest.mark.parametrize("mutate", [
-    lambda b: {**b, "state": b["state"][:-2] + "xx"},          # forged
-    lambda b: {k: v for k, v in b.items() if k != "state"},    # missing
-    lambda b: {**b, "state": ""},                              # empty
-    lambda b: {**b, "state": "ü" * 50},                        # non-ASCII garbage
-    lambda b: {**b, "state": "x" * 5000},                      # huge
-])
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda b: {**b, "state": b["state"][:-2] + "xx"},  # forged
+        lambda b: {k: v for k, v in b.items() if k != "state"},  # missing
+        lambda b: {**b, "state": ""},  # empty
+        lambda b: {**b, "state": "ü" * 50},  # non-ASCII garbage
+        lambda b: {**b, "state": "x" * 5000},  # huge
+    ],
+)
 def test_forged_or_missing_state(store, sandbox, mutate):
     db, vault = store
     back = browser(begin(db, vault, sandbox))
@@ -137,8 +159,16 @@ def test_denied_consent(store, sandbox):
 
 def test_wrong_client_secret_is_said_plainly(store, sandbox):
     db, vault = store
-    url = oauth.start(db, vault, name="x", region="NA", client_id=DEMO_CLIENT["client_id"],
-                      client_secret=SECOND_CLIENT["client_secret"], redirect_uri=REDIRECT, sandbox_url=sandbox.url)
+    url = oauth.start(
+        db,
+        vault,
+        name="x",
+        region="NA",
+        client_id=DEMO_CLIENT["client_id"],
+        client_secret=SECOND_CLIENT["client_secret"],
+        redirect_uri=REDIRECT,
+        sandbox_url=sandbox.url,
+    )
     with pytest.raises(ConsentError, match="client ID or client secret"):
         oauth.finish(db, vault, browser(url))
 
@@ -159,5 +189,13 @@ def test_bad_redirect_uri_refused(store, sandbox):
     db, vault = store
     for uri in ("javascript:alert(1)", "localhost:8501", "http://x/#frag", ""):
         with pytest.raises(ConsentError, match="return address"):
-            oauth.start(db, vault, name="x", region="NA", client_id=DEMO_CLIENT["client_id"],
-                        client_secret="s", redirect_uri=uri, sandbox_url=sandbox.url)
+            oauth.start(
+                db,
+                vault,
+                name="x",
+                region="NA",
+                client_id=DEMO_CLIENT["client_id"],
+                client_secret="s",
+                redirect_uri=uri,
+                sandbox_url=sandbox.url,
+            )

@@ -1,4 +1,5 @@
 """Accounts: encrypted at rest, demo stored like a real account, removal deletes everything."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,8 +18,9 @@ def db_vault(tmp_path):
 
 def test_add_account_encrypts_secrets(db_vault):
     db, vault = db_vault
-    aid = accounts.add_account(db, vault, "Shop", "na", "amzn1.application-oa2-client.x", "amzn1.oa2-cs.v1.s",
-                               "Atzr|token")
+    aid = accounts.add_account(
+        db, vault, "Shop", "na", "amzn1.application-oa2-client.x", "amzn1.oa2-cs.v1.s", "Atzr|token"
+    )
     row = db["accounts"].get(aid)
     assert row["region"] == "NA" and row["backend"] == "amazon" and row["status"] == "ok"
     raw = " ".join(str(v) for v in row.values())
@@ -43,8 +45,9 @@ def test_connect_demo_idempotent_updates_url(db_vault):
 
 def test_clients_decrypt_refresh_token_lazily(db_vault, monkeypatch):
     db, vault = db_vault
-    aid = accounts.add_account(db, vault, "S", "EU", "cid", "cs", "Atzr|rt", backend="sandbox",
-                               sandbox_url="http://127.0.0.1:9")
+    aid = accounts.add_account(
+        db, vault, "S", "EU", "cid", "cs", "Atzr|rt", backend="sandbox", sandbox_url="http://127.0.0.1:9"
+    )
     calls = []
     orig = vault.decrypt
     monkeypatch.setattr(vault, "decrypt", lambda t: calls.append(t) or orig(t))
@@ -61,10 +64,17 @@ def test_reconnect_and_remove(db_vault):
     aid = accounts.add_account(db, vault, "S", "NA", "cid", "cs", "Atzr|rt")
     other = accounts.add_account(db, vault, "T", "NA", "cid", "cs", "Atzr|rt2")
     with write(db):
-        store.upsert_rows(db, "profiles", [{"profile_id": "1", "account_id": aid}, {"profile_id": "2", "account_id": other}])
-        store.upsert_rows(db, "campaign_day", [
-            {"profile_id": "1", "date": "2024-01-01", "campaign_id": "c", "impressions": 1, "clicks": 0, "cost": 0},
-            {"profile_id": "2", "date": "2024-01-01", "campaign_id": "c", "impressions": 1, "clicks": 0, "cost": 0}])
+        store.upsert_rows(
+            db, "profiles", [{"profile_id": "1", "account_id": aid}, {"profile_id": "2", "account_id": other}]
+        )
+        store.upsert_rows(
+            db,
+            "campaign_day",
+            [
+                {"profile_id": "1", "date": "2024-01-01", "campaign_id": "c", "impressions": 1, "clicks": 0, "cost": 0},
+                {"profile_id": "2", "date": "2024-01-01", "campaign_id": "c", "impressions": 1, "clicks": 0, "cost": 0},
+            ],
+        )
         store.upsert_rows(db, "coupons", [{"coupon_id": "k", "account_id": aid}])
         store.upsert_rows(db, "coupon_snapshots", [{"coupon_id": "k", "snapshot_date": "2024-01-01"}])
     accounts.mark_reconnect_needed(db, aid)

@@ -36,11 +36,18 @@ def client(fake, tokens=None):
     session = session_for(fake)
     if not fake.routes.get(("POST", "/auth/o2/token")):
         fake.on("POST", "/auth/o2/token", token_reply())
-    lwa = LwaClient(f"{BASE}/auth/o2/token", CLIENT_ID, CLIENT_SECRET, session=session,
-                    policy=RetryPolicy(max_attempts=2), sleep=NoSleep())
+    lwa = LwaClient(
+        f"{BASE}/auth/o2/token",
+        CLIENT_ID,
+        CLIENT_SECRET,
+        session=session,
+        policy=RetryPolicy(max_attempts=2),
+        sleep=NoSleep(),
+    )
     tokens = tokens or TokenSource(lwa, REFRESH_TOKEN)
-    return AdsClient(f"{BASE}/na", CLIENT_ID, tokens, session=session, policy=RetryPolicy(max_attempts=3),
-                     sleep=NoSleep())
+    return AdsClient(
+        f"{BASE}/na", CLIENT_ID, tokens, session=session, policy=RetryPolicy(max_attempts=3), sleep=NoSleep()
+    )
 
 
 def api_calls(fake):
@@ -48,8 +55,13 @@ def api_calls(fake):
 
 
 def test_kinds_match_spec():
-    assert KINDS["targets"] == ("spTargetingClause", "targetingClauses", "targetId", "targetIdFilter",
-                                "targetingClause")
+    assert KINDS["targets"] == (
+        "spTargetingClause",
+        "targetingClauses",
+        "targetId",
+        "targetIdFilter",
+        "targetingClause",
+    )
     assert KINDS["negativeKeywords"][2:4] == ("negativeKeywordId", "negativeKeywordIdFilter")
     assert KINDS["productAds"][2:4] == ("adId", "adIdFilter")
 
@@ -67,7 +79,8 @@ def test_list_profiles_headers_without_scope():
 def test_list_entities_pages_until_next_token_absent(kind):
     media, env = KINDS[kind][:2]
     fake = FakeAmazon().on(
-        "POST", f"/na/sp/{kind}/list",
+        "POST",
+        f"/na/sp/{kind}/list",
         Reply(200, {env: [{"id": 1}, {"id": 2}], "totalResults": 5, "nextToken": "t1"}),
         Reply(200, {env: [{"id": 3}, {"id": 4}], "totalResults": 5, "nextToken": "t2"}),
         Reply(200, {env: [{"id": 5}], "totalResults": 5}),
@@ -94,13 +107,30 @@ def _multistatus_handler(env, id_key, repr_key, fail_every=3):
         success, error = [], []
         for i, item in enumerate(items):
             if item["n"] % fail_every == 0:
-                error.append({"index": i, "errors": [{"errorType": "rangeError", "errorValue": {"rangeError": {
-                    "reason": "TOO_LOW", "message": "Bid is below the minimum"}}}]})
+                error.append(
+                    {
+                        "index": i,
+                        "errors": [
+                            {
+                                "errorType": "rangeError",
+                                "errorValue": {
+                                    "rangeError": {"reason": "TOO_LOW", "message": "Bid is below the minimum"}
+                                },
+                            }
+                        ],
+                    }
+                )
             else:
                 entity = {**item, id_key: f"id{item['n']}"}
-                success.append({"index": i, id_key: f"id{item['n']}", repr_key: entity
-                                if call.headers.get("Prefer") == "return=representation" else None})
+                success.append(
+                    {
+                        "index": i,
+                        id_key: f"id{item['n']}",
+                        repr_key: entity if call.headers.get("Prefer") == "return=representation" else None,
+                    }
+                )
         return Reply(207, {env: {"success": success, "error": error}})
+
     return handler
 
 
@@ -124,8 +154,11 @@ def test_create_maps_207_across_chunks():
 
 
 def test_update_uses_put_and_missing_index_is_a_failure():
-    fake = FakeAmazon().on("PUT", "/na/sp/campaigns", Reply(207, {"campaigns": {
-        "success": [{"index": 1, "campaignId": "c2"}], "error": []}}))
+    fake = FakeAmazon().on(
+        "PUT",
+        "/na/sp/campaigns",
+        Reply(207, {"campaigns": {"success": [{"index": 1, "campaignId": "c2"}], "error": []}}),
+    )
     result = client(fake).update(PROFILE, "campaigns", [{"campaignId": "c1"}, {"campaignId": "c2"}])
     assert [(r.index, r.ok, r.entity_id) for r in result.items] == [(0, False, None), (1, True, "c2")]
     assert result.items[0].reason
@@ -135,10 +168,31 @@ def test_update_uses_put_and_missing_index_is_a_failure():
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_archive_uses_delete_filter(kind):
     media, env, id_key, id_filter, _ = KINDS[kind]
-    fake = FakeAmazon().on("POST", f"/na/sp/{kind}/delete", Reply(207, {env: {
-        "success": [{"index": 0, id_key: "11"}], "error": [{"index": 1, "errors": [
-            {"errorType": "entityNotFoundError", "errorValue": {"entityNotFoundError": {
-                "reason": "ENTITY_NOT_FOUND", "message": "Not found"}}}]}]}}))
+    fake = FakeAmazon().on(
+        "POST",
+        f"/na/sp/{kind}/delete",
+        Reply(
+            207,
+            {
+                env: {
+                    "success": [{"index": 0, id_key: "11"}],
+                    "error": [
+                        {
+                            "index": 1,
+                            "errors": [
+                                {
+                                    "errorType": "entityNotFoundError",
+                                    "errorValue": {
+                                        "entityNotFoundError": {"reason": "ENTITY_NOT_FOUND", "message": "Not found"}
+                                    },
+                                }
+                            ],
+                        }
+                    ],
+                }
+            },
+        ),
+    )
     result = client(fake).archive(PROFILE, kind, ["11", "22"])
     assert api_calls(fake)[0].json() == {id_filter: {"include": ["11", "22"]}}
     assert result.succeeded_ids == ["11"] and result.failed[0].reason.startswith("Not found")
@@ -146,8 +200,12 @@ def test_archive_uses_delete_filter(kind):
 
 def test_401_refreshes_once_then_succeeds():
     fake = FakeAmazon().on("POST", "/auth/o2/token", token_reply("Atza|old"), token_reply("Atza|new"))
-    fake.on("GET", "/na/v2/profiles", Reply(401, {"code": "UNAUTHORIZED", "details": "Authentication failed"}),
-            Reply(200, []))
+    fake.on(
+        "GET",
+        "/na/v2/profiles",
+        Reply(401, {"code": "UNAUTHORIZED", "details": "Authentication failed"}),
+        Reply(200, []),
+    )
     assert client(fake).list_profiles() == []
     auths = [c.headers["Authorization"] for c in api_calls(fake)]
     assert auths == ["Bearer Atza|old", "Bearer Atza|new"]
@@ -155,8 +213,14 @@ def test_401_refreshes_once_then_succeeds():
 
 def test_401_twice_is_a_clear_error(caplog):
     caplog.set_level(logging.DEBUG)
-    fake = FakeAmazon().on("POST", "/na/sp/campaigns/list", Reply(401, {
-        "code": "UNAUTHORIZED", "details": f"Not authorized to access scope {PROFILE} with Bearer {ACCESS_TOKEN}"}))
+    fake = FakeAmazon().on(
+        "POST",
+        "/na/sp/campaigns/list",
+        Reply(
+            401,
+            {"code": "UNAUTHORIZED", "details": f"Not authorized to access scope {PROFILE} with Bearer {ACCESS_TOKEN}"},
+        ),
+    )
     with pytest.raises(AmazonRequestError) as info:
         client(fake).list_entities(PROFILE, "campaigns")
     assert info.value.status == 401 and "Not authorized to access scope" in str(info.value)
@@ -174,8 +238,11 @@ def test_revoked_authorization_surfaces_typed():
 
 
 def test_400_not_retried_and_detail_kept():
-    fake = FakeAmazon().on("POST", "/na/sp/keywords/list", Reply(400, {
-        "code": "INVALID_ARGUMENT", "message": "1 validation error detected: stateFilter.include"}))
+    fake = FakeAmazon().on(
+        "POST",
+        "/na/sp/keywords/list",
+        Reply(400, {"code": "INVALID_ARGUMENT", "message": "1 validation error detected: stateFilter.include"}),
+    )
     with pytest.raises(AmazonRequestError) as info:
         client(fake).list_entities(PROFILE, "keywords")
     assert info.value.status == 400 and info.value.code == "INVALID_ARGUMENT"
@@ -184,16 +251,30 @@ def test_400_not_retried_and_detail_kept():
 
 
 def test_throttled_mutation_retried():
-    fake = FakeAmazon().on("PUT", "/na/sp/keywords", Reply(429, {"message": "Too Many Requests"}),
-                           Reply(207, {"keywords": {"success": [{"index": 0, "keywordId": "k"}], "error": []}}))
+    fake = FakeAmazon().on(
+        "PUT",
+        "/na/sp/keywords",
+        Reply(429, {"message": "Too Many Requests"}),
+        Reply(207, {"keywords": {"success": [{"index": 0, "keywordId": "k"}], "error": []}}),
+    )
     c = client(fake)
     assert c.update(PROFILE, "keywords", [{"keywordId": "k", "bid": 1.0}]).succeeded_ids == ["k"]
     assert c.stats.retries == 1 and c.stats.throttled == 1
 
 
-REPORT_BODY = {"name": "x", "startDate": "2025-01-01", "endDate": "2025-01-07", "configuration": {
-    "adProduct": "SPONSORED_PRODUCTS", "reportTypeId": "spCampaigns", "groupBy": ["campaign"],
-    "columns": ["date", "campaignId"], "timeUnit": "DAILY", "format": "GZIP_JSON"}}
+REPORT_BODY = {
+    "name": "x",
+    "startDate": "2025-01-01",
+    "endDate": "2025-01-07",
+    "configuration": {
+        "adProduct": "SPONSORED_PRODUCTS",
+        "reportTypeId": "spCampaigns",
+        "groupBy": ["campaign"],
+        "columns": ["date", "campaignId"],
+        "timeUnit": "DAILY",
+        "format": "GZIP_JSON",
+    },
+}
 
 
 def test_create_report_and_media_types():
@@ -206,8 +287,9 @@ def test_create_report_and_media_types():
 
 def test_create_report_425_reuses_existing_id():
     rid = "0a1b2c3d-aaaa-bbbb-cccc-0123456789ab"
-    fake = FakeAmazon().on("POST", "/na/reporting/reports", Reply(425, {
-        "code": "425", "detail": f"The Request is a duplicate of : {rid}"}))
+    fake = FakeAmazon().on(
+        "POST", "/na/reporting/reports", Reply(425, {"code": "425", "detail": f"The Request is a duplicate of : {rid}"})
+    )
     assert client(fake).create_report(PROFILE, REPORT_BODY) == rid
     assert len(api_calls(fake)) == 1
 
@@ -228,8 +310,9 @@ def report(status, url=None, reason=None):
 
 def test_wait_report_polls_then_downloads_without_auth():
     url = f"{BASE}/s3/report.json.gz?X-Amz-Signature=sig"
-    fake = FakeAmazon().on("GET", "/na/reporting/reports/r-1", report("PENDING"), report("PROCESSING"),
-                           report("COMPLETED", url))
+    fake = FakeAmazon().on(
+        "GET", "/na/reporting/reports/r-1", report("PENDING"), report("PROCESSING"), report("COMPLETED", url)
+    )
     fake.on("GET", "/s3/report.json.gz", Reply(200, raw=gz(ROWS), headers={"Content-Type": "application/x-gzip"}))
     sleep = NoSleep()
     assert client(fake).wait_report(PROFILE, "r-1", poll=2.0, sleep=sleep) == ROWS
@@ -258,13 +341,20 @@ def test_wait_report_downloads_and_transforms_inside_the_gate():
         assert len(fake.calls_to("GET", "/s3/report.json.gz")) == 1  # downloaded before, inside the gate
         return len(rows)
 
-    assert client(fake).wait_report(PROFILE, "r-1", poll=1, sleep=NoSleep(), download_gate=Gate(), transform=transform) == 1
+    assert (
+        client(fake).wait_report(PROFILE, "r-1", poll=1, sleep=NoSleep(), download_gate=Gate(), transform=transform)
+        == 1
+    )
     assert events == ["enter after 2 polls", "transform", "exit"]  # not held while the report is pending
 
 
 def test_wait_report_failed_raises_report_failed():
-    fake = FakeAmazon().on("GET", "/na/reporting/reports/r-1", report("PENDING"),
-                           report("FAILED", reason="Report date is too far in the past"))
+    fake = FakeAmazon().on(
+        "GET",
+        "/na/reporting/reports/r-1",
+        report("PENDING"),
+        report("FAILED", reason="Report date is too far in the past"),
+    )
     with pytest.raises(ReportFailed) as info:
         client(fake).wait_report(PROFILE, "r-1", poll=1, sleep=NoSleep())
     assert "too far in the past" in str(info.value) and info.value.report_id == "r-1"
@@ -275,8 +365,11 @@ def test_wait_report_expired_url_repolls_for_fresh_one(caplog):
     old = f"{BASE}/s3/old.json.gz?X-Amz-Signature=sig"
     new = f"{BASE}/s3/new.json.gz?X-Amz-Signature=sig"
     fake = FakeAmazon().on("GET", "/na/reporting/reports/r-1", report("COMPLETED", old), report("COMPLETED", new))
-    fake.on("GET", "/s3/old.json.gz", Reply(403, raw=b"<Error><Code>AccessDenied</Code>"
-                                               b"<Message>Request has expired</Message></Error>"))
+    fake.on(
+        "GET",
+        "/s3/old.json.gz",
+        Reply(403, raw=b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"),
+    )
     fake.on("GET", "/s3/new.json.gz", Reply(200, raw=gz(ROWS)))
     assert client(fake).wait_report(PROFILE, "r-1", poll=1, sleep=NoSleep()) == ROWS
     assert len(fake.calls_to("GET", "/na/reporting/reports/r-1")) == 2
@@ -330,11 +423,19 @@ def _today(url):
 
 def _report_body(url, days=7, name="clients-test"):
     end = _today(url) - _dt.timedelta(days=1)
-    return {"name": name, "startDate": str(end - _dt.timedelta(days=days - 1)), "endDate": str(end),
-            "configuration": {"adProduct": "SPONSORED_PRODUCTS", "reportTypeId": "spCampaigns",
-                              "groupBy": ["campaign"], "columns": ["date", "campaignId", "impressions", "clicks",
-                                                                   "cost"],
-                              "timeUnit": "DAILY", "format": "GZIP_JSON"}}
+    return {
+        "name": name,
+        "startDate": str(end - _dt.timedelta(days=days - 1)),
+        "endDate": str(end),
+        "configuration": {
+            "adProduct": "SPONSORED_PRODUCTS",
+            "reportTypeId": "spCampaigns",
+            "groupBy": ["campaign"],
+            "columns": ["date", "campaignId", "impressions", "clicks", "cost"],
+            "timeUnit": "DAILY",
+            "format": "GZIP_JSON",
+        },
+    }
 
 
 def test_sandbox_profiles_route_by_country(sandbox):
@@ -361,7 +462,7 @@ def test_sandbox_paging_matches_single_page(sandbox, kind):
     ads, _, _ = sandbox_clients(sandbox.url, "NA")
     pid = _profile(ads)
     whole = ads.list_entities(pid, kind)
-    page_size = max(3, len(whole) // 4)             # a handful of pages, whatever the world's size
+    page_size = max(3, len(whole) // 4)  # a handful of pages, whatever the world's size
     paged = ads.list_entities(pid, kind, page_size=page_size)
     id_key = KINDS[kind][2] if kind != "negativeKeywords" else "keywordId"
     assert [e[id_key] for e in paged] == [e[id_key] for e in whole]
@@ -373,9 +474,11 @@ def test_sandbox_update_archive_and_item_errors(fresh_sandbox):
     pid = _profile(ads)
     keywords = ads.list_entities(pid, "keywords", {"stateFilter": {"include": ["ENABLED"]}})
     k1, k2 = keywords[0]["keywordId"], keywords[1]["keywordId"]
-    result = ads.update(pid, "keywords", [{"keywordId": k1, "bid": 0.77},
-                                          {"keywordId": "999999999999", "bid": 0.5},
-                                          {"keywordId": k2, "bid": 5000}])
+    result = ads.update(
+        pid,
+        "keywords",
+        [{"keywordId": k1, "bid": 0.77}, {"keywordId": "999999999999", "bid": 0.5}, {"keywordId": k2, "bid": 5000}],
+    )
     assert [r.ok for r in result.items] == [True, False, False]
     assert result.items[0].entity_id == k1 and result.items[0].entity["bid"] == 0.77
     assert result.items[1].reason and result.items[2].reason
@@ -391,10 +494,25 @@ def test_sandbox_create_negative_keywords(fresh_sandbox):
     ads, _, _ = sandbox_clients(fresh_sandbox.url, "NA")
     pid = _profile(ads)
     kw = ads.list_entities(pid, "keywords")[0]
-    items = [{"campaignId": kw["campaignId"], "adGroupId": kw["adGroupId"], "keywordText": f"cheap thing {i}",
-              "matchType": "NEGATIVE_EXACT", "state": "ENABLED"} for i in range(3)]
-    items.append({"campaignId": kw["campaignId"], "adGroupId": kw["adGroupId"], "keywordText": "x",
-                  "matchType": "EXACT", "state": "ENABLED"})
+    items = [
+        {
+            "campaignId": kw["campaignId"],
+            "adGroupId": kw["adGroupId"],
+            "keywordText": f"cheap thing {i}",
+            "matchType": "NEGATIVE_EXACT",
+            "state": "ENABLED",
+        }
+        for i in range(3)
+    ]
+    items.append(
+        {
+            "campaignId": kw["campaignId"],
+            "adGroupId": kw["adGroupId"],
+            "keywordText": "x",
+            "matchType": "EXACT",
+            "state": "ENABLED",
+        }
+    )
     result = ads.create(pid, "negativeKeywords", items)
     assert [r.ok for r in result.items] == [True, True, True, False]
     assert all(r.entity_id for r in result.succeeded)
@@ -406,7 +524,7 @@ def test_sandbox_report_lifecycle_and_425(sandbox):
     pid = _profile(ads)
     body = _report_body(sandbox.url, name="dup-test")
     first = ads.create_report(pid, body)
-    assert ads.create_report(pid, body) == first        # 425 duplicate -> same id
+    assert ads.create_report(pid, body) == first  # 425 duplicate -> same id
     rows = ads.wait_report(pid, first, poll=0.05, sleep=__import__("time").sleep)
     assert rows and {"date", "campaignId", "impressions"} <= set(rows[0])
 
@@ -419,8 +537,9 @@ def test_sandbox_faults_throttling_token_expiry_failed_and_expired_urls(fresh_sa
     ads, _, tokens = sandbox_clients(url, "NA", sleep=sleep)
     pid = _profile(ads)
     # 429 with Retry-After, twice, then success
-    set_faults(url, {"rules": [{"method": "POST", "path": "/sp/keywords/list", "status": 429, "retry_after": 1,
-                                "times": 2}]})
+    set_faults(
+        url, {"rules": [{"method": "POST", "path": "/sp/keywords/list", "status": 429, "retry_after": 1, "times": 2}]}
+    )
     assert ads.list_entities(pid, "keywords")
     assert sleep.delays[-2:] == [1.0, 1.0] and ads.stats.throttled >= 2
     # 429 without Retry-After: backoff is used
@@ -480,13 +599,19 @@ ECHO = f"token {ACCESS_TOKEN} refresh {REFRESH_TOKEN} secret {CLIENT_SECRET} Bea
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 415, 422, 425, 429, 500])
 def test_no_secret_in_any_error_path(status, caplog):
     caplog.set_level(logging.DEBUG)
-    fake = FakeAmazon().on("POST", "/na/sp/keywords/list",
-                           Reply(status, {"code": str(status), "details": ECHO, "message": ECHO, "detail": ECHO}))
+    fake = FakeAmazon().on(
+        "POST",
+        "/na/sp/keywords/list",
+        Reply(status, {"code": str(status), "details": ECHO, "message": ECHO, "detail": ECHO}),
+    )
     fake.on("POST", "/na/reporting/reports", Reply(status, {"code": str(status), "detail": ECHO}))
     fake.on("GET", "/s3/r.json.gz", Reply(status, raw=ECHO.encode()))
     c = client(fake)
-    for call in (lambda: c.list_entities(PROFILE, "keywords"), lambda: c.create_report(PROFILE, REPORT_BODY),
-                 lambda: c.download_report(f"{BASE}/s3/r.json.gz?X-Amz-Signature=sig")):
+    for call in (
+        lambda: c.list_entities(PROFILE, "keywords"),
+        lambda: c.create_report(PROFILE, REPORT_BODY),
+        lambda: c.download_report(f"{BASE}/s3/r.json.gz?X-Amz-Signature=sig"),
+    ):
         with pytest.raises(DashboardError) as info:
             call()
         exc = info.value

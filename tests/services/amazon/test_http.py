@@ -29,8 +29,12 @@ def test_429_honours_retry_after_seconds():
 
 def test_429_honours_retry_after_http_date():
     when = datetime.now(UTC) + timedelta(seconds=10)
-    fake = FakeAmazon().on("POST", "/sp/keywords/list",
-                           Reply(429, headers={"Retry-After": format_datetime(when, usegmt=True)}), Reply(200, {}))
+    fake = FakeAmazon().on(
+        "POST",
+        "/sp/keywords/list",
+        Reply(429, headers={"Retry-After": format_datetime(when, usegmt=True)}),
+        Reply(200, {}),
+    )
     response, sleep, _ = run(fake)
     assert response.status_code == 200
     assert 8.0 <= sleep.delays[0] <= 10.0
@@ -87,7 +91,7 @@ def test_give_up_on_connection_errors():
 def test_backoff_cap_and_jitter_bounds():
     policy = RetryPolicy(base_delay=1.0, max_delay=30.0)
     for n in range(12):
-        ceiling = min(30.0, 2 ** n)
+        ceiling = min(30.0, 2**n)
         assert backoff_delay(n, policy, rng=lambda: 0.0) == 0.0
         assert backoff_delay(n, policy, rng=lambda: 0.999999) <= ceiling
         assert backoff_delay(n, policy, rng=lambda: 0.999999) == pytest.approx(ceiling, rel=1e-5)

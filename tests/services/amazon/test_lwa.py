@@ -33,8 +33,15 @@ class Clock:
 
 
 def make(fake, clock=None):
-    return LwaClient(TOKEN_URL, CLIENT_ID, CLIENT_SECRET, session=session_for(fake),
-                     policy=RetryPolicy(max_attempts=3), clock=clock or Clock(), sleep=NoSleep())
+    return LwaClient(
+        TOKEN_URL,
+        CLIENT_ID,
+        CLIENT_SECRET,
+        session=session_for(fake),
+        policy=RetryPolicy(max_attempts=3),
+        clock=clock or Clock(),
+        sleep=NoSleep(),
+    )
 
 
 def assert_clean(text):
@@ -48,8 +55,12 @@ def test_refresh_sends_form_and_returns_expiry():
     assert token.value == ACCESS_TOKEN and token.expires_at == 3700.0
     call = fake.calls[0]
     assert call.headers["Content-Type"].startswith("application/x-www-form-urlencoded")
-    assert call.form() == {"grant_type": "refresh_token", "refresh_token": REFRESH_TOKEN,
-                           "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+    assert call.form() == {
+        "grant_type": "refresh_token",
+        "refresh_token": REFRESH_TOKEN,
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+    }
     assert b"Atzr%7C" in call.body
 
 
@@ -69,12 +80,24 @@ def test_exchange_code_with_pkce():
 
 
 LWA_ERRORS = [
-    (Reply(400, {"error": "invalid_grant", "error_description":
-                 f"The request has an invalid grant parameter : refresh_token {REFRESH_TOKEN}"}), AuthorizationExpired),
-    (Reply(401, {"error": "invalid_client", "error_description": f"Client authentication failed {CLIENT_SECRET}"}),
-     InvalidCredentials),
-    (Reply(400, {"error": "invalid_request", "error_description": f"bad parameter : code {CODE} {ACCESS_TOKEN}"}),
-     AmazonRequestError),
+    (
+        Reply(
+            400,
+            {
+                "error": "invalid_grant",
+                "error_description": f"The request has an invalid grant parameter : refresh_token {REFRESH_TOKEN}",
+            },
+        ),
+        AuthorizationExpired,
+    ),
+    (
+        Reply(401, {"error": "invalid_client", "error_description": f"Client authentication failed {CLIENT_SECRET}"}),
+        InvalidCredentials,
+    ),
+    (
+        Reply(400, {"error": "invalid_request", "error_description": f"bad parameter : code {CODE} {ACCESS_TOKEN}"}),
+        AmazonRequestError,
+    ),
     (Reply(503, {"error": "server_error"}), AmazonUnavailable),
 ]
 
@@ -105,10 +128,10 @@ def test_token_source_caches_and_renews_a_minute_early():
     fake = FakeAmazon().on("POST", "/auth/o2/token", token_reply("Atza|one"), token_reply("Atza|two"))
     source = TokenSource(make(fake, clock), REFRESH_TOKEN)
     assert source.get() == "Atza|one"
-    clock.now = 3539.0          # 61 s before expiry: still cached
+    clock.now = 3539.0  # 61 s before expiry: still cached
     assert source.get() == "Atza|one"
     assert len(fake.calls) == 1
-    clock.now = 3541.0          # 59 s before expiry: renewed
+    clock.now = 3541.0  # 59 s before expiry: renewed
     assert source.get() == "Atza|two"
     assert len(fake.calls) == 2
     assert_clean(repr(source))
@@ -126,13 +149,14 @@ def test_token_source_callable_refresh_token_read_at_use():
 
 
 def test_invalidate_forces_refresh_and_stale_guard():
-    fake = FakeAmazon().on("POST", "/auth/o2/token", token_reply("Atza|one"), token_reply("Atza|two"),
-                           token_reply("Atza|three"))
+    fake = FakeAmazon().on(
+        "POST", "/auth/o2/token", token_reply("Atza|one"), token_reply("Atza|two"), token_reply("Atza|three")
+    )
     source = TokenSource(make(fake), REFRESH_TOKEN)
     assert source.get() == "Atza|one"
     source.invalidate("Atza|one")
     assert source.get() == "Atza|two"
-    source.invalidate("Atza|one")   # someone else's stale 401: keep the new token
+    source.invalidate("Atza|one")  # someone else's stale 401: keep the new token
     assert source.get() == "Atza|two"
     source.invalidate()
     assert source.get() == "Atza|three"

@@ -5,8 +5,11 @@ from services.amazon.regions import REGIONS, Hosts, hosts_for, marketplace_id_fo
 
 def test_real_hosts_per_region():
     assert hosts_for("NA") == Hosts(
-        "https://advertising-api.amazon.com", "https://sellingpartnerapi-na.amazon.com",
-        "https://api.amazon.com/auth/o2/token", "https://www.amazon.com/ap/oa")
+        "https://advertising-api.amazon.com",
+        "https://sellingpartnerapi-na.amazon.com",
+        "https://api.amazon.com/auth/o2/token",
+        "https://www.amazon.com/ap/oa",
+    )
     eu = hosts_for("eu")
     assert eu.ads == "https://advertising-api-eu.amazon.com"
     assert eu.spapi == "https://sellingpartnerapi-eu.amazon.com"
@@ -33,23 +36,52 @@ def test_unknown_region_rejected():
         hosts_for("XX")
 
 
-@pytest.mark.parametrize("country,region", [
-    ("US", "NA"), ("CA", "NA"), ("MX", "NA"), ("BR", "NA"),
-    ("UK", "EU"), ("GB", "EU"), ("DE", "EU"), ("FR", "EU"), ("IT", "EU"), ("ES", "EU"), ("NL", "EU"),
-    ("SE", "EU"), ("PL", "EU"), ("BE", "EU"), ("TR", "EU"), ("AE", "EU"), ("SA", "EU"), ("EG", "EU"),
-    ("IN", "EU"), ("ZA", "EU"), ("IE", "EU"),
-    ("JP", "FE"), ("AU", "FE"), ("SG", "FE"), ("us", "NA"),
-])
+@pytest.mark.parametrize(
+    "country,region",
+    [
+        ("US", "NA"),
+        ("CA", "NA"),
+        ("MX", "NA"),
+        ("BR", "NA"),
+        ("UK", "EU"),
+        ("GB", "EU"),
+        ("DE", "EU"),
+        ("FR", "EU"),
+        ("IT", "EU"),
+        ("ES", "EU"),
+        ("NL", "EU"),
+        ("SE", "EU"),
+        ("PL", "EU"),
+        ("BE", "EU"),
+        ("TR", "EU"),
+        ("AE", "EU"),
+        ("SA", "EU"),
+        ("EG", "EU"),
+        ("IN", "EU"),
+        ("ZA", "EU"),
+        ("IE", "EU"),
+        ("JP", "FE"),
+        ("AU", "FE"),
+        ("SG", "FE"),
+        ("us", "NA"),
+    ],
+)
 def test_region_for_country(country, region):
     assert region_for_country(country) == region
 
 
 def test_profile_country_routes_to_its_host():
-    profiles = [{"profileId": 1, "countryCode": "US"}, {"profileId": 2, "countryCode": "UK"},
-                {"profileId": 3, "countryCode": "JP"}]
+    profiles = [
+        {"profileId": 1, "countryCode": "US"},
+        {"profileId": 2, "countryCode": "UK"},
+        {"profileId": 3, "countryCode": "JP"},
+    ]
     hosts = [hosts_for(region_for_country(p["countryCode"])).ads for p in profiles]
-    assert hosts == ["https://advertising-api.amazon.com", "https://advertising-api-eu.amazon.com",
-                     "https://advertising-api-fe.amazon.com"]
+    assert hosts == [
+        "https://advertising-api.amazon.com",
+        "https://advertising-api-eu.amazon.com",
+        "https://advertising-api-fe.amazon.com",
+    ]
 
 
 def test_unknown_country_rejected():

@@ -32,13 +32,26 @@ def client(fake):
     if not fake.routes.get(("POST", "/auth/o2/token")):
         fake.on("POST", "/auth/o2/token", token_reply())
     lwa = LwaClient(f"{BASE}/auth/o2/token", CLIENT_ID, CLIENT_SECRET, session=session, sleep=NoSleep())
-    return SpApiReports(f"{BASE}/na", TokenSource(lwa, REFRESH_TOKEN), session=session,
-                        policy=RetryPolicy(max_attempts=3), sleep=NoSleep())
+    return SpApiReports(
+        f"{BASE}/na",
+        TokenSource(lwa, REFRESH_TOKEN),
+        session=session,
+        policy=RetryPolicy(max_attempts=3),
+        sleep=NoSleep(),
+    )
 
 
 def status(s, doc=None):
-    return Reply(200, {"reportId": "42", "reportType": "GET_COUPON_PERFORMANCE_REPORT", "processingStatus": s,
-                       "createdTime": "2025-01-01T00:00:00Z", **({"reportDocumentId": doc} if doc else {})})
+    return Reply(
+        200,
+        {
+            "reportId": "42",
+            "reportType": "GET_COUPON_PERFORMANCE_REPORT",
+            "processingStatus": s,
+            "createdTime": "2025-01-01T00:00:00Z",
+            **({"reportDocumentId": doc} if doc else {}),
+        },
+    )
 
 
 def document(doc_id, path, gzip=True):
@@ -48,8 +61,10 @@ def document(doc_id, path, gzip=True):
     return Reply(200, body)
 
 
-COUPONS = {"reportSpecification": {"reportType": "GET_COUPON_PERFORMANCE_REPORT"},
-           "coupons": [{"couponId": "c1", "name": "Crème brûlée 10 % – Größe", "clips": 5, "redemptions": 2}]}
+COUPONS = {
+    "reportSpecification": {"reportType": "GET_COUPON_PERFORMANCE_REPORT"},
+    "coupons": [{"couponId": "c1", "name": "Crème brûlée 10 % – Größe", "clips": 5, "redemptions": 2}],
+}
 
 
 def test_iso_utc():
@@ -69,9 +84,11 @@ def test_coupon_report_full_flow_headers_options_and_utf8():
     assert coupons == COUPONS["coupons"]
     assert coupons[0]["name"] == "Crème brûlée 10 % – Größe"
     create = fake.calls_to("POST", f"{R}/reports")[0]
-    assert create.json() == {"reportType": "GET_COUPON_PERFORMANCE_REPORT", "marketplaceIds": [US],
-                             "reportOptions": {"couponStartDateFrom": "2025-01-01T00:00:00Z",
-                                               "couponStartDateTo": "2025-03-31T00:00:00Z"}}
+    assert create.json() == {
+        "reportType": "GET_COUPON_PERFORMANCE_REPORT",
+        "marketplaceIds": [US],
+        "reportOptions": {"couponStartDateFrom": "2025-01-01T00:00:00Z", "couponStartDateTo": "2025-03-31T00:00:00Z"},
+    }
     assert create.headers["x-amz-access-token"] == ACCESS_TOKEN
     assert create.headers["content-type"] == "application/json" and create.headers["user-agent"]
     assert "Authorization" not in create.headers
@@ -99,8 +116,14 @@ def test_fatal_reads_error_document(caplog):
     caplog.set_level(logging.DEBUG)
     fake = FakeAmazon().on("GET", f"{R}/reports/42", status("IN_PROGRESS"), status("FATAL", "err-doc"))
     fake.on("GET", f"{R}/documents/err-doc", document("err-doc", "/s3/err-doc"))
-    fake.on("GET", "/s3/err-doc", Reply(200, raw=gz({"errorDetails": "Please provide report options "
-                                                                       "promotionStartDateFrom and promotionStartDateTo"})))
+    fake.on(
+        "GET",
+        "/s3/err-doc",
+        Reply(
+            200,
+            raw=gz({"errorDetails": "Please provide report options promotionStartDateFrom and promotionStartDateTo"}),
+        ),
+    )
     with pytest.raises(ReportFailed) as info:
         client(fake).wait_report("42", poll=30, sleep=NoSleep())
     assert "promotionStartDateFrom" in str(info.value)
@@ -129,9 +152,22 @@ def test_expired_document_url_fetches_new_document():
 def test_403_refreshes_once_then_clear_error(caplog):
     caplog.set_level(logging.DEBUG)
     fake = FakeAmazon().on("POST", "/auth/o2/token", token_reply("Atza|old"), token_reply("Atza|new"))
-    fake.on("POST", f"{R}/reports", Reply(403, {"errors": [{
-        "code": "Unauthorized", "message": "Access to requested resource is denied.",
-        "details": "The access token you provided is revoked, malformed or invalid. Atza|new"}]}))
+    fake.on(
+        "POST",
+        f"{R}/reports",
+        Reply(
+            403,
+            {
+                "errors": [
+                    {
+                        "code": "Unauthorized",
+                        "message": "Access to requested resource is denied.",
+                        "details": "The access token you provided is revoked, malformed or invalid. Atza|new",
+                    }
+                ]
+            },
+        ),
+    )
     with pytest.raises(AmazonRequestError) as info:
         client(fake).create_report("GET_COUPON_PERFORMANCE_REPORT", [US], {})
     calls = fake.calls_to("POST", f"{R}/reports")
@@ -142,8 +178,14 @@ def test_403_refreshes_once_then_clear_error(caplog):
 
 
 def test_400_surfaces_amazon_message():
-    fake = FakeAmazon().on("POST", f"{R}/reports", Reply(400, {"errors": [
-        {"code": "InvalidInput", "message": "Invalid input", "details": "marketplaceIds is required"}]}))
+    fake = FakeAmazon().on(
+        "POST",
+        f"{R}/reports",
+        Reply(
+            400,
+            {"errors": [{"code": "InvalidInput", "message": "Invalid input", "details": "marketplaceIds is required"}]},
+        ),
+    )
     with pytest.raises(AmazonRequestError) as info:
         client(fake).create_report("X", [], {})
     assert info.value.code == "InvalidInput" and "marketplaceIds is required" in str(info.value)
@@ -202,7 +244,7 @@ def test_sandbox_missing_options_fatal_reason(sandbox):
     _, sp, _ = sandbox_clients(sandbox.url, "NA")
     try:
         rid = sp.create_report("GET_PROMOTION_PERFORMANCE_REPORT", [marketplace_id_for_country("US")], {})
-    except AmazonRequestError as exc:           # a 400 at creation is Amazon-like too
+    except AmazonRequestError as exc:  # a 400 at creation is Amazon-like too
         assert exc.status == 400
         return
     with pytest.raises(ReportFailed) as info:
@@ -228,8 +270,11 @@ def test_sandbox_spapi_token_expiry_refreshes_once(fresh_sandbox):
     tokens.get()
     _time.sleep(0.5)
     start, end = _window(url)
-    rid = sp.create_report("GET_COUPON_PERFORMANCE_REPORT", [marketplace_id_for_country("US")],
-                           {"couponStartDateFrom": iso_utc(start), "couponStartDateTo": iso_utc(end)})
+    rid = sp.create_report(
+        "GET_COUPON_PERFORMANCE_REPORT",
+        [marketplace_id_for_country("US")],
+        {"couponStartDateFrom": iso_utc(start), "couponStartDateTo": iso_utc(end)},
+    )
     assert rid and tokens.refreshes == 2
 
 

@@ -8,7 +8,9 @@ from services.analytics.charts import placement_figure, trend_figure
 
 def _daily(n=14):
     d0 = date(2026, 11, 1)
-    return pd.DataFrame({"date": [d0 + timedelta(days=i) for i in range(n)], "cost": [10.0] * n, "sales": [40.0] * (n - 1) + [0.0]})
+    return pd.DataFrame(
+        {"date": [d0 + timedelta(days=i) for i in range(n)], "cost": [10.0] * n, "sales": [40.0] * (n - 1) + [0.0]}
+    )
 
 
 def test_trend_has_spend_sales_and_acos_with_missing_for_zero_sales():
@@ -34,7 +36,13 @@ def test_change_markers():
 
 
 def test_placement_figure():
-    df = pd.DataFrame({"placement": ["Top of search", "Rest of search", "Product pages"], "cost": [5.0, 3.0, 2.0], "sales": [20.0, 0.0, 4.0]})
+    df = pd.DataFrame(
+        {
+            "placement": ["Top of search", "Rest of search", "Product pages"],
+            "cost": [5.0, 3.0, 2.0],
+            "sales": [20.0, 0.0, 4.0],
+        }
+    )
     fig = json.loads(placement_figure(df).to_json())
     assert fig["data"][0]["x"] == ["Top of search", "Rest of search", "Product pages"]
     assert fig["data"][2]["y"][1] is None

@@ -8,7 +8,7 @@ import pytest
 from services.analytics.export import export_filename, neutralize_cell, to_safe_csv
 
 HOSTILE = [
-    "=HYPERLINK(\"http://evil\",\"x\")",
+    '=HYPERLINK("http://evil","x")',
     "+1+1",
     "-2+3",
     "@SUM(A1:A9)",

@@ -23,7 +23,9 @@ def test_ratio_series_never_infinite():
 
 
 def test_add_ratios_definitions():
-    df = pd.DataFrame({"cost": [20.0, 5.0], "sales": [100.0, 0.0], "clicks": [40, 0], "impressions": [1000, 0], "orders": [4, 0]})
+    df = pd.DataFrame(
+        {"cost": [20.0, 5.0], "sales": [100.0, 0.0], "clicks": [40, 0], "impressions": [1000, 0], "orders": [4, 0]}
+    )
     out = m.add_ratios(df)
     assert out.loc[0, "acos"] == pytest.approx(0.2)
     assert out.loc[0, "roas"] == pytest.approx(5.0)
@@ -38,7 +40,16 @@ def test_add_ratios_definitions():
 
 
 def test_totals_and_change():
-    df = pd.DataFrame({"cost": [10.0, 10.0], "sales": [50.0, 0.0], "orders": [2, 0], "clicks": [10, 10], "impressions": [100, 100], "units": [2, 0]})
+    df = pd.DataFrame(
+        {
+            "cost": [10.0, 10.0],
+            "sales": [50.0, 0.0],
+            "orders": [2, 0],
+            "clicks": [10, 10],
+            "impressions": [100, 100],
+            "units": [2, 0],
+        }
+    )
     t = m.totals(df)
     assert t["cost"] == 20.0 and t["sales"] == 50.0
     assert t["acos"] == pytest.approx(0.4)
@@ -78,8 +89,15 @@ def test_money_format_by_currency():
 
 @pytest.mark.parametrize(
     "name,value,currency,expected",
-    [("cost", 35443.4, "USD", "$35.4K"), ("sales", 178022.16, "GBP", "£178.0K"), ("impressions", 9044003, "USD", "9.0M"),
-     ("cost", 950.5, "USD", "$950.50"), ("acos", 0.199, "USD", "19.9%"), ("sales", None, "USD", "—"), ("cost", -12500, "EUR", "-€12.5K")],
+    [
+        ("cost", 35443.4, "USD", "$35.4K"),
+        ("sales", 178022.16, "GBP", "£178.0K"),
+        ("impressions", 9044003, "USD", "9.0M"),
+        ("cost", 950.5, "USD", "$950.50"),
+        ("acos", 0.199, "USD", "19.9%"),
+        ("sales", None, "USD", "—"),
+        ("cost", -12500, "EUR", "-€12.5K"),
+    ],
 )
 def test_format_compact_for_tiles(name, value, currency, expected):
     assert m.format_compact(name, value, currency) == expected

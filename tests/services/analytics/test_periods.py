@@ -7,7 +7,10 @@ from services.analytics.periods import Period, comparison_period, resolve_range,
 LATEST = date(2026, 11, 27)
 
 
-@pytest.mark.parametrize("choice,start", [("Last 7 days", date(2026, 11, 21)), ("Last 30 days", date(2026, 10, 29)), ("Month to date", date(2026, 11, 1))])
+@pytest.mark.parametrize(
+    "choice,start",
+    [("Last 7 days", date(2026, 11, 21)), ("Last 30 days", date(2026, 10, 29)), ("Month to date", date(2026, 11, 1))],
+)
 def test_resolve_range(choice, start):
     p = resolve_range(choice, LATEST)
     assert p == Period(start, LATEST)
@@ -30,7 +33,9 @@ def test_same_period_last_year_needs_data():
     assert comparison_period(p, "Same period last year", earliest=date(2026, 8, 1)) is None
     c = comparison_period(p, "Same period last year", earliest=date(2025, 1, 1))
     assert c == Period(date(2025, 11, 21), date(2025, 11, 27))
-    assert comparison_period(Period(date(2028, 2, 29), date(2028, 2, 29)), "Same period last year").start == date(2027, 2, 28)
+    assert comparison_period(Period(date(2028, 2, 29), date(2028, 2, 29)), "Same period last year").start == date(
+        2027, 2, 28
+    )
 
 
 def test_settling_days_are_the_last_three():

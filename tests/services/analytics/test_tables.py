@@ -21,7 +21,9 @@ def ctx(demo_store):
 def test_overview_totals_match_the_sandbox_to_the_cent(ctx):
     db, pid, first, last, sandbox = ctx
     period = resolve_range("Last 30 days", last)
-    ov = analytics.overview(db, analytics.Query(pid, period.start, period.end, 7), comparison_period(period, "Previous period", first))
+    ov = analytics.overview(
+        db, analytics.Query(pid, period.start, period.end, 7), comparison_period(period, "Previous period", first)
+    )
     truth = sandbox.world.totals(pid, period.start, period.end)
     tiles = {t.name: t for t in ov.tiles}
     assert tiles["cost"].value == pytest.approx(truth["cost"], abs=0.005)

@@ -1,4 +1,5 @@
 """Loading the optimizer's frames from the store: Amazon's column names mapped to the generic ones."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -10,17 +11,71 @@ from services.optimizer.data import latest_date, load_input
 def _db(tmp_path):
     db = store.open_db(tmp_path / "s.db")
     with store.write(db):
-        store.upsert_rows(db, "ad_groups", [{"profile_id": "P", "ad_group_id": "G", "campaign_id": "C", "name": "AG",
-                                             "state": "ENABLED", "default_bid": 0.8}])
-        store.upsert_rows(db, "campaigns", [{"profile_id": "P", "campaign_id": "C", "name": "Camp", "state": "ENABLED",
-                                             "targeting_type": "MANUAL", "budget": 20.0, "placement_top_pct": 10.0}])
-        store.upsert_rows(db, "keywords", [{"profile_id": "P", "keyword_id": "K", "campaign_id": "C", "ad_group_id": "G",
-                                            "keyword_text": "yoga mat", "match_type": "EXACT", "state": "ENABLED",
-                                            "bid": None}])
-        store.upsert_rows(db, "target_day", [{"profile_id": "P", "date": "2026-03-01", "keyword_id": "K",
-                                              "campaign_id": "C", "ad_group_id": "G", "impressions": 100, "clicks": 10,
-                                              "cost": 5.0, "purchases_7d": 2, "sales_7d": 60.0, "purchases_14d": 3,
-                                              "sales_14d": 90.0}])
+        store.upsert_rows(
+            db,
+            "ad_groups",
+            [
+                {
+                    "profile_id": "P",
+                    "ad_group_id": "G",
+                    "campaign_id": "C",
+                    "name": "AG",
+                    "state": "ENABLED",
+                    "default_bid": 0.8,
+                }
+            ],
+        )
+        store.upsert_rows(
+            db,
+            "campaigns",
+            [
+                {
+                    "profile_id": "P",
+                    "campaign_id": "C",
+                    "name": "Camp",
+                    "state": "ENABLED",
+                    "targeting_type": "MANUAL",
+                    "budget": 20.0,
+                    "placement_top_pct": 10.0,
+                }
+            ],
+        )
+        store.upsert_rows(
+            db,
+            "keywords",
+            [
+                {
+                    "profile_id": "P",
+                    "keyword_id": "K",
+                    "campaign_id": "C",
+                    "ad_group_id": "G",
+                    "keyword_text": "yoga mat",
+                    "match_type": "EXACT",
+                    "state": "ENABLED",
+                    "bid": None,
+                }
+            ],
+        )
+        store.upsert_rows(
+            db,
+            "target_day",
+            [
+                {
+                    "profile_id": "P",
+                    "date": "2026-03-01",
+                    "keyword_id": "K",
+                    "campaign_id": "C",
+                    "ad_group_id": "G",
+                    "impressions": 100,
+                    "clicks": 10,
+                    "cost": 5.0,
+                    "purchases_7d": 2,
+                    "sales_7d": 60.0,
+                    "purchases_14d": 3,
+                    "sales_14d": 90.0,
+                }
+            ],
+        )
     return db
 
 

@@ -1,4 +1,5 @@
 """Each optimizer rule pinned on small hand-made frames, guards included."""
+
 from __future__ import annotations
 
 import math
@@ -28,34 +29,76 @@ def spread(total, n):
 def target_rows(entity_id, clicks, orders, cost, sales, campaign_id="C1", ad_group_id="G1", n=10, end_offset=4):
     rows = []
     for d, c, o in zip(_days(n, end_offset), spread(clicks, n), spread(orders, n)):
-        rows.append({"date": d.isoformat(), "entity_id": entity_id, "campaign_id": campaign_id,
-                     "ad_group_id": ad_group_id, "impressions": c * 50, "clicks": c,
-                     "cost": cost / n, "orders": o, "sales": sales / n})
+        rows.append(
+            {
+                "date": d.isoformat(),
+                "entity_id": entity_id,
+                "campaign_id": campaign_id,
+                "ad_group_id": ad_group_id,
+                "impressions": c * 50,
+                "clicks": c,
+                "cost": cost / n,
+                "orders": o,
+                "sales": sales / n,
+            }
+        )
     return rows
 
 
 def make_input(target_rows_list, entities, changes=None, campaigns=None, **extra):
     ents = pd.DataFrame(entities)
-    campaigns = campaigns if campaigns is not None else pd.DataFrame(
-        [{"campaign_id": "C1", "name": "Camp 1", "state": "enabled", "targeting_type": "MANUAL", "budget": 20.0,
-          "placement_top_pct": 0.0}])
-    ad_groups = pd.DataFrame([{"ad_group_id": g, "campaign_id": c, "name": f"AG {g}", "state": "enabled",
-                               "default_bid": 1.0}
-                              for g, c in sorted({(e["ad_group_id"], e["campaign_id"]) for e in entities})])
-    return OptimizerInput(as_of=AS_OF, profile_id="P1", target_day=pd.DataFrame(target_rows_list), entities=ents,
-                          campaigns=campaigns, ad_groups=ad_groups,
-                          changes=changes if changes is not None else pd.DataFrame(), **extra)
+    campaigns = (
+        campaigns
+        if campaigns is not None
+        else pd.DataFrame(
+            [
+                {
+                    "campaign_id": "C1",
+                    "name": "Camp 1",
+                    "state": "enabled",
+                    "targeting_type": "MANUAL",
+                    "budget": 20.0,
+                    "placement_top_pct": 0.0,
+                }
+            ]
+        )
+    )
+    ad_groups = pd.DataFrame(
+        [
+            {"ad_group_id": g, "campaign_id": c, "name": f"AG {g}", "state": "enabled", "default_bid": 1.0}
+            for g, c in sorted({(e["ad_group_id"], e["campaign_id"]) for e in entities})
+        ]
+    )
+    return OptimizerInput(
+        as_of=AS_OF,
+        profile_id="P1",
+        target_day=pd.DataFrame(target_rows_list),
+        entities=ents,
+        campaigns=campaigns,
+        ad_groups=ad_groups,
+        changes=changes if changes is not None else pd.DataFrame(),
+        **extra,
+    )
 
 
 def kw(entity_id, bid, campaign_id="C1", ad_group_id="G1", match_type="EXACT", text=None, state="enabled"):
-    return {"entity_id": entity_id, "kind": "keyword", "campaign_id": campaign_id, "ad_group_id": ad_group_id,
-            "text": text or f"kw {entity_id}", "match_type": match_type, "state": state, "bid": bid}
+    return {
+        "entity_id": entity_id,
+        "kind": "keyword",
+        "campaign_id": campaign_id,
+        "ad_group_id": ad_group_id,
+        "text": text or f"kw {entity_id}",
+        "match_type": match_type,
+        "state": state,
+        "bid": bid,
+    }
 
 
 S = Settings(target_acos=0.25)
 
 
 # ---- shrinkage -----------------------------------------------------------------------------
+
 
 def test_shrink_ten_clicks_no_order_is_not_zero():
     cvr, weight = opt.shrink(0, 10, 0.10)
@@ -70,6 +113,7 @@ def test_shrink_lots_of_data_approaches_raw():
 
 
 # ---- bids ---------------------------------------------------------------------------------------
+
 
 def background(n_kw=5, clicks=100, orders=10, cost=60.0, sales=300.0):
     """Keywords that set a 10 % ad-group CVR and $30 AOV (no suggestion expected at bid 0.75)."""
@@ -119,8 +163,9 @@ def test_min_and_max_bid():
     ents.append(kw("K3", 0.22))
     rows += target_rows("K4", 100, 80, 60.0, 4800.0)
     ents.append(kw("K4", 4.50))
-    out = opt.bid_suggestions(make_input(rows, ents), SettingsBook(Settings(target_acos=0.25, min_bid=0.20,
-                                                                               max_bid=5.0)))
+    out = opt.bid_suggestions(
+        make_input(rows, ents), SettingsBook(Settings(target_acos=0.25, min_bid=0.20, max_bid=5.0))
+    )
     got = out.set_index("entity_id")["proposed_value"]
     assert got["K3"] == pytest.approx(0.20)
     assert got["K4"] == pytest.approx(5.00)
@@ -165,8 +210,15 @@ def test_cooldown_after_recent_change():
     rows, ents = background()
     rows += target_rows("K9", 30, 0, 30.0, 0.0)
     ents.append(kw("K9", 1.0))
-    changes = pd.DataFrame([{"entity_id": "K9", "change_type": "bid",
-                             "applied_at": f"{(AS_OF - timedelta(days=1)).isoformat()}T10:00:00+00:00"}])
+    changes = pd.DataFrame(
+        [
+            {
+                "entity_id": "K9",
+                "change_type": "bid",
+                "applied_at": f"{(AS_OF - timedelta(days=1)).isoformat()}T10:00:00+00:00",
+            }
+        ]
+    )
     out = opt.bid_suggestions(make_input(rows, ents, changes=changes), SettingsBook(S))
     assert "K9" not in set(out["entity_id"])
     old = changes.assign(applied_at=f"{(AS_OF - timedelta(days=10)).isoformat()}T10:00:00+00:00")
@@ -193,24 +245,47 @@ def test_suggestion_has_every_field():
     out = opt.optimize(make_input(rows, ents), S)
     assert list(out.columns) == opt.SUGGESTION_COLUMNS
     r = out.iloc[0]
-    for col in ("type", "entity_id", "campaign_name", "ad_group_name", "current_value", "proposed_value", "rule",
-                "reason", "confidence", "clicks", "orders", "spend", "sales", "acos", "cvr_raw", "cvr_shrunk",
-                "expected_spend_change", "expected_sales_change", "suggestion_key"):
+    for col in (
+        "type",
+        "entity_id",
+        "campaign_name",
+        "ad_group_name",
+        "current_value",
+        "proposed_value",
+        "rule",
+        "reason",
+        "confidence",
+        "clicks",
+        "orders",
+        "spend",
+        "sales",
+        "acos",
+        "cvr_raw",
+        "cvr_shrunk",
+        "expected_spend_change",
+        "expected_sales_change",
+        "suggestion_key",
+    ):
         assert r[col] is not None and not (isinstance(r[col], float) and pd.isna(r[col])), col
     assert r["reason"].endswith(".")
 
 
 # ---- targets from margins -------------------------------------------------------------------
 
+
 def test_target_defaults_to_half_of_break_even():
     # profit-seeking default: half the break-even ACOS (Settings.break_even_share), not break-even minus 5 pts
     rows, ents = background()
-    inp = make_input(rows, ents, product_ads=pd.DataFrame([{"campaign_id": "C1", "ad_group_id": "G1",
-                                                            "asin": "A1", "state": "enabled"}]),
-                     margins=pd.DataFrame([{"asin": "A1", "margin": 0.40}]))
+    inp = make_input(
+        rows,
+        ents,
+        product_ads=pd.DataFrame([{"campaign_id": "C1", "ad_group_id": "G1", "asin": "A1", "state": "enabled"}]),
+        margins=pd.DataFrame([{"asin": "A1", "margin": 0.40}]),
+    )
     assert opt.campaign_targets(inp, SettingsBook(Settings()))["C1"] == pytest.approx(0.20)
-    assert opt.campaign_targets(inp, SettingsBook(Settings(break_even_share=1.0, below_break_even=0.05)))["C1"] \
-        == pytest.approx(0.35)
+    assert opt.campaign_targets(inp, SettingsBook(Settings(break_even_share=1.0, below_break_even=0.05)))[
+        "C1"
+    ] == pytest.approx(0.35)
     assert opt.campaign_targets(inp, SettingsBook(Settings(target_acos=0.2)))["C1"] == pytest.approx(0.2)
     inp.margins = pd.DataFrame()
     assert opt.campaign_targets(inp, SettingsBook(Settings()))["C1"] == pytest.approx(0.15)
@@ -231,23 +306,51 @@ def test_settings_describe_and_roundtrip():
 
 # ---- search terms -----------------------------------------------------------------------------
 
-def term_rows(term, clicks, orders, cost, sales, ad_group_id="G1", campaign_id="C1", match_type="BROAD",
-              entity_id="B0", n=10, end_offset=4):
+
+def term_rows(
+    term,
+    clicks,
+    orders,
+    cost,
+    sales,
+    ad_group_id="G1",
+    campaign_id="C1",
+    match_type="BROAD",
+    entity_id="B0",
+    n=10,
+    end_offset=4,
+):
     out = []
     for d, c, o in zip(_days(n, end_offset), spread(clicks, n), spread(orders, n)):
-        out.append({"date": d.isoformat(), "campaign_id": campaign_id, "ad_group_id": ad_group_id,
-                    "entity_id": entity_id, "search_term": term, "match_type": match_type, "impressions": c * 20,
-                    "clicks": c, "cost": cost / n, "orders": o, "sales": sales / n})
+        out.append(
+            {
+                "date": d.isoformat(),
+                "campaign_id": campaign_id,
+                "ad_group_id": ad_group_id,
+                "entity_id": entity_id,
+                "search_term": term,
+                "match_type": match_type,
+                "impressions": c * 20,
+                "clicks": c,
+                "cost": cost / n,
+                "orders": o,
+                "sales": sales / n,
+            }
+        )
     return out
 
 
 def terms_input(st_rows, negatives=None, extra_ents=(), product_ads=None, campaigns=None):
     rows, ents = background()
     ents = ents + list(extra_ents)
-    return make_input(rows, ents, search_term_day=pd.DataFrame(st_rows),
-                      negatives=negatives if negatives is not None else pd.DataFrame(),
-                      product_ads=product_ads if product_ads is not None else pd.DataFrame(),
-                      campaigns=campaigns)
+    return make_input(
+        rows,
+        ents,
+        search_term_day=pd.DataFrame(st_rows),
+        negatives=negatives if negatives is not None else pd.DataFrame(),
+        product_ads=product_ads if product_ads is not None else pd.DataFrame(),
+        campaigns=campaigns,
+    )
 
 
 def test_bleeder_probability_posterior():
@@ -259,8 +362,11 @@ def test_bleeder_probability_posterior():
 
 def test_bleeder_negated_exact_in_paying_ad_group():
     # ad group CVR 10 %: 40 clicks -> ~4 expected orders (posterior 0.93); 25 clicks -> ~2.6 (0.84): not yet
-    inp = terms_input(term_rows("yoga mat diy", 40, 0, 24.0, 0.0) + term_rows("yoga mat pdf", 25, 0, 15.0, 0.0)
-                      + term_rows("yoga mat", 40, 5, 24.0, 150.0))
+    inp = terms_input(
+        term_rows("yoga mat diy", 40, 0, 24.0, 0.0)
+        + term_rows("yoga mat pdf", 25, 0, 15.0, 0.0)
+        + term_rows("yoga mat", 40, 5, 24.0, 150.0)
+    )
     out = opt.negative_suggestions(inp, SettingsBook(S))
     assert list(out["search_term"]) == ["yoga mat diy"]
     r = out.iloc[0]
@@ -307,18 +413,34 @@ def test_converting_term_never_negated():
 
 
 def test_already_negated_not_suggested_again():
-    negs = pd.DataFrame([{"campaign_id": "C1", "ad_group_id": "G1", "keyword_text": "Yoga Mat DIY",
-                          "match_type": "NEGATIVE_EXACT", "state": "enabled"}])
+    negs = pd.DataFrame(
+        [
+            {
+                "campaign_id": "C1",
+                "ad_group_id": "G1",
+                "keyword_text": "Yoga Mat DIY",
+                "match_type": "NEGATIVE_EXACT",
+                "state": "enabled",
+            }
+        ]
+    )
     inp = terms_input(term_rows("yoga mat diy", 25, 0, 15.0, 0.0), negatives=negs)
     assert opt.negative_suggestions(inp, SettingsBook(S)).empty
 
 
 def harvest_setup(st):
-    camps = pd.DataFrame([
-        {"campaign_id": "C1", "name": "Auto", "state": "enabled", "targeting_type": "AUTO", "budget": 20.0},
-        {"campaign_id": "C2", "name": "Exact", "state": "enabled", "targeting_type": "MANUAL", "budget": 20.0}])
-    pa = pd.DataFrame([{"campaign_id": "C1", "ad_group_id": "G1", "asin": "A1", "state": "enabled"},
-                       {"campaign_id": "C2", "ad_group_id": "G2", "asin": "A1", "state": "enabled"}])
+    camps = pd.DataFrame(
+        [
+            {"campaign_id": "C1", "name": "Auto", "state": "enabled", "targeting_type": "AUTO", "budget": 20.0},
+            {"campaign_id": "C2", "name": "Exact", "state": "enabled", "targeting_type": "MANUAL", "budget": 20.0},
+        ]
+    )
+    pa = pd.DataFrame(
+        [
+            {"campaign_id": "C1", "ad_group_id": "G1", "asin": "A1", "state": "enabled"},
+            {"campaign_id": "C2", "ad_group_id": "G2", "asin": "A1", "state": "enabled"},
+        ]
+    )
     extra = [kw("X1", 1.0, campaign_id="C2", ad_group_id="G2", text="yoga mat thick")]
     return terms_input(st, extra_ents=extra, product_ads=pa, campaigns=camps)
 
@@ -336,23 +458,27 @@ def test_harvest_paired_with_isolation_negative():
 
 
 def test_harvest_skips_exact_sources_existing_and_expensive():
-    st = (term_rows("yoga mat thick", 30, 4, 18.0, 120.0)  # already an exact keyword
-          + term_rows("exact term", 30, 4, 18.0, 120.0, match_type="EXACT")
-          + term_rows("pricey term", 30, 2, 60.0, 60.0)  # ACOS 100 %
-          + term_rows("one order", 30, 1, 5.0, 30.0))
+    st = (
+        term_rows("yoga mat thick", 30, 4, 18.0, 120.0)  # already an exact keyword
+        + term_rows("exact term", 30, 4, 18.0, 120.0, match_type="EXACT")
+        + term_rows("pricey term", 30, 2, 60.0, 60.0)  # ACOS 100 %
+        + term_rows("one order", 30, 1, 5.0, 30.0)
+    )
     assert opt.harvest_suggestions(harvest_setup(st), SettingsBook(S)).empty
 
 
 def test_harvest_only_terms_worth_the_min_bid_and_capped_most_valuable_first():
     # "cheap mat": 2 orders in 100 clicks at 17 % ACOS (cheap clicks), but shrunk CVR ~2.7 % x AOV ~$22.5 x 25 %
     # -> value bid ~ $0.15 < min bid: an exact keyword at the min bid would lose money
-    st = (term_rows("cheap mat", 100, 2, 5.0, 30.0) + term_rows("cork yoga mat", 30, 4, 18.0, 120.0)
-          + term_rows("jute yoga mat", 60, 9, 30.0, 270.0))
+    st = (
+        term_rows("cheap mat", 100, 2, 5.0, 30.0)
+        + term_rows("cork yoga mat", 30, 4, 18.0, 120.0)
+        + term_rows("jute yoga mat", 60, 9, 30.0, 270.0)
+    )
     out = opt.harvest_suggestions(harvest_setup(st), SettingsBook(S))
     assert set(out["search_term"]) == {"cork yoga mat", "jute yoga mat"}
     assert (out["value_bid"] >= S.min_bid).all()
-    capped = opt.harvest_suggestions(harvest_setup(st), SettingsBook(Settings(target_acos=0.25,
-                                                                              harvest_max_per_run=1)))
+    capped = opt.harvest_suggestions(harvest_setup(st), SettingsBook(Settings(target_acos=0.25, harvest_max_per_run=1)))
     assert list(capped["search_term"]) == ["jute yoga mat"]  # value bid x clicks: the larger expected profit
 
 
@@ -364,16 +490,37 @@ def test_optimize_drops_negative_that_clashes_with_harvest():
 
 # ---- budgets and placements ----------------------------------------------------------------
 
+
 def campaign_days(campaign_id, budget, cost, sales, orders, clicks, n=14, end_offset=0):
-    return [{"date": (AS_OF - timedelta(days=end_offset + i)).isoformat(), "campaign_id": campaign_id,
-             "budget": budget, "cost": cost, "sales": sales, "orders": orders, "clicks": clicks,
-             "impressions": clicks * 40} for i in range(n)]
+    return [
+        {
+            "date": (AS_OF - timedelta(days=end_offset + i)).isoformat(),
+            "campaign_id": campaign_id,
+            "budget": budget,
+            "cost": cost,
+            "sales": sales,
+            "orders": orders,
+            "clicks": clicks,
+            "impressions": clicks * 40,
+        }
+        for i in range(n)
+    ]
 
 
 def budget_input(cd, budget=20.0):
     rows, ents = background()
-    camps = pd.DataFrame([{"campaign_id": "C1", "name": "Camp 1", "state": "enabled", "targeting_type": "MANUAL",
-                           "budget": budget, "placement_top_pct": 0.0}])
+    camps = pd.DataFrame(
+        [
+            {
+                "campaign_id": "C1",
+                "name": "Camp 1",
+                "state": "enabled",
+                "targeting_type": "MANUAL",
+                "budget": budget,
+                "placement_top_pct": 0.0,
+            }
+        ]
+    )
     return make_input(rows, ents, campaigns=camps, campaign_day=pd.DataFrame(cd))
 
 
@@ -381,8 +528,10 @@ def test_budget_up_when_efficient_and_capped():
     out = opt.budget_suggestions(budget_input(campaign_days("C1", 20.0, 19.8, 120.0, 4, 30)), SettingsBook(S))
     r = out.iloc[0]
     assert r["rule"] == "budget_up" and r["proposed_value"] == pytest.approx(24.0)
-    capped = opt.budget_suggestions(budget_input(campaign_days("C1", 20.0, 19.8, 120.0, 4, 30)),
-                                    SettingsBook(Settings(target_acos=0.25, budget_max=21.0)))
+    capped = opt.budget_suggestions(
+        budget_input(campaign_days("C1", 20.0, 19.8, 120.0, 4, 30)),
+        SettingsBook(Settings(target_acos=0.25, budget_max=21.0)),
+    )
     assert capped.iloc[0]["proposed_value"] == pytest.approx(21.0)
 
 
@@ -395,11 +544,31 @@ def test_budget_down_when_inefficient_and_not_when_within_target():
 
 def placement_input(pct, clicks, orders, cost, sales):
     rows, ents = background()
-    camps = pd.DataFrame([{"campaign_id": "C1", "name": "Camp 1", "state": "enabled", "targeting_type": "MANUAL",
-                           "budget": 20.0, "placement_top_pct": pct}])
-    pdays = [{"date": d.isoformat(), "campaign_id": "C1", "placement": "Top of Search on-Amazon",
-              "clicks": clicks / 10, "orders": orders / 10, "cost": cost / 10, "sales": sales / 10,
-              "impressions": clicks * 10} for d in _days(10)]
+    camps = pd.DataFrame(
+        [
+            {
+                "campaign_id": "C1",
+                "name": "Camp 1",
+                "state": "enabled",
+                "targeting_type": "MANUAL",
+                "budget": 20.0,
+                "placement_top_pct": pct,
+            }
+        ]
+    )
+    pdays = [
+        {
+            "date": d.isoformat(),
+            "campaign_id": "C1",
+            "placement": "Top of Search on-Amazon",
+            "clicks": clicks / 10,
+            "orders": orders / 10,
+            "cost": cost / 10,
+            "sales": sales / 10,
+            "impressions": clicks * 10,
+        }
+        for d in _days(10)
+    ]
     return make_input(rows, ents, campaigns=camps, placement_day=pd.DataFrame(pdays))
 
 

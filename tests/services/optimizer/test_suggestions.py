@@ -1,4 +1,5 @@
 """Suggestion persistence, review, apply and undo against the sandbox over HTTP."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -40,10 +41,12 @@ def test_generate_saves_pending_grouped_and_filterable(synced):
     assert bids["expected_spend_change"].is_monotonic_increasing
     term = df.loc[df["type"] == "negative", "search_term"].iloc[0]
     found = sugg.list_suggestions(db, acc, pid, search=term[:8])
-    assert (found["search_term"].fillna("").str.contains(term[:8], regex=False)
-            | found["keyword_text"].fillna("").str.contains(term[:8], regex=False)
-            | found["campaign_name"].fillna("").str.lower().str.contains(term[:8].lower(), regex=False)
-            | found["ad_group_name"].fillna("").str.lower().str.contains(term[:8].lower(), regex=False)).all()
+    assert (
+        found["search_term"].fillna("").str.contains(term[:8], regex=False)
+        | found["keyword_text"].fillna("").str.contains(term[:8], regex=False)
+        | found["campaign_name"].fillna("").str.lower().str.contains(term[:8].lower(), regex=False)
+        | found["ad_group_name"].fillna("").str.lower().str.contains(term[:8].lower(), regex=False)
+    ).all()
     # re-running replaces pending rows instead of piling them up
     again = sugg.generate(db, acc, pid)
     assert len(again) == len(df)
@@ -61,8 +64,9 @@ def test_review_actions(synced):
     statuses = sugg.list_suggestions(db, acc, pid, statuses=None).set_index("suggestion_id")["status"]
     assert (statuses[a], statuses[b], statuses[c]) == ("rejected", "snoozed", "approved")
     # rejected / snoozed / approved keys are not re-suggested on the next run
-    keys = set(sugg.list_suggestions(db, acc, pid, statuses=None).set_index("suggestion_id").loc[[a, b, c],
-                                                                                                  "suggestion_key"])
+    keys = set(
+        sugg.list_suggestions(db, acc, pid, statuses=None).set_index("suggestion_id").loc[[a, b, c], "suggestion_key"]
+    )
     sugg.generate(db, acc, pid)
     pending = sugg.list_suggestions(db, acc, pid)
     assert not keys & set(pending["suggestion_key"])
@@ -87,7 +91,9 @@ def test_apply_and_undo_through_the_api(synced):
     assert set(after.loc[list(pick["suggestion_id"]), "status"]) == {"applied"}
     hist = sugg.change_history(db, acc, pid)
     assert len(hist) == len(report.items) and hist["ok"].all()
-    assert {"applied_at", "change_type", "old_value", "new_value", "amazon_result", "suggestion_id"} <= set(hist.columns)
+    assert {"applied_at", "change_type", "old_value", "new_value", "amazon_result", "suggestion_id"} <= set(
+        hist.columns
+    )
     # Amazon (the sandbox) really has the new bid
     bid = pick[pick["type"] == "bid"].iloc[0]
     kind = "keywords" if bid["entity_kind"] == "keyword" else "targets"
@@ -117,8 +123,10 @@ def test_amazon_item_errors_are_reported_per_item(synced):
     df = sugg.generate(db, acc, pid)
     bid = df[df["type"] == "bid"].iloc[0]
     with write(db):
-        db.conn.execute("UPDATE suggestions SET entity_id = '999999', status = 'approved' WHERE suggestion_id = ?",
-                        [bid["suggestion_id"]])
+        db.conn.execute(
+            "UPDATE suggestions SET entity_id = '999999', status = 'approved' WHERE suggestion_id = ?",
+            [bid["suggestion_id"]],
+        )
     report = sugg.apply_approved(db, client, acc, pid, confirmed=True)
     item = report.items[0]
     assert not item["ok"] and item["message"]
@@ -142,5 +150,7 @@ def test_settings_and_margins(synced):
     m = sugg.margins_frame(db, acc).set_index("asin")
     assert m.loc["B000000001", "break_even_acos"] == pytest.approx(0.35)
     assert m.loc["B000000003", "margin"] == pytest.approx(0.25)
-    assert m.loc["B000000003", "default_target_acos"] == pytest.approx(0.125)  # half of break-even (Settings.break_even_share)
+    assert m.loc["B000000003", "default_target_acos"] == pytest.approx(
+        0.125
+    )  # half of break-even (Settings.break_even_share)
     sugg.save_settings(db, acc, Settings())

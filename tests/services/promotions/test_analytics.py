@@ -1,4 +1,5 @@
 """Promotion analytics and the draft/export/link store on a hand-filled store (no sandbox)."""
+
 import json
 from datetime import date, timedelta
 
@@ -16,38 +17,97 @@ TODAY = date(2026, 3, 20)
 PID = "P1"
 
 
-def coupon_row(cid, start, end, budget, spent, red, clips, disc, sales, asins=("B0AAAAAAA1",), name=None,
-               dtype="PERCENT_OFF_LIST_PRICE", amount=10):
-    return {"coupon_id": cid, "account_id": "A", "profile_id": PID, "marketplace_id": "ATVPDKIKX0DER",
-            "currency_code": "USD", "name": name or f"coupon {cid}", "website_message": f"Save on {cid}",
-            "start_date_time": f"{start}T00:00:00Z", "end_date_time": f"{end}T23:59:59Z",
-            "customer_segment": "All (Default)", "discount_type": dtype, "discount_amount": amount,
-            "budget": budget, "clips": clips, "redemptions": red, "total_discount": disc, "budget_spent": spent,
-            "budget_remaining": budget - spent, "budget_percentage_used": 100 * spent / budget, "sales": sales,
-            "asins": json.dumps(list(asins))}
+def coupon_row(
+    cid,
+    start,
+    end,
+    budget,
+    spent,
+    red,
+    clips,
+    disc,
+    sales,
+    asins=("B0AAAAAAA1",),
+    name=None,
+    dtype="PERCENT_OFF_LIST_PRICE",
+    amount=10,
+):
+    return {
+        "coupon_id": cid,
+        "account_id": "A",
+        "profile_id": PID,
+        "marketplace_id": "ATVPDKIKX0DER",
+        "currency_code": "USD",
+        "name": name or f"coupon {cid}",
+        "website_message": f"Save on {cid}",
+        "start_date_time": f"{start}T00:00:00Z",
+        "end_date_time": f"{end}T23:59:59Z",
+        "customer_segment": "All (Default)",
+        "discount_type": dtype,
+        "discount_amount": amount,
+        "budget": budget,
+        "clips": clips,
+        "redemptions": red,
+        "total_discount": disc,
+        "budget_spent": spent,
+        "budget_remaining": budget - spent,
+        "budget_percentage_used": 100 * spent / budget,
+        "sales": sales,
+        "asins": json.dumps(list(asins)),
+    }
 
 
 @pytest.fixture()
 def db(tmp_path):
     d = open_db(tmp_path / "s.db")
     with write(d):
-        upsert_rows(d, "profiles", [{"profile_id": PID, "account_id": None, "country_code": "US",
-                                     "currency_code": "USD", "marketplace_id": "ATVPDKIKX0DER"}]) if False else None
+        upsert_rows(
+            d,
+            "profiles",
+            [
+                {
+                    "profile_id": PID,
+                    "account_id": None,
+                    "country_code": "US",
+                    "currency_code": "USD",
+                    "marketplace_id": "ATVPDKIKX0DER",
+                }
+            ],
+        ) if False else None
         rows = [
             # 10 of 30 days gone, 70 % of budget: too fast
             coupon_row("FAST", TODAY - timedelta(days=10), TODAY + timedelta(days=19), 200, 140, 40, 100, 120, 1800),
             # 10 of 30 days gone, 5 % of 2,000
-            coupon_row("SLOW", TODAY - timedelta(days=10), TODAY + timedelta(days=19), 2000, 100, 10, 50, 80, 700,
-                       asins=("B0BBBBBBB2",)),
+            coupon_row(
+                "SLOW",
+                TODAY - timedelta(days=10),
+                TODAY + timedelta(days=19),
+                2000,
+                100,
+                10,
+                50,
+                80,
+                700,
+                asins=("B0BBBBBBB2",),
+            ),
             coupon_row("SOON", TODAY + timedelta(days=5), TODAY + timedelta(days=20), 500, 0, 0, 0, 0, 0),
             coupon_row("OLD", TODAY - timedelta(days=60), TODAY - timedelta(days=40), 500, 300, 50, 200, 250, 2000),
         ]
         upsert_rows(d, "coupons", rows)
         snaps = []
         for i in range(3):
-            snaps.append({"coupon_id": "FAST", "snapshot_date": (TODAY - timedelta(days=2 - i)).isoformat(),
-                          "clips": 80 + 10 * i, "redemptions": 30 + 5 * i, "budget_spent": 110 + 15 * i,
-                          "sales": 1400 + 200 * i, "budget": 200, "total_discount": 90 + 15 * i})
+            snaps.append(
+                {
+                    "coupon_id": "FAST",
+                    "snapshot_date": (TODAY - timedelta(days=2 - i)).isoformat(),
+                    "clips": 80 + 10 * i,
+                    "redemptions": 30 + 5 * i,
+                    "budget_spent": 110 + 15 * i,
+                    "sales": 1400 + 200 * i,
+                    "budget": 200,
+                    "total_discount": 90 + 15 * i,
+                }
+            )
         upsert_rows(d, "coupon_snapshots", snaps)
         ads = []
         for k in range(40, 0, -1):
@@ -55,17 +115,54 @@ def db(tmp_path):
             during = day >= TODAY - timedelta(days=10)
             for asin, units in (("B0AAAAAAA1", 8 if during else 4), ("B0BBBBBBB2", 2)):
                 orders = units
-                ads.append({"profile_id": PID, "date": day.isoformat(), "ad_id": f"ad-{asin}", "asin": asin,
-                            "ad_group_id": "AG1", "campaign_id": "C1", "impressions": 1000, "clicks": 40,
-                            "cost": 20.0, "purchases_7d": orders, "sales_7d": orders * (15.0 if during else 20.0),
-                            "units_7d": units})
+                ads.append(
+                    {
+                        "profile_id": PID,
+                        "date": day.isoformat(),
+                        "ad_id": f"ad-{asin}",
+                        "asin": asin,
+                        "ad_group_id": "AG1",
+                        "campaign_id": "C1",
+                        "impressions": 1000,
+                        "clicks": 40,
+                        "cost": 20.0,
+                        "purchases_7d": orders,
+                        "sales_7d": orders * (15.0 if during else 20.0),
+                        "units_7d": units,
+                    }
+                )
         upsert_rows(d, "advertised_product_day", ads)
-        upsert_rows(d, "campaign_day", [{"profile_id": PID, "date": r["date"], "campaign_id": "C1", "cost": 20,
-                                         "sales_7d": r["sales_7d"]} for r in ads if r["asin"] == "B0AAAAAAA1"])
-        upsert_rows(d, "product_ads", [{"profile_id": PID, "ad_id": "ad-B0AAAAAAA1", "ad_group_id": "AG1",
-                                        "campaign_id": "C1", "asin": "B0AAAAAAA1", "sku": "SKU-A"},
-                                       {"profile_id": PID, "ad_id": "ad-B0BBBBBBB2", "ad_group_id": "AG1",
-                                        "campaign_id": "C1", "asin": "B0BBBBBBB2", "sku": "SKU-B"}])
+        upsert_rows(
+            d,
+            "campaign_day",
+            [
+                {"profile_id": PID, "date": r["date"], "campaign_id": "C1", "cost": 20, "sales_7d": r["sales_7d"]}
+                for r in ads
+                if r["asin"] == "B0AAAAAAA1"
+            ],
+        )
+        upsert_rows(
+            d,
+            "product_ads",
+            [
+                {
+                    "profile_id": PID,
+                    "ad_id": "ad-B0AAAAAAA1",
+                    "ad_group_id": "AG1",
+                    "campaign_id": "C1",
+                    "asin": "B0AAAAAAA1",
+                    "sku": "SKU-A",
+                },
+                {
+                    "profile_id": PID,
+                    "ad_id": "ad-B0BBBBBBB2",
+                    "ad_group_id": "AG1",
+                    "campaign_id": "C1",
+                    "asin": "B0BBBBBBB2",
+                    "sku": "SKU-B",
+                },
+            ],
+        )
     return d
 
 
@@ -79,7 +176,7 @@ def test_status_boundaries():
 
 def test_coupon_kpis_follow_the_reference_formulas():
     row = coupon_row("X", date(2026, 3, 1), date(2026, 3, 30), 1000, 400, 100, 400, 300, 3000)
-    k = pr.coupon_kpis(row, date(2026, 3, 11))          # 10 of 30 days reported
+    k = pr.coupon_kpis(row, date(2026, 3, 11))  # 10 of 30 days reported
     assert k["clip_to_redeem"] == 0.25
     assert k["budget_used"] == 0.4 and k["time_elapsed"] == pytest.approx(1 / 3)
     assert k["pace"] == pytest.approx(1.2)
@@ -99,7 +196,7 @@ def test_kpis_with_zeros_are_missing_not_errors():
 
 
 def test_overview_lists_coupons_and_records_with_statuses(db):
-    rid = ps.save_draft(db, CouponDraft(asins=["B0AAAAAAA1"], title_suffix=""), profile_id=PID)   # invalid, saved
+    rid = ps.save_draft(db, CouponDraft(asins=["B0AAAAAAA1"], title_suffix=""), profile_id=PID)  # invalid, saved
     ov = pr.promotions_overview(db, PID)
     assert set(ov.columns) == set(pr.OVERVIEW_COLUMNS)
     by = {r["promotion_id"] or r["record_id"]: r for r in ov.to_dict("records")}
@@ -148,10 +245,36 @@ def test_suggestions_flag_fast_and_slow_with_numbers(db):
 
 def test_merge_suggestion_saves_fixed_fees(db):
     with write(db):
-        upsert_rows(db, "coupons", [
-            coupon_row("M1", TODAY + timedelta(days=3), TODAY + timedelta(days=10), 100, 0, 0, 0, 0, 0, asins=("B0CCCCCCC3",)),
-            coupon_row("M2", TODAY + timedelta(days=5), TODAY + timedelta(days=12), 100, 0, 0, 0, 0, 0, asins=("B0DDDDDDD4",)),
-        ])
+        upsert_rows(
+            db,
+            "coupons",
+            [
+                coupon_row(
+                    "M1",
+                    TODAY + timedelta(days=3),
+                    TODAY + timedelta(days=10),
+                    100,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    asins=("B0CCCCCCC3",),
+                ),
+                coupon_row(
+                    "M2",
+                    TODAY + timedelta(days=5),
+                    TODAY + timedelta(days=12),
+                    100,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    asins=("B0DDDDDDD4",),
+                ),
+            ],
+        )
     df = suggest(db, PID)
     m = df[df["type"] == "merge_coupons"]
     assert len(m) == 1 and set(m.iloc[0]["entity_ids"]) == {"SOON", "M1", "M2"}
@@ -160,10 +283,18 @@ def test_merge_suggestion_saves_fixed_fees(db):
 
 # ---- store: drafts, export, linking
 
+
 def valid_draft(**kw):
-    base = dict(asins=["B0AAAAAAA1"], discount_type="percent", percent_off=15, title_suffix="Acme hose",
-                budget=300, start_date=TODAY + timedelta(days=2), end_date=TODAY + timedelta(days=20),
-                customer_segment="Prime")
+    base = dict(
+        asins=["B0AAAAAAA1"],
+        discount_type="percent",
+        percent_off=15,
+        title_suffix="Acme hose",
+        budget=300,
+        start_date=TODAY + timedelta(days=2),
+        end_date=TODAY + timedelta(days=20),
+        customer_segment="Prime",
+    )
     base.update(kw)
     return CouponDraft(**base)
 
@@ -176,7 +307,7 @@ def test_schema_is_idempotent(db):
 
 def test_invalid_draft_is_saved_and_export_refused(db):
     rid = ps.save_draft(db, valid_draft(percent_off=95, title_suffix="=cmd"), profile_id=PID)
-    assert ps.get_draft(db, rid).percent_off == 95                # nothing typed is lost
+    assert ps.get_draft(db, rid).percent_off == 95  # nothing typed is lost
     res = ps.export_coupons(db, [rid], today=TODAY)
     assert not res.ok and res.data is None
     assert {"percent_off", "title_suffix"} <= set(res.results[rid].errors)
@@ -200,30 +331,45 @@ def test_link_by_name_asins_and_start(db):
     assert ps.export_coupons(db, [rid], today=TODAY).ok
     start, end = TODAY + timedelta(days=2), TODAY + timedelta(days=20)
     with write(db):
-        upsert_rows(db, "coupons", [
-            coupon_row("WRONGDATE", start + timedelta(days=1), end, 300, 0, 0, 0, 0, 0, name="Acme hose"),
-            coupon_row("WRONGASIN", start, end, 300, 0, 0, 0, 0, 0, name="Acme hose", asins=("B0BBBBBBB2",)),
-            coupon_row("WRONGNAME", start, end, 300, 0, 0, 0, 0, 0, name="Other"),
-        ])
+        upsert_rows(
+            db,
+            "coupons",
+            [
+                coupon_row("WRONGDATE", start + timedelta(days=1), end, 300, 0, 0, 0, 0, 0, name="Acme hose"),
+                coupon_row("WRONGASIN", start, end, 300, 0, 0, 0, 0, 0, name="Acme hose", asins=("B0BBBBBBB2",)),
+                coupon_row("WRONGNAME", start, end, 300, 0, 0, 0, 0, 0, name="Other"),
+            ],
+        )
     assert ps.link_coupons(db, PID) == []
     with write(db):
         upsert_rows(db, "coupons", [coupon_row("NEW1", start, end, 300, 0, 0, 0, 0, 0, name="  acme  HOSE ")])
     assert ps.link_coupons(db, PID) == [(rid, "NEW1")]
-    assert ps.link_coupons(db, PID) == []                          # idempotent
+    assert ps.link_coupons(db, PID) == []  # idempotent
     ov = pr.promotions_overview(db, PID)
     row = ov[ov["promotion_id"] == "NEW1"].iloc[0]
     assert row["record_id"] == rid and row["status"] == "scheduled"
-    assert (ov["record_id"] == rid).sum() == 1                     # shown once, as the coupon
+    assert (ov["record_id"] == rid).sum() == 1  # shown once, as the coupon
     with pytest.raises(ValueError):
         ps.save_draft(db, valid_draft(), record_id=rid)
 
 
 def test_ped_export(db):
-    rid = ps.save_draft(db, PedDraft(name="Spring PED", skus=["SKU-A"], discount_value=12,
-                                     start=TODAY + timedelta(days=1), end=TODAY + timedelta(days=8)), profile_id=PID)
+    rid = ps.save_draft(
+        db,
+        PedDraft(
+            name="Spring PED",
+            skus=["SKU-A"],
+            discount_value=12,
+            start=TODAY + timedelta(days=1),
+            end=TODAY + timedelta(days=8),
+        ),
+        profile_id=PID,
+    )
     res = ps.export_ped(db, rid, today=TODAY)
     assert res.ok and list(read_back(res.data).columns) == ["sku", "Discount Type", "Discount Value"]
     assert ps.get_record(db, rid)["status"] == "exported"
-    bad = ps.save_draft(db, PedDraft(name="x", skus=["SKU-Q"], discount_value=5, start=TODAY, end=TODAY), profile_id=PID)
+    bad = ps.save_draft(
+        db, PedDraft(name="x", skus=["SKU-Q"], discount_value=5, start=TODAY, end=TODAY), profile_id=PID
+    )
     res = ps.export_ped(db, bad, today=TODAY)
     assert not res.ok and {"skus", "discount_value"} <= set(res.results[bad].errors)

@@ -5,12 +5,15 @@ import pytest
 from services.promotions import fees as pf
 
 
-@pytest.mark.parametrize("start,model", [
-    (date(2025, 6, 1), "until 1 Jun"),
-    (date(2025, 6, 2), "from 2 Jun"),
-    (date(2025, 11, 4), "from 2 Jun"),
-    (date(2025, 11, 5), "from 5 Nov"),
-])
+@pytest.mark.parametrize(
+    "start,model",
+    [
+        (date(2025, 6, 1), "until 1 Jun"),
+        (date(2025, 6, 2), "from 2 Jun"),
+        (date(2025, 11, 4), "from 2 Jun"),
+        (date(2025, 11, 5), "from 5 Nov"),
+    ],
+)
 def test_coupon_model_by_start_date(start, model):
     assert model in pf.coupon_fee_model(start).name
 
@@ -34,7 +37,7 @@ def test_uncapped_before_5_november_and_capped_from_it():
 
 
 def test_cap_boundary_exactly_at_2000():
-    at = pf.coupon_fee(1, 80_000, date(2026, 1, 1))     # exactly 2,000
+    at = pf.coupon_fee(1, 80_000, date(2026, 1, 1))  # exactly 2,000
     over = pf.coupon_fee(1, 80_000.4, date(2026, 1, 1))
     assert at.total == 2005.0 and not at.capped
     assert over.total == 2005.0 and over.capped
@@ -74,8 +77,16 @@ def test_break_even_price_is_24_dollars():
 
 
 def test_incremental_return():
-    r = pf.incremental_return(promo_units=300, promo_days=10, baseline_units=280, baseline_days=28,
-                              unit_margin=8.0, redemptions=150, total_discount=450.0, fees=60.0)
+    r = pf.incremental_return(
+        promo_units=300,
+        promo_days=10,
+        baseline_units=280,
+        baseline_days=28,
+        unit_margin=8.0,
+        redemptions=150,
+        total_discount=450.0,
+        fees=60.0,
+    )
     # baseline 10/day -> 100 units; 200 incremental x 8 = 1600; discount on 100 baseline redemptions = 300
     assert r.baseline_units == 100 and r.incremental_units == 200
     assert r.value == 1600 - 300 - 60

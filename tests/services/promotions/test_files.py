@@ -15,17 +15,41 @@ from services.promotions.files import (
     read_back,
 )
 
-REFERENCE_COUPON_COLUMNS = ["ASIN list", "Discount type", "% off value", "Money-off value", "Title suffix", "Budget",
-                            "Start date", "End date"]  # promotions.md §2, columns A–H
+REFERENCE_COUPON_COLUMNS = [
+    "ASIN list",
+    "Discount type",
+    "% off value",
+    "Money-off value",
+    "Title suffix",
+    "Budget",
+    "Start date",
+    "End date",
+]  # promotions.md §2, columns A–H
 
 
 def drafts():
     return [
-        CouponDraft(asins=["B0ABCDEF12", "b0zzzzzzz9"], discount_type="percent", percent_off=20,
-                    title_suffix="Acme garden hose", budget=500, start_date=date(2026, 3, 5),
-                    end_date=date(2026, 4, 1), customer_segment="Prime", once_per_customer=True),
-        CouponDraft(asins="0306406152", discount_type="money", money_off=3.5, title_suffix="=HYPERLINK(1)",
-                    budget="1000", start_date="2026-03-10", end_date="2026-03-20", once_per_customer=False),
+        CouponDraft(
+            asins=["B0ABCDEF12", "b0zzzzzzz9"],
+            discount_type="percent",
+            percent_off=20,
+            title_suffix="Acme garden hose",
+            budget=500,
+            start_date=date(2026, 3, 5),
+            end_date=date(2026, 4, 1),
+            customer_segment="Prime",
+            once_per_customer=True,
+        ),
+        CouponDraft(
+            asins="0306406152",
+            discount_type="money",
+            money_off=3.5,
+            title_suffix="=HYPERLINK(1)",
+            budget="1000",
+            start_date="2026-03-10",
+            end_date="2026-03-20",
+            once_per_customer=False,
+        ),
     ]
 
 
@@ -43,9 +67,9 @@ def test_coupon_csv_reads_back_with_exact_columns_and_values():
     assert r0["Discount type"] == "Percentage Off" and r0["% off value"] == "20" and r0["Money-off value"] == ""
     assert r0["Start date"] == "2026-03-05" and r0["End date"] == "2026-04-01" and r0["Budget"] == "500"
     assert r0["Customer segment"] == "Amazon Prime" and r0["Once per customer"] == "Yes"
-    assert r1["ASIN list"] == "0306406152"             # ISBN kept as text, leading zero intact
+    assert r1["ASIN list"] == "0306406152"  # ISBN kept as text, leading zero intact
     assert r1["Discount type"] == "Money Off" and r1["Money-off value"] == "3.50" and r1["% off value"] == ""
-    assert r1["Title suffix"] == "'=HYPERLINK(1)"       # formula neutralised
+    assert r1["Title suffix"] == "'=HYPERLINK(1)"  # formula neutralised
     assert r1["Customer segment"] == "All (Default)" and r1["Once per customer"] == "No"
 
 

@@ -1,5 +1,6 @@
 """Promotions end to end over the sandbox: sync → suggestions vs the planted truth; export → upload →
 sync → linked and scheduled → advance → live with performance."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -31,8 +32,11 @@ def test_suggestions_flag_the_planted_coupons_with_their_numbers(demo_store):
             if r["entity_kind"] != "coupon":
                 continue
             pace = r["evidence"].get("pace")
-            if r["type"] in ("coupon_budget_warning", "raise_coupon_budget") and pace is not None \
-                    and pace >= DEFAULT_SETTINGS.pace_fast:
+            if (
+                r["type"] in ("coupon_budget_warning", "raise_coupon_budget")
+                and pace is not None
+                and pace >= DEFAULT_SETTINGS.pace_fast
+            ):
                 fast_flags.add(r["entity_id"])
             if r["type"] == "coupon_underpacing":
                 slow_flags.add(r["entity_id"])
@@ -56,14 +60,19 @@ def test_planted_fast_coupon_numbers_match_the_world(demo_store):
     fast = truth.loc[truth["planted"] == "pacing_fast", "coupon_id"].iloc[0]
     c = dict(next(iter(db.query("SELECT * FROM coupons WHERE coupon_id = ?", [fast]))))
     k = pr.coupon_kpis(c, pr.profile_as_of(db, c["profile_id"]))
-    assert k["elapsed_days"] == 10 and k["duration_days"] == 30       # planted: started 10 days ago, 30 days long
+    assert k["elapsed_days"] == 10 and k["duration_days"] == 30  # planted: started 10 days ago, 30 days long
     assert k["pace"] >= DEFAULT_SETTINGS.pace_fast
     assert k["budget_used"] == pytest.approx(c["budget_percentage_used"] / 100, abs=1e-3)
 
 
 def _upload(url: str, data: bytes, marketplace: str) -> requests.Response:
-    return requests.post(f"{url}/_sandbox/coupons/upload", params={"seller": "demo", "marketplaceId": marketplace},
-                         data=data, headers={"content-type": "text/csv"}, timeout=30)
+    return requests.post(
+        f"{url}/_sandbox/coupons/upload",
+        params={"seller": "demo", "marketplaceId": marketplace},
+        data=data,
+        headers={"content-type": "text/csv"},
+        timeout=30,
+    )
 
 
 def test_round_trip_export_upload_sync_link_live(fresh_sandbox, tmp_path):
@@ -78,9 +87,18 @@ def test_round_trip_export_upload_sync_link_live(fresh_sandbox, tmp_path):
     pid = us["profile_id"]
     today = date.fromisoformat(requests.get(f"{sb.url}/_sandbox/state", timeout=10).json()["today"])
     asins = sorted(ps.account_asins(db, pid))[:2]
-    draft = CouponDraft(asins=asins, discount_type="percent", percent_off=20, title_suffix="Round trip garden set",
-                        budget=2500, start_date=today + timedelta(days=2), end_date=today + timedelta(days=30),
-                        customer_segment="All", once_per_customer=True, marketplace_id=us["marketplace_id"])
+    draft = CouponDraft(
+        asins=asins,
+        discount_type="percent",
+        percent_off=20,
+        title_suffix="Round trip garden set",
+        budget=2500,
+        start_date=today + timedelta(days=2),
+        end_date=today + timedelta(days=30),
+        customer_segment="All",
+        once_per_customer=True,
+        marketplace_id=us["marketplace_id"],
+    )
     rid = ps.save_draft(db, draft, profile_id=pid, account_id=aid)
     res = ps.export_coupons(db, [rid], today=today)
     assert res.ok, {k: v.errors for k, v in res.results.items()}

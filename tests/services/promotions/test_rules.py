@@ -18,9 +18,17 @@ KNOWN = ["B0ABCDEF12", "B0ZZZZZZZ9", "0306406152"]
 
 
 def coupon(**kw) -> CouponDraft:
-    base = dict(asins=["B0ABCDEF12"], discount_type="percent", percent_off=20, title_suffix="Acme garden hose",
-                budget=500, start_date=TODAY + timedelta(days=3), end_date=TODAY + timedelta(days=30),
-                customer_segment="All", once_per_customer=True)
+    base = dict(
+        asins=["B0ABCDEF12"],
+        discount_type="percent",
+        percent_off=20,
+        title_suffix="Acme garden hose",
+        budget=500,
+        start_date=TODAY + timedelta(days=3),
+        end_date=TODAY + timedelta(days=30),
+        customer_segment="All",
+        once_per_customer=True,
+    )
     base.update(kw)
     return CouponDraft(**base)
 
@@ -35,9 +43,23 @@ def test_valid_coupon_has_no_errors():
 
 
 # ---- percent off 5–80, warning above 50
-@pytest.mark.parametrize("pct,ok,warn", [(4, False, False), (4.99, False, False), (5, True, False), (6, True, False),
-                                         (50, True, False), (51, True, True), (79, True, True), (80, True, True),
-                                         (80.01, False, False), (81, False, False), (0, False, False), (-5, False, False)])
+@pytest.mark.parametrize(
+    "pct,ok,warn",
+    [
+        (4, False, False),
+        (4.99, False, False),
+        (5, True, False),
+        (6, True, False),
+        (50, True, False),
+        (51, True, True),
+        (79, True, True),
+        (80, True, True),
+        (80.01, False, False),
+        (81, False, False),
+        (0, False, False),
+        (-5, False, False),
+    ],
+)
 def test_coupon_percent_bounds(pct, ok, warn):
     res = check(coupon(percent_off=pct))
     assert ("percent_off" not in res.errors) is ok
@@ -50,8 +72,9 @@ def test_coupon_percent_not_a_number(value):
 
 
 # ---- money off above zero and below price
-@pytest.mark.parametrize("amt,ok", [(0, False), (-1, False), (0.01, True), (19.99, True), (20, False), (20.01, False),
-                                    (1.234, False)])
+@pytest.mark.parametrize(
+    "amt,ok", [(0, False), (-1, False), (0.01, True), (19.99, True), (20, False), (20.01, False), (1.234, False)]
+)
 def test_money_off_bounds(amt, ok):
     res = check(coupon(discount_type="money", percent_off=None, money_off=amt), prices={"B0ABCDEF12": 20.0})
     assert ("money_off" not in res.errors) is ok
@@ -72,8 +95,20 @@ def test_unknown_discount_type():
 
 
 # ---- budget >= 100
-@pytest.mark.parametrize("budget,ok", [(99, False), (99.99, False), (100, True), (100.01, True), (0, False),
-                                       (None, False), ("1,000", True), ("abc", False), (100.001, False)])
+@pytest.mark.parametrize(
+    "budget,ok",
+    [
+        (99, False),
+        (99.99, False),
+        (100, True),
+        (100.01, True),
+        (0, False),
+        (None, False),
+        ("1,000", True),
+        ("abc", False),
+        (100.001, False),
+    ],
+)
 def test_budget_minimum(budget, ok):
     assert ("budget" not in check(coupon(budget=budget)).errors) is ok
 
@@ -112,8 +147,20 @@ def test_title_length(n, ok):
     assert ("title_suffix" not in check(coupon(title_suffix="a" * n)).errors) is ok
 
 
-@pytest.mark.parametrize("title", ["20% off hose", "Save $5 on hose", "Hose 5 dollars", "10 off hose", "Hose €3",
-                                   "Prime Day hose", "BLACK FRIDAY special", "cyber monday hose", "hose 50 percent"])
+@pytest.mark.parametrize(
+    "title",
+    [
+        "20% off hose",
+        "Save $5 on hose",
+        "Hose 5 dollars",
+        "10 off hose",
+        "Hose €3",
+        "Prime Day hose",
+        "BLACK FRIDAY special",
+        "cyber monday hose",
+        "hose 50 percent",
+    ],
+)
 def test_title_no_amounts_or_events(title):
     assert "title_suffix" in check(coupon(title_suffix=title)).errors
 
@@ -128,9 +175,22 @@ def test_title_required():
 
 
 # ---- hostile input: refused or accepted with a clear message, never a crash
-@pytest.mark.parametrize("title", ["=HYPERLINK(\"http://x\")", "+cmd", "-1+2", "@SUM(A1)", "<script>alert(1)</script>",
-                                   "hose <b>bold</b>", "hose 🚀", "hose \u202egnp.exe", "line\nbreak", "x" * 10_000,
-                                   "\x00null"])
+@pytest.mark.parametrize(
+    "title",
+    [
+        '=HYPERLINK("http://x")',
+        "+cmd",
+        "-1+2",
+        "@SUM(A1)",
+        "<script>alert(1)</script>",
+        "hose <b>bold</b>",
+        "hose 🚀",
+        "hose \u202egnp.exe",
+        "line\nbreak",
+        "x" * 10_000,
+        "\x00null",
+    ],
+)
 def test_hostile_title_refused_with_message(title):
     res = check(coupon(title_suffix=title))
     msgs = res.errors.get("title_suffix")
@@ -144,8 +204,19 @@ def test_rtl_title_accepted_with_warning():
 
 @pytest.mark.parametrize("value", ["=1+1", "<script>", "🚀", "x" * 10_000, None, 12, ["a"], {"x": 1}])
 def test_hostile_values_in_every_field_never_crash(value):
-    for f in ("asins", "discount_type", "percent_off", "money_off", "title_suffix", "budget", "start_date",
-              "end_date", "customer_segment", "once_per_customer", "name"):
+    for f in (
+        "asins",
+        "discount_type",
+        "percent_off",
+        "money_off",
+        "title_suffix",
+        "budget",
+        "start_date",
+        "end_date",
+        "customer_segment",
+        "once_per_customer",
+        "name",
+    ):
         res = check(coupon(**{f: value}))
         assert isinstance(res, ValidationResult)
         for msgs in list(res.errors.values()) + list(res.warnings.values()):
@@ -153,12 +224,24 @@ def test_hostile_values_in_every_field_never_crash(value):
 
 
 # ---- ASINs
-@pytest.mark.parametrize("asin,ok", [("B0ABCDEF12", True), ("b0abcdef12", True), ("0306406152", True),
-                                     ("B0ABCDEF1", False), ("B0ABCDEF123", False), ("B1ABCDEF12", False),
-                                     ("030640615X", False), ("B0ABCDEF1!", False), ("B0ABCDÉF12", False),
-                                     ("030640615", False)])
+@pytest.mark.parametrize(
+    "asin,ok",
+    [
+        ("B0ABCDEF12", True),
+        ("b0abcdef12", True),
+        ("0306406152", True),
+        ("B0ABCDEF1", False),
+        ("B0ABCDEF123", False),
+        ("B1ABCDEF12", False),
+        ("030640615X", False),
+        ("B0ABCDEF1!", False),
+        ("B0ABCDÉF12", False),
+        ("030640615", False),
+    ],
+)
 def test_asin_format(asin, ok):
     from services.promotions.checks import normalize_asin
+
     assert is_valid_asin(normalize_asin(asin)) is ok
 
 
@@ -185,9 +268,15 @@ def test_segment_values():
 
 # ---- percentage off / BOGO
 def promo(**kw) -> PercentOffDraft:
-    base = dict(kind="percent_off", name="Spring tiers", asins=["B0ABCDEF12"], condition="at_least_quantity",
-                tiers=[{"threshold": 2, "percent_off": 10}], start=NOW + timedelta(hours=5),
-                end=NOW + timedelta(days=7))
+    base = dict(
+        kind="percent_off",
+        name="Spring tiers",
+        asins=["B0ABCDEF12"],
+        condition="at_least_quantity",
+        tiers=[{"threshold": 2, "percent_off": 10}],
+        start=NOW + timedelta(hours=5),
+        end=NOW + timedelta(days=7),
+    )
     base.update(kw)
     return PercentOffDraft(**base)
 
@@ -200,8 +289,9 @@ def test_valid_percent_off():
     assert pcheck(promo()).ok
 
 
-@pytest.mark.parametrize("pct,ok", [(0, False), (0.99, False), (1, True), (2, True), (49, True), (50, True),
-                                    (50.01, False), (51, False)])
+@pytest.mark.parametrize(
+    "pct,ok", [(0, False), (0.99, False), (1, True), (2, True), (49, True), (50, True), (50.01, False), (51, False)]
+)
 def test_percent_off_bounds(pct, ok):
     assert ("tiers" not in pcheck(promo(tiers=[{"threshold": 1, "percent_off": pct}])).errors) is ok
 
@@ -212,8 +302,15 @@ def test_at_most_9_tiers(n, ok):
     assert ("tiers" not in pcheck(promo(tiers=tiers)).errors) is ok
 
 
-@pytest.mark.parametrize("lead,ok", [(timedelta(hours=3, minutes=59), False), (timedelta(hours=4), True),
-                                     (timedelta(hours=4, minutes=1), True), (timedelta(hours=-1), False)])
+@pytest.mark.parametrize(
+    "lead,ok",
+    [
+        (timedelta(hours=3, minutes=59), False),
+        (timedelta(hours=4), True),
+        (timedelta(hours=4, minutes=1), True),
+        (timedelta(hours=-1), False),
+    ],
+)
 def test_start_at_least_4_hours_ahead(lead, ok):
     res = pcheck(promo(start=NOW + lead, end=NOW + timedelta(days=3)))
     assert ("start" not in res.errors) is ok
@@ -233,8 +330,14 @@ def test_bogo():
 
 
 def test_claim_codes_and_combinability():
-    res = pcheck(promo(claim_code_type="group", claim_code="spring10", combinability="unrestricted",
-                       one_redemption_per_customer=True))
+    res = pcheck(
+        promo(
+            claim_code_type="group",
+            claim_code="spring10",
+            combinability="unrestricted",
+            one_redemption_per_customer=True,
+        )
+    )
     assert res.ok and "claim_code" in res.warnings and "combinability" in res.warnings
     assert normalize_claim_code("spring10") == "SPRINGIO"
     assert "claim_code" in pcheck(promo(claim_code_type="group", claim_code="=1+1")).errors
@@ -244,8 +347,14 @@ def test_claim_codes_and_combinability():
 
 # ---- PED
 def ped(**kw) -> PedDraft:
-    base = dict(name="PED spring", skus=["SKU-1", "SKU-2"], discount_type="Percentage Off", discount_value=15,
-                start=TODAY + timedelta(days=2), end=TODAY + timedelta(days=9))
+    base = dict(
+        name="PED spring",
+        skus=["SKU-1", "SKU-2"],
+        discount_type="Percentage Off",
+        discount_value=15,
+        start=TODAY + timedelta(days=2),
+        end=TODAY + timedelta(days=9),
+    )
     base.update(kw)
     return PedDraft(**base)
 
@@ -263,7 +372,7 @@ def test_ped_event_thresholds(pct, ok):
 def test_ped_amount_off_against_price():
     prices = {"SKU-1": 20.0, "SKU-2": 40.0}
     res = validate_ped(ped(discount_type="Amount Off", discount_value=3), today=TODAY, prices=prices)
-    assert any("SKU-2" in m for m in res.errors["discount_value"])      # 7.5 % < 10 %
+    assert any("SKU-2" in m for m in res.errors["discount_value"])  # 7.5 % < 10 %
     assert validate_ped(ped(discount_type="Amount Off", discount_value=4), today=TODAY, prices=prices).ok
     assert "skus" in validate_ped(ped(skus=["A"]), today=TODAY, known_skus=["B"]).errors
 
@@ -283,9 +392,17 @@ def test_form_tier_text_parsed_and_checked():
     from services.promotions.form import parse_tiers
     from services.promotions.rules import validate_percent_off
 
-    assert parse_tiers("2:10, 5:15") == [{"threshold": "2", "percent_off": "10"}, {"threshold": "5", "percent_off": "15"}]
+    assert parse_tiers("2:10, 5:15") == [
+        {"threshold": "2", "percent_off": "10"},
+        {"threshold": "5", "percent_off": "15"},
+    ]
     assert parse_tiers("") == [] and parse_tiers("=1+1") == []
     now = datetime(2026, 11, 28, 9, 0)
-    draft = PercentOffDraft(name="Tiered", asins="B0ABCDEFGH", tiers=parse_tiers("2:10, 3:abc"),
-                            start=now + timedelta(hours=5), end=now + timedelta(days=7))
+    draft = PercentOffDraft(
+        name="Tiered",
+        asins="B0ABCDEFGH",
+        tiers=parse_tiers("2:10, 3:abc"),
+        start=now + timedelta(hours=5),
+        end=now + timedelta(days=7),
+    )
     assert "tiers" in validate_percent_off(draft, now=now).errors

@@ -1,5 +1,6 @@
 """Connect (consent and paste), sync, fail a few ways; then read the database file and every log line written:
 no refresh token, access token, client secret or authorization code appears in plain text."""
+
 from __future__ import annotations
 
 import logging
@@ -19,8 +20,12 @@ from services.secrets.vault import Vault
 from services.store import open_db
 
 REDIRECT = "http://localhost:8501/"
-SHAPES = [re.compile(rb"Atz[ra]\|"), re.compile(rb"amzn1\.oa2-cs\.v1\."), re.compile(rb"client_secret=(?!\[REDACTED\])"),
-          re.compile(rb"[?&]code=(?!\[REDACTED\])")]
+SHAPES = [
+    re.compile(rb"Atz[ra]\|"),
+    re.compile(rb"amzn1\.oa2-cs\.v1\."),
+    re.compile(rb"client_secret=(?!\[REDACTED\])"),
+    re.compile(rb"[?&]code=(?!\[REDACTED\])"),
+]
 
 
 @pytest.fixture()
@@ -41,49 +46,92 @@ def logfile(tmp_path):
 
 
 def _consent(db, vault, sb, seller):
-    url = oauth.start(db, vault, name=f"Consent {seller}", region="NA", client_id=DEMO_CLIENT["client_id"],
-                      client_secret=DEMO_CLIENT["client_secret"], redirect_uri=REDIRECT, sandbox_url=sb.url,
-                      seller_hint=seller)
+    url = oauth.start(
+        db,
+        vault,
+        name=f"Consent {seller}",
+        region="NA",
+        client_id=DEMO_CLIENT["client_id"],
+        client_secret=DEMO_CLIENT["client_secret"],
+        redirect_uri=REDIRECT,
+        sandbox_url=sb.url,
+        seller_hint=seller,
+    )
     query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
     requests.get(url, timeout=5)
-    r = requests.post(sb.url + "/ap/oa/decision", data={**query, "decision": "approve"}, timeout=5,
-                      allow_redirects=False)
+    r = requests.post(
+        sb.url + "/ap/oa/decision", data={**query, "decision": "approve"}, timeout=5, allow_redirects=False
+    )
     return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(r.headers["Location"]).query))
 
 
 def test_database_and_logs_hold_no_secret(sandbox, tmp_path, logfile, capfd):
     path = tmp_path / "leak.db"
     db, vault = open_db(path), Vault(db_path=path)  # the key-file case: keys beside, never inside, the database
-    logging.getLogger("test").info("starting refresh_token=%s", AUTHORIZATIONS["demo"]["refresh_token"])  # a careless line
+    logging.getLogger("test").info(
+        "starting refresh_token=%s", AUTHORIZATIONS["demo"]["refresh_token"]
+    )  # a careless line
 
     back = _consent(db, vault, sandbox, "second")
     aid, sentence = connect.finish_consent(db, vault, back)
     assert "connected" in sentence
-    pasted, _ = connect.connect_and_list(db, vault, "Pasted", "NA", DEMO_CLIENT["client_id"],
-                                         DEMO_CLIENT["client_secret"], AUTHORIZATIONS["demo"]["refresh_token"], sandbox_url=sandbox.url)
+    pasted, _ = connect.connect_and_list(
+        db,
+        vault,
+        "Pasted",
+        "NA",
+        DEMO_CLIENT["client_id"],
+        DEMO_CLIENT["client_secret"],
+        AUTHORIZATIONS["demo"]["refresh_token"],
+        sandbox_url=sandbox.url,
+    )
     accounts.update_refresh_token(db, vault, pasted, AUTHORIZATIONS["demo"]["refresh_token"])
     connect.run_sync(path, vault, aid, None, days=3)
     failures = [
         lambda: oauth.finish(db, vault, back),  # replay
-        lambda: connect.connect_and_list(db, vault, "Revoked", "NA", DEMO_CLIENT["client_id"],
-                                         DEMO_CLIENT["client_secret"], AUTHORIZATIONS["revoked"]["refresh_token"], sandbox_url=sandbox.url),
-        lambda: connect.connect_and_list(db, vault, "Wrong secret", "NA", DEMO_CLIENT["client_id"],
-                                         SECOND_CLIENT["client_secret"], AUTHORIZATIONS["demo"]["refresh_token"],
-                                         sandbox_url=sandbox.url),
+        lambda: connect.connect_and_list(
+            db,
+            vault,
+            "Revoked",
+            "NA",
+            DEMO_CLIENT["client_id"],
+            DEMO_CLIENT["client_secret"],
+            AUTHORIZATIONS["revoked"]["refresh_token"],
+            sandbox_url=sandbox.url,
+        ),
+        lambda: connect.connect_and_list(
+            db,
+            vault,
+            "Wrong secret",
+            "NA",
+            DEMO_CLIENT["client_id"],
+            SECOND_CLIENT["client_secret"],
+            AUTHORIZATIONS["demo"]["refresh_token"],
+            sandbox_url=sandbox.url,
+        ),
     ]
     messages = []
     for fail in failures:
         with pytest.raises(DashboardError) as info:
             fail()
         messages.append(str(info.value))
-    logging.getLogger("test").exception("boom with code=%s", back["code"], exc_info=ValueError(f"exchange failed: code={back['code']}"))
+    logging.getLogger("test").exception(
+        "boom with code=%s", back["code"], exc_info=ValueError(f"exchange failed: code={back['code']}")
+    )
 
     consent_token = vault.decrypt(accounts.get_account(db, aid)["refresh_token_enc"])
     with sandbox.state.lock:
         access_tokens = list(sandbox.state.access_tokens)
     assert access_tokens
-    secrets = [consent_token, AUTHORIZATIONS["demo"]["refresh_token"], AUTHORIZATIONS["revoked"]["refresh_token"],
-               DEMO_CLIENT["client_secret"], SECOND_CLIENT["client_secret"], back["code"], *access_tokens]
+    secrets = [
+        consent_token,
+        AUTHORIZATIONS["demo"]["refresh_token"],
+        AUTHORIZATIONS["revoked"]["refresh_token"],
+        DEMO_CLIENT["client_secret"],
+        SECOND_CLIENT["client_secret"],
+        back["code"],
+        *access_tokens,
+    ]
 
     db.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
     out, err = capfd.readouterr()
@@ -107,9 +155,16 @@ def test_database_and_logs_hold_no_secret(sandbox, tmp_path, logfile, capfd):
 
 
 def test_filter_redacts_every_shape():
-    rec = logging.LogRecord("x", logging.INFO, __file__, 1,
-                            "POST grant_type=refresh_token&refresh_token=Atzr|abc&client_secret=amzn1.oa2-cs.v1.ff&code=ANxyz "
-                            "Authorization: Bearer Atza|tok", None, None)
+    rec = logging.LogRecord(
+        "x",
+        logging.INFO,
+        __file__,
+        1,
+        "POST grant_type=refresh_token&refresh_token=Atzr|abc&client_secret=amzn1.oa2-cs.v1.ff&code=ANxyz "
+        "Authorization: Bearer Atza|tok",
+        None,
+        None,
+    )
     RedactingFilter().filter(rec)
     text = rec.getMessage()
     for leaked in ("Atzr|abc", "amzn1.oa2-cs.v1.ff", "ANxyz", "Atza|tok"):
@@ -119,14 +174,25 @@ def test_filter_redacts_every_shape():
 def test_repr_of_live_objects_holds_no_secret(sandbox, tmp_path):
     path = tmp_path / "r.db"
     db, vault = open_db(path), Vault(secret_keys=Fernet.generate_key().decode())
-    aid = accounts.connect_demo(db, vault, sandbox.url, {"client_id": DEMO_CLIENT["client_id"],
-                                                         "client_secret": DEMO_CLIENT["client_secret"],
-                                                         "refresh_token": AUTHORIZATIONS["demo"]["refresh_token"]})
+    aid = accounts.connect_demo(
+        db,
+        vault,
+        sandbox.url,
+        {
+            "client_id": DEMO_CLIENT["client_id"],
+            "client_secret": DEMO_CLIENT["client_secret"],
+            "refresh_token": AUTHORIZATIONS["demo"]["refresh_token"],
+        },
+    )
     clients = accounts.clients_for(db, vault, aid)
     clients.ads("NA").list_profiles()
-    text = " ".join(repr(o) for o in (clients, clients.tokens, vault, clients.account, connect.account_card(db, vault, aid)))
+    text = " ".join(
+        repr(o) for o in (clients, clients.tokens, vault, clients.account, connect.account_card(db, vault, aid))
+    )
     assert "Atz" not in text.replace("Atzr|…", "") and DEMO_CLIENT["client_secret"] not in text
-    assert connect.account_card(db, vault, aid)["refresh_token"] == "Atzr|…" + AUTHORIZATIONS["demo"]["refresh_token"][-4:]
+    assert (
+        connect.account_card(db, vault, aid)["refresh_token"] == "Atzr|…" + AUTHORIZATIONS["demo"]["refresh_token"][-4:]
+    )
 
 
 def test_rotate_keys_command_reencrypts_every_row(sandbox, tmp_path, monkeypatch, capsys):
@@ -135,11 +201,26 @@ def test_rotate_keys_command_reencrypts_every_row(sandbox, tmp_path, monkeypatch
     monkeypatch.delenv("DASHBOARD_SECRET_KEYS", raising=False)
     path = tmp_path / "rot.db"
     db, vault = open_db(path), Vault(db_path=path)
-    aid = accounts.connect_demo(db, vault, sandbox.url, {"client_id": DEMO_CLIENT["client_id"],
-                                                         "client_secret": DEMO_CLIENT["client_secret"],
-                                                         "refresh_token": AUTHORIZATIONS["demo"]["refresh_token"]})
-    oauth.start(db, vault, name="pending", region="NA", client_id=DEMO_CLIENT["client_id"],
-                client_secret=DEMO_CLIENT["client_secret"], redirect_uri=REDIRECT, sandbox_url=sandbox.url)
+    aid = accounts.connect_demo(
+        db,
+        vault,
+        sandbox.url,
+        {
+            "client_id": DEMO_CLIENT["client_id"],
+            "client_secret": DEMO_CLIENT["client_secret"],
+            "refresh_token": AUTHORIZATIONS["demo"]["refresh_token"],
+        },
+    )
+    oauth.start(
+        db,
+        vault,
+        name="pending",
+        region="NA",
+        client_id=DEMO_CLIENT["client_id"],
+        client_secret=DEMO_CLIENT["client_secret"],
+        redirect_uri=REDIRECT,
+        sandbox_url=sandbox.url,
+    )
     before = accounts.get_account(db, aid)["refresh_token_enc"]
     assert rotate_keys.main(["--db", str(path), "--secrets-toml", str(tmp_path / "none.toml")]) == 0
     out = capsys.readouterr().out
@@ -155,9 +236,17 @@ def test_rotate_keys_command_reencrypts_every_row(sandbox, tmp_path, monkeypatch
     with pytest.raises(SystemExit, match="--keys-out"):
         rotate_keys.main(["--db", str(path), "--secrets-toml", str(tmp_path / "none.toml")])
     keys_out = tmp_path / "new.keys"
-    assert rotate_keys.main(["--db", str(path), "--keys-out", str(keys_out), "--secrets-toml", str(tmp_path / "none.toml")]) == 0
+    assert (
+        rotate_keys.main(
+            ["--db", str(path), "--keys-out", str(keys_out), "--secrets-toml", str(tmp_path / "none.toml")]
+        )
+        == 0
+    )
     import os
     import stat
 
     assert stat.S_IMODE(os.stat(keys_out).st_mode) == 0o600
-    assert Vault(secret_keys=keys_out.read_text()).decrypt(accounts.get_account(db, aid)["client_secret_enc"]) == DEMO_CLIENT["client_secret"]
+    assert (
+        Vault(secret_keys=keys_out.read_text()).decrypt(accounts.get_account(db, aid)["client_secret_enc"])
+        == DEMO_CLIENT["client_secret"]
+    )

@@ -1,4 +1,5 @@
 """A year of authorization: days left, warnings at 30 and 7, invalid_grant mid-sync, removal."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -16,10 +17,19 @@ from services.store import DATA_TABLES, open_db
 TODAY = date(2026, 6, 1)
 
 
-@pytest.mark.parametrize("age, level, days", [
-    (0, "ok", 365), (334, "ok", 31), (335, "warn", 30), (357, "warn", 8), (358, "urgent", 7), (364, "urgent", 1),
-    (365, "expired", 0), (500, "expired", -135),
-])
+@pytest.mark.parametrize(
+    "age, level, days",
+    [
+        (0, "ok", 365),
+        (334, "ok", 31),
+        (335, "warn", 30),
+        (357, "warn", 8),
+        (358, "urgent", 7),
+        (364, "urgent", 1),
+        (365, "expired", 0),
+        (500, "expired", -135),
+    ],
+)
 def test_levels(age, level, days):
     life = token_life.assess({"status": "ok", "authorized_on": (TODAY - timedelta(days=age)).isoformat()}, TODAY)
     assert (life.level, life.days_left) == (level, days)
@@ -44,9 +54,18 @@ def store(tmp_path):
 def test_expiring_authorization_warns_through_connect(store, sandbox):
     path, db, vault = store
     auth = AUTHORIZATIONS["expiring"]
-    aid = accounts.add_account(db, vault, "Expiring", "NA", DEMO_CLIENT["client_id"], DEMO_CLIENT["client_secret"],
-                               auth["refresh_token"], backend="sandbox", sandbox_url=sandbox.url,
-                               authorized_on=(date.today() - timedelta(days=345)).isoformat())
+    aid = accounts.add_account(
+        db,
+        vault,
+        "Expiring",
+        "NA",
+        DEMO_CLIENT["client_id"],
+        DEMO_CLIENT["client_secret"],
+        auth["refresh_token"],
+        backend="sandbox",
+        sandbox_url=sandbox.url,
+        authorized_on=(date.today() - timedelta(days=345)).isoformat(),
+    )
     life = connect.token_status(db, aid)
     assert life.level == "warn" and life.days_left == 20
 
@@ -55,8 +74,17 @@ def test_invalid_grant_during_sync_flags_account_and_writes_nothing_half(store, 
     """The seller revokes consent while reports are arriving: completed reports stay whole, the rest never land."""
     path, db, vault = store
     rt = AUTHORIZATIONS["demo"]["refresh_token"]
-    aid = accounts.add_account(db, vault, "Demo", "NA", DEMO_CLIENT["client_id"], DEMO_CLIENT["client_secret"], rt,
-                               backend="sandbox", sandbox_url=fresh_sandbox.url)
+    aid = accounts.add_account(
+        db,
+        vault,
+        "Demo",
+        "NA",
+        DEMO_CLIENT["client_id"],
+        DEMO_CLIENT["client_secret"],
+        rt,
+        backend="sandbox",
+        sandbox_url=fresh_sandbox.url,
+    )
     connect.refresh_profiles(db, vault, aid)
     state = fresh_sandbox.state
     revoked = []
@@ -73,15 +101,19 @@ def test_invalid_grant_during_sync_flags_account_and_writes_nothing_half(store, 
     assert revoked
     assert accounts.get_account(db, aid)["status"] == "reconnect_needed"
     # every report marked done is stored (its rows, deduplicated on the natural key); nothing outside them
-    done = db.conn.execute("SELECT profile_id, report_type, start, end, rows FROM sync_tasks WHERE status = 'done'").fetchall()
+    done = db.conn.execute(
+        "SELECT profile_id, report_type, start, end, rows FROM sync_tasks WHERE status = 'done'"
+    ).fetchall()
     for pid, table, start, end, rows in done:
-        n = db.conn.execute(f"SELECT COUNT(*) FROM [{table}] WHERE profile_id = ? AND date BETWEEN ? AND ?",
-                            [pid, start, end]).fetchone()[0]
+        n = db.conn.execute(
+            f"SELECT COUNT(*) FROM [{table}] WHERE profile_id = ? AND date BETWEEN ? AND ?", [pid, start, end]
+        ).fetchone()[0]
         assert 0 < n <= rows or n == rows == 0
     for table in ("campaign_day", "placement_day", "target_day", "search_term_day", "advertised_product_day"):
         windows = [(r[0], r[2], r[3]) for r in done if r[1] == table]
         outside = "SELECT COUNT(*) FROM [{}] WHERE NOT ({})".format(
-            table, " OR ".join("(profile_id = ? AND date BETWEEN ? AND ?)" for _ in windows) or "0")
+            table, " OR ".join("(profile_id = ? AND date BETWEEN ? AND ?)" for _ in windows) or "0"
+        )
         assert db.conn.execute(outside, [v for w in windows for v in w]).fetchone()[0] == 0, table
     assert db.conn.execute("SELECT COUNT(*) FROM sync_tasks WHERE status != 'done'").fetchone()[0] > 0
     run = db.conn.execute("SELECT status, finished_at FROM sync_runs").fetchone()
@@ -96,9 +128,18 @@ def test_invalid_grant_during_sync_flags_account_and_writes_nothing_half(store, 
 
 def test_expired_by_date_stops_syncs_without_asking_amazon(store, sandbox):
     path, db, vault = store
-    aid = accounts.add_account(db, vault, "Old", "NA", DEMO_CLIENT["client_id"], DEMO_CLIENT["client_secret"],
-                               AUTHORIZATIONS["demo"]["refresh_token"], backend="sandbox", sandbox_url=sandbox.url,
-                               authorized_on=(date.today() - timedelta(days=366)).isoformat())
+    aid = accounts.add_account(
+        db,
+        vault,
+        "Old",
+        "NA",
+        DEMO_CLIENT["client_id"],
+        DEMO_CLIENT["client_secret"],
+        AUTHORIZATIONS["demo"]["refresh_token"],
+        backend="sandbox",
+        sandbox_url=sandbox.url,
+        authorized_on=(date.today() - timedelta(days=366)).isoformat(),
+    )
     with pytest.raises(AuthorizationExpired, match="more than a year old"):
         connect.run_sync(path, vault, aid, None, days=3)
 

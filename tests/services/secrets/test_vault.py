@@ -1,4 +1,5 @@
 """Secrets at rest: MultiFernet, key sources, rotation."""
+
 from __future__ import annotations
 
 import os
@@ -50,9 +51,17 @@ def test_rotate_reencrypts_db(tmp_path, monkeypatch):
     db = open_db(db_path)
     v = Vault(db_path=db_path)
     with write(db):
-        db["accounts"].insert({"account_id": "a", "name": "n", "region": "NA", "client_id": "c",
-                               "client_secret_enc": v.encrypt("cs"), "refresh_token_enc": v.encrypt("rt"),
-                               "created_at": "now"})
+        db["accounts"].insert(
+            {
+                "account_id": "a",
+                "name": "n",
+                "region": "NA",
+                "client_id": "c",
+                "client_secret_enc": v.encrypt("cs"),
+                "refresh_token_enc": v.encrypt("rt"),
+                "created_at": "now",
+            }
+        )
     old_key = v.keys_csv.split(",")[0]
     v2 = v.rotate(db)
     row = db["accounts"].get("a")

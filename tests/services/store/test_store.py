@@ -1,4 +1,5 @@
 """The store: migrations, WAL, write transactions, natural keys."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,8 +11,18 @@ from services.store import open_db, write
 def test_schema_tables_and_wal(tmp_path):
     db = open_db(tmp_path / "a.db")
     names = set(db.table_names())
-    for t in ("accounts", "profiles", *store.ENTITY_TABLES, *store.REPORT_TABLES, "coupons", "coupon_snapshots",
-              "deals", "deal_products", "sync_runs", "sync_tasks"):
+    for t in (
+        "accounts",
+        "profiles",
+        *store.ENTITY_TABLES,
+        *store.REPORT_TABLES,
+        "coupons",
+        "coupon_snapshots",
+        "deals",
+        "deal_products",
+        "sync_runs",
+        "sync_tasks",
+    ):
         assert t in names, t
     assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -36,14 +47,18 @@ def test_natural_keys_replace_not_duplicate(tmp_path):
 
 def test_replace_window_drops_restated_rows(tmp_path):
     db = open_db(tmp_path / "a.db")
+
     def mk(d, c):
         return {"profile_id": "1", "date": d, "campaign_id": c, "impressions": 1, "clicks": 0, "cost": 0}
+
     with write(db):
         store.upsert_rows(db, "campaign_day", [mk("2024-01-01", "a"), mk("2024-01-02", "b"), mk("2024-01-05", "c")])
     with write(db):
         store.replace_window(db, "campaign_day", "1", "2024-01-01", "2024-01-03", [mk("2024-01-02", "b")])
     assert sorted((r["date"], r["campaign_id"]) for r in db["campaign_day"].rows) == [
-        ("2024-01-02", "b"), ("2024-01-05", "c")]
+        ("2024-01-02", "b"),
+        ("2024-01-05", "c"),
+    ]
 
 
 def test_write_rolls_back_on_error(tmp_path):

@@ -1,4 +1,5 @@
 """Eight threads syncing and reading the same database at once: no 'database is locked'."""
+
 from __future__ import annotations
 
 import threading
@@ -26,7 +27,9 @@ def test_eight_threads_sync_and_read(sandbox, tmp_path):
         try:
             db = open_db(path)
             while not stop.is_set():
-                db.conn.execute("SELECT profile_id, SUM(cost), SUM(clicks) FROM campaign_day GROUP BY profile_id").fetchall()
+                db.conn.execute(
+                    "SELECT profile_id, SUM(cost), SUM(clicks) FROM campaign_day GROUP BY profile_id"
+                ).fetchall()
                 db.conn.execute("SELECT COUNT(*) FROM search_term_day").fetchone()
                 # a read-then-write like the UI's (settings, notes): BEGIN IMMEDIATE, never a deferred upgrade
                 with write(db):

@@ -1,4 +1,5 @@
 """End-to-end sync against the sandbox over real HTTP."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -28,13 +29,16 @@ def test_full_sync_fills_every_table(synced):
         assert db[t].count > 0, t
     # 95 days in windows of at most 31 days: 4 windows × 6 grains × 3 profiles
     assert summary.reports == 3 * 6 * 4
-    spans = db.conn.execute("SELECT MIN(julianday(end) - julianday(start) + 1), MAX(julianday(end) - julianday(start) + 1) "
-                            "FROM sync_tasks").fetchone()
+    spans = db.conn.execute(
+        "SELECT MIN(julianday(end) - julianday(start) + 1), MAX(julianday(end) - julianday(start) + 1) FROM sync_tasks"
+    ).fetchone()
     assert spans[1] <= 31
     days = db.conn.execute("SELECT COUNT(DISTINCT date) FROM campaign_day").fetchone()[0]
     assert 90 <= days <= 95
     # ids are text, money carries its currency
-    row = db.conn.execute("SELECT typeof(campaign_id), typeof(profile_id), currency_code FROM campaign_day LIMIT 1").fetchone()
+    row = db.conn.execute(
+        "SELECT typeof(campaign_id), typeof(profile_id), currency_code FROM campaign_day LIMIT 1"
+    ).fetchone()
     assert row[:2] == ("text", "text") and row[2]
     cur = {r[0]: r[1] for r in db.conn.execute("SELECT profile_id, currency_code FROM profiles")}
     for pid, c in db.conn.execute("SELECT DISTINCT profile_id, currency_code FROM campaign_day"):
@@ -53,7 +57,9 @@ def test_totals_match_sandbox_to_the_cent(synced, sandbox):
         truth = sandbox.world.totals(pid, dt.date.fromisoformat(start), dt.date.fromisoformat(end))
         got = db.conn.execute(
             "SELECT SUM(impressions), SUM(clicks), ROUND(SUM(cost), 2), SUM(purchases_7d), ROUND(SUM(sales_7d), 2) "
-            "FROM campaign_day WHERE profile_id = ? AND date BETWEEN ? AND ?", [pid, start, end]).fetchone()
+            "FROM campaign_day WHERE profile_id = ? AND date BETWEEN ? AND ?",
+            [pid, start, end],
+        ).fetchone()
         assert got[0] == truth["impressions"] and got[1] == truth["clicks"], pid
         assert got[2] == pytest.approx(round(truth["cost"], 2), abs=0.005), pid
         assert got[3] == truth["purchases7d"], pid
@@ -102,8 +108,17 @@ def test_revoked_authorization_marks_reconnect(sandbox, tmp_path):
 
     path = tmp_path / "r.db"
     db = open_db(path)
-    aid = accounts.add_account(db, vault(), "Revoked", "NA", DEMO_CLIENT["client_id"], DEMO_CLIENT["client_secret"],
-                               AUTHORIZATIONS["revoked"]["refresh_token"], backend="sandbox", sandbox_url=sandbox.url)
+    aid = accounts.add_account(
+        db,
+        vault(),
+        "Revoked",
+        "NA",
+        DEMO_CLIENT["client_id"],
+        DEMO_CLIENT["client_secret"],
+        AUTHORIZATIONS["revoked"]["refresh_token"],
+        backend="sandbox",
+        sandbox_url=sandbox.url,
+    )
     s = sync_account(path, aid, vault(), days=3, policy=FAST_POLICY)
     assert s.status == "reconnect_needed"
     assert accounts.get_account(db, aid)["status"] == "reconnect_needed"

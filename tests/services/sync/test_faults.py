@@ -1,4 +1,5 @@
 """Faults injected into the sandbox lose nothing and duplicate nothing: the database equals a fault-free sync's."""
+
 from __future__ import annotations
 
 import threading
@@ -28,8 +29,11 @@ def test_faults_end_equal_to_fault_free_sync(fresh_sandbox, tmp_path):
     c = accounts.clients_for(db, vault(), aid, policy=FAST_POLICY)
     p = fresh_sandbox.world.profiles()[0]
     pid = str(p["profileId"])
-    task = open_db(clean).conn.execute(
-        "SELECT start, end FROM sync_tasks WHERE profile_id = ? AND report_type = 'campaign_day'", [pid]).fetchone()
+    task = (
+        open_db(clean)
+        .conn.execute("SELECT start, end FROM sync_tasks WHERE profile_id = ? AND report_type = 'campaign_day'", [pid])
+        .fetchone()
+    )
     first_id = c.ads("NA").create_report(pid, report_body("campaign_day", task[0], task[1]))
     assert first_id
 
@@ -50,8 +54,9 @@ def test_faults_end_equal_to_fault_free_sync(fresh_sandbox, tmp_path):
     r = requests.post(f"{url}/_sandbox/faults", json=faults, timeout=5)
     assert r.status_code == 200, r.text
     # download links work again after a while (Amazon's expire after an hour; here the first ones are dead)
-    timer = threading.Timer(1.0, lambda: requests.post(f"{url}/_sandbox/faults",
-                                                       json={"expire_download_urls": False}, timeout=5))
+    timer = threading.Timer(
+        1.0, lambda: requests.post(f"{url}/_sandbox/faults", json={"expire_download_urls": False}, timeout=5)
+    )
     timer.start()
     try:
         s1 = run_sync(faulty, url, days=DAYS)

@@ -1,4 +1,5 @@
 """A sync killed with SIGKILL at several points and run again ends equal to an uninterrupted one."""
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,14 @@ def _env():
 
 def _cli(db: Path, kill_after: int | None = None) -> dict | None:
     """Run the CLI; with kill_after, SIGKILL it once that many progress lines were printed."""
-    proc = subprocess.Popen([sys.executable, "-m", "services.sync", "--db", str(db), *ARGS], cwd=ROOT, env=_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "services.sync", "--db", str(db), *ARGS],
+        cwd=ROOT,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     seen, last = 0, None
     try:
         for line in proc.stdout:
