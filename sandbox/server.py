@@ -11,7 +11,8 @@ Modules (each endpoint module imports only ``protocol.py``, never this one):
   ads_schema.py      Sponsored Products v3 enums, limits, field sets, content negotiation
   ads_list_api.py    /v2/profiles and Sponsored Products v3 list
   ads_write_api.py   Sponsored Products v3 create/update/delete (207 multi-status)
-  reports_api.py     Reporting v3, report downloads, SP-API Reports 2021-06-30
+  reports_api.py     Reporting v3 and report downloads
+  spapi_reports_api.py  SP-API Reports 2021-06-30 (coupons, deals)
   admin_api.py       /_sandbox/ admin endpoints and the coupon bulk-file parser
 
 Faults (``POST /_sandbox/faults`` with a JSON object; ``GET`` shows it, ``DELETE`` clears it)::
@@ -40,7 +41,7 @@ import traceback
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from sandbox import admin_api, ads_list_api, ads_write_api, lwa_api, reports_api
+from sandbox import admin_api, ads_list_api, ads_write_api, lwa_api, reports_api, spapi_reports_api
 from sandbox.protocol import HttpError, Request, Response, SandboxState, _log, spapi_error
 
 
@@ -60,10 +61,10 @@ def _routes():
         ({"POST"}, r"/reporting/reports", reports_api.create_report, "reporting"),
         ({"GET", "DELETE"}, r"/reporting/reports/([^/]+)", reports_api.get_report, "reporting"),
         ({"GET"}, r"/_download/reports/([^/]+)/([^/]+)", reports_api.download_ads, "download"),
-        ({"GET"}, r"/_download/spapi/([^/]+)", reports_api.download_spapi, "download"),
-        ({"POST", "GET"}, r"/reports/2021-06-30/reports", reports_api.sp_create_or_list, "spapi"),
-        ({"GET", "DELETE"}, r"/reports/2021-06-30/reports/([^/]+)", reports_api.sp_get_report, "spapi"),
-        ({"GET"}, r"/reports/2021-06-30/documents/([^/]+)", reports_api.sp_get_document, "spapi"),
+        ({"GET"}, r"/_download/spapi/([^/]+)", spapi_reports_api.download_spapi, "download"),
+        ({"POST", "GET"}, r"/reports/2021-06-30/reports", spapi_reports_api.sp_create_or_list, "spapi"),
+        ({"GET", "DELETE"}, r"/reports/2021-06-30/reports/([^/]+)", spapi_reports_api.sp_get_report, "spapi"),
+        ({"GET"}, r"/reports/2021-06-30/documents/([^/]+)", spapi_reports_api.sp_get_document, "spapi"),
         ({"GET"}, r"/_sandbox/state", admin_api.admin_state, "admin"),
         ({"POST"}, r"/_sandbox/advance", admin_api.admin_advance, "admin"),
         ({"GET", "POST", "DELETE"}, r"/_sandbox/faults", admin_api.admin_faults, "admin"),

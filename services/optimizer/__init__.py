@@ -5,9 +5,11 @@ exported by `bulksheet`.
 May import `services.analytics`, `services.accounts`, `services.store`; never promotions or the sync.
 """
 
-from services.optimizer.apply import (  # noqa: F401 - the package's public API
+from services.optimizer.actions import (  # noqa: F401 - the package's public API
     Action,
     ApplyReport,
+)
+from services.optimizer.apply import (  # noqa: F401 - the package's public API
     apply_approved,
     change_history,
     change_markers,

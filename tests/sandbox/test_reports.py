@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from sandbox.constants import PLACEMENTS
-from sandbox.reports import REPORT_TYPES, allowed_columns
+from sandbox.report_columns import REPORT_TYPES, allowed_columns
 from sandbox.world import World
 
 TODAY = dt.date(2025, 6, 1)

@@ -1,0 +1,234 @@
+"""What a suggestion becomes on Amazon: the Ads API calls (actions) for each suggestion type and sending them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from sqlite_utils import Database
+
+from services.errors import DashboardError
+
+# ------------------------------------------------------------------------------------------
+# apply and undo
+
+
+@dataclass
+class Action:
+    suggestion_id: str | None
+    change_type: str  # bid | budget | placement | negative | keyword
+    method: str  # update | create | archive
+    kind: str  # Ads API kind: keywords, targets, campaigns, negativeKeywords
+    payload: Any  # dict for update/create, id for archive
+    entity_kind: str
+    entity_id: str | None
+    entity_name: str | None
+    campaign_id: str | None
+    ad_group_id: str | None
+    field: str
+    old_value: Any
+    new_value: Any
+    undo_of: str | None = None
+    result: dict = field(default_factory=dict)
+
+
+@dataclass
+class ApplyReport:
+    """Amazon's per-item answer for every change that was sent."""
+
+    items: list[dict]
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.items)
+
+    @property
+    def succeeded(self) -> int:
+        return sum(1 for i in self.items if i["ok"])
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for i in self.items if not i["ok"])
+
+
+def _campaign_row(db: Database, profile_id: str, campaign_id: str) -> dict:
+    cur = db.conn.execute("SELECT * FROM campaigns WHERE profile_id = ? AND campaign_id = ?", [profile_id, campaign_id])
+    row = cur.fetchone()
+    return dict(zip([c[0] for c in cur.description], row)) if row else {}
+
+
+def _placement_payload(db: Database, profile_id: str, campaign_id: str, top_pct: float) -> dict:
+    c = _campaign_row(db, profile_id, campaign_id)
+    pb = [{"placement": "PLACEMENT_TOP", "percentage": int(round(top_pct))}]
+    for col, name in (
+        ("placement_product_page_pct", "PLACEMENT_PRODUCT_PAGE"),
+        ("placement_rest_of_search_pct", "PLACEMENT_REST_OF_SEARCH"),
+    ):
+        if c.get(col) is not None:
+            pb.append({"placement": name, "percentage": int(round(c[col]))})
+    strategy = c.get("bidding_strategy") or "LEGACY_FOR_SALES"
+    return {"campaignId": campaign_id, "dynamicBidding": {"strategy": strategy, "placementBidding": pb}}
+
+
+def _actions_for(db: Database, s: dict) -> list[Action]:
+    t, sid, pid = s["type"], s["suggestion_id"], s["profile_id"]
+    base = dict(suggestion_id=sid, campaign_id=s["campaign_id"], ad_group_id=s["ad_group_id"])
+    if t == "bid":
+        kind, key = ("keywords", "keywordId") if s["entity_kind"] == "keyword" else ("targets", "targetId")
+        return [
+            Action(
+                change_type="bid",
+                method="update",
+                kind=kind,
+                payload={key: s["entity_id"], "bid": float(s["proposed_value"])},
+                entity_kind=s["entity_kind"],
+                entity_id=s["entity_id"],
+                entity_name=s["keyword_text"],
+                field="bid",
+                old_value=s["current_value"],
+                new_value=s["proposed_value"],
+                **base,
+            )
+        ]
+    if t == "budget":
+        return [
+            Action(
+                change_type="budget",
+                method="update",
+                kind="campaigns",
+                payload={
+                    "campaignId": s["campaign_id"],
+                    "budget": {"budget": float(s["proposed_value"]), "budgetType": "DAILY"},
+                },
+                entity_kind="campaign",
+                entity_id=s["campaign_id"],
+                entity_name=s["campaign_name"],
+                field="budget",
+                old_value=s["current_value"],
+                new_value=s["proposed_value"],
+                **base,
+            )
+        ]
+    if t == "placement":
+        return [
+            Action(
+                change_type="placement",
+                method="update",
+                kind="campaigns",
+                payload=_placement_payload(db, pid, s["campaign_id"], float(s["proposed_value"])),
+                entity_kind="campaign",
+                entity_id=s["campaign_id"],
+                entity_name=s["campaign_name"],
+                field="placement_top_pct",
+                old_value=s["current_value"],
+                new_value=s["proposed_value"],
+                **base,
+            )
+        ]
+    if t == "negative":
+        return [
+            Action(
+                change_type="negative",
+                method="create",
+                kind="negativeKeywords",
+                payload={
+                    "campaignId": s["campaign_id"],
+                    "adGroupId": s["ad_group_id"],
+                    "keywordText": s["search_term"],
+                    "matchType": "NEGATIVE_EXACT",
+                    "state": "ENABLED",
+                },
+                entity_kind="negative_keyword",
+                entity_id=None,
+                entity_name=s["search_term"],
+                field="state",
+                old_value=None,
+                new_value="ENABLED",
+                **base,
+            )
+        ]
+    if t == "harvest":
+        out = [
+            Action(
+                suggestion_id=sid,
+                change_type="keyword",
+                method="create",
+                kind="keywords",
+                payload={
+                    "campaignId": s["dest_campaign_id"],
+                    "adGroupId": s["dest_ad_group_id"],
+                    "keywordText": s["search_term"],
+                    "matchType": "EXACT",
+                    "state": "ENABLED",
+                    "bid": float(s["proposed_value"]),
+                },
+                entity_kind="keyword",
+                entity_id=None,
+                entity_name=s["search_term"],
+                campaign_id=s["dest_campaign_id"],
+                ad_group_id=s["dest_ad_group_id"],
+                field="bid",
+                old_value=None,
+                new_value=s["proposed_value"],
+            )
+        ]
+        if str(s.get("rule") or "").endswith("+isolate"):
+            out.append(
+                Action(
+                    change_type="negative",
+                    method="create",
+                    kind="negativeKeywords",
+                    payload={
+                        "campaignId": s["campaign_id"],
+                        "adGroupId": s["ad_group_id"],
+                        "keywordText": s["search_term"],
+                        "matchType": "NEGATIVE_EXACT",
+                        "state": "ENABLED",
+                    },
+                    entity_kind="negative_keyword",
+                    entity_id=None,
+                    entity_name=s["search_term"],
+                    field="state",
+                    old_value=None,
+                    new_value="ENABLED",
+                    **base,
+                )
+            )
+        return out
+    raise ValueError(f"Unknown suggestion type {t!r}")
+
+
+def _send(client, profile_id: str, actions: list[Action]) -> None:
+    """Group by (method, kind), one call each (the client chunks by 1000); fill each action's result."""
+    from services.errors import AmazonRequestError, AmazonUnavailable
+
+    groups: dict[tuple[str, str], list[Action]] = {}
+    for a in actions:
+        groups.setdefault((a.method, a.kind), []).append(a)
+    for (method, kind), group in groups.items():
+        try:
+            if method == "archive":
+                status = client.archive(profile_id, kind, [a.payload for a in group])
+            else:
+                status = getattr(client, method)(profile_id, kind, [a.payload for a in group])
+        except (AmazonRequestError, AmazonUnavailable, DashboardError) as exc:
+            message = getattr(exc, "user_message", None) or str(exc)
+            for a in group:
+                a.result = {"ok": False, "entity_id": None, "message": message, "errors": []}
+            continue
+        for a, item in zip(group, status.items):
+            a.result = {
+                "ok": bool(item.ok),
+                "entity_id": item.entity_id,
+                "message": item.reason or "",
+                "errors": item.errors,
+            }
+            if item.ok and a.entity_id is None:
+                a.entity_id = item.entity_id
+
+
+def _fmt_value(v: Any) -> str | None:
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return None
+    return str(v)
