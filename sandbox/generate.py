@@ -267,7 +267,7 @@ class ProfileGeneration:
                         self.targets.append(ent)
                         add_target("target", ent, ai, j >= 2, "", qs, sh)
                 elif kind == "pt":
-                    for _j in range(per_ag):
+                    for j in range(per_ag):
                         tid = self.new_id()
                         if j % 10 == 9:
                             catid = str(int(rng.integers(2_000_000_000, 3_000_000_000)))

@@ -36,12 +36,11 @@ from services.promotions.analytics import (
     PromoSettings,
     _asins,
     coupon_kpis,
-    coupon_return,
     profile_as_of,
-    promoted_asin_performance,
 )
 from services.promotions.drafts import COUPON_BUDGET_MIN, COUPON_MAX_DAYS, COUPON_PERCENT_MIN
 from services.promotions.fees import coupon_fee, coupon_fee_model
+from services.promotions.performance import coupon_return, promoted_asin_performance
 
 SUGGESTION_COLUMNS = [
     "suggestion_key",
