@@ -212,3 +212,9 @@ if account_id:
             st.error(f"{exc} Use “Reconnect with Amazon” above.")
         except Exception as exc:  # noqa: BLE001
             fail(exc)
+
+    runs = connect.scheduled_runs(db, account_id)
+    if not runs.empty:
+        st.subheader("Scheduled syncs")
+        st.caption("Syncs run by the job queue (`python -m services.jobs worker`), newest first.")
+        st.dataframe(runs, hide_index=True, width="stretch")

@@ -423,3 +423,34 @@ def remove_account(db: Database, account_id: str) -> None:
 
 def key_notice(vault: Vault) -> str:
     return vault.describe()
+
+
+def scheduled_runs(db: Database, account_id: str, limit: int = 10) -> pd.DataFrame:
+    """The job queue's latest syncs of this account, as the Connect page shows them (no token, no raw summary)."""
+    from services.jobs.records import job_runs
+
+    rows = job_runs(db, account_id, limit)
+    cols = ["Queued", "Started", "Finished", "Outcome", "Reason"]
+    if not rows:
+        return pd.DataFrame(columns=cols)
+    outcome = {
+        "ok": "Synced",
+        "partial": "Synced, some reports failed",
+        "reconnect_needed": "Reconnect needed",
+        "failed": "Failed",
+        "queued": "Waiting for a worker",
+        "running": "Running",
+    }
+    return pd.DataFrame(
+        [
+            [
+                r["enqueued_at"],
+                r["started_at"],
+                r["finished_at"],
+                outcome.get(r["status"], r["status"]),
+                r["error"] or "",
+            ]
+            for r in rows
+        ],
+        columns=cols,
+    )

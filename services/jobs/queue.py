@@ -1,0 +1,97 @@
+"""The job queue: one Huey instance per store, SQLite storage beside the database or Redis, and the job code.
+
+The job code is the same on both storages; only the instance differs. A job carries the database path and the
+account id, never a token: the worker decrypts the refresh token itself, at the moment of use, with the keys it
+is configured with (environment, secrets.toml or the key file beside the database), like `python -m services.sync`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from huey import Huey, RedisHuey, SqliteHuey
+from huey.consumer import Consumer
+
+from services.errors import DashboardError
+from services.jobs import records
+from services.secrets.logsafe import redact
+from services.secrets.vault import Vault, keys_from_secrets_toml
+from services.store import open_db
+from services.sync import sync_account
+
+QUEUE_URL_ENV = "DASHBOARD_QUEUE_URL"  # redis://host:port/db when the queue moves off this machine
+log = logging.getLogger(__name__)
+
+
+def queue_file(db_path: str | Path) -> Path:
+    """The SQLite queue beside the database: `data/dashboard.db` -> `data/dashboard.db.jobs`."""
+    return Path(f"{db_path}.jobs")
+
+
+def run_sync_job(db_path: str, account_id: str, job_id: str, days: int | None = None) -> dict:
+    """Sync one account and record the outcome. Never raises: one account failing must not stop the others,
+    and the reason is kept (as a sentence, redacted) for the Connect page."""
+    db = open_db(db_path)
+    records.ensure_schema(db)
+    records.record_started(db, job_id)
+    try:
+        vault = Vault(secret_keys=keys_from_secrets_toml(), db_path=db_path)
+        summary = sync_account(db_path, account_id, vault, days=days)
+    except (DashboardError, OSError, LookupError, ValueError) as exc:
+        error = redact(str(exc)) or type(exc).__name__
+        records.record_finished(db, job_id, "failed", error=error)
+        log.warning("sync job %s for account %s failed: %s", job_id, account_id, error)
+        return {"job_id": job_id, "account_id": account_id, "status": "failed", "error": error}
+    error = redact("; ".join(summary.errors[:3])) if summary.errors else None
+    records.record_finished(db, job_id, summary.status, summary.as_dict(), error)
+    return {"job_id": job_id, "account_id": account_id, "status": summary.status, "rows": summary.rows}
+
+
+@dataclass
+class JobQueue:
+    """A store's queue: `enqueue_sync` from anywhere, `consumer()` in the worker."""
+
+    db_path: str
+    huey: Huey
+
+    def __post_init__(self) -> None:
+        # registered by name, so a worker started from the same code finds the job whatever process enqueued it
+        self._sync = self.huey.task(name="sync_account")(run_sync_job)
+        self.results: dict = {}  # job id -> Huey result handle, for callers that wait (tests, one-off runs)
+
+    def enqueue_sync(self, account_id: str, days: int | None = None) -> str:
+        """Queue a sync of one account; the outcome row exists at once (status 'queued')."""
+        job_id = records.record_enqueued(open_db(self.db_path), account_id, "sync")
+        self.results[job_id] = self._sync(self.db_path, account_id, job_id, days)
+        return job_id
+
+    def schedule_due(self, now: datetime | None = None) -> list[str]:
+        """Enqueue a sync for every connected account that is due, and move its next run on. Returns job ids."""
+        now = now or datetime.now(UTC)
+        db = open_db(self.db_path)
+        due = records.due_accounts(db, now)
+        records.mark_scheduled(db, due, now)
+        return [self.enqueue_sync(aid) for aid in due]
+
+    def consumer(self, workers: int = 2) -> Consumer:
+        """Threads, not processes: each job is mostly waiting on Amazon, and the sync writes from one thread."""
+        return self.huey.create_consumer(workers=workers, worker_type="thread", periodic=False)
+
+    def pending(self) -> int:
+        return self.huey.pending_count()
+
+
+def make_queue(db_path: str | Path, url: str | None = None) -> JobQueue:
+    """SQLite storage beside the database unless `url` (or DASHBOARD_QUEUE_URL) names a Redis server."""
+    url = url or os.environ.get(QUEUE_URL_ENV) or None
+    if url:
+        if not url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("The queue URL must start with redis://, rediss:// or unix://.")
+        huey: Huey = RedisHuey("dashboard", url=url)
+    else:
+        huey = SqliteHuey("dashboard", filename=str(queue_file(db_path)))
+    return JobQueue(str(db_path), huey)
