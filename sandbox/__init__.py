@@ -53,14 +53,20 @@ def start_sandbox(
     report_latency: float = 2.0,
     fault_rate: float = 0.0,
     today: _dt.date | None = None,
+    sellers: int = 0,
+    rate_limit: float = 0.0,
 ) -> SandboxHandle:
-    """Build a world and serve it on 127.0.0.1:``port`` (0 = a free port) in a daemon thread."""
+    """Build a world and serve it on 127.0.0.1:``port`` (0 = a free port) in a daemon thread.
+
+    `sellers` adds that many small agency sellers ("Agency Seller 01"…, authorizations "agency-01"…, see
+    `sandbox.credentials.agency_credentials`); `rate_limit` caps each profile's Ads calls per second (0 = no cap).
+    """
     from sandbox.protocol import SandboxState
     from sandbox.server import make_server
     from sandbox.world import World
 
-    world = World(seed=seed, scale=scale, today=today)
-    state = SandboxState(world, report_latency=report_latency, fault_rate=fault_rate, seed=seed)
+    world = World(seed=seed, scale=scale, today=today, sellers=sellers)
+    state = SandboxState(world, report_latency=report_latency, fault_rate=fault_rate, seed=seed, rate_limit=rate_limit)
     httpd = make_server(state, port)
     thread = threading.Thread(
         target=httpd.serve_forever,

@@ -16,6 +16,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--scale", choices=("demo", "large"), default="demo")
     p.add_argument("--report-latency", type=float, default=2.0, help="seconds until a report completes")
     p.add_argument("--fault-rate", type=float, default=0.0, help="probability of a random 429/500/503")
+    p.add_argument("--sellers", type=int, default=0, help="extra small agency sellers (0-200), for load tests")
+    p.add_argument("--rate-limit", type=float, default=0.0, help="Ads calls per second per profile (0 = no cap)")
     p.add_argument("--credentials", action="store_true", help="print the demo credentials as JSON and exit")
     a = p.parse_args(argv)
     try:  # any logging (and the server's stderr lines) goes through the dashboard's redaction filter
@@ -31,9 +33,21 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not 0.0 <= a.fault_rate <= 1.0:
         p.error("--fault-rate must be between 0 and 1")
+    if not 0 <= a.sellers <= 200:
+        p.error("--sellers must be between 0 and 200")
+    if a.rate_limit < 0:
+        p.error("--rate-limit must be 0 (no cap) or more")
     from sandbox import start_sandbox
 
-    h = start_sandbox(port=a.port, seed=a.seed, scale=a.scale, report_latency=a.report_latency, fault_rate=a.fault_rate)
+    h = start_sandbox(
+        port=a.port,
+        seed=a.seed,
+        scale=a.scale,
+        report_latency=a.report_latency,
+        fault_rate=a.fault_rate,
+        sellers=a.sellers,
+        rate_limit=a.rate_limit,
+    )
     print(f"Amazon sandbox listening on {h.url}  (seed {a.seed}, scale {a.scale}; Ctrl-C to stop)", flush=True)
     print(f"  token: {h.url}/auth/o2/token   consent: {h.url}/ap/oa   Ads/SP-API: {h.url}[/na|/eu|/fe]", flush=True)
     try:

@@ -89,14 +89,38 @@ def seller_id_for(world, seller_name: str) -> str | None:
     return None
 
 
+AGENCY_PREFIX = "Agency Seller "
+
+
+def agency_authorization_name(seller_name: str) -> str:
+    """ "Agency Seller 07" -> "agency-07": the authorization of an extra seller of `--sellers N`."""
+    return "agency-" + seller_name.removeprefix(AGENCY_PREFIX)
+
+
+def agency_credentials(k: int) -> dict:
+    """The demo app client and the refresh token of the k-th agency seller (1-based), as an agency would paste them."""
+    return {
+        "client_id": DEMO_CLIENT["client_id"],
+        "client_secret": DEMO_CLIENT["client_secret"],
+        "refresh_token": _auth(f"agency-{k:02d}", "", 30)["refresh_token"],
+    }
+
+
 def resolve(world) -> dict[str, dict]:
-    """AUTHORIZATIONS with seller_id and authorized_on computed for ``world`` (a copy)."""
+    """AUTHORIZATIONS with seller_id and authorized_on computed for ``world`` (a copy), plus one authorization per
+    agency seller the world has (`--sellers N`), authorized 30 days ago."""
     out = {}
     for name, a in AUTHORIZATIONS.items():
         b = dict(a)
         b["seller_id"] = seller_id_for(world, a["seller_name"])
         b["authorized_on"] = world.today - _dt.timedelta(days=a["days_ago"])
         out[name] = b
+    for s in world.sellers():
+        if s["name"].startswith(AGENCY_PREFIX):
+            name = agency_authorization_name(s["name"])
+            b = _auth(name, s["name"], 30)
+            b["seller_id"], b["authorized_on"] = s["sellerId"], world.today - _dt.timedelta(days=30)
+            out[name] = b
     return out
 
 

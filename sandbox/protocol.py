@@ -174,8 +174,15 @@ def error_for_family(family: str, status: int, code: str, message: str, headers:
 class SandboxState:
     """Everything the protocol layer remembers. ``lock`` guards it and every call into the world."""
 
-    def __init__(self, world, report_latency: float = 2.0, fault_rate: float = 0.0, seed: int = 7):
+    def __init__(
+        self, world, report_latency: float = 2.0, fault_rate: float = 0.0, seed: int = 7, rate_limit: float = 0.0
+    ):
         self.world = world
+        # `--rate-limit R`: each profile may make R Ads calls a second (bursts of 2R); beyond that a 429 THROTTLED
+        # with Retry-After: 1, counted under "rate_limit" so a test can tell our bursts from injected faults.
+        self.rate_limit = float(rate_limit)
+        self._buckets: dict[str, list[float]] = {}  # profile id -> [tokens, last refill]
+        self.throttled: dict[str, int] = {"rate_limit": 0, "fault": 0}
         self.lock = threading.RLock()
         self.report_latency = float(report_latency)
         self.fault_rate = float(fault_rate)
@@ -195,7 +202,8 @@ class SandboxState:
         # AUTHORIZATIONS only remembers the ids of the most recently started sandbox.
         self.authorizations = resolved
         for name, a in resolved.items():
-            credentials.AUTHORIZATIONS[name]["seller_id"] = a["seller_id"]
+            if name in credentials.AUTHORIZATIONS:
+                credentials.AUTHORIZATIONS[name]["seller_id"] = a["seller_id"]
             self.refresh_tokens[a["refresh_token"]] = {**a, "name": name}
 
     # -- sellers / profiles (world calls under the lock)
@@ -233,6 +241,22 @@ class SandboxState:
             return None, "expired"
         return rec, ""
 
+    # -- the documented per-profile rate
+    def over_rate(self, profile_id: str) -> bool:
+        """Token bucket per profile: `rate_limit` tokens a second, up to 2 x rate_limit saved."""
+        if self.rate_limit <= 0:
+            return False
+        now = time.monotonic()
+        with self.lock:
+            tokens, last = self._buckets.get(profile_id, (2 * self.rate_limit, now))
+            tokens = min(2 * self.rate_limit, tokens + (now - last) * self.rate_limit)
+            if tokens < 1:
+                self._buckets[profile_id] = [tokens, now]
+                self.throttled["rate_limit"] += 1
+                return True
+            self._buckets[profile_id] = [tokens - 1, now]
+            return False
+
     # -- faults
     def take_fault(self, req: Request, family: str) -> Response | None:
         with self.lock:
@@ -245,10 +269,13 @@ class SandboxState:
                 rule["times"] = rule.get("times", 1) - 1
                 if rule["times"] <= 0:
                     self.faults["rules"].remove(rule)
+                if int(rule.get("status", 500)) == 429:
+                    self.throttled["fault"] += 1
                 return fault_response(family, int(rule.get("status", 500)), rule.get("retry_after"), rule.get("body"))
             if self.fault_rate > 0 and self.rng.random() < self.fault_rate:
                 kind = self.rng.choice(("429ra", "429", "500", "503"))
                 if kind.startswith("429"):
+                    self.throttled["fault"] += 1
                     return fault_response(family, 429, 1 if kind == "429ra" else None)
                 return fault_response(family, int(kind), None)
         return None
@@ -335,6 +362,8 @@ def ads_auth(state: SandboxState, req: Request, family: str, need_scope: bool = 
         profile = owned.get(scope)
         if profile is None or (req.region and COUNTRY_REGION.get(profile["countryCode"]) != req.region):
             fail(401, "UNAUTHORIZED", f"Not authorized to access scope {scope}")
+        if state.over_rate(scope):
+            raise HttpError(fault_response(family, 429, 1))
     return AdsContext(rec["seller_id"], rec["client_id"], profile)
 
 

@@ -29,13 +29,27 @@ from .profile import Profile
 from .promotions import WorldPromotions
 from .truth import WorldTruth
 
+MAX_AGENCY_SELLERS = 200
+AGENCY_COUNTRIES = ("US", "CA", "UK", "DE")
+
+
+def agency_seller_name(k: int) -> str:
+    """The k-th extra seller of `--sellers N` (0-based): "Agency Seller 01", …"""
+    return f"Agency Seller {k + 1:02d}"
+
+
+def agency_seller_id(k: int) -> str:
+    return f"A5AGENCY{k + 1:04d}"
+
 
 class World(WorldEntities, WorldPromotions, WorldTruth):
     """The simulated Amazon sellers.  Deterministic from (seed, scale, today)."""
 
-    def __init__(self, seed: int = 7, scale: str = "demo", today: _dt.date | None = None) -> None:
+    def __init__(self, seed: int = 7, scale: str = "demo", today: _dt.date | None = None, sellers: int = 0) -> None:
         if scale not in ("demo", "large"):
             raise ValueError("scale must be 'demo' or 'large'")
+        if not 0 <= int(sellers) <= MAX_AGENCY_SELLERS:
+            raise ValueError(f"sellers must be between 0 and {MAX_AGENCY_SELLERS}")
         self.seed = int(seed)
         self.scale = scale
         self.today = today or _dt.datetime.now(_dt.UTC).date()
@@ -48,10 +62,16 @@ class World(WorldEntities, WorldPromotions, WorldTruth):
         ]
         self._profiles: dict[str, Profile] = {}
         specs = [("US", 0), ("UK", 0), ("DE", 0), ("CA", 1)]
+        # agency sellers (`--sellers N`): one small profile each, after the others so their draws stay the same
+        for k in range(int(sellers)):
+            self._sellers.append({"sellerId": agency_seller_id(k), "name": agency_seller_name(k), "profileIds": []})
+            specs.append((AGENCY_COUNTRIES[k % len(AGENCY_COUNTRIES)], len(self._sellers) - 1))
         for i, (country, si) in enumerate(specs):
             pr = np.random.default_rng([self.seed, i, 3])
             if si == 1:
                 size = {"campaigns": 5, "targets": 180, "products": 12, "days": 120}
+            elif si >= 2:
+                size = {"campaigns": 3, "targets": 60, "products": 6, "days": 40}
             elif scale == "large" and country == "US":
                 size = {"campaigns": 520, "targets": 52000, "products": 250, "days": 95, "volume": 0.6}
             else:

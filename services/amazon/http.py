@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from services.amazon.throttle import gate_for, key_for
 from services.errors import AmazonUnavailable
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,8 @@ class RetryPolicy:
     base_delay: float = 1.0
     max_delay: float = 30.0
     timeout: tuple[float, float] = (5, 60)
+    # calls per second per profile (None: paced only by Amazon's 429s); see services.amazon.throttle
+    per_profile_rate: float | None = None
 
 
 @dataclass
@@ -124,7 +127,12 @@ def send(
     attempts = max(1, policy.max_attempts)
     last_problem = ""
     throttled_seen = False
+    gate, key = gate_for(session), key_for(url, kwargs.get("headers"))
+    backed_off = False
     for attempt in range(attempts):
+        wait = gate.reserve(key, policy.per_profile_rate, own_backoff_done=backed_off)
+        if wait > 0:
+            sleep(wait)
         stats.add(requests=1)
         try:
             response = session.request(method, url, **kwargs)
@@ -134,9 +142,12 @@ def send(
                 last_problem = "the connection timed out"
             logger.warning("%s %s failed: %s (attempt %d/%d)", method, path, type(exc).__name__, attempt + 1, attempts)
             delay = backoff_delay(attempt, policy, rng)
+            backed_off = False
         else:
             logger.debug("%s %s -> %d", method, path, response.status_code)
             if response.status_code not in RETRYABLE_STATUSES:
+                if backed_off:
+                    gate.release(key)  # Amazon takes this profile's calls again
                 return response
             if response.status_code == 429:
                 stats.add(throttled=1)
@@ -144,6 +155,9 @@ def send(
             last_problem = f"it answered {response.status_code}"
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             delay = retry_after if retry_after is not None else backoff_delay(attempt, policy, rng)
+            if response.status_code == 429:
+                gate.hold(key, delay)  # the profile's other calls wait too; other profiles go on
+            backed_off = response.status_code == 429
             logger.warning("%s %s -> %d (attempt %d/%d)", method, path, response.status_code, attempt + 1, attempts)
             response.close()
         if attempt + 1 >= attempts:

@@ -16,6 +16,7 @@ from pathlib import Path
 from huey import Huey, RedisHuey, SqliteHuey
 from huey.consumer import Consumer
 
+from services.amazon.http import RetryPolicy
 from services.errors import DashboardError
 from services.jobs import records
 from services.secrets.logsafe import redact
@@ -24,6 +25,9 @@ from services.store import open_db
 from services.sync import sync_account
 
 QUEUE_URL_ENV = "DASHBOARD_QUEUE_URL"  # redis://host:port/db when the queue moves off this machine
+# A worker syncs many accounts at once: each profile's calls are spaced to this many a second (see
+# services.amazon.throttle), so the queue's own bursts never cause Amazon's 429s. DASHBOARD_PROFILE_RATE overrides.
+DEFAULT_PROFILE_RATE = 5.0
 log = logging.getLogger(__name__)
 
 
@@ -32,7 +36,9 @@ def queue_file(db_path: str | Path) -> Path:
     return Path(f"{db_path}.jobs")
 
 
-def run_sync_job(db_path: str, account_id: str, job_id: str, days: int | None = None) -> dict:
+def run_sync_job(
+    db_path: str, account_id: str, job_id: str, days: int | None = None, rate: float | None = DEFAULT_PROFILE_RATE
+) -> dict:
     """Sync one account and record the outcome. Never raises: one account failing must not stop the others,
     and the reason is kept (as a sentence, redacted) for the Connect page."""
     db = open_db(db_path)
@@ -40,7 +46,7 @@ def run_sync_job(db_path: str, account_id: str, job_id: str, days: int | None = 
     records.record_started(db, job_id)
     try:
         vault = Vault(secret_keys=keys_from_secrets_toml(), db_path=db_path)
-        summary = sync_account(db_path, account_id, vault, days=days)
+        summary = sync_account(db_path, account_id, vault, days=days, policy=RetryPolicy(per_profile_rate=rate))
     except (DashboardError, OSError, LookupError, ValueError) as exc:
         error = redact(str(exc)) or type(exc).__name__
         records.record_finished(db, job_id, "failed", error=error)
@@ -57,6 +63,7 @@ class JobQueue:
 
     db_path: str
     huey: Huey
+    rate: float | None = DEFAULT_PROFILE_RATE
 
     def __post_init__(self) -> None:
         # registered by name, so a worker started from the same code finds the job whatever process enqueued it
@@ -66,7 +73,7 @@ class JobQueue:
     def enqueue_sync(self, account_id: str, days: int | None = None) -> str:
         """Queue a sync of one account; the outcome row exists at once (status 'queued')."""
         job_id = records.record_enqueued(open_db(self.db_path), account_id, "sync")
-        self.results[job_id] = self._sync(self.db_path, account_id, job_id, days)
+        self.results[job_id] = self._sync(self.db_path, account_id, job_id, days, self.rate)
         return job_id
 
     def schedule_due(self, now: datetime | None = None) -> list[str]:
@@ -94,4 +101,5 @@ def make_queue(db_path: str | Path, url: str | None = None) -> JobQueue:
         huey: Huey = RedisHuey("dashboard", url=url)
     else:
         huey = SqliteHuey("dashboard", filename=str(queue_file(db_path)))
-    return JobQueue(str(db_path), huey)
+    rate = float(os.environ.get("DASHBOARD_PROFILE_RATE") or DEFAULT_PROFILE_RATE)
+    return JobQueue(str(db_path), huey, rate if rate > 0 else None)
