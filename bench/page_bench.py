@@ -54,7 +54,7 @@ META_NAME = "bench-store.json"
 class ExternalSandbox:
     """`python -m sandbox` in a process of its own (Amazon's CPU is not ours)."""
 
-    def __init__(self, seed: int = 7, scale: str = "large", latency: float = 1.0):
+    def __init__(self, seed: int = 7, scale: str = "large", latency: float = 1.0, extra: tuple[str, ...] = ()):
         env = dict(os.environ, PYTHONPATH=str(ROOT))
         t0 = time.perf_counter()
         self.proc = subprocess.Popen(
@@ -70,6 +70,7 @@ class ExternalSandbox:
                 scale,
                 "--report-latency",
                 str(latency),
+                *extra,
             ],
             cwd=ROOT,
             env=env,

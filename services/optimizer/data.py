@@ -12,7 +12,8 @@ from datetime import date, timedelta
 import pandas as pd
 from sqlite_utils import Database
 
-from services.optimizer import OptimizerInput, Settings
+from services.optimizer.model import OptimizerInput
+from services.optimizer.settings import Settings
 
 ATTRIBUTION = ("7d", "14d")
 
