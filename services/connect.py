@@ -23,7 +23,7 @@ from services.amazon.lwa import LwaClient
 from services.amazon.regions import REGIONS, hosts_for
 from services.errors import AuthorizationExpired, DashboardError, InvalidCredentials
 from services.secrets import token_life
-from services.secrets.vault import Vault
+from services.secrets.vault import Vault, VaultError, keys_fingerprint  # noqa: F401 - VaultError: for the pages
 from services.store import open_db, write
 
 DEFAULT_DB = Path("data") / "dashboard.db"
@@ -50,6 +50,11 @@ def open_store(path: Path | None = None) -> Database:
 def make_vault(path: Path | None = None, secret_keys: str | None = None) -> Vault:
     """Keys from the caller (secrets.toml), else the environment, else a key file beside the database."""
     return Vault(secret_keys=secret_keys, db_path=path or db_path())
+
+
+def vault_fingerprint(path: Path, secret_keys: str | None = None) -> str:
+    """What the app's cached vault is keyed by: changes when the keys or the key file change (never the keys)."""
+    return keys_fingerprint(path, secret_keys)
 
 
 def mask_token(token: str | None) -> str:
