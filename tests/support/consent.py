@@ -43,6 +43,8 @@ def browser(url: str, decision: str = "approve") -> dict:
     return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))
 
 
-def consent(db, vault, sb, **kw) -> oauth.Finished:
-    """The whole round trip: start, approve on the consent page, finish."""
-    return oauth.finish(db, vault, browser(begin(db, vault, sb, **kw)))
+def consent(db, vault, sb, **kw) -> str:
+    """The whole round trip as the Connect page runs it: start, approve on the consent page, finish. The account id."""
+    from services import connect
+
+    return connect.finish_consent(db, vault, browser(begin(db, vault, sb, **kw)))[0]

@@ -31,8 +31,8 @@ def two_sellers(tmp_path, sandbox):
     db, vault = open_db(path), Vault(secret_keys=Fernet.generate_key().decode())
     demo = consent(db, vault, sandbox, name="Demo", seller="demo")
     second = consent(db, vault, sandbox, name="Second", seller="second")
-    assert demo.profiles == 3 and second.profiles == 1
-    return path, db, vault, demo.account_id, second.account_id
+    assert sorted(owners(db).values()) == sorted([demo] * 3 + [second])
+    return path, db, vault, demo, second
 
 
 def token_of(db, vault, account_id: str) -> str:
@@ -62,8 +62,8 @@ def test_reconnect_as_another_seller_is_refused_and_keeps_the_token(two_sellers,
     assert token_of(db, vault, demo) == tokens[demo]
     assert owners(db) == before
     # the right seller reconnects fine
-    again = consent(db, vault, sandbox, seller="second", account_id=second)
-    assert again.reconnected and again.profiles == 1
+    assert consent(db, vault, sandbox, seller="second", account_id=second) == second
+    assert owners(db) == before
 
 
 def test_consent_for_a_seller_already_connected_is_refused(two_sellers, sandbox):
@@ -97,11 +97,11 @@ def test_paste_a_token_path_is_refused(two_sellers, sandbox):
 def test_demo_button_never_rewrites_another_authorization(tmp_path, sandbox):
     db, vault = open_db(tmp_path / "d.db"), Vault(secret_keys=Fernet.generate_key().decode())
     held = consent(db, vault, sandbox, name=accounts.DEMO_ACCOUNT_NAME, seller="second")
-    token = token_of(db, vault, held.account_id)
+    token = token_of(db, vault, held)
     creds = {"client_id": DEMO_CLIENT["client_id"], "client_secret": DEMO_CLIENT["client_secret"]}
     with pytest.raises(DashboardError, match="already connected to another Amazon authorization"):
         accounts.connect_demo(db, vault, sandbox.url, {**creds, "refresh_token": DEMO_TOKEN})
-    assert token_of(db, vault, held.account_id) == token
+    assert token_of(db, vault, held) == token
 
 
 def test_sync_of_a_taken_over_account_moves_nothing(two_sellers):
@@ -134,10 +134,10 @@ def test_cli_sandbox_never_rewrites_an_existing_account(tmp_path, sandbox, capsy
     db, vault = open_db(path), Vault(secret_keys=Fernet.generate_key().decode())
     monkeypatch.setenv("DASHBOARD_SECRET_KEYS", vault.keys_csv)
     held = consent(db, vault, sandbox, name=accounts.DEMO_ACCOUNT_NAME, seller="second")
-    token = token_of(db, vault, held.account_id)
+    token = token_of(db, vault, held)
     assert cli.main(["--db", str(path), "--sandbox", "--days", "1", "--sandbox-latency", "0.1"]) == 2
     assert "already connected to another Amazon authorization" in capsys.readouterr().err
-    assert token_of(db, vault, held.account_id) == token
+    assert token_of(db, vault, held) == token
 
 
 def test_cli_sandbox_leaves_profiles_another_account_holds(tmp_path, sandbox, capsys, monkeypatch):
@@ -147,7 +147,7 @@ def test_cli_sandbox_leaves_profiles_another_account_holds(tmp_path, sandbox, ca
     monkeypatch.setenv("DASHBOARD_SECRET_KEYS", vault.keys_csv)
     held = consent(db, vault, sandbox, name="Demo (consent)", seller="demo")
     before = owners(db)
-    assert set(before.values()) == {held.account_id}
+    assert set(before.values()) == {held}
     code = cli.main(["--db", str(path), "--sandbox", "--days", "1", "--sandbox-latency", "0.1"])
     assert code == 1 and owners(open_db(path)) == before
     errors = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["errors"]
