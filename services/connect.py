@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 from sqlite_utils import Database
 
-from services.accounts import oauth
+from services.accounts import authorize, oauth
 from services.accounts import registry as accounts
 from services.accounts.profiles import profiles_frame
 from services.amazon.lwa import LwaClient
@@ -122,13 +122,13 @@ def connect_account(
         ) from None
     sandbox = sandbox_url or None
     try:
-        profiles = accounts.authorized_profiles(region, client_id, client_secret, refresh_token, sandbox_url=sandbox)
+        profiles = authorize.authorized_profiles(region, client_id, client_secret, refresh_token, sandbox_url=sandbox)
     except DashboardError:
         raise InvalidInput(
             "Amazon did not list the advertising profiles of this authorization, so it could not be checked. "
             "Nothing was saved; try again in a few minutes."
         ) from None
-    account_id, _ = accounts.save_authorization(
+    account_id, _ = authorize.save_authorization(
         db,
         vault,
         name=name,

@@ -4,6 +4,7 @@ flow that connects them.
 May import `services.amazon`, `services.store` and `services.secrets`; never the analytics, optimizer or sync.
 """
 
+from services.accounts.authorize import authorized_profiles, save_authorization  # noqa: F401
 from services.accounts.registry import (  # noqa: F401 - the package's public API
     DEMO_ACCOUNT_NAME,
     AccountClients,
@@ -11,7 +12,6 @@ from services.accounts.registry import (  # noqa: F401 - the package's public AP
     RefusedProfile,
     SellerConflict,
     add_account,
-    authorized_profiles,
     check_profiles,
     claim_profiles,
     clients_for,
@@ -22,6 +22,5 @@ from services.accounts.registry import (  # noqa: F401 - the package's public AP
     mark_ok,
     mark_reconnect_needed,
     remove_account,
-    save_authorization,
     update_refresh_token,
 )

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 
 from sqlite_utils import Database
 
+from services.accounts import authorize
 from services.accounts import registry as accounts
 from services.amazon.lwa import LwaClient
 from services.amazon.regions import REGIONS, hosts_for
@@ -231,7 +232,7 @@ def finish(db: Database, vault: Vault, params: dict, *, now: float | None = None
     # Who signed in, before anything is stored: a sign-in as another seller must not replace this account's
     # token (it used to, while the page said "nothing was changed").
     try:
-        profiles = accounts.authorized_profiles(
+        profiles = authorize.authorized_profiles(
             row["region"], client_id, client_secret, tokens["refresh_token"], sandbox_url=sandbox_url
         )
     except DashboardError:
@@ -240,7 +241,7 @@ def finish(db: Database, vault: Vault, params: dict, *, now: float | None = None
             "Nothing was connected; try again in a few minutes."
         ) from None
     reconnect = bool(row["account_id"])
-    account_id, mine = accounts.save_authorization(
+    account_id, mine = authorize.save_authorization(
         db,
         vault,
         name=account["name"] if reconnect else row["name"],
