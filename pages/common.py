@@ -30,7 +30,8 @@ def secret_keys() -> str | None:
 
 @st.cache_resource
 def _vault(path: str, keys_fingerprint: str):
-    """Keyed by a fingerprint of the keys, never the keys themselves (cache keys must not hold secrets)."""
+    """Keyed by a fingerprint of the keys and of the key file (inode, size, mtime), never the keys themselves
+    (cache keys must not hold secrets): a rotation replaces the key file, so the running app reloads its vault."""
     return connect.make_vault(connect.Path(path), _configured_keys())
 
 
@@ -44,9 +45,13 @@ def store():
 
 
 def vault():
-    import hashlib
-
-    return _vault(str(connect.db_path()), hashlib.sha256((_configured_keys() or "").encode()).hexdigest())
+    """The store's vault; a missing key file beside encrypted secrets stops the page with the sentence that says so."""
+    path = connect.db_path()
+    try:
+        return _vault(str(path), connect.vault_fingerprint(path, _configured_keys()))
+    except connect.VaultError as exc:
+        st.error(str(exc))
+        st.stop()
 
 
 def current_account() -> str | None:

@@ -16,15 +16,15 @@ from pathlib import Path
 import pandas as pd
 from sqlite_utils import Database
 
-from services.accounts import oauth
+from services.accounts import authorize, oauth
 from services.accounts import registry as accounts
 from services.accounts.profiles import profiles_frame
 from services.amazon.lwa import LwaClient
 from services.amazon.regions import REGIONS, hosts_for
 from services.errors import AuthorizationExpired, DashboardError, InvalidCredentials
 from services.secrets import token_life
-from services.secrets.vault import Vault
-from services.store import open_db, upsert_rows, write
+from services.secrets.vault import Vault, VaultError, keys_fingerprint  # noqa: F401 - VaultError: for the pages
+from services.store import open_db, write
 
 DEFAULT_DB = Path("data") / "dashboard.db"
 
@@ -50,6 +50,11 @@ def open_store(path: Path | None = None) -> Database:
 def make_vault(path: Path | None = None, secret_keys: str | None = None) -> Vault:
     """Keys from the caller (secrets.toml), else the environment, else a key file beside the database."""
     return Vault(secret_keys=secret_keys, db_path=path or db_path())
+
+
+def vault_fingerprint(path: Path, secret_keys: str | None = None) -> str:
+    """What the app's cached vault is keyed by: changes when the keys or the key file change (never the keys)."""
+    return keys_fingerprint(path, secret_keys)
 
 
 def mask_token(token: str | None) -> str:
@@ -115,18 +120,28 @@ def connect_account(
             "Amazon does not accept this refresh token: it may be cut off, revoked, or issued to another app's "
             "client ID. Copy it again, or use “Connect with Amazon”. Nothing was saved."
         ) from None
-    return accounts.add_account(
+    sandbox = sandbox_url or None
+    try:
+        profiles = authorize.authorized_profiles(region, client_id, client_secret, refresh_token, sandbox_url=sandbox)
+    except DashboardError:
+        raise InvalidInput(
+            "Amazon did not list the advertising profiles of this authorization, so it could not be checked. "
+            "Nothing was saved; try again in a few minutes."
+        ) from None
+    account_id, _ = authorize.save_authorization(
         db,
         vault,
-        name,
-        region,
-        client_id,
-        client_secret,
-        refresh_token,
-        backend="sandbox" if sandbox_url else "amazon",
-        sandbox_url=sandbox_url,
+        name=name,
+        region=region,
+        client_id=client_id,
+        client_secret=client_secret,
+        refresh_token=refresh_token,
+        profiles=profiles,
+        backend="sandbox" if sandbox else "amazon",
+        sandbox_url=sandbox,
         authorized_on=authorized_on,
     )
+    return account_id
 
 
 def connect_demo_seller(db: Database, vault: Vault) -> str:
@@ -137,46 +152,18 @@ def connect_demo_seller(db: Database, vault: Vault) -> str:
 
 
 def refresh_profiles(db: Database, vault: Vault, account_id: str) -> pd.DataFrame:
-    """Ask every region for the account's profiles and store them (no write transaction around HTTP)."""
+    """Ask every region for the account's profiles and store the ones it may hold (HTTP outside any transaction).
+
+    A profile another account holds, or another seller's, is refused with a sentence and nothing is stored.
+    """
     clients = accounts.clients_for(db, vault, account_id)
     frames = [profiles_frame(clients.ads(region).list_profiles(), region=region) for region in REGIONS]
     df = pd.concat(frames, ignore_index=True)
-    rows = [{**r, "account_id": account_id} for r in df.to_dict("records")]
-    owners = (
-        {
-            r[0]
-            for r in db.conn.execute(
-                "SELECT DISTINCT a.name FROM profiles p JOIN accounts a ON a.account_id = p.account_id "
-                "WHERE p.account_id != ? AND p.profile_id IN ({})".format(", ".join("?" * len(rows))),
-                [account_id, *[str(r["profile_id"]) for r in rows]],
-            )
-        }
-        if rows
-        else set()
-    )
-    if owners:
-        raise InvalidInput(
-            f"This seller's profiles are already connected as “{sorted(owners)[0]}”. "
-            "Reconnect that account instead; nothing was changed."
-        )
-    with write(db):
-        existing = {r[0] for r in db.conn.execute("SELECT profile_id FROM profiles WHERE account_id = ?", [account_id])}
-        for row in rows:
-            if row["profile_id"] in existing:
-                db.conn.execute(
-                    "UPDATE profiles SET country_code=?, currency_code=?, timezone=?, marketplace_id=?, account_name=?, region=? WHERE profile_id=?",
-                    [
-                        row["country_code"],
-                        row["currency_code"],
-                        row["timezone"],
-                        row["marketplace_id"],
-                        row["account_name"],
-                        row["region"],
-                        row["profile_id"],
-                    ],
-                )
-            else:
-                upsert_rows(db, "profiles", [row])
+    rows = df.to_dict("records")
+    _, refused = accounts.check_profiles(db, account_id, rows)
+    if refused:
+        raise InvalidInput(refused[0].sentence + " Nothing was changed.")
+    accounts.claim_profiles(db, account_id, rows)
     return df
 
 
@@ -311,24 +298,13 @@ def start_reconnect(db: Database, vault: Vault, account_id: str, seller_hint: st
     )
 
 
-def _list_or_undo(db: Database, vault: Vault, account_id: str, existed: bool) -> pd.DataFrame:
-    """List the profiles; a brand-new account whose profiles belong to another one is taken back out."""
-    try:
-        return refresh_profiles(db, vault, account_id)
-    except InvalidInput:
-        if not existed:
-            accounts.remove_account(db, account_id)
-        raise
-
-
 def finish_consent(db: Database, vault: Vault, params: dict) -> tuple[str, str]:
-    """Amazon's redirect arrived: exchange the code, store the account, list its profiles. (account_id, sentence)"""
+    """Amazon's redirect arrived: exchange the code, check who signed in, store the account. (account_id, sentence)"""
     done = oauth.finish(db, vault, params)
-    profiles = _list_or_undo(db, vault, done.account_id, done.reconnected)
     verb = "reconnected" if done.reconnected else "connected"
     return done.account_id, (
         f"{done.name} is {verb}: Amazon authorized this dashboard for a year, "
-        f"{len(profiles)} advertising profile(s) found."
+        f"{done.profiles} advertising profile(s) found."
     )
 
 
@@ -343,8 +319,7 @@ def connect_and_list(
     authorized_on: str | None = None,
     sandbox_url: str | None = None,
 ) -> tuple[str, str]:
-    """The paste-a-token path in one call: check, store encrypted, list profiles. (account_id, sentence)"""
-    existed = accounts.find_account(db, " ".join(str(name or "").split())[:80]) is not None
+    """The paste-a-token path in one call: check, list profiles, store encrypted. (account_id, sentence)"""
     account_id = connect_account(
         db,
         vault,
@@ -356,7 +331,7 @@ def connect_and_list(
         sandbox_url=sandbox_url,
         authorized_on=authorized_on,
     )
-    profiles = _list_or_undo(db, vault, account_id, existed)
+    profiles = stored_profiles(db, account_id)
     regions = sorted(set(profiles["region"])) if not profiles.empty else []
     if not regions:
         return account_id, "Connected, but Amazon lists no advertising profiles for this authorization yet."

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 
 from sqlite_utils import Database
 
+from services.accounts import authorize
 from services.accounts import registry as accounts
 from services.amazon.lwa import LwaClient
 from services.amazon.regions import REGIONS, hosts_for
@@ -46,6 +47,7 @@ class Finished:
     account_id: str
     name: str
     reconnected: bool
+    profiles: int = 0
 
 
 def _hash(state: str) -> str:
@@ -227,25 +229,34 @@ def finish(db: Database, vault: Vault, params: dict, *, now: float | None = None
             "Amazon rejected this app's client ID or client secret, so the sign-in code could not be "
             "used. Check the app credentials and start again."
         ) from None
-    today = datetime.now(UTC).date().isoformat()
-    if row["account_id"]:
-        accounts.update_refresh_token(db, vault, row["account_id"], tokens["refresh_token"], authorized_on=today)
-        logger.info("account reconnected through consent")
-        return Finished(row["account_id"], account["name"], True)
-    account_id = accounts.add_account(
+    # Who signed in, before anything is stored: a sign-in as another seller must not replace this account's
+    # token (it used to, while the page said "nothing was changed").
+    try:
+        profiles = authorize.authorized_profiles(
+            row["region"], client_id, client_secret, tokens["refresh_token"], sandbox_url=sandbox_url
+        )
+    except DashboardError:
+        raise ConsentError(
+            "Amazon did not list the advertising profiles of this sign-in, so it could not be checked. "
+            "Nothing was connected; try again in a few minutes."
+        ) from None
+    reconnect = bool(row["account_id"])
+    account_id, mine = authorize.save_authorization(
         db,
         vault,
-        row["name"],
-        row["region"],
-        client_id,
-        client_secret,
-        tokens["refresh_token"],
+        name=account["name"] if reconnect else row["name"],
+        region=account["region"] if reconnect else row["region"],
+        client_id=client_id,
+        client_secret=client_secret,
+        refresh_token=tokens["refresh_token"],
+        profiles=profiles,
+        account_id=row["account_id"] or None,
         backend=row["backend"],
         sandbox_url=sandbox_url,
-        authorized_on=today,
+        authorized_on=datetime.now(UTC).date().isoformat(),
     )
-    logger.info("account connected through consent")
-    return Finished(account_id, row["name"], False)
+    logger.info("account %s through consent", "reconnected" if reconnect else "connected")
+    return Finished(account_id, account["name"] if reconnect else row["name"], reconnect, len(mine))
 
 
 def purge(db: Database, now: float | None = None) -> int:

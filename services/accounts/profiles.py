@@ -18,7 +18,13 @@ PROFILE_COLUMNS = [
     "marketplace_id",
     "account_name",
     "region",
+    "seller_id",
 ]
+
+
+def profile_rows(profiles: Iterable[dict], region: str | None = None) -> list[dict]:
+    """The same rows as plain dicts (what the ownership check and the store take)."""
+    return profiles_frame(profiles, region).to_dict("records")
 
 
 def profiles_frame(profiles: Iterable[dict], region: str | None = None) -> pd.DataFrame:
@@ -35,6 +41,7 @@ def profiles_frame(profiles: Iterable[dict], region: str | None = None) -> pd.Da
                 "marketplace_id": info.get("marketplaceStringId", ""),
                 "account_name": info.get("name", ""),
                 "region": region or "",
+                "seller_id": str(info["id"]) if info.get("id") not in (None, "") else None,
             }
         )
     return pd.DataFrame(rows, columns=PROFILE_COLUMNS)

@@ -17,6 +17,7 @@ from requests.adapters import HTTPAdapter
 from sqlite_utils import Database
 
 from services.amazon.regions import REGIONS, hosts_for
+from services.errors import DashboardError
 from services.secrets.vault import Vault
 from services.store import write
 
@@ -109,8 +110,20 @@ def add_account(
 def connect_demo(db: Database, vault: Vault, sandbox_url: str, demo_credentials: dict) -> str:
     """The demo seller, connected through the same token store as a real account (idempotent).
 
-    The sandbox's port changes between processes, so its URL is updated on every call.
+    The sandbox's port changes between processes, so its URL is updated on every call. An account that holds the
+    demo's name but another authorization (a real seller, or a consent as another sandbox seller) is never
+    rewritten: that was how `--sandbox` took over an existing account.
     """
+    existing = find_account(db, DEMO_ACCOUNT_NAME)
+    if existing is not None and (
+        existing["backend"] != "sandbox"
+        or not existing["refresh_token_enc"]
+        or vault.decrypt(existing["refresh_token_enc"]) != demo_credentials["refresh_token"]
+    ):
+        raise SellerConflict(
+            f"An account named “{DEMO_ACCOUNT_NAME}” is already connected to another Amazon authorization, so the "
+            "demo seller was not connected over it. Rename or remove that account first; nothing was changed."
+        )
     return add_account(
         db,
         vault,
@@ -150,7 +163,11 @@ def mark_ok(db: Database, account_id: str) -> None:
 
 
 def remove_account(db: Database, account_id: str) -> None:
-    """Delete the account, its tokens and every row of its data, in one transaction."""
+    """Delete the account, its tokens and every row of its data, in one transaction.
+
+    "Its data" is the rows of the profiles it owns: ownership is guarded by `claim_profiles`, so a profile of
+    another seller can never have been moved here, and its rows stay.
+    """
     from services.store import ENTITY_TABLES, REPORT_TABLES
 
     with write(db):
@@ -173,6 +190,121 @@ def remove_account(db: Database, account_id: str) -> None:
         db.conn.execute("DELETE FROM sync_runs WHERE account_id = ?", [account_id])
         db.conn.execute("DELETE FROM profiles WHERE account_id = ?", [account_id])
         db.conn.execute("DELETE FROM accounts WHERE account_id = ?", [account_id])
+
+
+# --------------------------------------------------------------------------------------------
+# one seller, one account
+
+
+class SellerConflict(DashboardError):
+    """An authorization or a profile of a seller that another account holds (or not this account's seller)."""
+
+    default_message = "This Amazon seller is already connected as another account; nothing was changed."
+
+
+@dataclass(frozen=True)
+class RefusedProfile:
+    profile_id: str
+    owner: str | None  # the name of the account that holds it, None when it is simply another seller's
+    sentence: str
+
+
+def _ids(text: str | None) -> set[str]:
+    return {s for s in (text or "").split(",") if s}
+
+
+def _identity(db: Database, account_id: str | None) -> tuple[set[str], set[str]]:
+    """(seller ids, profile ids) an account is known by: the recorded identity plus what its profiles say."""
+    if account_id is None:
+        return set(), set()
+    row = db.conn.execute("SELECT seller_ids FROM accounts WHERE account_id = ?", [account_id]).fetchone()
+    sellers = _ids(row[0]) if row else set()
+    owned = set()
+    for pid, sid in db.conn.execute("SELECT profile_id, seller_id FROM profiles WHERE account_id = ?", [account_id]):
+        owned.add(str(pid))
+        if sid:
+            sellers.add(str(sid))
+    return sellers, owned
+
+
+def check_profiles(db: Database, account_id: str | None, profiles: list[dict]) -> tuple[list[dict], list]:
+    """The ownership rule, read only: which of Amazon's profiles (`profile_id`, `seller_id`) `account_id` may hold.
+
+    Refused: a profile another account holds; a profile of a seller another account was connected as; and, for an
+    account whose seller is known, a profile of any other seller (its token now belongs to someone else).
+    `account_id` None = a new account.
+    """
+    ids = [str(p["profile_id"]) for p in profiles]
+    holders: dict[str, tuple[str, str]] = {}
+    if ids:
+        for pid, aid, name in db.conn.execute(
+            "SELECT p.profile_id, a.account_id, a.name FROM profiles p JOIN accounts a ON a.account_id = p.account_id "
+            "WHERE p.profile_id IN ({})".format(", ".join("?" * len(ids))),
+            ids,
+        ):
+            holders[str(pid)] = (aid, name)
+    sellers_elsewhere: dict[str, str] = {}
+    for aid, name in db.conn.execute("SELECT account_id, name FROM accounts").fetchall():
+        if aid != account_id:
+            for sid in _identity(db, aid)[0]:
+                sellers_elsewhere.setdefault(sid, name)
+    my_sellers, _ = _identity(db, account_id)
+    mine, refused = [], []
+    for p, pid in zip(profiles, ids):
+        sid = str(p.get("seller_id") or "")
+        where = f"{pid} ({p['country_code']})" if p.get("country_code") else pid
+        holder = holders.get(pid)
+        if holder and holder[0] != account_id:
+            refused.append(
+                RefusedProfile(
+                    pid, holder[1], f"Profile {where} is already connected as “{holder[1]}”; it was left there."
+                )
+            )
+        elif sid and sid in sellers_elsewhere:
+            owner = sellers_elsewhere[sid]
+            refused.append(
+                RefusedProfile(
+                    pid, owner, f"Profile {where} belongs to the seller connected as “{owner}”; it was left there."
+                )
+            )
+        elif sid and my_sellers and sid not in my_sellers:
+            refused.append(
+                RefusedProfile(
+                    pid,
+                    None,
+                    f"Profile {where} belongs to another Amazon seller than the one this account was connected as; "
+                    "it was not added. Reconnect the account while signed in as its own seller.",
+                )
+            )
+        else:
+            mine.append(p)
+    return mine, refused
+
+
+def claim_profiles(db: Database, account_id: str, profiles: list[dict]) -> tuple[list[dict], list[RefusedProfile]]:
+    """Store the profiles `account_id` may hold (see `check_profiles`) and return (mine, refused).
+
+    The one place a profile is written: the Connect page, the consent callback, the CLI and every sync go through
+    it, so no path can move another account's profile (and, on removal, its data). An account connected before
+    the seller was recorded gets its identity from the first profiles it claims.
+    """
+    from services.store import upsert_rows
+
+    with write(db):
+        mine, refused = check_profiles(db, account_id, profiles)
+        rows = [{**p, "account_id": account_id} for p in mine]
+        if rows:
+            upsert_rows(db, "profiles", rows)
+        _record_sellers(db, account_id, mine)
+    return mine, refused
+
+
+def _record_sellers(db: Database, account_id: str, profiles: list[dict]) -> None:
+    row = db.conn.execute("SELECT seller_ids FROM accounts WHERE account_id = ?", [account_id]).fetchone()
+    known = _ids(row[0]) if row else set()
+    new = known | {str(p["seller_id"]) for p in profiles if p.get("seller_id")}
+    if new != known:
+        db.conn.execute("UPDATE accounts SET seller_ids = ? WHERE account_id = ?", [",".join(sorted(new)), account_id])
 
 
 # --------------------------------------------------------------------------------------------

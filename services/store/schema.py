@@ -273,3 +273,11 @@ def m003_oauth_pending_states(db: Database) -> None:
             used_at REAL
         )"""
     )
+
+
+@migrations()
+def m004_account_seller_identity(db: Database) -> None:
+    """The Amazon seller an account was connected as: the `accountInfo.id` values of its profiles (comma-separated),
+    recorded at first connect. A reconnect or a sync that shows another seller is refused instead of moving that
+    seller's profiles (and, on removal, their data) to this account (issue 12)."""
+    db.conn.execute("ALTER TABLE accounts ADD COLUMN seller_ids TEXT")

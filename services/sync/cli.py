@@ -56,7 +56,11 @@ def main(argv: list[str] | None = None) -> int:
             if args.sandbox_today:
                 kwargs["today"] = date.fromisoformat(args.sandbox_today)
             handle = start_sandbox(**kwargs)
-            account_id = accounts_mod.connect_demo(db, vault, handle.url, demo_credentials())
+            try:  # never over an account of another authorization that happens to carry the demo's name
+                account_id = accounts_mod.connect_demo(db, vault, handle.url, demo_credentials())
+            except accounts_mod.SellerConflict as e:
+                print(str(e), file=sys.stderr)
+                return 2
         else:
             acc = accounts_mod.find_account(db, args.account)
             if acc is None:

@@ -140,8 +140,10 @@ def sync_account(
                 summary.errors.append(f"profiles {region}: {e}")
                 continue
             profiles.extend(_profile_row(account_id, region, p) for p in items)
-        with write(db):
-            store.upsert_rows(db, "profiles", profiles)
+        # only the profiles this account may hold (issue 12): another account's, or another seller's, stay put
+        profiles, refused = accounts_mod.claim_profiles(db, account_id, profiles)
+        summary.errors.extend(r.sentence for r in refused)
+        summary.failures += len(refused)  # not synced: the run is partial, and cron sees a non-zero exit
         selected = [p for p in profiles if not profile_ids or p["profile_id"] in profile_ids]
         summary.profiles = len(selected)
 

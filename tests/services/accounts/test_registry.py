@@ -85,3 +85,28 @@ def test_reconnect_and_remove(db_vault):
     assert [r["profile_id"] for r in db["campaign_day"].rows] == ["2"]
     assert db["coupons"].count == 0 and db["coupon_snapshots"].count == 0
     assert [r["account_id"] for r in db["accounts"].rows] == [other]
+
+
+def test_claim_profiles_is_the_one_ownership_rule(db_vault):
+    """Offline: held profiles, sellers of other accounts and, once known, any other seller are refused."""
+    db, vault = db_vault
+    a = accounts.add_account(db, vault, "A", "NA", "cid", "cs", "Atzr|a")
+    b = accounts.add_account(db, vault, "B", "NA", "cid", "cs", "Atzr|b")
+
+    def p(pid, seller, country="US"):
+        return {"profile_id": pid, "seller_id": seller, "country_code": country}
+
+    mine, refused = accounts.claim_profiles(db, a, [p("1", "SA"), p("2", "SA", "UK")])
+    assert [m["profile_id"] for m in mine] == ["1", "2"] and not refused
+    assert accounts.get_account(db, a)["seller_ids"] == "SA"  # identity recorded at the first claim
+    # B's token lists A's profiles (a takeover): nothing moves, and B records no identity from them
+    mine, refused = accounts.claim_profiles(db, b, [p("1", "SA"), p("3", "SA", "DE")])
+    assert mine == [] and [r.profile_id for r in refused] == ["1", "3"]
+    assert refused[0].owner == "A" and "already connected as “A”" in refused[0].sentence
+    assert "belongs to the seller connected as “A”" in refused[1].sentence
+    assert accounts.get_account(db, b)["seller_ids"] is None
+    # A's token now lists another seller's profile: refused too, A keeps its own
+    mine, refused = accounts.claim_profiles(db, a, [p("1", "SA"), p("9", "SZ", "CA")])
+    assert [m["profile_id"] for m in mine] == ["1"] and refused[0].owner is None
+    assert "another Amazon seller" in refused[0].sentence
+    assert {r["profile_id"]: r["account_id"] for r in db["profiles"].rows} == {"1": a, "2": a}
