@@ -80,15 +80,20 @@ def _holds(action: Action, entity: dict | None) -> bool:
     return False
 
 
+def _entity_id(kind: str, entity: dict) -> str:
+    """A negative keyword's id field is named keywordId on Amazon, not negativeKeywordId."""
+    return str(entity.get(KINDS[kind][2]) or entity.get("keywordId"))
+
+
 def _lookup_existing(client, profile_id: str, kind: str, actions: list[Action]) -> None:
     """Updates and archives: read the entities back by id and compare with the intended value."""
-    id_key, id_filter = KINDS[kind][2], KINDS[kind][3]
+    id_filter = KINDS[kind][3]
     ids = sorted({str(a.entity_id if a.method != "archive" else a.payload) for a in actions})
     found: dict[str, dict] = {}
     for start in range(0, len(ids), _ID_CHUNK):
         filters = {id_filter: {"include": ids[start : start + _ID_CHUNK]}, "stateFilter": {"include": ALL_STATES}}
         for e in client.list_entities(profile_id, kind, filters):
-            found[str(e.get(id_key))] = e
+            found[_entity_id(kind, e)] = e
     for a in actions:
         key = str(a.entity_id if a.method != "archive" else a.payload)
         a.result = _applied(key) if _holds(a, found.get(key)) else _not_applied(a)
@@ -96,7 +101,6 @@ def _lookup_existing(client, profile_id: str, kind: str, actions: list[Action]) 
 
 def _lookup_created(client, profile_id: str, kind: str, actions: list[Action], claimed: set[str]) -> None:
     """Creates: find an entity with the same ad group, text and match type (live, not archived)."""
-    id_key = KINDS[kind][2]
     for start in range(0, len(actions), _CREATE_CHUNK):
         chunk = actions[start : start + _CREATE_CHUNK]
         filters = {
@@ -112,7 +116,7 @@ def _lookup_created(client, profile_id: str, kind: str, actions: list[Action], c
         for a in chunk:
             want = (str(a.payload["adGroupId"]), a.payload["keywordText"].lower(), a.payload["matchType"])
             ids = sorted(
-                str(e.get(id_key))
+                _entity_id(kind, e)
                 for e in live
                 if (str(e.get("adGroupId")), str(e.get("keywordText") or "").lower(), e.get("matchType")) == want
             )
