@@ -229,6 +229,7 @@ def _send(client, profile_id: str, actions: list[Action], between_calls: Callabl
                     "entity_id": item.entity_id,
                     "message": item.reason or "",
                     "errors": item.errors,
+                    "entity": item.entity,  # Amazon's copy after the change (Prefer: return=representation)
                 }
                 if getattr(item, "outcome_unknown", False):
                     a.result["unknown"] = True

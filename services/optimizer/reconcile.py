@@ -96,7 +96,7 @@ def _lookup_existing(client, profile_id: str, kind: str, actions: list[Action]) 
             found[_entity_id(kind, e)] = e
     for a in actions:
         key = str(a.entity_id if a.method != "archive" else a.payload)
-        a.result = _applied(key) if _holds(a, found.get(key)) else _not_applied(a)
+        a.result = _applied(key, found[key]) if _holds(a, found.get(key)) else _not_applied(a)
 
 
 def _lookup_created(client, profile_id: str, kind: str, actions: list[Action], claimed: set[str]) -> None:
@@ -115,22 +115,23 @@ def _lookup_created(client, profile_id: str, kind: str, actions: list[Action], c
         live = client.list_entities(profile_id, kind, filters)
         for a in chunk:
             want = (str(a.payload["adGroupId"]), a.payload["keywordText"].lower(), a.payload["matchType"])
-            ids = sorted(
-                _entity_id(kind, e)
+            matches = {
+                _entity_id(kind, e): e
                 for e in live
                 if (str(e.get("adGroupId")), str(e.get("keywordText") or "").lower(), e.get("matchType")) == want
-            )
-            fresh = [i for i in ids if i not in claimed]  # an id already in the history belongs to that change
+            }
+            fresh = sorted(i for i in matches if i not in claimed)  # an id already in the history is that change's
             if fresh:
                 a.entity_id = fresh[0]
                 claimed.add(fresh[0])
-                a.result = _applied(fresh[0])
+                a.result = _applied(fresh[0], matches[fresh[0]])
             else:
                 a.result = _not_applied(a)
 
 
-def _applied(entity_id: str) -> dict:
-    return {"ok": True, "entity_id": entity_id, "message": "Confirmed on Amazon after an interruption.", "errors": []}
+def _applied(entity_id: str, entity: dict | None) -> dict:
+    message = "Confirmed on Amazon after an interruption."
+    return {"ok": True, "entity_id": entity_id, "message": message, "errors": [], "entity": entity}
 
 
 def _not_applied(a: Action) -> dict:
