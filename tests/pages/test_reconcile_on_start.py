@@ -3,7 +3,8 @@
 from tests.pages.conftest import new_app
 
 
-def test_app_start_records_a_change_that_reached_amazon_before_a_crash(demo_account, app_env):
+def test_app_start_records_a_change_that_reached_amazon_before_a_crash(app_env):
+    """No sync needed: the demo seller connected with its profiles is enough for the sidebar to run."""
     from services import connect
     from services import optimizer as sugg
     from services.optimizer import journal
@@ -12,10 +13,12 @@ def test_app_start_records_a_change_that_reached_amazon_before_a_crash(demo_acco
     db = connect.open_store(app_env)
     vault = connect.make_vault(app_env)
     sugg.ensure_schema(db)
-    pid, kid, ag, cid, bid = db.conn.execute(
-        "SELECT profile_id, keyword_id, ad_group_id, campaign_id, bid FROM keywords WHERE state = 'ENABLED' "
-        "AND bid IS NOT NULL ORDER BY keyword_id LIMIT 1"
-    ).fetchone()
+    demo_account = connect.connect_demo_seller(db, vault)
+    connect.refresh_profiles(db, vault, demo_account)
+    pid = str(connect.stored_profiles(db, demo_account)["profile_id"].iloc[0])
+    client = sugg.client_for_profile(db, vault, demo_account, pid)
+    kw = next(k for k in client.list_entities(pid, "keywords") if k["state"] == "ENABLED" and k.get("bid"))
+    kid, ag, cid, bid = kw["keywordId"], kw["adGroupId"], kw["campaignId"], float(kw["bid"])
     new_bid = round(float(bid) + 0.37, 2)
     action = Action(
         suggestion_id=None,
@@ -34,7 +37,6 @@ def test_app_start_records_a_change_that_reached_amazon_before_a_crash(demo_acco
     )
     # the killed process had journaled the change and Amazon had accepted it; then nothing was recorded
     journal.close_batch(journal.open_batch(db, demo_account, pid, [action]))
-    client = sugg.client_for_profile(db, vault, demo_account, pid)
     assert client.update(pid, "keywords", [action.payload]).all_ok
     assert sugg.change_history(db, demo_account, pid).query("entity_id == @kid").empty
 
