@@ -45,7 +45,7 @@ class UnsettledChanges(DashboardError):
 def _send_journaled(db: Database, client, account_id: str, profile_id: str, actions: list[Action], now) -> list[dict]:
     """Journal, send, record: the crash-safe core shared by apply and undo."""
     _kill_point("before_journal")
-    batch = journal.open_batch(db, account_id, profile_id, actions)
+    batch, actions = journal.open_batch(db, account_id, profile_id, actions)
     try:
         _kill_point("after_journal")
         _send(client, profile_id, actions, between_calls=lambda: _kill_point("mid_207"))  # outside any transaction

@@ -30,14 +30,22 @@ _in_flight: set[str] = set()  # batches this process is sending right now (apply
 _in_flight_lock = threading.Lock()
 
 
-def open_batch(db: Database, account_id: str, profile_id: str, actions: list[Action]) -> str:
-    """Journal every action (state `sending`) before anything is sent; returns the batch id."""
+def open_batch(db: Database, account_id: str, profile_id: str, actions: list[Action]) -> tuple[str, list[Action]]:
+    """Journal the actions (state `sending`) before anything is sent; returns the batch id and what was journaled.
+
+    Inside the same write transaction, a suggestion that is no longer approved or already has a change `sending`
+    (another session applied it since the list was read) is left out, so two applies never send it twice.
+    """
     batch_id = uuid.uuid4().hex[:16]
     now = _now()
     with _in_flight_lock:
         _in_flight.add(batch_id)
+    kept: list[Action] = []
     with write(db):
         for a in actions:
+            if a.suggestion_id and not a.undo_of and not _still_sendable(db, a.suggestion_id, batch_id):
+                continue
+            kept.append(a)
             a.journal_id = uuid.uuid4().hex[:16]
             stored = {k: v for k, v in asdict(a).items() if k not in ("result", "journal_id")}
             db.conn.execute(
@@ -65,7 +73,19 @@ def open_batch(db: Database, account_id: str, profile_id: str, actions: list[Act
                     _HOST,
                 ],
             )
-    return batch_id
+    return batch_id, kept
+
+
+def _still_sendable(db: Database, suggestion_id: str, batch_id: str) -> bool:
+    status = db.conn.execute("SELECT status FROM suggestions WHERE suggestion_id = ?", [suggestion_id]).fetchone()
+    if status is not None and status[0] != "approved":
+        return False
+    other = db.conn.execute(
+        "SELECT 1 FROM apply_journal WHERE suggestion_id = ? AND state = 'sending' AND batch_id != ? "
+        "AND undo_of IS NULL LIMIT 1",
+        [suggestion_id, batch_id],
+    ).fetchone()
+    return other is None
 
 
 def close_batch(batch_id: str) -> None:

@@ -36,7 +36,7 @@ def test_app_start_records_a_change_that_reached_amazon_before_a_crash(app_env):
         new_value=new_bid,
     )
     # the killed process had journaled the change and Amazon had accepted it; then nothing was recorded
-    journal.close_batch(journal.open_batch(db, demo_account, pid, [action]))
+    journal.close_batch(journal.open_batch(db, demo_account, pid, [action])[0])
     assert client.update(pid, "keywords", [action.payload]).all_ok
     assert sugg.change_history(db, demo_account, pid).query("entity_id == @kid").empty
 

@@ -107,7 +107,7 @@ def _actions() -> list[Action]:
 def _orphan_batch(db) -> list[Action]:
     """Journaled by a process that then died: the batch is no longer in flight anywhere."""
     actions = _actions()
-    batch = journal.open_batch(db, ACC, PID, actions)
+    batch, _ = journal.open_batch(db, ACC, PID, actions)
     journal.close_batch(batch)
     return actions
 
@@ -186,3 +186,17 @@ def test_cli_says_what_is_wrong_in_one_sentence(tmp_path, db, capsys):
     path = Path(db.conn.execute("PRAGMA database_list").fetchone()[2])
     assert reconcile_main(["--db", str(path), "--account", "nobody"]) == 2
     assert "No account named 'nobody'" in capsys.readouterr().err
+
+
+def test_two_applies_racing_never_journal_the_same_suggestion_twice(db):
+    """Both sessions read the approved list before either journaled: the second journal write leaves it out."""
+    first, kept_first = journal.open_batch(db, ACC, PID, _actions())
+    second, kept_second = journal.open_batch(db, ACC, PID, _actions())
+    assert len(kept_first) == 3 and kept_second == []
+    with write(db):
+        db.conn.execute("UPDATE suggestions SET status = 'applied' WHERE suggestion_id = 's-bid'")
+        db.conn.execute("DELETE FROM apply_journal")
+    _, kept_third = journal.open_batch(db, ACC, PID, _actions())
+    assert [a.suggestion_id for a in kept_third] == ["s-target", "s-neg"]  # no longer approved: not sent again
+    for batch in (first, second):
+        journal.close_batch(batch)
