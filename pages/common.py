@@ -7,6 +7,7 @@ or a value of a cached function.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from datetime import date
@@ -92,6 +93,7 @@ def sidebar() -> Controls | None:
     account_id = _account_switcher(db, account_id)
     if account_id is None:
         return None
+    reconcile_interrupted_changes(db, account_id)
     profiles = connect.stored_profiles(db, account_id)
     if profiles.empty:
         st.sidebar.info("No profiles yet: sync the account on the Connect page.")
@@ -171,6 +173,35 @@ def _account_switcher(db, account_id: str) -> str | None:
         (st.sidebar.warning if life.level == "warn" else st.sidebar.error)(life.message)
         st.sidebar.page_link(page_path("connect.py"), label="Reconnect on the Connect page", icon="🔁")
     return account_id
+
+
+def reconcile_interrupted_changes(db, account_id: str) -> None:
+    """Once per session and account: settle changes an interrupted apply left unrecorded (read back from Amazon).
+
+    Cheap when nothing is pending (one indexed lookup); never takes the page down.
+    """
+    flag = f"_reconciled_{account_id}"
+    if st.session_state.get(flag):
+        return
+    from services.optimizer import reconcile_account
+
+    try:
+        report = reconcile_account(db, vault(), account_id)
+    except Exception:  # details go to the server log; the next session tries again
+        logging.getLogger(__name__).exception("reconciling interrupted changes failed")
+        return
+    if report.unresolved:
+        st.sidebar.warning(
+            f"{report.unresolved} change(s) from an interrupted apply could not be checked on Amazon yet; "
+            "the dashboard checks again before the next apply."
+        )
+        return
+    st.session_state[flag] = True
+    if report.applied or report.not_applied:
+        st.sidebar.info(
+            f"An earlier apply was interrupted. Checked on Amazon: {report.applied} change(s) had been made "
+            f"and are now in the change history, {report.not_applied} had not been made."
+        )
 
 
 def open_demo_seller() -> None:

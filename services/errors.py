@@ -70,6 +70,15 @@ class AmazonUnavailable(DashboardError):
     default_message = "Amazon is not responding right now. Try again in a few minutes."
 
 
+class AmazonOutcomeUnknown(AmazonUnavailable):
+    """A create was sent but Amazon's answer was lost (5xx or timeout after sending): it may or may not have landed.
+
+    Amazon has no idempotency key, so such a call is never repeated blind; the caller looks the entity up first.
+    """
+
+    default_message = "Amazon did not confirm the change; the dashboard checks on Amazon whether it landed."
+
+
 class ReportTimedOut(AmazonUnavailable):
     """Amazon documents reports taking up to 3 hours; waiting longer is pointless for one sync."""
 

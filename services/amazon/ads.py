@@ -24,6 +24,7 @@ import requests
 from services.amazon.http import RetryPolicy, Stats, send, stats_for
 from services.amazon.lwa import USER_AGENT, TokenSource
 from services.errors import (
+    AmazonOutcomeUnknown,
     AmazonRequestError,
     AmazonUnavailable,
     DownloadExpired,
@@ -68,6 +69,8 @@ class ItemResult:
     entity: dict | None
     errors: list[dict] = field(default_factory=list)
     reason: str = ""
+    # True when the create was sent but Amazon's answer was lost: look the entity up before sending it again.
+    outcome_unknown: bool = False
 
 
 @dataclass
@@ -204,6 +207,7 @@ class AdsClient:
         body: Any = None,
         extra_headers: dict[str, str] | None = None,
         ok: Iterable[int] = (200, 207),
+        idempotent: bool = True,
     ) -> requests.Response:
         """Auth headers on every call, one token refresh on 401, typed errors for everything else."""
         ok = tuple(ok)
@@ -224,7 +228,14 @@ class AdsClient:
                 headers.update(extra_headers)
             data = json.dumps(body).encode("utf-8") if body is not None else None
             response = send(
-                self.session, method, url, policy=self.policy, sleep=self._sleep, headers=headers, data=data
+                self.session,
+                method,
+                url,
+                policy=self.policy,
+                sleep=self._sleep,
+                idempotent=idempotent,
+                headers=headers,
+                data=data,
             )
             if response.status_code == 401 and attempt == 0:
                 logger.info("%s %s -> 401; refreshing the access token once", method, path)
@@ -287,22 +298,37 @@ class AdsClient:
             seen.add(next_token)
 
     def _mutate(
-        self, method: str, path: str, profile_id: str, kind: str, chunks: list[tuple[int, dict, int]], prefer: bool
+        self,
+        method: str,
+        path: str,
+        profile_id: str,
+        kind: str,
+        chunks: list[tuple[int, dict, int]],
+        prefer: bool,
+        idempotent: bool = True,
     ) -> MultiStatus:
+        """One call per chunk. A non-idempotent chunk whose answer is lost marks its items `outcome_unknown`
+        (the other chunks keep their real answers) instead of being repeated blind."""
         media, envelope, id_key, _, repr_key = _kind(kind)
         vendor = f"application/vnd.{media}.v3+json"
         results: list[ItemResult] = []
         for offset, body, count in chunks:
-            response = self._request(
-                method,
-                path,
-                profile_id=profile_id,
-                content_type=vendor,
-                accept=vendor,
-                body=body,
-                extra_headers={"Prefer": "return=representation"} if prefer else None,
-                ok=(200, 207),
-            )
+            try:
+                response = self._request(
+                    method,
+                    path,
+                    profile_id=profile_id,
+                    content_type=vendor,
+                    accept=vendor,
+                    body=body,
+                    extra_headers={"Prefer": "return=representation"} if prefer else None,
+                    ok=(200, 207),
+                    idempotent=idempotent,
+                )
+            except AmazonOutcomeUnknown as exc:
+                for local in range(count):
+                    results.append(ItemResult(offset + local, False, None, None, [], exc.user_message, True))
+                continue
             payload = _json(response)
             section = payload.get(envelope) if isinstance(payload, dict) else None
             if not isinstance(section, dict):
@@ -335,8 +361,10 @@ class AdsClient:
         ]
 
     def create(self, profile_id: str, kind: str, items: list[dict]) -> MultiStatus:
+        """Never repeated blind after a 5xx or timeout (no idempotency key): such items come back outcome_unknown."""
         envelope = _kind(kind)[1]
-        return self._mutate("POST", f"/sp/{kind}", profile_id, kind, self._chunks(envelope, list(items)), True)
+        chunks = self._chunks(envelope, list(items))
+        return self._mutate("POST", f"/sp/{kind}", profile_id, kind, chunks, True, idempotent=False)
 
     def update(self, profile_id: str, kind: str, items: list[dict]) -> MultiStatus:
         envelope = _kind(kind)[1]

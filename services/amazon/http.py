@@ -21,9 +21,10 @@ from datetime import UTC
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 
 from services.amazon.throttle import gate_for, key_for
-from services.errors import AmazonUnavailable
+from services.errors import AmazonOutcomeUnknown, AmazonUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +111,15 @@ def backoff_delay(retry_number: int, policy: RetryPolicy, rng: Callable[[], floa
     return ceiling * rng()
 
 
+def _never_sent(exc: Exception) -> bool:
+    """True when the request certainly never reached Amazon (no connection was made), so repeating it is safe."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = exc.args[0] if exc.args else None
+    reason = getattr(reason, "reason", reason)  # urllib3 MaxRetryError wraps the cause
+    return isinstance(reason, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError))
+
+
 def send(
     session: requests.Session,
     method: str,
@@ -118,9 +128,16 @@ def send(
     policy: RetryPolicy,
     sleep: Callable[[float], None] = time.sleep,
     rng: Callable[[], float] = random.random,
+    idempotent: bool = True,
     **kwargs,
 ) -> requests.Response:
-    """Send with the retry policy; returns any non-retryable response, raises AmazonUnavailable on give-up."""
+    """Send with the retry policy; returns any non-retryable response, raises AmazonUnavailable on give-up.
+
+    `idempotent=False` is for creates (POST of new entities): Amazon has no idempotency key, so a repeat after a
+    5xx or a timeout once the request was sent could create a duplicate. Such a call is retried only when Amazon
+    certainly did not process it (429 throttling, or a connection that was never established); otherwise
+    AmazonOutcomeUnknown is raised and the caller must look the entity up before sending again.
+    """
     kwargs.setdefault("timeout", policy.timeout)
     stats = stats_for(session)
     path = _path(url)
@@ -141,6 +158,10 @@ def send(
             if isinstance(exc, requests.ConnectTimeout):
                 last_problem = "the connection timed out"
             logger.warning("%s %s failed: %s (attempt %d/%d)", method, path, type(exc).__name__, attempt + 1, attempts)
+            if not idempotent and not _never_sent(exc):
+                raise AmazonOutcomeUnknown(
+                    f"Amazon did not answer the change request ({last_problem}); it may or may not have been made."
+                ) from None
             delay = backoff_delay(attempt, policy, rng)
             backed_off = False
         else:
@@ -153,6 +174,12 @@ def send(
                 stats.add(throttled=1)
                 throttled_seen = True
             last_problem = f"it answered {response.status_code}"
+            if not idempotent and response.status_code != 429:
+                response.close()
+                logger.warning("%s %s -> %d; not repeated blind (create)", method, path, response.status_code)
+                raise AmazonOutcomeUnknown(
+                    f"Amazon answered {response.status_code} to the change request; it may or may not have been made."
+                )
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             delay = retry_after if retry_after is not None else backoff_delay(attempt, policy, rng)
             if response.status_code == 429:

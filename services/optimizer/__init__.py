@@ -1,6 +1,6 @@
 """Suggested changes: pure rules over the store's data (`settings`, `model`, `bids`, `terms`, `campaigns`,
-`engine`), loaded by `data`, kept by `suggestions`, sent, recorded and undone by `apply`, reviewed by `review`,
-exported by `bulksheet`.
+`engine`), loaded by `data`, kept by `suggestions`, sent and undone by `apply`, journaled and recorded by
+`journal`, settled after a crash by `reconcile`, reviewed by `review`, exported by `bulksheet`.
 
 May import `services.analytics`, `services.accounts`, `services.store`; never promotions or the sync.
 """
@@ -10,6 +10,7 @@ from services.optimizer.actions import (  # noqa: F401 - the package's public AP
     ApplyReport,
 )
 from services.optimizer.apply import (  # noqa: F401 - the package's public API
+    UnsettledChanges,
     apply_approved,
     change_history,
     change_markers,
@@ -41,6 +42,11 @@ from services.optimizer.model import (  # noqa: F401 - the package's public API
     OptimizerInput,
     shrink,
     window,
+)
+from services.optimizer.reconcile import (  # noqa: F401 - the package's public API
+    ReconcileReport,
+    reconcile_account,
+    reconcile_profile,
 )
 from services.optimizer.settings import (  # noqa: F401 - the package's public API
     DEFAULT_SETTINGS,

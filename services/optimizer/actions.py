@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,7 @@ class Action:
     new_value: Any
     undo_of: str | None = None
     result: dict = field(default_factory=dict)
+    journal_id: str | None = None  # the apply journal entry (and change_history id) of this change
 
 
 @dataclass
@@ -199,36 +201,54 @@ def _actions_for(db: Database, s: dict) -> list[Action]:
     raise ValueError(f"Unknown suggestion type {t!r}")
 
 
-def _send(client, profile_id: str, actions: list[Action]) -> None:
-    """Group by (method, kind), one call each (the client chunks by 1000); fill each action's result."""
-    from services.errors import AmazonRequestError, AmazonUnavailable
+def _send(client, profile_id: str, actions: list[Action], between_calls: Callable[[], None] | None = None) -> None:
+    """Group by (method, kind), one call each (the client chunks by 1000); fill each action's result.
 
+    An item whose fate Amazon did not tell us (the call raised, or a create's answer was lost) gets
+    `result["unknown"] = True`: it stays `sending` in the journal until a lookup on Amazon settles it.
+    `between_calls` runs after each answered call except the last (the chaos test's kill point).
+    """
     groups: dict[tuple[str, str], list[Action]] = {}
     for a in actions:
         groups.setdefault((a.method, a.kind), []).append(a)
-    for (method, kind), group in groups.items():
+    for n, ((method, kind), group) in enumerate(groups.items()):
         try:
             if method == "archive":
                 status = client.archive(profile_id, kind, [a.payload for a in group])
             else:
                 status = getattr(client, method)(profile_id, kind, [a.payload for a in group])
-        except (AmazonRequestError, AmazonUnavailable, DashboardError) as exc:
+        except DashboardError as exc:
+            # A later chunk may fail after an earlier one landed: only a lookup on Amazon tells what happened.
             message = getattr(exc, "user_message", None) or str(exc)
             for a in group:
-                a.result = {"ok": False, "entity_id": None, "message": message, "errors": []}
-            continue
-        for a, item in zip(group, status.items):
-            a.result = {
-                "ok": bool(item.ok),
-                "entity_id": item.entity_id,
-                "message": item.reason or "",
-                "errors": item.errors,
-            }
-            if item.ok and a.entity_id is None:
-                a.entity_id = item.entity_id
+                a.result = {"ok": False, "unknown": True, "entity_id": None, "message": message, "errors": []}
+        else:
+            for a, item in zip(group, status.items):
+                a.result = {
+                    "ok": bool(item.ok),
+                    "entity_id": item.entity_id,
+                    "message": item.reason or "",
+                    "errors": item.errors,
+                    "entity": item.entity,  # Amazon's copy after the change (Prefer: return=representation)
+                }
+                if getattr(item, "outcome_unknown", False):
+                    a.result["unknown"] = True
+                if item.ok and a.entity_id is None:
+                    a.entity_id = item.entity_id
+        if between_calls is not None and n < len(groups) - 1:
+            between_calls()
 
 
 def _fmt_value(v: Any) -> str | None:
     if v is None or (isinstance(v, float) and pd.isna(v)):
         return None
     return str(v)
+
+
+def client_for_profile(db: Database, vault, account_id: str, profile_id: str):
+    """The AdsClient of the region the profile lives in (for apply/undo from the page)."""
+    from services.accounts import registry as accounts
+
+    row = db.conn.execute("SELECT region FROM profiles WHERE profile_id = ?", [str(profile_id)]).fetchone()
+    region = row[0] if row and row[0] else accounts.get_account(db, account_id)["region"]
+    return accounts.clients_for(db, vault, account_id).ads(region)

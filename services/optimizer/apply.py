@@ -2,70 +2,63 @@
 
 Nothing is sent to Amazon unless `apply_approved(..., confirmed=True)` / `undo(..., confirmed=True)`
 is called; every write is recorded (when, what, old, new, Amazon's per-item answer, which suggestion).
+Crash-safe: each change is journaled before Amazon is called and settled after (`journal`); anything an
+interrupted run left unsettled is read back from Amazon before the next send (`reconcile`).
 No HTTP call happens inside a write transaction.
 """
 
 from __future__ import annotations
 
-import json
-import uuid
+import os
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 from sqlite_utils import Database
 
-from services.optimizer.actions import Action, ApplyReport, _actions_for, _fmt_value, _placement_payload, _send
-from services.optimizer.suggestions import ConfirmationRequired, _frame, _now, ensure_schema, list_suggestions
-from services.store import write
+from services.errors import DashboardError
+from services.optimizer import journal, reconcile
+from services.optimizer.actions import (  # noqa: F401 - client_for_profile is re-exported
+    Action,
+    ApplyReport,
+    _actions_for,
+    _placement_payload,
+    _send,
+    client_for_profile,
+)
+from services.optimizer.suggestions import ConfirmationRequired, _frame, ensure_schema, list_suggestions
+
+KILL_ENV = "DASHBOARD_CHAOS_KILL_AT"
+KILL_POINTS = ("before_journal", "after_journal", "mid_207", "after_amazon")
 
 
-def _record(
-    db: Database, account_id: str, profile_id: str, actions: list[Action], now: datetime | None = None
-) -> list[dict]:
-    """Change history rows + suggestion statuses + the local copy of what changed (inside one transaction)."""
-    now = now.astimezone(UTC).isoformat(timespec="seconds") if now else _now()
-    items = []
-    with write(db):
-        for a in actions:
-            change_id = uuid.uuid4().hex[:16]
-            ok = bool(a.result.get("ok"))
-            db.conn.execute(
-                "INSERT INTO change_history (change_id, account_id, profile_id, suggestion_id, applied_at, change_type, "
-                "action, entity_kind, entity_id, entity_name, campaign_id, ad_group_id, field, old_value, new_value, ok, "
-                "message, amazon_result, undo_of) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [
-                    change_id,
-                    account_id,
-                    profile_id,
-                    a.suggestion_id,
-                    now,
-                    a.change_type,
-                    a.method,
-                    a.entity_kind,
-                    a.entity_id,
-                    a.entity_name,
-                    a.campaign_id,
-                    a.ad_group_id,
-                    a.field,
-                    _fmt_value(a.old_value),
-                    _fmt_value(a.new_value),
-                    int(ok),
-                    a.result.get("message"),
-                    json.dumps(a.result, default=str),
-                    a.undo_of,
-                ],
-            )
-            if a.undo_of and ok:
-                db.conn.execute(
-                    "UPDATE change_history SET undone_at = ?, undone_by = ? WHERE change_id = ?",
-                    [now, change_id, a.undo_of],
-                )
-            if ok:
-                _mirror(db, profile_id, a)
+def _kill_point(name: str) -> None:
+    """The chaos test's hook: the process dies here, as a SIGKILL would, when the env var names this point."""
+    if os.environ.get(KILL_ENV) == name:
+        os._exit(137)
+
+
+class UnsettledChanges(DashboardError):
+    """Earlier changes could not be checked on Amazon: sending more could duplicate them."""
+
+
+def _send_journaled(db: Database, client, account_id: str, profile_id: str, actions: list[Action], now) -> list[dict]:
+    """Journal, send, record: the crash-safe core shared by apply and undo."""
+    _kill_point("before_journal")
+    batch, actions = journal.open_batch(db, account_id, profile_id, actions)
+    try:
+        _kill_point("after_journal")
+        _send(client, profile_id, actions, between_calls=lambda: _kill_point("mid_207"))  # outside any transaction
+        _kill_point("after_amazon")
+        items = journal.record(db, account_id, profile_id, actions, now)
+        items += reconcile.settle_unknown(db, client, account_id, profile_id, actions, now)
+    finally:
+        journal.close_batch(batch)
+    for a in actions:
+        if a.result.get("unknown"):
             items.append(
                 {
-                    "change_id": change_id,
+                    "change_id": a.journal_id,
                     "suggestion_id": a.suggestion_id,
                     "change_type": a.change_type,
                     "action": a.method,
@@ -74,76 +67,21 @@ def _record(
                     "entity_name": a.entity_name,
                     "old_value": a.old_value,
                     "new_value": a.new_value,
-                    "ok": ok,
-                    "message": a.result.get("message") or "",
-                    "errors": a.result.get("errors") or [],
+                    "ok": False,
+                    "message": "Amazon did not confirm this change; the dashboard checks it again before the "
+                    "next apply.",
+                    "errors": [],
                 }
-            )
-        by_sugg: dict[str, list[Action]] = {}
-        for a in actions:
-            if a.suggestion_id and not a.undo_of:
-                by_sugg.setdefault(a.suggestion_id, []).append(a)
-        for sid, acts in by_sugg.items():
-            ok = all(a.result.get("ok") for a in acts)
-            msg = "; ".join(a.result.get("message") or "" for a in acts if not a.result.get("ok"))
-            db.conn.execute(
-                "UPDATE suggestions SET status = ?, result = ? WHERE suggestion_id = ?",
-                ["applied" if ok else "failed", msg or "ok", sid],
             )
     return items
 
 
-def _mirror(db: Database, profile_id: str, a: Action) -> None:
-    """Keep the store's entity tables in step with what Amazon accepted, until the next sync."""
-    c = db.conn
-    if a.method == "update" and a.field == "bid":
-        table, col = ("keywords", "keyword_id") if a.kind == "keywords" else ("targets", "target_id")
-        c.execute(
-            f"UPDATE {table} SET bid = ? WHERE profile_id = ? AND {col} = ?", [a.new_value, profile_id, a.entity_id]
-        )
-    elif a.method == "update" and a.field == "budget":
-        c.execute(
-            "UPDATE campaigns SET budget = ? WHERE profile_id = ? AND campaign_id = ?",
-            [a.new_value, profile_id, a.entity_id],
-        )
-    elif a.method == "update" and a.field == "placement_top_pct":
-        c.execute(
-            "UPDATE campaigns SET placement_top_pct = ? WHERE profile_id = ? AND campaign_id = ?",
-            [a.new_value, profile_id, a.entity_id],
-        )
-    elif a.method == "create" and a.kind == "keywords":
-        c.execute(
-            "INSERT OR REPLACE INTO keywords (profile_id, keyword_id, campaign_id, ad_group_id, keyword_text, "
-            "match_type, state, bid) VALUES (?,?,?,?,?,?,?,?)",
-            [
-                profile_id,
-                a.entity_id,
-                a.campaign_id,
-                a.ad_group_id,
-                a.payload["keywordText"],
-                "EXACT",
-                "ENABLED",
-                a.payload.get("bid"),
-            ],
-        )
-    elif a.method == "create" and a.kind == "negativeKeywords":
-        c.execute(
-            "INSERT OR REPLACE INTO negative_keywords (profile_id, keyword_id, campaign_id, ad_group_id, "
-            "keyword_text, match_type, state) VALUES (?,?,?,?,?,?,?)",
-            [
-                profile_id,
-                a.entity_id,
-                a.campaign_id,
-                a.ad_group_id,
-                a.payload["keywordText"],
-                a.payload["matchType"],
-                "ENABLED",
-            ],
-        )
-    elif a.method == "archive":
-        table = "keywords" if a.kind == "keywords" else "negative_keywords"
-        c.execute(
-            f"UPDATE {table} SET state = 'ARCHIVED' WHERE profile_id = ? AND keyword_id = ?", [profile_id, a.entity_id]
+def _reconcile_first(db: Database, client, account_id: str, profile_id: str, now) -> None:
+    report = reconcile.reconcile_profile(db, client, account_id, profile_id, now=now)
+    if report.unresolved:
+        raise UnsettledChanges(
+            f"{report.unresolved} earlier change(s) could not be checked on Amazon, so nothing was sent "
+            "(sending again could duplicate them). Try again in a few minutes."
         )
 
 
@@ -165,16 +103,18 @@ def apply_approved(
     if confirmed is not True:
         raise ConfirmationRequired()
     ensure_schema(db)
+    _reconcile_first(db, client, account_id, str(profile_id), now)
     df = list_suggestions(db, account_id, profile_id, statuses=("approved",))
     if ids is not None:
         df = df[df["suggestion_id"].isin([str(i) for i in ids])]
+    busy = journal.busy_suggestions(db, account_id, str(profile_id))
+    df = df[~df["suggestion_id"].isin(busy)]  # still being sent by another session: never twice
     actions: list[Action] = []
     for s in df.to_dict("records"):
         actions += _actions_for(db, s)
     if not actions:
         return ApplyReport([])
-    _send(client, str(profile_id), actions)  # HTTP outside any transaction
-    return ApplyReport(_record(db, account_id, str(profile_id), actions, now))
+    return ApplyReport(_send_journaled(db, client, account_id, str(profile_id), actions, now))
 
 
 def undo(
@@ -248,8 +188,8 @@ def undo(
                         **base,
                     )
                 )
-        _send(client, profile_id, actions)
-        reports += _record(db, account_id, profile_id, actions, now)
+        _reconcile_first(db, client, account_id, profile_id, now)
+        reports += _send_journaled(db, client, account_id, profile_id, actions, now)
     return ApplyReport(reports)
 
 
@@ -322,12 +262,3 @@ def recent_changes_for_cooldown(db: Database, account_id: str, profile_id: str) 
         "profile_id = ? AND ok = 1 AND undo_of IS NULL",
         [account_id, str(profile_id)],
     )
-
-
-def client_for_profile(db: Database, vault, account_id: str, profile_id: str):
-    """The AdsClient of the region the profile lives in (for apply/undo from the page)."""
-    from services.accounts import registry as accounts
-
-    row = db.conn.execute("SELECT region FROM profiles WHERE profile_id = ?", [str(profile_id)]).fetchone()
-    region = row[0] if row and row[0] else accounts.get_account(db, account_id)["region"]
-    return accounts.clients_for(db, vault, account_id).ads(region)

@@ -76,6 +76,22 @@ def m001_suggestions(db: Database) -> None:
     )
 
 
+@migrations()
+def m002_apply_journal(db: Database) -> None:
+    """The apply journal: every change is written here (state `sending`) before Amazon is called, so a crash
+    between Amazon's answer and the change history leaves a trace that reconciliation resolves."""
+    db.conn.execute("""CREATE TABLE IF NOT EXISTS apply_journal (
+        entry_id TEXT PRIMARY KEY, batch_id TEXT NOT NULL, account_id TEXT NOT NULL, profile_id TEXT NOT NULL,
+        suggestion_id TEXT, undo_of TEXT, change_type TEXT NOT NULL, method TEXT NOT NULL, kind TEXT NOT NULL,
+        entity_id TEXT, field TEXT, old_value TEXT, new_value TEXT, payload TEXT NOT NULL, action TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'sending', resolution TEXT, journaled_at TEXT NOT NULL, resolved_at TEXT,
+        pid INTEGER, host TEXT)""")
+    db.conn.execute(
+        "CREATE INDEX IF NOT EXISTS idx_apply_journal_state ON apply_journal(state, account_id, profile_id)"
+    )
+    db.conn.execute("CREATE INDEX IF NOT EXISTS idx_apply_journal_suggestion ON apply_journal(suggestion_id, batch_id)")
+
+
 _ready: set[int] = set()
 
 

@@ -619,3 +619,20 @@ def test_no_secret_in_any_error_path(status, caplog):
         for text in texts + [caplog.text]:
             for s in SECRETS:
                 assert s not in text, (status, text)
+
+
+def test_create_chunk_whose_answer_is_lost_is_not_resent_and_other_chunks_keep_their_answers(monkeypatch):
+    """Amazon has no idempotency key: a 5xx on a create chunk may hide entities that were made, so that chunk is
+    marked outcome_unknown (to be looked up) instead of being sent again; the chunks around it keep their answer."""
+    import services.amazon.ads as ads
+
+    monkeypatch.setattr(ads, "MAX_BATCH", 2)
+    ok = _multistatus_handler("keywords", "keywordId", "keyword")
+    fake = FakeAmazon().on("POST", "/na/sp/keywords", ok, Reply(500), ok)
+    items = [{"n": n, "keywordText": f"kw {n}"} for n in (1, 2, 4, 5, 7)]
+    result = client(fake).create(PROFILE, "keywords", items)
+    assert len(api_calls(fake)) == 3  # the failed chunk was not repeated
+    unknown = [r.index for r in result.items if r.outcome_unknown]
+    assert unknown == [2, 3]
+    assert all(r.ok for r in result.items if r.index not in unknown)
+    assert all(not r.ok and "may or may not" in r.reason for r in result.items if r.index in unknown)

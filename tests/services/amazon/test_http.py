@@ -7,7 +7,7 @@ import requests
 from fakes import BASE, FakeAmazon, NoSleep, Reply, session_for
 
 from services.amazon.http import RetryPolicy, backoff_delay, parse_retry_after, send, stats_for
-from services.errors import AmazonUnavailable
+from services.errors import AmazonOutcomeUnknown, AmazonUnavailable
 
 URL = f"{BASE}/sp/keywords/list?X-Amz-Signature=secret-signature"
 
@@ -122,3 +122,41 @@ def test_every_call_has_timeout():
     fake = Spy().on("POST", "/sp/keywords/list", Reply(200, {}))
     run(fake, RetryPolicy(timeout=(2, 9)))
     assert seen["timeout"] == (2, 9)
+
+
+# -- creates (POST of new entities) are never repeated blind: Amazon has no idempotency key -------------------
+CREATE_URL = f"{BASE}/sp/negativeKeywords"
+
+
+def send_create(fake):
+    sleep = NoSleep()
+    session = session_for(fake)
+    return send(session, "POST", CREATE_URL, policy=RetryPolicy(), sleep=sleep, idempotent=False, json={}), sleep
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_create_after_5xx_is_not_repeated_and_says_the_outcome_is_unknown(status):
+    fake = FakeAmazon().on("POST", "/sp/negativeKeywords", Reply(status), Reply(207, {}))
+    with pytest.raises(AmazonOutcomeUnknown) as info:
+        send_create(fake)
+    assert len(fake.calls) == 1  # the 5xx may have been created anyway: a repeat could duplicate it
+    assert str(status) in str(info.value) and "may or may not" in str(info.value)
+
+
+def test_create_after_read_timeout_is_not_repeated():
+    fake = FakeAmazon().on("POST", "/sp/negativeKeywords", requests.ReadTimeout("slow"), Reply(207, {}))
+    with pytest.raises(AmazonOutcomeUnknown):
+        send_create(fake)
+    assert len(fake.calls) == 1
+
+
+def test_create_is_retried_when_amazon_certainly_did_not_process_it():
+    fake = FakeAmazon().on(
+        "POST",
+        "/sp/negativeKeywords",
+        Reply(429, headers={"Retry-After": "1"}),  # throttled requests are not processed
+        requests.ConnectTimeout("no connection"),  # never reached Amazon
+        Reply(207, {}),
+    )
+    response, sleep = send_create(fake)
+    assert response.status_code == 207 and len(fake.calls) == 3 and len(sleep.delays) == 2
