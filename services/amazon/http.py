@@ -145,7 +145,7 @@ def send(
     last_problem = ""
     throttled_seen = False
     gate, key = gate_for(session), key_for(url, kwargs.get("headers"))
-    backed_off = False
+    backed_off = False  # this call set the profile's hold: it keeps its own back-off, the hold is for the others
     for attempt in range(attempts):
         wait = gate.reserve(key, policy.per_profile_rate, own_backoff_done=backed_off)
         if wait > 0:
@@ -163,7 +163,6 @@ def send(
                     f"Amazon did not answer the change request ({last_problem}); it may or may not have been made."
                 ) from None
             delay = backoff_delay(attempt, policy, rng)
-            backed_off = False
         else:
             logger.debug("%s %s -> %d", method, path, response.status_code)
             if response.status_code not in RETRYABLE_STATUSES:
@@ -184,7 +183,7 @@ def send(
             delay = retry_after if retry_after is not None else backoff_delay(attempt, policy, rng)
             if response.status_code == 429:
                 gate.hold(key, delay)  # the profile's other calls wait too; other profiles go on
-            backed_off = response.status_code == 429
+            backed_off = backed_off or response.status_code == 429
             logger.warning("%s %s -> %d (attempt %d/%d)", method, path, response.status_code, attempt + 1, attempts)
             response.close()
         if attempt + 1 >= attempts:
