@@ -200,6 +200,7 @@ class WorldEntities:
         p.q_rel.extend([rel if rel is not None else float(h.lognormal(-0.3, 0.5))])
         p.q_comp.extend([float(h.lognormal(math.log(0.75 * p.fx), 0.35))])
         p.q_ctr.extend([float(h.lognormal(math.log(0.0045), 0.4))])
+        p.q_reach.extend([0.0])  # set by the first target that matches it (``_new_target``)
         return i
 
     def _new_target(self, p: Profile, kind: str, e: dict) -> None:
@@ -244,6 +245,12 @@ class WorldEntities:
                     else:
                         qs.append(self._qid(p, f"{th[2][int(rng.integers(len(th[2])))]} {th[1][0]}"))
                     sh.append(0.15)
+        # Amazon's auction: one advertiser's targets share a query's impressions. A query nobody served yet gets
+        # the new term's reach; a query already served keeps its reach, so a duplicate (e.g. a harvested exact
+        # keyword) takes traffic from the existing targets instead of adding its own.
+        for q, share in zip(qs, sh):
+            if p.q_reach.a[q] <= 0:
+                p.q_reach.a[q] = share
         ti = len(p.t_kind)
         p.t_kind.append("keyword" if kind == "keywords" else "target")
         p.t_ent.append(e)

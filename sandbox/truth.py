@@ -48,7 +48,7 @@ class WorldTruth:
         ag_price /= cnt
         ag_margin /= cnt
         term_cvr = p.q_rel.a[tq] * ag_cvr[p.s_tag[tt]]
-        s = p.term_s.a * p.q_vol.a[tq] * p.q_ctr.a[tq] * (~p.term_blocked)
+        s = p.s_term * p.q_vol.a[tq] * p.q_ctr.a[tq] * (~p.term_blocked)
         with np.errstate(invalid="ignore", divide="ignore"):
             t_cvr = np.nan_to_num(np.bincount(tt, s * term_cvr, minlength=nT) / np.bincount(tt, s, minlength=nT))
         mix = np.where(p.s_pt[:, None], PLC_VOL_PT[None, :], PLC_VOL_KW[None, :])
@@ -113,7 +113,7 @@ class WorldTruth:
         in_exact = np.array([q in p.exact_texts for q in p.queries])[tq]
         cvr = term_cvr * cvr_mult[tt]
         med = float(np.median(cvr[cvr > 0])) if (cvr > 0).any() else 0.0
-        exp_clicks = p.term_s.a * p.q_vol.a[tq] * p.q_ctr.a[tq] * 0.5
+        exp_clicks = p.s_term * p.q_vol.a[tq] * p.q_ctr.a[tq] * 0.5
         harvest = nonexact[tt] & ~in_exact & (cvr >= max(0.08, 1.5 * med)) & (exp_clicks >= 0.15) & ~p.term_blocked
         return pd.DataFrame(
             {
@@ -122,12 +122,34 @@ class WorldTruth:
                 "entity_id": ids[tt],
                 "search_term": qtext[tq],
                 "true_cvr": cvr,
-                "volume": p.term_s.a * p.q_vol.a[tq],
+                "volume": p.s_term * p.q_vol.a[tq],
                 "blocked": p.term_blocked.copy(),
                 "is_bleeder": p.q_rel.a[tq] == 0.0,
                 "is_harvestable": harvest,
             }
         )
+
+    def truth_query_impressions(self, profile_id: str, query: str) -> pd.DataFrame:
+        """Expected impressions a day (no season, weekday or budget cap) of one query, per target that serves it.
+
+        For evaluation and tests of the auction: the sum over targets is the advertiser's total for the query."""
+        p = self._p(profile_id)
+        if p._dirty:
+            p._rebuild()
+        qi = p.qmap.get(query.strip().lower())
+        cols = ["entity_id", "ad_group_id", "impressions"]
+        if qi is None:
+            return pd.DataFrame(columns=cols)
+        lam, _, _ = p._demand(1.0, 1.0)
+        tt, tq = p.term_t.a, p.term_q.a
+        idx = np.flatnonzero(tq == qi)
+        t = tt[idx]
+        w = p.s_term[idx] * p.q_vol.a[qi] * ~p.term_blocked[idx]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            imps = np.nan_to_num(lam[t].sum(1) * w / p.s_V[t])
+        ag_ids = [p.adgroups[int(p.s_tag[x])]["adGroupId"] for x in t]
+        ids = [p.t_ent[int(x)].get("keywordId") or p.t_ent[int(x)].get("targetId") for x in t]
+        return pd.DataFrame({"entity_id": ids, "ad_group_id": ag_ids, "impressions": imps}, columns=cols)
 
     def truth_campaigns(self, profile_id: str) -> pd.DataFrame:
         p = self._p(profile_id)
