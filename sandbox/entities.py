@@ -112,6 +112,7 @@ class WorldEntities:
         p = self._p(profile_id)
         out = []
         now = self._now_iso()
+        negated_ags: set[int] = set()  # negatives are applied once per ad group after the batch (was per item)
         for it in items:
             e = {k: v for k, v in it.items() if k != "extendedData"}
             e.setdefault("state", "ENABLED")
@@ -169,7 +170,7 @@ class WorldEntities:
                 p.negatives.append(e)
                 ai = p.ent_index["adGroups"].get(str(e["adGroupId"]))
                 if ai is not None:
-                    p._apply_negatives({ai})
+                    negated_ags.add(ai)
             elif kind in ("keywords", "targets"):
                 if kind == "keywords":
                     e["keywordId"] = eid
@@ -184,6 +185,8 @@ class WorldEntities:
                 raise ValueError(kind)
             p._dirty = True
             out.append(self._out(p, kind, e))
+        if negated_ags:
+            p._apply_negatives(negated_ags)
         return out
 
     def _qid(self, p: Profile, text: str, rel=None, vol=None) -> int:

@@ -151,6 +151,64 @@ class WorldTruth:
         ids = [p.t_ent[int(x)].get("keywordId") or p.t_ent[int(x)].get("targetId") for x in t]
         return pd.DataFrame({"entity_id": ids, "ad_group_id": ag_ids, "impressions": imps}, columns=cols)
 
+    def truth_auction(self, profile_id: str) -> dict:
+        """The simulation's latent inputs, for an evaluation oracle that computes each target's profit-maximising bid.
+
+        Per target (arrays of length nT): entity ids, kind, match type, text, campaign and ad group indexes,
+        `live`, volume `V`, competitor bid `comp`, base click-through `ctr`, product-page mix `pt`, current `bid`.
+        Per campaign: ids, placement percentages `pct` (top, rest of search, product page), `budget`, `on`.
+        Per ad group: ids and `value_per_conv`, the expected margin (account currency) of one conversion of a
+        click on it before relevance and placement (mean over its ads of product CVR x units x margin value,
+        where 12 % of purchases are another product of the catalogue, as ``simulate_day`` draws them).
+        Per term (target, query) pair: `term_t`, `term_q`, click weight `term_w` (its share of the target's clicks
+        is term_w / sum over the target), `term_blocked`. Per query: text, `rel`, `vol`, `comp`, `ctr`, `reach`."""
+        p = self._p(profile_id)
+        if p._dirty:
+            p._rebuild()
+        ad_prod = np.asarray(p.ad_prod)
+        pm = p.p_price * p.p_margin
+        other = float(pm.mean()) if len(pm) else 0.0
+        val = np.zeros(len(p.adgroups))
+        cnt = np.zeros(len(p.adgroups))
+        for a, (ag, pr) in enumerate(zip(p.ad_ag, ad_prod)):
+            if pr >= 0 and p.ads[a]["state"] == "ENABLED":
+                val[ag] += p.p_cvr[pr] * UNITS_PER_ORDER * (0.88 * pm[pr] + 0.12 * other)
+                cnt[ag] += 1
+        val = np.where(cnt > 0, val / np.maximum(cnt, 1), 0.0)
+        tt, tq = p.term_t.a, p.term_q.a
+        camp_on = np.array([c["state"] == "ENABLED" for c in p.campaigns])
+        return {
+            "entity_id": np.array([e.get("keywordId") or e.get("targetId") for e in p.t_ent], dtype=object),
+            "kind": np.array(p.t_kind, dtype=object),
+            "match_type": np.array([e.get("matchType", "") for e in p.t_ent], dtype=object),
+            "text": np.array([(e.get("keywordText") or "").lower() for e in p.t_ent], dtype=object),
+            "t_camp": p.s_tcamp.copy(),
+            "t_ag": p.s_tag.copy(),
+            "live": p.s_t_on & camp_on[p.s_tcamp],
+            "V": p.s_V.copy(),
+            "comp": p.s_comp.copy(),
+            "ctr": p.s_ctr.copy(),
+            "pt": p.s_pt.copy(),
+            "bid": p.s_bid.copy(),
+            "campaign_id": np.array([c["campaignId"] for c in p.campaigns], dtype=object),
+            "pct": p.s_pct.copy(),
+            "budget": p.s_budget_c / 100.0,
+            "camp_on": camp_on,
+            "ad_group_id": np.array([a["adGroupId"] for a in p.adgroups], dtype=object),
+            "value_per_conv": val,
+            "term_t": tt.copy(),
+            "term_q": tq.copy(),
+            "term_w": p.s_term * p.q_vol.a[tq] * p.q_ctr.a[tq] * ~p.term_blocked,
+            "term_blocked": p.term_blocked.copy(),
+            "query": np.array(p.queries, dtype=object),
+            "rel": p.q_rel.a.copy(),
+            "vol": p.q_vol.a.copy(),
+            "q_comp": p.q_comp.a.copy(),
+            "q_ctr": p.q_ctr.a.copy(),
+            "reach": p.q_reach.a.copy(),
+            "exact_texts": set(p.exact_texts),
+        }
+
     def truth_campaigns(self, profile_id: str) -> pd.DataFrame:
         p = self._p(profile_id)
         return pd.DataFrame(
