@@ -43,8 +43,10 @@ def _step(name: str, fn, results: dict, errors: dict):
     return out
 
 
-FULL_CASE_EST_S = 240  # one (seed, date), eight weeks, base policies: measured, see _optimizer_eval
-QUICK_CASE_EST_S = 90  # one (seed, date), two weeks
+# One (seed, date), base policies: 1,700 s for eight weeks measured with two runs side by side at load 18 on 2 cores
+# (of which 830 s weekly report refreshes of the three store-backed arms); about 300 s expected on an idle machine.
+FULL_CASE_EST_S = 300
+QUICK_CASE_EST_S = 100  # two weeks
 
 
 def _optimizer_eval(seeds: list[int], quick: bool, deadline: float) -> dict:
