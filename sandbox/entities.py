@@ -112,6 +112,7 @@ class WorldEntities:
         p = self._p(profile_id)
         out = []
         now = self._now_iso()
+        negated_ags: set[int] = set()  # negatives are applied once per ad group after the batch (was per item)
         for it in items:
             e = {k: v for k, v in it.items() if k != "extendedData"}
             e.setdefault("state", "ENABLED")
@@ -169,7 +170,7 @@ class WorldEntities:
                 p.negatives.append(e)
                 ai = p.ent_index["adGroups"].get(str(e["adGroupId"]))
                 if ai is not None:
-                    p._apply_negatives({ai})
+                    negated_ags.add(ai)
             elif kind in ("keywords", "targets"):
                 if kind == "keywords":
                     e["keywordId"] = eid
@@ -184,6 +185,8 @@ class WorldEntities:
                 raise ValueError(kind)
             p._dirty = True
             out.append(self._out(p, kind, e))
+        if negated_ags:
+            p._apply_negatives(negated_ags)
         return out
 
     def _qid(self, p: Profile, text: str, rel=None, vol=None) -> int:
@@ -200,6 +203,7 @@ class WorldEntities:
         p.q_rel.extend([rel if rel is not None else float(h.lognormal(-0.3, 0.5))])
         p.q_comp.extend([float(h.lognormal(math.log(0.75 * p.fx), 0.35))])
         p.q_ctr.extend([float(h.lognormal(math.log(0.0045), 0.4))])
+        p.q_reach.extend([0.0])  # set by the first target that matches it (``_new_target``)
         return i
 
     def _new_target(self, p: Profile, kind: str, e: dict) -> None:
@@ -244,6 +248,12 @@ class WorldEntities:
                     else:
                         qs.append(self._qid(p, f"{th[2][int(rng.integers(len(th[2])))]} {th[1][0]}"))
                     sh.append(0.15)
+        # Amazon's auction: one advertiser's targets share a query's impressions. A query nobody served yet gets
+        # the new term's reach; a query already served keeps its reach, so a duplicate (e.g. a harvested exact
+        # keyword) takes traffic from the existing targets instead of adding its own.
+        for q, share in zip(qs, sh):
+            if p.q_reach.a[q] <= 0:
+                p.q_reach.a[q] = share
         ti = len(p.t_kind)
         p.t_kind.append("keyword" if kind == "keywords" else "target")
         p.t_ent.append(e)

@@ -419,6 +419,9 @@ class ProfileGeneration:
             self.q_rel.a[qi] = max(self.q_rel.a[qi], 2.2)
             self.q_vol.a[qi] = max(self.q_vol.a[qi], 200.0)
             self.term_s.a[i] = max(self.term_s.a[i], 0.6)
+        # each query's reach for this advertiser: what its generated targets showed for it together. Later
+        # targets for the same query share this reach (see ``ProfileSimulation._auction_shares``).
+        self.q_reach = _Grow(float, np.bincount(self.term_q.a, self.term_s.a, minlength=len(self.queries)))
         self.term_blocked = np.zeros(len(self.term_t), dtype=bool)
         self._apply_negatives()
         del self._qv

@@ -88,9 +88,10 @@ class ProfileSimulation:
         self.s_ag_ads = order
         self.s_t_on = t_on & ag_on[self.s_tag] & (cnt[self.s_tag] > 0)
         self.s_pt = np.asarray(self.t_pt, dtype=bool)
-        # latent per target from its unblocked terms
+        # latent per target from its unblocked terms, each term's share of its query's auction
         tt, tq = self.term_t.a, self.term_q.a
-        s = self.term_s.a * self.q_vol.a[tq] * (~self.term_blocked)
+        self.s_term = self._auction_shares()
+        s = self.s_term * self.q_vol.a[tq] * (~self.term_blocked)
         V = np.bincount(tt, s, minlength=nT)
         with np.errstate(invalid="ignore", divide="ignore"):
             self.s_V = V
@@ -107,6 +108,29 @@ class ProfileSimulation:
         G[last] = tt[last] + 1.0
         self.s_G = G
         self._dirty = False
+
+    AUCTION_POWER = 2.0  # how strongly the higher (bid x match) wins the advertiser's own duplicates
+
+    def _auction_shares(self) -> np.ndarray:
+        """Each term's share of its query's impressions for this advertiser (needs ``s_bid``, ``s_t_on``).
+
+        On Amazon one advertiser's ads compete in the same auction: a search shows at most one of them, the one
+        with the best bid x relevance. So a query's reach for this advertiser (``q_reach``) is split between the
+        live terms that match it, in proportion to (match share x bid) ** AUCTION_POWER; a duplicate target
+        (a harvested exact keyword beside its broad or auto source) takes impressions from the others rather
+        than adding new ones. A term that is not live (paused, blocked by a negative) gets the share it would
+        have if it joined, so its latent truth stays defined; it serves nothing while not live.
+        The competitor auction (``_demand``'s ``1 - exp(-bid / competitor bid)``) still applies on top: a
+        higher bid on the winning term buys more of the query, which is what harvesting is worth."""
+        tt, tq = self.term_t.a, self.term_q.a
+        camp_on = self.s_camp_on[self.s_tcamp[tt]]
+        live = self.s_t_on[tt] & camp_on & ~self.term_blocked[: len(tt)]
+        w = (self.term_s.a * np.nan_to_num(self.s_bid[tt])) ** self.AUCTION_POWER
+        w_live = np.bincount(tq, w * live, minlength=len(self.q_reach))
+        denom = w_live[tq] + w * ~live
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(denom > 0, w / np.where(denom > 0, denom, 1.0), 0.0)
+        return self.q_reach.a[tq] * share
 
     def _expected_spend(self) -> np.ndarray:
         lam, ctr, bidp = self._demand(1.0, 1.0)

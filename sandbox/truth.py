@@ -48,7 +48,7 @@ class WorldTruth:
         ag_price /= cnt
         ag_margin /= cnt
         term_cvr = p.q_rel.a[tq] * ag_cvr[p.s_tag[tt]]
-        s = p.term_s.a * p.q_vol.a[tq] * p.q_ctr.a[tq] * (~p.term_blocked)
+        s = p.s_term * p.q_vol.a[tq] * p.q_ctr.a[tq] * (~p.term_blocked)
         with np.errstate(invalid="ignore", divide="ignore"):
             t_cvr = np.nan_to_num(np.bincount(tt, s * term_cvr, minlength=nT) / np.bincount(tt, s, minlength=nT))
         mix = np.where(p.s_pt[:, None], PLC_VOL_PT[None, :], PLC_VOL_KW[None, :])
@@ -113,7 +113,7 @@ class WorldTruth:
         in_exact = np.array([q in p.exact_texts for q in p.queries])[tq]
         cvr = term_cvr * cvr_mult[tt]
         med = float(np.median(cvr[cvr > 0])) if (cvr > 0).any() else 0.0
-        exp_clicks = p.term_s.a * p.q_vol.a[tq] * p.q_ctr.a[tq] * 0.5
+        exp_clicks = p.s_term * p.q_vol.a[tq] * p.q_ctr.a[tq] * 0.5
         harvest = nonexact[tt] & ~in_exact & (cvr >= max(0.08, 1.5 * med)) & (exp_clicks >= 0.15) & ~p.term_blocked
         return pd.DataFrame(
             {
@@ -122,12 +122,92 @@ class WorldTruth:
                 "entity_id": ids[tt],
                 "search_term": qtext[tq],
                 "true_cvr": cvr,
-                "volume": p.term_s.a * p.q_vol.a[tq],
+                "volume": p.s_term * p.q_vol.a[tq],
                 "blocked": p.term_blocked.copy(),
                 "is_bleeder": p.q_rel.a[tq] == 0.0,
                 "is_harvestable": harvest,
             }
         )
+
+    def truth_query_impressions(self, profile_id: str, query: str) -> pd.DataFrame:
+        """Expected impressions a day (no season, weekday or budget cap) of one query, per target that serves it.
+
+        For evaluation and tests of the auction: the sum over targets is the advertiser's total for the query."""
+        p = self._p(profile_id)
+        if p._dirty:
+            p._rebuild()
+        qi = p.qmap.get(query.strip().lower())
+        cols = ["entity_id", "ad_group_id", "impressions"]
+        if qi is None:
+            return pd.DataFrame(columns=cols)
+        lam, _, _ = p._demand(1.0, 1.0)
+        tt, tq = p.term_t.a, p.term_q.a
+        idx = np.flatnonzero(tq == qi)
+        t = tt[idx]
+        w = p.s_term[idx] * p.q_vol.a[qi] * ~p.term_blocked[idx]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            imps = np.nan_to_num(lam[t].sum(1) * w / p.s_V[t])
+        ag_ids = [p.adgroups[int(p.s_tag[x])]["adGroupId"] for x in t]
+        ids = [p.t_ent[int(x)].get("keywordId") or p.t_ent[int(x)].get("targetId") for x in t]
+        return pd.DataFrame({"entity_id": ids, "ad_group_id": ag_ids, "impressions": imps}, columns=cols)
+
+    def truth_auction(self, profile_id: str) -> dict:
+        """The simulation's latent inputs, for an evaluation oracle that computes each target's profit-maximising bid.
+
+        Per target (arrays of length nT): entity ids, kind, match type, text, campaign and ad group indexes,
+        `live`, volume `V`, competitor bid `comp`, base click-through `ctr`, product-page mix `pt`, current `bid`.
+        Per campaign: ids, placement percentages `pct` (top, rest of search, product page), `budget`, `on`.
+        Per ad group: ids and `value_per_conv`, the expected margin (account currency) of one conversion of a
+        click on it before relevance and placement (mean over its ads of product CVR x units x margin value,
+        where 12 % of purchases are another product of the catalogue, as ``simulate_day`` draws them).
+        Per term (target, query) pair: `term_t`, `term_q`, click weight `term_w` (its share of the target's clicks
+        is term_w / sum over the target), `term_blocked`. Per query: text, `rel`, `vol`, `comp`, `ctr`, `reach`."""
+        p = self._p(profile_id)
+        if p._dirty:
+            p._rebuild()
+        ad_prod = np.asarray(p.ad_prod)
+        pm = p.p_price * p.p_margin
+        other = float(pm.mean()) if len(pm) else 0.0
+        val = np.zeros(len(p.adgroups))
+        cnt = np.zeros(len(p.adgroups))
+        for a, (ag, pr) in enumerate(zip(p.ad_ag, ad_prod)):
+            if pr >= 0 and p.ads[a]["state"] == "ENABLED":
+                val[ag] += p.p_cvr[pr] * UNITS_PER_ORDER * (0.88 * pm[pr] + 0.12 * other)
+                cnt[ag] += 1
+        val = np.where(cnt > 0, val / np.maximum(cnt, 1), 0.0)
+        tt, tq = p.term_t.a, p.term_q.a
+        camp_on = np.array([c["state"] == "ENABLED" for c in p.campaigns])
+        return {
+            "entity_id": np.array([e.get("keywordId") or e.get("targetId") for e in p.t_ent], dtype=object),
+            "kind": np.array(p.t_kind, dtype=object),
+            "match_type": np.array([e.get("matchType", "") for e in p.t_ent], dtype=object),
+            "text": np.array([(e.get("keywordText") or "").lower() for e in p.t_ent], dtype=object),
+            "t_camp": p.s_tcamp.copy(),
+            "t_ag": p.s_tag.copy(),
+            "live": p.s_t_on & camp_on[p.s_tcamp],
+            "V": p.s_V.copy(),
+            "comp": p.s_comp.copy(),
+            "ctr": p.s_ctr.copy(),
+            "pt": p.s_pt.copy(),
+            "bid": p.s_bid.copy(),
+            "campaign_id": np.array([c["campaignId"] for c in p.campaigns], dtype=object),
+            "pct": p.s_pct.copy(),
+            "budget": p.s_budget_c / 100.0,
+            "camp_on": camp_on,
+            "ad_group_id": np.array([a["adGroupId"] for a in p.adgroups], dtype=object),
+            "value_per_conv": val,
+            "term_t": tt.copy(),
+            "term_q": tq.copy(),
+            "term_w": p.s_term * p.q_vol.a[tq] * p.q_ctr.a[tq] * ~p.term_blocked,
+            "term_blocked": p.term_blocked.copy(),
+            "query": np.array(p.queries, dtype=object),
+            "rel": p.q_rel.a.copy(),
+            "vol": p.q_vol.a.copy(),
+            "q_comp": p.q_comp.a.copy(),
+            "q_ctr": p.q_ctr.a.copy(),
+            "reach": p.q_reach.a.copy(),
+            "exact_texts": set(p.exact_texts),
+        }
 
     def truth_campaigns(self, profile_id: str) -> pd.DataFrame:
         p = self._p(profile_id)

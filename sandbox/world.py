@@ -4,7 +4,8 @@ Design (why it looks like this):
 - Latent truth lives at the *query* level (search volume, click-through, relevance -> conversion, competitor
   bid level).  A target (keyword / targeting clause) is a weighted bag of queries (its search terms), so a
   target's truth is the weighted mean of its terms, a negative keyword simply removes terms, and a harvested
-  EXACT keyword inherits the query's truth and gets its own traffic.
+  EXACT keyword inherits the query's truth and shares the query's traffic with the advertiser's other targets
+  that match it (one advertiser, one auction: the best bid x match wins most of it; no traffic is created).
 - The simulation is a per-day loop vectorised over all targets (never per target-day in Python).  Every click
   is an event (target, search term, placement, ad, cost, converted?, lag, units, purchased product, sales); every
   report is an aggregation of events, so reports at different grains are consistent to the cent.

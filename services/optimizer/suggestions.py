@@ -92,17 +92,17 @@ def m002_apply_journal(db: Database) -> None:
     db.conn.execute("CREATE INDEX IF NOT EXISTS idx_apply_journal_suggestion ON apply_journal(suggestion_id, batch_id)")
 
 
-_ready: set[int] = set()
-
-
 def ensure_schema(db: Database) -> None:
-    """Apply this module's migrations (idempotent; cheap after the first call per connection)."""
-    if id(db.conn) in _ready:
-        return
+    """Apply this module's pending migrations to this database (idempotent).
+
+    Why the database is asked every time: the applied migrations are recorded in the database itself
+    (`_sqlite_migrations`), which is the only reliable answer. A cache keyed by `id(db.conn)` was wrong: a new
+    store's connection can reuse a freed connection's address and was then never migrated ("no such table:
+    product_margins"). The check is one read of a small table."""
     if migrations.pending(db):
         with write(db):
-            migrations.apply(db)
-    _ready.add(id(db.conn))
+            if migrations.pending(db):  # another writer may have migrated between the read and the lock
+                migrations.apply(db)
 
 
 def _now() -> str:
