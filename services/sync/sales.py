@@ -1,10 +1,11 @@
 """Sync jobs for total sales and traffic (SP-API GET_SALES_AND_TRAFFIC_REPORT) and product names (Catalog Items).
 
-Why one report per day: Amazon aggregates the per-ASIN section over the whole requested range, so per-ASIN per-day
-figures need a one-day report; the same one-day document also holds that day's account total
-(`salesAndTrafficByDate`), so no separate totals report is needed. Amazon publishes the figures about 72 hours late
-and restates them: a run fetches the days it lacks (up to three days ago) plus the last `REFETCH_DAYS` again, the
-same restatement window as the ad reports, so ad sales and total sales of a day come from the same moment.
+Why two kinds of report: Amazon aggregates the per-ASIN section over the whole requested range, so per-ASIN per-day
+figures need one report per day (done for the last ASIN_DAYS; the same one-day document also holds that day's account
+total), while the account's daily totals over the whole horizon come from one DAY-granularity report. Amazon
+publishes the figures about 72 hours late and restates them: a run fetches the days it lacks (up to three days ago)
+plus the last `REFETCH_DAYS` again, the ad reports' restatement window, so a day's ad sales and total sales come from
+the same moment.
 
 A 403 on create means the authorization lacks the role: that profile is marked 'no_role', the summary carries a
 sentence, and everything else in the sync goes on. The engine only submits `submit_jobs` and calls `write_result`.
@@ -31,29 +32,42 @@ LAG_DAYS = 3  # Amazon's ~72 hours: the newest day asked for is three days ago
 NO_ROLE = "no_role"
 NO_ROLE_SENTENCE = "This authorization does not include sales and traffic; TACoS will stay empty."
 NAMES_MAX_AGE_DAYS = 30
+ASIN_DAYS = 31  # per-ASIN figures cost one report per day: the last month (the pages' default range)
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def plan_days(db, profile_id: str, today: date, days: int | None) -> list[date]:
-    """Days to fetch: the missing ones of the horizon, plus the last REFETCH_DAYS fetched again (Amazon restates)."""
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def plan(db, profile_id: str, today: date, days: int | None) -> list[tuple[str, date, date]]:
+    """Jobs for one profile: ("total", start, end) for the account's daily totals over the horizon (one report),
+    and ("asin", day, day) per day of the last ASIN_DAYS for per-ASIN figures. Each covers what is missing plus
+    the last REFETCH_DAYS again (Amazon restates)."""
     last = today - timedelta(days=LAG_DAYS)
     horizon = max(1, min(days or MAX_DAYS, MAX_DAYS))
     first = today - timedelta(days=horizon)
-    done = {
+    if first > last:
+        return []
+    restate_from = last - timedelta(days=REFETCH_DAYS - 1)
+    have_total = {
+        date.fromisoformat(d)
+        for (d,) in db.conn.execute("SELECT date FROM sales_traffic_account_day WHERE profile_id = ?", [profile_id])
+    }
+    missing = [d for d in _days(first, last) if d not in have_total or d >= restate_from]
+    jobs: list[tuple[str, date, date]] = [("total", min(missing), last)] if missing else []
+    have_asin = {
         date.fromisoformat(d)
         for (d,) in db.conn.execute(
             "SELECT date FROM sales_traffic_status WHERE profile_id = ? AND status = 'ok'", [profile_id]
         )
     }
-    out, d = [], first
-    while d <= last:
-        if d not in done or d > last - timedelta(days=REFETCH_DAYS):
-            out.append(d)
-        d += timedelta(days=1)
-    return out
+    asin_first = max(first, last - timedelta(days=ASIN_DAYS - 1))
+    jobs += [("asin", d, d) for d in _days(asin_first, last) if d not in have_asin or d >= restate_from]
+    return jobs
 
 
 def submit_jobs(
@@ -68,28 +82,31 @@ def submit_jobs(
     poll: float,
     timeout: float,
 ) -> dict[Future, tuple]:
-    """One job per (seller profile, day); each returns (day, document) or (day, NO_ROLE)."""
+    """The jobs of `plan` for every seller profile; each returns the document or NO_ROLE."""
+    refused: set[str] = set()  # profiles whose role is missing: their other jobs need not ask again
 
-    refused: set[str] = set()  # profiles whose role is missing: the other days need not ask again
-
-    def fetch_day(profile: dict, day: date):
+    def fetch(profile: dict, what: str, start: date, end: date):
         if profile["profile_id"] in refused:
-            return day, NO_ROLE
+            return NO_ROLE
         try:
-            doc = clients.spapi(profile["region"]).sales_traffic_report(
-                profile["marketplace_id"], day, day, poll=poll, timeout=timeout
+            return clients.spapi(profile["region"]).sales_traffic_report(
+                profile["marketplace_id"],
+                start,
+                end,
+                asin_granularity="CHILD" if what == "asin" else "PARENT",
+                poll=poll,
+                timeout=timeout,
             )
         except MissingSalesRole:
             refused.add(profile["profile_id"])
-            return day, NO_ROLE
-        return day, doc
+            return NO_ROLE
 
     jobs: dict[Future, tuple] = {}
     for p in profiles:
         if not p.get("marketplace_id") or (p.get("account_type") or "seller") != "seller":
             continue
-        for day in plan_days(db, p["profile_id"], today_for(p), days):
-            jobs[executor.submit(retrying, fetch_day, p, day)] = (KIND, p, day)
+        for job in plan(db, p["profile_id"], today_for(p), days):
+            jobs[executor.submit(retrying, fetch, p, *job)] = (KIND, p, job)
     return jobs
 
 
@@ -97,20 +114,22 @@ def _amount(v) -> float | None:
     return money(v.get("amount")) if isinstance(v, dict) else None
 
 
-def day_rows(profile: dict, day: date, doc: dict) -> tuple[list[dict], list[dict]]:
-    """(account row(s), per-ASIN rows) of a one-day document. Parsed defensively: Amazon's own example misspells
+def day_rows(profile: dict, day: date | None, doc: dict) -> tuple[list[dict], list[dict]]:
+    """(account rows, per-ASIN rows) of a document: per-ASIN rows only for a one-day document (`day`), account
+    rows for every date of a DAY-granularity one (`day` None). Parsed defensively: Amazon's own example misspells
     a key (`browerPageViews`), and a missing figure is stored as missing, never as a guess."""
-    pid, cur, iso = profile["profile_id"], profile.get("currency_code"), day.isoformat()
+    pid, cur = profile["profile_id"], profile.get("currency_code")
+    iso = day.isoformat() if day else ""
     account = []
     for x in doc.get("salesAndTrafficByDate") or []:
-        if not isinstance(x, dict) or x.get("date") != iso:
+        if not isinstance(x, dict) or not isinstance(x.get("date"), str) or (day and x.get("date") != iso):
             continue
         s, t = x.get("salesByDate") or {}, x.get("trafficByDate") or {}
         sales = s.get("orderedProductSales") or {}
         account.append(
             {
                 "profile_id": pid,
-                "date": iso,
+                "date": x["date"][:10],
                 "ordered_product_sales": _amount(sales) or 0.0,
                 "units_ordered": as_int(s.get("unitsOrdered")) or 0,
                 "total_order_items": as_int(s.get("totalOrderItems")) or 0,
@@ -126,7 +145,7 @@ def day_rows(profile: dict, day: date, doc: dict) -> tuple[list[dict], list[dict
             }
         )
     per_asin: dict[str, dict] = {}
-    for x in doc.get("salesAndTrafficByAsin") or []:
+    for x in (doc.get("salesAndTrafficByAsin") or []) if day else []:
         if not isinstance(x, dict):
             continue
         asin = x.get("childAsin") or x.get("parentAsin")
@@ -151,30 +170,29 @@ def day_rows(profile: dict, day: date, doc: dict) -> tuple[list[dict], list[dict
     return account, list(per_asin.values())
 
 
-def write_result(db, profile: dict, day: date, result, summary) -> int:
-    """Store one day (replacing what was there: restated figures win) or remember the missing role."""
+def write_result(db, profile: dict, job: tuple[str, date, date], doc, summary) -> int:
+    """Store a document (replacing what was there: restated figures win) or remember the missing role."""
     pid = profile["profile_id"]
-    _, doc = result
+    what, start, end = job
     if doc == NO_ROLE:
+        row = {"profile_id": pid, "date": "", "status": NO_ROLE, "updated_at": _now()}
         with write(db):
-            store.upsert_rows(db, "sales_traffic_status", [{"profile_id": pid, "date": "", "status": NO_ROLE,
-                                                            "updated_at": _now()}])  # fmt: skip
+            store.upsert_rows(db, "sales_traffic_status", [row])
         if NO_ROLE_SENTENCE not in summary.notes:
             summary.notes.append(NO_ROLE_SENTENCE)
         return 0
-    account, per_asin = day_rows(profile, day, doc)
+    account, per_asin = day_rows(profile, start if what == "asin" else None, doc)
+    account = [a for a in account if start.isoformat() <= a["date"] <= end.isoformat()]
     with write(db):
         db.conn.execute("DELETE FROM sales_traffic_status WHERE profile_id = ? AND date = ''", [pid])
-        db.conn.execute("DELETE FROM sales_traffic_day WHERE profile_id = ? AND date = ?", [pid, day.isoformat()])
-        store.upsert_rows(db, "sales_traffic_day", per_asin)
         store.upsert_rows(db, "sales_traffic_account_day", account)
-        if account:  # a day Amazon has not published yet is asked again next time
-            store.upsert_rows(
-                db,
-                "sales_traffic_status",
-                [{"profile_id": pid, "date": day.isoformat(), "status": "ok", "updated_at": _now()}],
-            )
-    summary.sales_days += 1 if account else 0
+        if what == "asin":
+            db.conn.execute("DELETE FROM sales_traffic_day WHERE profile_id = ? AND date = ?", [pid, start.isoformat()])
+            store.upsert_rows(db, "sales_traffic_day", per_asin)
+            if account:  # a day Amazon has not published yet is asked again next time
+                row = {"profile_id": pid, "date": start.isoformat(), "status": "ok", "updated_at": _now()}
+                store.upsert_rows(db, "sales_traffic_status", [row])
+    summary.sales_days += len(account) if what == "total" else 0
     return len(per_asin) + len(account)
 
 
