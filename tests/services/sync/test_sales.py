@@ -8,6 +8,7 @@ import pytest
 from synchelp import FAST_POLICY, demo_account, vault
 
 from sandbox.credentials import AUTHORIZATIONS, DEMO_CLIENT
+from services import connect
 from services.store import open_db
 from services.sync import sync_account
 from services.sync.sales import LAG_DAYS, NO_ROLE_SENTENCE, day_rows
@@ -56,6 +57,7 @@ def test_sync_stores_daily_totals_per_asin_days_and_names(synced, sandbox):
         "LEFT JOIN products n ON n.marketplace_id = p.marketplace_id AND n.asin = pa.asin WHERE n.name IS NULL"
     ).fetchone()[0]
     assert missing == 0
+    assert connect.sales_traffic_notice(db, synced[1]) is None
     de = db.conn.execute("SELECT name FROM products WHERE marketplace_id = 'A1PA6795UKMFR9' LIMIT 5").fetchall()
     assert de and all("(" in n for (n,) in de)
 
@@ -83,6 +85,9 @@ def test_missing_role_syncs_everything_else_and_says_why(sandbox, tmp_path):
     db = open_db(path)
     assert db["sales_traffic_day"].count == 0 and db["campaign_day"].count > 0
     assert db.conn.execute("SELECT COUNT(*) FROM sales_traffic_status WHERE status = 'no_role'").fetchone()[0] == 3
+    # what the Connect page shows, after the sync and on every later visit
+    assert connect.describe_summary(summary).endswith(NO_ROLE_SENTENCE)
+    assert connect.sales_traffic_notice(db, aid) == NO_ROLE_SENTENCE
 
 
 def test_day_rows_parse_defensively():
