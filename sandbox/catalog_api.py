@@ -105,6 +105,7 @@ def _take_token(state: SandboxState, seller_id: str) -> bool:
     """Token bucket per seller: RATE_PER_SECOND refill, BURST capacity."""
     now = time.monotonic()
     with state.lock:
+        # kept on the state (one per server) without widening SandboxState for one endpoint
         buckets = state.__dict__.setdefault("catalog_buckets", {})
         tokens, last = buckets.get(seller_id, (BURST, now))
         tokens = min(BURST, tokens + (now - last) * RATE_PER_SECOND)

@@ -32,7 +32,7 @@ SALT = 7717
 def _product_truth(p: Profile) -> dict[str, np.ndarray]:
     """Per product latent listing figures, drawn once per profile (deterministic from the seed)."""
     key = "st_truth"
-    t = p._cache.get(key) if hasattr(p, "_cache") else None
+    t = p._cache.get(key)
     if t is not None:
         return t
     n = len(p.p_asin)
