@@ -341,6 +341,8 @@ _PERCENT_COLUMNS = {
     "fee_share",
     "effective_depth",
     "conversion",
+    "organic_share",
+    "unit_session_pct",
 }
 _MONEY_COLUMNS = {
     "cost",
@@ -363,6 +365,8 @@ _MONEY_COLUMNS = {
     "revenue",
     "expected_spend_change",
     "expected_sales_change",
+    "total_sales",
+    "organic_sales",
 }
 _TITLES = {
     "ngram": "N-gram",
@@ -372,8 +376,11 @@ _TITLES = {
     "advertised_asin": "Advertised ASIN",
     "purchased_asin": "Purchased ASIN",
     "placement": "Placement",
+    "name": "Product",
+    "advertised_name": "Advertised product",
+    "purchased_name": "Purchased product",
 }
-_COUNT_COLUMNS = {"impressions", "clicks", "orders", "units", "terms", "ads", "clips", "redemptions"}
+_COUNT_COLUMNS = {"impressions", "clicks", "orders", "units", "terms", "ads", "clips", "redemptions", "sessions"}
 
 
 def column_config(df, currency: str) -> dict:

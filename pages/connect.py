@@ -187,6 +187,9 @@ if account_id:
             except Exception as exc:  # noqa: BLE001
                 fail(exc)
 
+    notice = connect.sales_traffic_notice(db, account_id)
+    if notice:
+        st.info(notice)
     profiles = connect.stored_profiles(db, account_id)
     st.subheader("Advertising profiles")
     st.dataframe(profiles, hide_index=True, width="stretch")

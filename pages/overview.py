@@ -3,8 +3,9 @@
 import streamlit as st
 
 from pages import common
-from services.analytics.charts import trend_figure
+from services.analytics.charts import ad_vs_organic_figure, trend_figure
 from services.analytics.metrics import format_compact, format_metric, format_percent
+from services.analytics.sales import known_days
 
 c = common.need_controls()
 st.title("Overview")
@@ -30,6 +31,16 @@ if data.settling:
 grain = st.radio("Trend", ["Daily", "Weekly"], horizontal=True, key="trend_grain")
 changes = common.applied_changes(c.account_id, c.profile_id, c.version())
 st.plotly_chart(trend_figure(data.daily, grain, data.settling, changes, c.currency), key="trend_chart")
+
+st.subheader("Ad sales and organic sales")
+if known_days(data.daily):
+    st.plotly_chart(ad_vs_organic_figure(data.daily, grain, c.currency), key="organic_chart")
+    st.caption("Total sales come from Seller Central and arrive about 72 hours late; newer days are left out.")
+else:
+    st.info(
+        "No total sales for this range yet, so TACoS and organic share stay empty. Amazon publishes them about "
+        "72 hours late, and the Amazon authorization needs the sales-and-traffic role (see Connect)."
+    )
 
 st.subheader("Biggest movers")
 if data.movers.empty:

@@ -5,7 +5,8 @@ credentials are the same on every machine and every run (they are printed by
 ``python -m sandbox --credentials``).  They are worthless outside the sandbox.
 
 ``AUTHORIZATIONS`` maps a name to ``{"refresh_token", "seller_name", "seller_id",
-"days_ago", "authorized_on", "revoked", "client_id"}``.  ``authorized_on`` is
+"days_ago", "authorized_on", "revoked", "client_id"}`` and optionally ``"roles"`` (the SP-API roles granted;
+absent means all; "no_sales_role" lacks the one GET_SALES_AND_TRAFFIC_REPORT needs).  ``authorized_on`` is
 relative to the real ``date.today()`` at import time; the server uses
 :func:`resolve` to compute it against ``world.today`` and to look up the world's
 ``sellerId`` (by seller name).  Seller ids depend on the world's seed: every server
@@ -57,8 +58,8 @@ SECOND_CLIENT = _client("second-client", "Another app (sandbox)")
 CLIENTS: dict[str, dict] = {c["client_id"]: c for c in (DEMO_CLIENT, SECOND_CLIENT)}
 
 
-def _auth(name: str, seller_name: str, days_ago: int, revoked: bool = False) -> dict:
-    return {
+def _auth(name: str, seller_name: str, days_ago: int, revoked: bool = False, roles: tuple | None = None) -> dict:
+    out = {
         "refresh_token": "Atzr|IwEBI" + _urlsafe("refresh/" + name),
         "seller_name": seller_name,
         "seller_id": None,  # filled from the world (see resolve / start_sandbox)
@@ -67,6 +68,9 @@ def _auth(name: str, seller_name: str, days_ago: int, revoked: bool = False) -> 
         "revoked": revoked,
         "client_id": DEMO_CLIENT["client_id"],
     }
+    if roles is not None:  # None: every SP-API role; a tuple: only these (spapi_reports_api.SALES_ROLE etc.)
+        out["roles"] = roles
+    return out
 
 
 AUTHORIZATIONS: dict[str, dict] = {
@@ -74,6 +78,8 @@ AUTHORIZATIONS: dict[str, dict] = {
     "second": _auth("second", "Second Seller", 200),
     "expiring": _auth("expiring", "Second Seller", 345),
     "revoked": _auth("revoked", "Demo Seller", 100, revoked=True),
+    # the demo seller, authorized without the Selling Partner Insights role: GET_SALES_AND_TRAFFIC_REPORT is a 403
+    "no_sales_role": _auth("no_sales_role", "Demo Seller", 100, roles=("reports", "catalog")),
 }
 
 

@@ -85,7 +85,9 @@ def token(state: SandboxState, req: Request, m) -> Response:
 
 
 def _ok(state: SandboxState, client_id: str, seller_id: str, refresh_token: str) -> Response:
-    access = state.issue_access_token(client_id, seller_id)
+    with state.lock:
+        roles = (state.refresh_tokens.get(refresh_token) or {}).get("roles")
+    access = state.issue_access_token(client_id, seller_id, roles=roles)
     return Response(
         200,
         {"access_token": access, "refresh_token": refresh_token, "token_type": "bearer", "expires_in": 3600},

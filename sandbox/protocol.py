@@ -220,13 +220,16 @@ class SandboxState:
         return (self.today() - auth["authorized_on"]).days > credentials.AUTHORIZATION_LIFETIME_DAYS
 
     # -- access tokens
-    def issue_access_token(self, client_id: str, seller_id: str) -> str:
+    def issue_access_token(self, client_id: str, seller_id: str, roles: tuple[str, ...] | None = None) -> str:
+        """``roles``: the SP-API roles of the authorization (None: all of them; see credentials.py)."""
         token = "Atza|IwEBI" + secrets.token_urlsafe(300)  # ~400 chars (reference: >= 350, <= 2048 bytes)
         ttl = self.faults.get("access_token_ttl") or ACCESS_TOKEN_LIFETIME
         with self.lock:
             now = time.time()
             self.access_tokens = {k: v for k, v in self.access_tokens.items() if v["expires_at"] > now - 86400}
             self.access_tokens[token] = {"client_id": client_id, "seller_id": seller_id, "expires_at": now + ttl}
+            if roles is not None:
+                self.access_tokens[token]["roles"] = tuple(roles)
         return token
 
     def lookup_access_token(self, token: str | None) -> tuple[dict | None, str]:

@@ -12,7 +12,8 @@ Modules (each endpoint module imports only ``protocol.py``, never this one):
   ads_list_api.py    /v2/profiles and Sponsored Products v3 list
   ads_write_api.py   Sponsored Products v3 create/update/delete (207 multi-status)
   reports_api.py     Reporting v3 and report downloads
-  spapi_reports_api.py  SP-API Reports 2021-06-30 (coupons, deals)
+  spapi_reports_api.py  SP-API Reports 2021-06-30 (coupons, deals, sales and traffic via sales_traffic.py)
+  catalog_api.py     SP-API Catalog Items 2022-04-01 (names, brands, images per marketplace)
   admin_api.py       /_sandbox/ admin endpoints and the coupon bulk-file parser
 
 Faults (``POST /_sandbox/faults`` with a JSON object; ``GET`` shows it, ``DELETE`` clears it)::
@@ -41,7 +42,7 @@ import traceback
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from sandbox import admin_api, ads_list_api, ads_write_api, lwa_api, reports_api, spapi_reports_api
+from sandbox import admin_api, ads_list_api, ads_write_api, catalog_api, lwa_api, reports_api, spapi_reports_api
 from sandbox.protocol import HttpError, Request, Response, SandboxState, _log, spapi_error
 
 
@@ -65,6 +66,8 @@ def _routes():
         ({"POST", "GET"}, r"/reports/2021-06-30/reports", spapi_reports_api.sp_create_or_list, "spapi"),
         ({"GET", "DELETE"}, r"/reports/2021-06-30/reports/([^/]+)", spapi_reports_api.sp_get_report, "spapi"),
         ({"GET"}, r"/reports/2021-06-30/documents/([^/]+)", spapi_reports_api.sp_get_document, "spapi"),
+        ({"GET"}, r"/catalog/2022-04-01/items", catalog_api.search_items, "spapi"),
+        ({"GET"}, r"/catalog/2022-04-01/items/([^/]+)", catalog_api.get_item, "spapi"),
         ({"GET"}, r"/_sandbox/state", admin_api.admin_state, "admin"),
         ({"POST"}, r"/_sandbox/advance", admin_api.admin_advance, "admin"),
         ({"GET", "POST", "DELETE"}, r"/_sandbox/faults", admin_api.admin_faults, "admin"),
@@ -115,7 +118,7 @@ def dispatch(state: SandboxState, req: Request) -> Response:
             },
             headers={"Allow": ", ".join(sorted(allowed))},
         )
-    if req.path.startswith("/reports/"):
+    if req.path.startswith(("/reports/", "/catalog/")):
         return spapi_error(404, "NotFound", "Resource not found")
     return Response(404, {"code": "NOT_FOUND", "message": "Resource not found", "details": "Resource not found"})
 

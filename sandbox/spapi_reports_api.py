@@ -1,4 +1,5 @@
-"""SP-API Reports 2021-06-30: create, list, get, cancel, and report documents for coupons and deals."""
+"""SP-API Reports 2021-06-30: create, list, get, cancel, and report documents for coupons, deals and total sales
+and traffic (GET_SALES_AND_TRAFFIC_REPORT, built by ``sales_traffic.py``)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,11 @@ from sandbox.protocol import (
     spapi_error,
 )
 from sandbox.reports_api import SP_REPORT_TYPES, SPAPI_URL_TTL, _check_download, _issue_url, _s3_error
+
+SALES_TRAFFIC = "GET_SALES_AND_TRAFFIC_REPORT"
+SALES_ROLE = "sales_and_traffic"  # a seller authorization without it gets 403 for SALES_TRAFFIC (credentials.py)
+DATE_GRANULARITIES = ("DAY", "WEEK", "MONTH")
+ASIN_GRANULARITIES = ("PARENT", "CHILD", "SKU")
 
 
 # --------------------------------------------------------------------------------------------- SP-API
@@ -84,7 +90,12 @@ def sp_create_or_list(state: SandboxState, req: Request, m) -> Response:
     for f in ("dataStartTime", "dataEndTime"):
         if body.get(f) is not None and _parse_dt(body[f]) is None:
             return invalid(f"{f} must be an ISO 8601 date-time")
-    if rtype not in SP_REPORT_TYPES:
+    if rtype == SALES_TRAFFIC and SALES_ROLE not in auth.get("roles", (SALES_ROLE,)):
+        # Amazon answers a missing Selling Partner Insights role with its plain 403 (no detail)
+        return spapi_error(403, "Unauthorized", "Access to requested resource is denied.", "")
+    if rtype == SALES_TRAFFIC and len(mkts) != 1:
+        return invalid("This report type supports only one marketplaceId per report")
+    if rtype not in SP_REPORT_TYPES and rtype != SALES_TRAFFIC:
         return invalid(f"Report type {rtype} is not supported by the sandbox (supported: {', '.join(SP_REPORT_TYPES)})")
     with state.lock:
         profiles = state.world.sellers()
@@ -144,8 +155,32 @@ def _sp_report_json(state: SandboxState, r: dict, now: float) -> dict:
     return out
 
 
+def _sales_traffic_document(state: SandboxState, r: dict) -> dict:
+    from sandbox import sales_traffic  # the world's numpy code loads only when such a report is made
+
+    opts = r["reportOptions"]
+    dg, ag = opts.get("dateGranularity", "DAY"), opts.get("asinGranularity", "PARENT")
+    if dg not in DATE_GRANULARITIES or ag not in ASIN_GRANULARITIES:
+        r["fatal"] = True
+        return {"errorDetails": f"Invalid reportOptions: dateGranularity must be one of {', '.join(DATE_GRANULARITIES)}"
+                f" and asinGranularity one of {', '.join(ASIN_GRANULARITIES)}."}  # fmt: skip
+    start, end = _parse_dt(r.get("dataStartTime")), _parse_dt(r.get("dataEndTime"))
+    today = state.world.today
+    end_d = end.date() if end else today
+    start_d = start.date() if start else end_d - dt.timedelta(days=1)
+    p = state.world._p_by_seller(r["seller_id"], r["marketplaceIds"][0])
+    if p is None:
+        r["fatal"] = True
+        return {"errorDetails": "The seller has no data in this marketplace."}
+    return sales_traffic.report_document(state.world, p, start_d, end_d, dg, ag)
+
+
 def _sp_document(state: SandboxState, r: dict) -> None:
     if r["documentId"] is not None:
+        return
+    if r["reportType"] == SALES_TRAFFIC:
+        doc = _sales_traffic_document(state, r) if not r["fatal"] else {"errorDetails": "Report generation failed."}
+        _store_document(state, r, doc)
         return
     frm, to, key = SP_REPORT_TYPES[r["reportType"]]
     opts = r["reportOptions"]
@@ -172,6 +207,10 @@ def _sp_document(state: SandboxState, r: dict) -> None:
             },
             key: items,
         }
+    _store_document(state, r, doc)
+
+
+def _store_document(state: SandboxState, r: dict, doc: dict) -> None:
     did = f"amzn1.spdoc.1.4.{r['region']}.{uuid.uuid4()}.T{secrets.token_hex(6).upper()}.{secrets.randbelow(10**4)}"
     state.sp_documents[did] = {
         "reportDocumentId": did,

@@ -223,7 +223,22 @@ def describe_summary(summary) -> str:
     failures = get("failures", 0)
     failed = len(failures) if isinstance(failures, (list, tuple)) else int(failures or 0)
     text = f"Synced {reports} reports, {rows:,} rows in {float(seconds):.0f} s."
-    return text + (f" {failed} report(s) failed and will be fetched again next time." if failed else "")
+    text += f" {failed} report(s) failed and will be fetched again next time." if failed else ""
+    notes = get("notes", None) or []
+    return " ".join([text, *notes]) if isinstance(notes, (list, tuple)) else text
+
+
+def sales_traffic_notice(db: Database, account_id: str) -> str | None:
+    """The sentence the Connect page shows while the authorization lacks the sales-and-traffic role (the last sync
+    of a profile got Amazon's 403): TACoS and organic share cannot be computed without total sales."""
+    from services.sync.sales import NO_ROLE, NO_ROLE_SENTENCE
+
+    row = db.conn.execute(
+        "SELECT 1 FROM sales_traffic_status s JOIN profiles p USING (profile_id) "
+        "WHERE p.account_id = ? AND s.status = ? LIMIT 1",
+        [account_id, NO_ROLE],
+    ).fetchone()
+    return NO_ROLE_SENTENCE if row else None
 
 
 # ------------------------------------------------------------------------------ the token's whole life

@@ -1,4 +1,4 @@
-"""Selling Partner API Reports client, used for coupon and deal performance.
+"""Selling Partner API Reports client, used for coupon and deal performance and total sales and traffic.
 
 Amazon offers no API to create promotions, only these two reports; they follow
 the Reports 2021-06-30 flow (create, poll, fetch document, download). The
@@ -14,7 +14,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import requests
@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 REPORTS = "/reports/2021-06-30"
 COUPON_REPORT = "GET_COUPON_PERFORMANCE_REPORT"
 PROMOTION_REPORT = "GET_PROMOTION_PERFORMANCE_REPORT"
+SALES_TRAFFIC_REPORT = "GET_SALES_AND_TRAFFIC_REPORT"
 MAX_POLL_INTERVAL = 120.0
 MAX_URL_REFRESHES = 3
 
@@ -66,6 +67,18 @@ def _describe(errors: Any) -> tuple[str | None, str]:
         if text:
             parts.append(text)
     return (str(code) if code else None), sanitize("; ".join(parts))
+
+
+class MissingSalesRole(AmazonRequestError):
+    """The authorization lacks the role that covers Seller Retail analytics reports: Amazon's 403 on create.
+    Not a failure of the sync: everything else still works, only total sales (and so TACoS) stay empty."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            403,
+            "Unauthorized",
+            user_message="This authorization does not include sales and traffic; TACoS will stay empty.",
+        )
 
 
 class SpApiReports:
@@ -126,13 +139,28 @@ class SpApiReports:
             )
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def create_report(self, report_type: str, marketplace_ids: list[str], report_options: dict[str, str]) -> str:
+    def get_json(self, path: str) -> dict:
+        """GET any SP-API path (query string included) with the same token handling; the catalog client uses it."""
+        return self._request("GET", path)
+
+    def create_report(
+        self,
+        report_type: str,
+        marketplace_ids: list[str],
+        report_options: dict[str, str],
+        data_start: date | None = None,
+        data_end: date | None = None,
+    ) -> str:
         body = {
             "reportType": report_type,
             "marketplaceIds": list(marketplace_ids),
             # Amazon silently ignores options that are not strings (python-amazon-sp-api #624).
             "reportOptions": {str(k).strip(): str(v) for k, v in (report_options or {}).items()},
         }
+        if data_start is not None:
+            body["dataStartTime"] = data_start.isoformat()
+        if data_end is not None:
+            body["dataEndTime"] = data_end.isoformat()
         payload = self._request("POST", f"{REPORTS}/reports", body, ok=(200, 202))
         if not payload.get("reportId"):
             raise AmazonUnavailable("Amazon accepted the report request but returned no report ID. Try again later.")
@@ -270,3 +298,32 @@ class SpApiReports:
             {"promotionStartDateFrom": iso_utc(start_from), "promotionStartDateTo": iso_utc(start_to)},
         )
         return list(self.wait_report(report_id, poll=poll, timeout=timeout).get("promotions") or [])
+
+    def sales_traffic_report(
+        self,
+        marketplace_id: str,
+        start: date,
+        end: date,
+        *,
+        date_granularity: str = "DAY",
+        asin_granularity: str = "CHILD",
+        poll: float = 30.0,
+        timeout: float = 3600,
+    ) -> dict:
+        """The GET_SALES_AND_TRAFFIC_REPORT document for [start, end] (dates, one marketplace).
+
+        `salesAndTrafficByAsin` is aggregated over the whole range: per-ASIN per-day figures need one report per day.
+        A 403 on create (after the one token refresh `_request` already did) means the role is missing."""
+        try:
+            report_id = self.create_report(
+                SALES_TRAFFIC_REPORT,
+                [marketplace_id],
+                {"dateGranularity": date_granularity, "asinGranularity": asin_granularity},
+                data_start=start,
+                data_end=end,
+            )
+        except AmazonRequestError as exc:
+            if exc.status == 403:
+                raise MissingSalesRole() from None
+            raise
+        return self.wait_report(report_id, poll=poll, timeout=timeout)

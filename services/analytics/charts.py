@@ -138,3 +138,44 @@ def timeline_figure(promotions: pd.DataFrame, daily_sales: pd.DataFrame, currenc
         yaxis2={"overlaying": "y", "side": "right", "title": currency},
     )
     return fig
+
+
+ORGANIC_COLOR = "#67A83D"
+
+
+def ad_vs_organic_figure(daily: pd.DataFrame, grain: str = "Daily", currency: str = "USD") -> go.Figure:
+    """Ad-attributed against organic sales over time, stacked to the total, with TACoS on a second axis.
+
+    Only days with a total from Amazon are drawn (it lags about 72 hours): a day without one would otherwise read
+    as "no organic sales"."""
+    cols = ["cost", "sales", "organic_sales", "total_sales"]
+    df = daily[[c for c in ["date", *cols] if c in daily.columns]].copy()
+    if "total_sales" in df.columns:
+        df = df[df["total_sales"].notna()]
+    else:
+        df = df.iloc[0:0].assign(organic_sales=pd.Series(dtype="float64"), total_sales=pd.Series(dtype="float64"))
+    df["date"] = pd.to_datetime(df["date"])
+    if grain == "Weekly" and not df.empty:
+        df = df.set_index("date").resample("W-MON", label="left", closed="left")[cols].sum().reset_index()
+    df = add_ratios(df, ["tacos"])
+    fig = go.Figure()
+    x = _values(df["date"])
+    fig.add_bar(x=x, y=_values(df["sales"]), name=f"Ad sales ({currency})", marker_color=SALES_COLOR)
+    fig.add_bar(x=x, y=_values(df["organic_sales"]), name=f"Organic sales ({currency})", marker_color=ORGANIC_COLOR)
+    fig.add_scatter(
+        x=x,
+        y=_values(df["tacos"] * 100) if "tacos" in df.columns else [],
+        name="TACoS %",
+        yaxis="y2",
+        mode="lines+markers",
+        line={"color": ACOS_COLOR},
+    )
+    fig.update_layout(
+        barmode="stack",
+        height=340,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        yaxis={"title": currency},
+        yaxis2={"title": "TACoS %", "overlaying": "y", "side": "right", "rangemode": "tozero"},
+        legend={"orientation": "h", "y": -0.15},
+    )
+    return fig

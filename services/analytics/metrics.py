@@ -52,6 +52,8 @@ RATIOS: dict[str, tuple[str, str, str, str]] = {
     "cvr": ("orders", "clicks", "CVR", "percent"),
     "aov": ("sales", "orders", "AOV", "money"),
     "tacos": ("cost", "total_sales", "TACoS", "percent"),
+    "organic_share": ("organic_sales", "total_sales", "Organic share", "percent"),
+    "unit_session_pct": ("total_units", "sessions", "Unit session %", "percent"),
 }
 
 SUMS: dict[str, tuple[str, str]] = {
@@ -61,6 +63,11 @@ SUMS: dict[str, tuple[str, str]] = {
     "units": ("Units", "count"),
     "impressions": ("Impressions", "count"),
     "clicks": ("Clicks", "count"),
+    # from the SP-API sales-and-traffic report (services/analytics/sales.py): all sales, not only ad-attributed
+    "total_sales": ("Total sales", "money"),
+    "organic_sales": ("Organic sales", "money"),
+    "sessions": ("Sessions", "count"),
+    "total_units": ("Total units", "count"),
 }
 
 

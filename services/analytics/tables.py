@@ -18,6 +18,7 @@ from sqlite_utils import Database
 
 from services.analytics.metrics import RATIOS, SUMS, add_ratios, change, totals
 from services.analytics.periods import Period, settling_days
+from services.analytics.sales import add_daily_sales, add_product_sales, product_names, sales_totals, with_names
 
 WINDOWS = (7, 14)
 
@@ -31,7 +32,9 @@ PLACEMENT_LABELS = {
 }
 
 TILE_METRICS = ["cost", "sales", "acos", "roas", "orders", "units", "impressions", "clicks", "ctr", "cpc", "cvr", "aov"]
+TILE_METRICS += ["total_sales", "organic_sales", "tacos", "organic_share", "sessions", "unit_session_pct"]
 METRIC_ORDER = ["impressions", "clicks", "cost", "orders", "units", "sales", "ctr", "cpc", "cvr", "aov", "acos", "roas"]
+METRIC_ORDER += ["total_sales", "organic_sales", "tacos", "organic_share", "sessions", "unit_session_pct"]
 
 
 @dataclass(frozen=True)
@@ -148,7 +151,7 @@ class Tile:
     higher_is_better: bool
 
 
-_LOWER_IS_BETTER = {"cost", "acos", "cpc"}
+_LOWER_IS_BETTER = {"cost", "acos", "cpc", "tacos"}
 
 
 def tiles(current: dict, previous: dict | None) -> list[Tile]:
@@ -171,9 +174,12 @@ class Overview:
 
 def overview(db: Database, q: Query, comparison: Period | None) -> Overview:
     """Tiles with their change against the comparison period, the daily trend and the biggest movers."""
-    cur_daily = daily(db, q)
-    current = totals(cur_daily)
-    previous = totals(daily(db, q.shifted(comparison))) if comparison else None
+    cur_daily = add_daily_sales(db, q.profile_id, daily(db, q))
+    current = {**totals(cur_daily), **sales_totals(cur_daily)}
+    previous = None
+    if comparison:
+        prev_daily = add_daily_sales(db, q.profile_id, daily(db, q.shifted(comparison)))
+        previous = {**totals(prev_daily), **sales_totals(prev_daily)}
     _, last = data_span(db, q.profile_id)
     settling = [d for d in settling_days(last) if q.start <= d <= q.end] if last else []
     return Overview(tiles(current, previous), cur_daily, movers(db, q, comparison), settling)
@@ -362,7 +368,8 @@ def products_table(db: Database, q: Query) -> pd.DataFrame:
         "WHERE profile_id = ? AND date BETWEEN ? AND ? GROUP BY asin, sku",
         q.params,
     )
-    return _finish(df).sort_values("cost", ascending=False, ignore_index=True)
+    df = add_product_sales(db, q.profile_id, q.start.isoformat(), q.end.isoformat(), _finish(df))
+    return with_names(df, product_names(db, q.profile_id)).sort_values("cost", ascending=False, ignore_index=True)
 
 
 def halo_table(db: Database, q: Query) -> pd.DataFrame:
@@ -374,6 +381,10 @@ def halo_table(db: Database, q: Query) -> pd.DataFrame:
         f"SUM(COALESCE(units_other_sku_{w}d, 0)) AS units, ROUND(SUM(COALESCE(sales_other_sku_{w}d, 0)), 2) AS sales "
         "FROM purchased_product_day WHERE profile_id = ? AND date BETWEEN ? AND ? GROUP BY advertised_asin, purchased_asin",
         q.params,
+    )
+    names = product_names(db, q.profile_id)
+    df = with_names(
+        with_names(df, names, "purchased_asin", "purchased_name"), names, "advertised_asin", "advertised_name"
     )
     return df.sort_values("sales", ascending=False, ignore_index=True)
 

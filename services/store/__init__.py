@@ -25,5 +25,6 @@ from services.store.schema import (  # noqa: F401 - the package's public API
     METRIC_COLUMNS,
     MONEY_METRICS,
     REPORT_TABLES,
+    SALES_TABLES,
     migrations,
 )

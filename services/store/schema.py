@@ -281,3 +281,60 @@ def m004_account_seller_identity(db: Database) -> None:
     recorded at first connect. A reconnect or a sync that shows another seller is refused instead of moving that
     seller's profiles (and, on removal, their data) to this account (issue 12)."""
     db.conn.execute("ALTER TABLE accounts ADD COLUMN seller_ids TEXT")
+
+
+# per-profile sales tables (account data: removed with the account); `products` is a shared cache of public
+# catalogue data keyed by marketplace, so it is not among them
+SALES_TABLES = ("sales_traffic_day", "sales_traffic_account_day", "sales_traffic_status")
+
+
+@migrations()
+def m005_sales_traffic_and_products(db: Database) -> None:
+    """Total sales and traffic from the SP-API (GET_SALES_AND_TRAFFIC_REPORT) and product names from Catalog Items.
+
+    `sales_traffic_day` holds per-ASIN figures, one report per day (Amazon aggregates its per-ASIN section over the
+    whole requested range); `sales_traffic_account_day` the account's daily totals (salesAndTrafficByDate), which
+    also carry refunds (Amazon has none per ASIN). Percentages are Amazon's 0-100. `sales_traffic_status` remembers
+    per profile whether the authorization may read the report ('ok' or 'no_role') and which days were fetched, so a
+    missing role is a sentence on the Connect page, not a failed sync. `products` caches names per marketplace."""
+    db.conn.execute(
+        """CREATE TABLE sales_traffic_day (
+            profile_id TEXT NOT NULL, date TEXT NOT NULL, asin TEXT NOT NULL,
+            parent_asin TEXT, sku TEXT,
+            ordered_product_sales REAL NOT NULL DEFAULT 0, units_ordered INTEGER NOT NULL DEFAULT 0,
+            total_order_items INTEGER NOT NULL DEFAULT 0,
+            sessions INTEGER NOT NULL DEFAULT 0, page_views INTEGER NOT NULL DEFAULT 0,
+            buy_box_percentage REAL, unit_session_percentage REAL,
+            currency_code TEXT,
+            PRIMARY KEY (profile_id, date, asin)
+        )"""
+    )
+    db.conn.execute(
+        """CREATE TABLE sales_traffic_account_day (
+            profile_id TEXT NOT NULL, date TEXT NOT NULL,
+            ordered_product_sales REAL NOT NULL DEFAULT 0, units_ordered INTEGER NOT NULL DEFAULT 0,
+            total_order_items INTEGER NOT NULL DEFAULT 0,
+            units_refunded INTEGER, refund_rate REAL, shipped_product_sales REAL,
+            sessions INTEGER NOT NULL DEFAULT 0, page_views INTEGER NOT NULL DEFAULT 0,
+            buy_box_percentage REAL, unit_session_percentage REAL, order_item_session_percentage REAL,
+            currency_code TEXT,
+            PRIMARY KEY (profile_id, date)
+        )"""
+    )
+    db.conn.execute(
+        """CREATE TABLE sales_traffic_status (
+            profile_id TEXT NOT NULL, date TEXT NOT NULL,
+            status TEXT NOT NULL, updated_at TEXT NOT NULL,
+            PRIMARY KEY (profile_id, date)
+        )"""
+    )
+    db.conn.execute(
+        """CREATE TABLE products (
+            marketplace_id TEXT NOT NULL, asin TEXT NOT NULL,
+            name TEXT, brand TEXT, image_url TEXT, fetched_at TEXT NOT NULL,
+            PRIMARY KEY (marketplace_id, asin)
+        )"""
+    )
+
+
+DATA_TABLES = DATA_TABLES + SALES_TABLES

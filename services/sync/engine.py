@@ -35,6 +35,7 @@ from services.errors import (
     ReportFailed,
 )
 from services.store import open_db, write
+from services.sync import sales
 from services.sync.plan import (
     COUPON_LOOKBACK_DAYS,
     DOWNLOAD_SLOTS,
@@ -295,6 +296,11 @@ def sync_account(
                 )
         for t in pending:
             jobs[executor.submit(run_report, t, by_id[t["profile_id"]])] = ("reports", by_id[t["profile_id"]], t)
+        jobs.update(
+            sales.submit_jobs(
+                executor, clients, db, selected, today_for, retrying, days=days, poll=poll, timeout=report_timeout
+            )
+        )
         total_jobs = len(jobs)
         report("reports" if pending else "entities")
 
@@ -363,6 +369,8 @@ def sync_account(
                         store.upsert_rows(db, "coupons", latest)
                         store.upsert_rows(db, "coupon_snapshots", snaps)
                     summary.coupons += len(latest)
+                elif kind == sales.KIND:
+                    rows_total += sales.write_result(db, profile, extra[0], result, summary)
                 elif kind == "deals":
                     drows, products = _deal_rows(account_id, profile, result)
                     with write(db):
@@ -375,6 +383,7 @@ def sync_account(
                 done_jobs += 1
                 result = None
                 report(kind)
+        sales.fetch_product_names(db, clients, selected, summary)
         summary.status = "partial" if summary.failures else "ok"
     except (AuthorizationExpired, InvalidCredentials) as e:
         stop.set()

@@ -32,6 +32,9 @@ class SyncSummary:
     throttled: int = 0
     failures: int = 0
     errors: list[str] = field(default_factory=list)
+    sales_days: int = 0  # profile-days of total sales and traffic stored (services/sync/sales.py)
+    product_names: int = 0  # product names fetched from the catalogue
+    notes: list[str] = field(default_factory=list)  # sentences for the user that are not failures (a missing role)
     date_ranges: dict[str, list[str]] = field(default_factory=dict)
 
     def as_dict(self) -> dict:

@@ -42,6 +42,12 @@ def test_overview_tiles_trend_and_comparison(demo_account):
         "CPC",
         "CVR",
         "AOV",
+        "Total sales",
+        "Organic sales",
+        "TACoS",
+        "Organic share",
+        "Sessions",
+        "Unit session %",
     }
     assert all(m.delta for m in at.metric)  # previous period exists: every tile has a change
     fig = _figure(at, "trend")
