@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import io
 import json
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import ijson
 import requests
 
 from services.amazon.http import RetryPolicy, Stats, send, stats_for
@@ -165,6 +168,87 @@ def decode_json_payload(content: bytes) -> Any:
     if content[:2] == b"\x1f\x8b":
         content = gzip.decompress(content)
     return json.loads(content.decode("utf-8-sig"))
+
+
+_STREAM_BLOCK = 1 << 16
+
+
+class _InflatingReader(io.RawIOBase):
+    """A file-like view of an HTTP body that is inflated as it is read: gzip (one or more members) or, when a proxy
+    already inflated it, plain JSON. A byte-order mark is dropped. Only one block is ever held, so a report of
+    gigabytes passes through a few hundred kilobytes of memory."""
+
+    def __init__(self, blocks: Iterator[bytes]) -> None:
+        self._blocks = blocks
+        self._inflate: Any = None  # decompressobj, or False for a plain body; None until the first bytes arrive
+        self._pending = b""
+        self._started = False
+        self.first_byte: bytes | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def _next_raw(self) -> bytes | None:
+        for block in self._blocks:
+            if block:
+                return block
+        return None
+
+    def _fill(self) -> bool:
+        raw = self._next_raw()
+        if raw is None:
+            if self._inflate:
+                tail = self._inflate.flush()
+                self._inflate = None
+                if tail:
+                    self._pending += tail
+                    return True
+            return False
+        if self._inflate is None and not self._started:
+            self._started = True
+            self._inflate = zlib.decompressobj(wbits=31) if raw[:2] == b"\x1f\x8b" else False
+        if self._inflate:
+            out = self._inflate.decompress(raw)
+            while self._inflate.unused_data:  # a concatenated gzip member
+                rest = self._inflate.unused_data
+                self._inflate = zlib.decompressobj(wbits=31)
+                out += self._inflate.decompress(rest)
+        else:
+            out = raw
+        if self.first_byte is None:
+            out = out.removeprefix(b"\xef\xbb\xbf") if out else out
+            stripped = out.lstrip()
+            if stripped:
+                self.first_byte = stripped[:1]
+        self._pending += out
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._pending:
+            if not self._fill():
+                return 0
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+
+def iter_json_rows(blocks: Iterator[bytes]) -> Iterator[dict]:
+    """The rows of a report file (a JSON array of objects), parsed incrementally by ijson's C backend.
+
+    Numbers come as int/float (never Decimal), as `json.loads` gave them. Anything but an array of objects is an
+    unreadable report (AmazonUnavailable, retried by the sync), never a silently empty one."""
+    reader = _InflatingReader(blocks)
+    not_rows = "The report Amazon delivered was not a list of rows. Try again later."
+    try:
+        for row in ijson.items(io.BufferedReader(reader, _STREAM_BLOCK), "item", use_float=True):
+            if reader.first_byte != b"[" or not isinstance(row, dict):
+                raise AmazonUnavailable(not_rows)
+            yield row
+    except (ijson.JSONError, zlib.error, OSError, EOFError, ValueError, requests.RequestException) as exc:
+        raise AmazonUnavailable("The report Amazon delivered could not be read. Try again later.") from exc
+    if reader.first_byte != b"[":
+        raise AmazonUnavailable(not_rows)
 
 
 class AdsClient:
@@ -390,8 +474,11 @@ class AdsClient:
             raise AmazonUnavailable("Amazon returned an unreadable report status. Try again later.")
         return payload
 
-    def download_report(self, url: str) -> list[dict]:
-        """A plain GET: the presigned URL is the credential, Amazon auth headers must not be sent."""
+    def iter_report(self, url: str) -> Iterator[dict]:
+        """The report's rows as a stream: downloaded, inflated and parsed block by block (never whole in memory).
+
+        A plain GET: the presigned URL is the credential, Amazon auth headers must not be sent. An expired link
+        raises DownloadExpired before the first row; a body cut off half-way raises AmazonUnavailable."""
         response = send(
             self.session,
             "GET",
@@ -399,20 +486,20 @@ class AdsClient:
             policy=self.policy,
             sleep=self._sleep,
             headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"},
+            stream=True,
         )
-        if response.status_code in (400, 403, 404, 410):
-            raise DownloadExpired(response.status_code)
-        if response.status_code != 200:
-            raise AmazonRequestError(
-                response.status_code, user_message=f"Amazon refused the report download ({response.status_code})."
-            )
-        try:
-            rows = decode_json_payload(response.content)
-        except (OSError, ValueError, EOFError) as exc:
-            raise AmazonUnavailable("The report Amazon delivered could not be read. Try again later.") from exc
-        if not isinstance(rows, list):
-            raise AmazonUnavailable("The report Amazon delivered was not a list of rows. Try again later.")
-        return rows
+        with contextlib.closing(response):
+            if response.status_code in (400, 403, 404, 410):
+                raise DownloadExpired(response.status_code)
+            if response.status_code != 200:
+                raise AmazonRequestError(
+                    response.status_code, user_message=f"Amazon refused the report download ({response.status_code})."
+                )
+            yield from iter_json_rows(response.iter_content(_STREAM_BLOCK))
+
+    def download_report(self, url: str) -> list[dict]:
+        """The whole report as a list (small reports and tests; the sync streams with `iter_report`)."""
+        return list(self.iter_report(url))
 
     def wait_report(
         self,
@@ -424,12 +511,14 @@ class AdsClient:
         sleep: Callable[[float], None] | None = None,
         download_gate: Any = None,
         transform: Callable[[list[dict]], Any] | None = None,
+        consume: Callable[[Iterator[dict]], Any] | None = None,
     ) -> Any:
         """Reports take minutes to hours; the wait counts slept time so a fake sleep makes it instant in tests.
 
         `download_gate` (a context manager, e.g. a semaphore shared by a sync's threads) is held while the
-        report is downloaded, parsed and passed through `transform`: a big report's JSON takes gigabytes as
-        Python objects, so a sync lets only a few exist at once while all its reports are still polled together.
+        report is downloaded and handed on: to `consume` as a stream of rows (what the sync does: it writes them
+        in bounded chunks), or as a list through `transform`. Only a few downloads run at once while all of a
+        sync's reports are still polled together.
         """
         sleep = sleep or self._sleep
         waited = 0.0
@@ -441,6 +530,8 @@ class AdsClient:
             if status == "COMPLETED" and report.get("url"):
                 try:
                     with download_gate if download_gate is not None else contextlib.nullcontext():
+                        if consume is not None:
+                            return consume(self.iter_report(str(report["url"])))
                         rows = self.download_report(str(report["url"]))
                         return transform(rows) if transform is not None else rows
                 except DownloadExpired:
