@@ -175,14 +175,14 @@ _STREAM_BLOCK = 1 << 16
 
 class _InflatingReader(io.RawIOBase):
     """A file-like view of an HTTP body that is inflated as it is read: gzip (one or more members) or, when a proxy
-    already inflated it, plain JSON. A byte-order mark is dropped. Only one block is ever held, so a report of
-    gigabytes passes through a few hundred kilobytes of memory."""
+    already inflated it, plain JSON. A byte-order mark is dropped. At most one block of input and one block of output
+    are held, so a report of gigabytes passes through a few hundred kilobytes of memory."""
 
     def __init__(self, blocks: Iterator[bytes]) -> None:
-        self._blocks = blocks
-        self._inflate: Any = None  # decompressobj, or False for a plain body; None until the first bytes arrive
+        self._blocks = iter(blocks)
+        self._inflate: Any = None  # a decompressobj, False for a plain body, None before the first bytes
         self._pending = b""
-        self._started = False
+        self._pos = 0
         self.first_byte: bytes | None = None
 
     def readable(self) -> bool:
@@ -194,42 +194,42 @@ class _InflatingReader(io.RawIOBase):
                 return block
         return None
 
-    def _fill(self) -> bool:
+    def _inflated(self) -> bytes | None:
+        """The next piece of the inflated body (b"" when a block gave nothing yet), None at its end."""
+        d = self._inflate
+        if d and d.unconsumed_tail:
+            return d.decompress(d.unconsumed_tail, _STREAM_BLOCK)
+        if d and d.eof and d.unused_data:  # the next gzip member
+            rest = d.unused_data
+            self._inflate = d = zlib.decompressobj(wbits=31)
+            return d.decompress(rest, _STREAM_BLOCK)
         raw = self._next_raw()
         if raw is None:
-            if self._inflate:
-                tail = self._inflate.flush()
-                self._inflate = None
-                if tail:
-                    self._pending += tail
-                    return True
-            return False
-        if self._inflate is None and not self._started:
-            self._started = True
-            self._inflate = zlib.decompressobj(wbits=31) if raw[:2] == b"\x1f\x8b" else False
-        if self._inflate:
-            out = self._inflate.decompress(raw)
-            while self._inflate.unused_data:  # a concatenated gzip member
-                rest = self._inflate.unused_data
-                self._inflate = zlib.decompressobj(wbits=31)
-                out += self._inflate.decompress(rest)
-        else:
-            out = raw
-        if self.first_byte is None:
-            out = out.removeprefix(b"\xef\xbb\xbf") if out else out
-            stripped = out.lstrip()
-            if stripped:
-                self.first_byte = stripped[:1]
-        self._pending += out
-        return True
+            if d and not d.eof:
+                raise EOFError("the gzip stream ended early")
+            return None
+        if d is None:
+            self._inflate = d = zlib.decompressobj(wbits=31) if raw[:2] == b"\x1f\x8b" else False
+        if d is False:
+            return raw
+        if d.eof:  # a member ended exactly at a block boundary
+            self._inflate = d = zlib.decompressobj(wbits=31)
+        return d.decompress(raw, _STREAM_BLOCK)
 
     def readinto(self, buffer) -> int:
-        while not self._pending:
-            if not self._fill():
+        while self._pos >= len(self._pending):
+            out = self._inflated()
+            if out is None:
                 return 0
-        n = min(len(buffer), len(self._pending))
-        buffer[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
+            if self.first_byte is None and out:
+                out = out.removeprefix(b"\xef\xbb\xbf")
+                stripped = out.lstrip()
+                if stripped:
+                    self.first_byte = stripped[:1]
+            self._pending, self._pos = out, 0
+        n = min(len(buffer), len(self._pending) - self._pos)
+        buffer[:n] = memoryview(self._pending)[self._pos : self._pos + n]
+        self._pos += n
         return n
 
 
