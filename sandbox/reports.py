@@ -273,11 +273,15 @@ def _tgt_of(p, df):
     raise KeyError("no target")
 
 
-def report_rows(world, p, rtype, group_by, time_unit, start, end, columns, filters=None) -> list[dict]:
+def report_frame(world, p, rtype, group_by, time_unit, start, end, columns, filters=None) -> pd.DataFrame:
+    """The report's rows as a DataFrame with its columns (a copy: nothing in it refers back to the world)."""
     df = _build(world, p, rtype, group_by, start, end)
     df = _finish(world, p, rtype, group_by, time_unit, df, start, end, columns, filters)
-    out = _columns(world, p, rtype, df, time_unit, start, end, columns)
-    return out.to_dict("records")
+    return _columns(world, p, rtype, df, time_unit, start, end, columns)
+
+
+def report_rows(world, p, rtype, group_by, time_unit, start, end, columns, filters=None) -> list[dict]:
+    return report_frame(world, p, rtype, group_by, time_unit, start, end, columns, filters).to_dict("records")
 
 
 def _money(c):
