@@ -251,6 +251,17 @@ def iter_json_rows(blocks: Iterator[bytes]) -> Iterator[dict]:
         raise AmazonUnavailable(not_rows)
 
 
+def read_json_document(blocks: Iterator[bytes]) -> Any:
+    """A whole JSON document parsed from the stream as it arrives (no copy of the body as bytes or text): for
+    SP-API documents, small objects whose keys decide what they mean."""
+    try:
+        for document in ijson.items(io.BufferedReader(_InflatingReader(blocks), _STREAM_BLOCK), "", use_float=True):
+            return document
+    except (ijson.JSONError, zlib.error, OSError, EOFError, ValueError, requests.RequestException) as exc:
+        raise AmazonUnavailable("The report Amazon delivered could not be read. Try again later.") from exc
+    raise AmazonUnavailable("The report Amazon delivered was empty. Try again later.")
+
+
 class AdsClient:
     def __init__(
         self,
