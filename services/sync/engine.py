@@ -351,6 +351,9 @@ def sync_account(
                 done_jobs += 1
                 result = None
                 report(kind)
+        # every job has finished: no worker uses its connection any more. (After an error, workers may still be
+        # in a write; closing a connection under them would crash, so theirs close when their threads end.)
+        writer.close()
         summary.status = "partial" if summary.failures else "ok"
     except (AuthorizationExpired, InvalidCredentials) as e:
         stop.set()
@@ -363,7 +366,6 @@ def sync_account(
         raise
     finally:
         executor.shutdown(wait=False, cancel_futures=True)
-        writer.close()
         with _active_lock:
             _active_runs.discard(run_id)
         stats = clients.stats()
