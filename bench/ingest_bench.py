@@ -91,13 +91,15 @@ def _floor(url: str, db_path: Path, latency: float) -> dict:
         clients = accounts.clients_for(scratch, vault, accounts.connect_demo(scratch, vault, url, demo_credentials()))
         asked = [(t, clients.ads(t[4]).create_report(t[0], report_body(t[1], t[2], t[3]))) for t in tasks]
         ready = [(t, clients.ads(t[4]).get_report(t[0], rid)) for t, rid in asked]
-        while any(r.get("status") != "COMPLETED" for _, r in ready):
+        while any(r.get("status") not in ("COMPLETED", "FAILED") for _, r in ready):
             time.sleep(0.5)
             ready = [(t, clients.ads(t[4]).get_report(t[0], r["reportId"])) for t, r in ready]
         store = open_db(Path(tmp) / "target.db")
         timing = {"download": 0.0, "gunzip": 0.0, "json_loads": 0.0, "convert": 0.0, "executemany": 0.0}
         rows_total = 0
         for t, r in ready:
+            if r.get("status") != "COMPLETED":
+                raise SystemExit(f"a report of the floor failed: {t}")
             t0 = time.perf_counter()
             body = clients.session.get(r["url"], timeout=600).content
             t1 = time.perf_counter()
@@ -171,6 +173,7 @@ def run(scale: str, days: int | None, latency: float, profile: str | None, floor
             out["sync_reports"] = summary.get("reports")
             hwm = [x for x in sync.stderr.splitlines() if x.startswith("VMHWM ")]
             out["sync_peak_rss_mb"] = float(hwm[-1].split()[1]) if hwm else None
+            print(json.dumps(out), file=sys.stderr, flush=True)  # the sync's figures, before the floor's wait
             if floor and out["sync_status"] in ("ok", "partial"):
                 out.update(_floor(url, db, latency))
                 out["ratio_to_floor"] = round(out["sync_wall_s"] / out["floor_s"], 2)

@@ -54,26 +54,32 @@ class IngestResult:
 
 
 class ReportWriter:
-    """One per sync: each worker thread gets its own connection (and TEMP staging tables) on first use."""
+    """One per sync: a small pool of connections (each with its TEMP staging tables), one per report being written,
+    so their number (and their page caches) is bounded by the sync's download slots, not by its thread count."""
 
     def __init__(self, db_path, chunk_rows: int = CHUNK_ROWS) -> None:
         self.db_path = db_path
         self.chunk_rows = chunk_rows
-        self._local = threading.local()
+        self._idle: list = []
         self._all: list = []
+        self._staged: dict[int, set[str]] = {}
         self._lock = threading.Lock()
         self._keys: dict[str, list[str]] = {}
 
-    def _db(self):
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = open_db(self.db_path)
-            db.conn.execute("PRAGMA temp_store=FILE")  # staging spills to disk, not RAM
-            self._local.db = db
-            self._local.staged = set()
-            with self._lock:
-                self._all.append(db)
+    def _take(self):
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        db = open_db(self.db_path)
+        db.conn.execute("PRAGMA temp_store=FILE")  # staging spills to disk, not RAM
+        with self._lock:
+            self._all.append(db)
+            self._staged[id(db)] = set()
         return db
+
+    def _give(self, db) -> None:
+        with self._lock:
+            self._idle.append(db)
 
     def close(self) -> None:
         with self._lock:
@@ -83,6 +89,7 @@ class ReportWriter:
                 except Exception:  # noqa: BLE001 - a connection of a thread that is still writing
                     pass
             self._all.clear()
+            self._idle.clear()
 
     def _natural_key(self, db, table: str) -> list[str]:
         if table not in self._keys:
@@ -94,11 +101,11 @@ class ReportWriter:
         """The worker's TEMP copy of `table` (same columns, the natural key unique) and its upsert statement."""
         stage = f"stage_{table}"
         key = self._natural_key(db, table)
-        if table not in self._local.staged:
+        if table not in self._staged[id(db)]:
             db.conn.execute(f"DROP TABLE IF EXISTS temp.[{stage}]")
             db.conn.execute(f"CREATE TEMP TABLE [{stage}] AS SELECT * FROM main.[{table}] WHERE 0")
             db.conn.execute(f"CREATE UNIQUE INDEX temp.[{stage}_key] ON [{stage}] ({', '.join(key)})")
-            self._local.staged.add(table)
+            self._staged[id(db)].add(table)
         updates = []
         for c in cols:
             if c in ADDITIVE or c in NON_ADDITIVE:
@@ -117,7 +124,7 @@ class ReportWriter:
         self, task: dict, profile: dict, report_id: str, run_id: str, rows: Iterator[dict]
     ) -> IngestResult:
         """Stage `rows` chunk by chunk, then swap the window in with the task's 'done' in one transaction."""
-        db = self._db()
+        db = self._take()
         conn = db.conn
         table, pid = task["report_type"], profile["profile_id"]
         received = 0
@@ -173,3 +180,4 @@ class ReportWriter:
                 conn.execute("ROLLBACK")
             if stage is not None:
                 conn.execute(f"DELETE FROM temp.[{stage}]")
+            self._give(db)
