@@ -127,15 +127,15 @@ class ReportWriter:
         db = self._take()
         conn = db.conn
         table, pid = task["report_type"], profile["profile_id"]
+        rows = iter(rows)  # a list would restart at every islice
         received = 0
         stage = None
         try:
             while True:
-                chunk = list(islice(rows, self.chunk_rows))
-                if not chunk and stage is not None:
-                    break
-                cols, values = convert_report_rows(table, pid, profile.get("currency_code"), chunk)
-                chunk = None
+                # converted straight from the stream: only the chunk's tuples exist, never a list of its dicts
+                cols, values = convert_report_rows(
+                    table, pid, profile.get("currency_code"), islice(rows, self.chunk_rows)
+                )
                 if stage is None:
                     stage, upsert = self._stage_table(db, table, cols)
                     conn.execute(f"DELETE FROM temp.[{stage}]")
