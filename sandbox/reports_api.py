@@ -205,7 +205,7 @@ def _ads_status(state: SandboxState, r: dict, now: float) -> str:
 
 
 REPORT_WORKERS = 3  # reports generated at once, each outside the global lock but for its world reads
-CHUNK_DAYS = 7  # a DAILY report is read from the world this many days at a time (bounded memory, short lock holds)
+CHUNK_DAYS = 10  # a DAILY report is read from the world this many days at a time (bounded memory, short lock holds)
 CHUNK_ROWS = 20_000  # rows serialised and gzipped at a time
 _sequence = itertools.count()
 
