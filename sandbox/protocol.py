@@ -129,6 +129,15 @@ class Response:
         self.headers = dict(headers or {})
 
 
+class FileResponse(Response):
+    """A response whose body is a file on disk, sent in blocks by the server (a report of hundreds of megabytes
+    is never read into memory)."""
+
+    def __init__(self, status: int, path: str, content_type: str = "application/octet-stream"):
+        super().__init__(status, b"", content_type=content_type)
+        self.file = path
+
+
 class HttpError(Exception):
     def __init__(self, response: Response):
         super().__init__(response.status)

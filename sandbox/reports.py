@@ -114,6 +114,26 @@ def _merge(ev_keys, ev_vals, im_keys, im_vals):
     return df.fillna(0)
 
 
+def _canonical_terms(p) -> np.ndarray:
+    """Per internal term id, the first term id with the same target and the same query text.
+
+    The world may hold several term ids for one (target, text) pair (a query generated twice, a keyword created
+    later); grouping by id emitted several rows with one natural key. Cached until the profile gains terms."""
+    n = len(p.term_t.a)
+    cached = getattr(p, "_canon_terms", None)
+    if cached is not None and len(cached) == n:
+        return cached
+    if n == 0:
+        canon = np.zeros(0, np.int64)
+    else:
+        _, text_id = np.unique(np.array(p.queries, dtype=object), return_inverse=True)
+        pair = p.term_t.a.astype(np.int64) * (int(text_id.max()) + 1) + text_id[p.term_q.a]
+        _, first, inverse = np.unique(pair, return_index=True, return_inverse=True)
+        canon = first[inverse].astype(np.int64)
+    p._canon_terms = canon
+    return canon
+
+
 def _build(world, p, rtype: str, group_by: list[str], start, end):
     """Daily aggregated frame for a report type: key columns k0.. (k0 = day) plus metric columns."""
     if p._dirty:
@@ -153,7 +173,8 @@ def _build(world, p, rtype: str, group_by: list[str], start, end):
         df = _merge(ekc, evs, ikc, ivs)
     elif rtype == "spSearchTerm":
         names = ["day", "term"]
-        ekc, evs = _group([ev["day"], ev["term"]], evm)
+        # Amazon reports a search term once per date and target: group by the term's text, not its internal id
+        ekc, evs = _group([ev["day"], _canonical_terms(p)[ev["term"]]], evm)
         df = _merge(ekc, evs, None, None)
         # term impressions: the target-day's impressions shared in proportion to the term's clicks
         tgt = p.term_t.a[df["k1"].to_numpy()]
@@ -252,11 +273,15 @@ def _tgt_of(p, df):
     raise KeyError("no target")
 
 
-def report_rows(world, p, rtype, group_by, time_unit, start, end, columns, filters=None) -> list[dict]:
+def report_frame(world, p, rtype, group_by, time_unit, start, end, columns, filters=None) -> pd.DataFrame:
+    """The report's rows as a DataFrame with its columns (a copy: nothing in it refers back to the world)."""
     df = _build(world, p, rtype, group_by, start, end)
     df = _finish(world, p, rtype, group_by, time_unit, df, start, end, columns, filters)
-    out = _columns(world, p, rtype, df, time_unit, start, end, columns)
-    return out.to_dict("records")
+    return _columns(world, p, rtype, df, time_unit, start, end, columns)
+
+
+def report_rows(world, p, rtype, group_by, time_unit, start, end, columns, filters=None) -> list[dict]:
+    return report_frame(world, p, rtype, group_by, time_unit, start, end, columns, filters).to_dict("records")
 
 
 def _money(c):

@@ -5,14 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import hashlib
+import itertools
 import json
+import os
+import queue
 import re
 import secrets
+import tempfile
+import threading
 import time
 import uuid
 
 from sandbox.protocol import (
     COUNTRY_REGION,
+    FileResponse,
     HttpError,
     Request,
     Response,
@@ -175,7 +181,8 @@ def create_report(state: SandboxState, req: Request, m) -> Response:
             "fail": fail,
             "stuck": bool(state.faults.get("stuck_reports")),
             "rows": None,
-            "gz": None,
+            "file": None,
+            "size": None,
             "generated": None,
             "url": None,
             "url_expires": None,
@@ -194,52 +201,81 @@ def _ads_status(state: SandboxState, r: dict, now: float) -> str:
         return "PROCESSING"
     if r["fail"]:
         return "FAILED"
-    return "COMPLETED" if r["gz"] is not None else "PROCESSING"  # rows still being generated
+    return "COMPLETED" if r["file"] is not None else "PROCESSING"  # rows still being generated
+
+
+REPORT_WORKERS = 3  # reports generated at once, each outside the global lock but for its world reads
+CHUNK_DAYS = 10  # a DAILY report is read from the world this many days at a time (bounded memory, short lock holds)
+CHUNK_ROWS = 20_000  # rows serialised and gzipped at a time
+_sequence = itertools.count()
+
+
+def _estimated_rows(state: SandboxState, r: dict) -> int:
+    """Rows a report will roughly have, so that the workers always take the smallest waiting report first."""
+    p = state.world._p(r["profile_id"])
+    days = (r["endDate"] - r["startDate"]).days + 1
+    per_day = len(p.campaigns) if r["config"]["reportTypeId"] == "spCampaigns" else len(p.t_kind)
+    return days * per_day
 
 
 def _enqueue(state: SandboxState, r: dict) -> None:
-    """Generate the rows on one background worker per server, so that polls never do the (slow) work
-    themselves; a report whose latency has passed stays PROCESSING until its rows exist."""
-    import queue
-    import threading
-
+    """Generate on a few background workers per server, smallest report first, so that polls never do the (slow)
+    work themselves and a small report never waits behind a big one; a report whose latency has passed stays
+    PROCESSING until its file exists. Called under state.lock."""
     if getattr(state, "_report_queue", None) is None:
-        state._report_queue = queue.Queue()
+        state._report_queue = queue.PriorityQueue()
+        state._report_dir = tempfile.TemporaryDirectory(prefix="sandbox-reports-")
 
         def work():
             while True:
-                rec = state._report_queue.get()
+                _, _, rec = state._report_queue.get()
                 try:
                     _generate(state, rec)
                 except Exception as e:  # a broken generation fails the report instead of the server
                     rec["fail"] = True
                     _log(f"report generation failed: {type(e).__name__}")
 
-        threading.Thread(target=work, name="sandbox-reports", daemon=True).start()
+        for i in range(REPORT_WORKERS):
+            threading.Thread(target=work, name=f"sandbox-reports-{i}", daemon=True).start()
     if not r["fail"]:
-        state._report_queue.put(r)
+        state._report_queue.put((_estimated_rows(state, r), next(_sequence), r))
+
+
+def _frames(state: SandboxState, r: dict):
+    """The report's rows, a few days at a time. Only reading the world holds the lock (it is not thread-safe);
+    serialising and compressing, the slow part, runs outside it, so polls and downloads are never held up."""
+    from sandbox import reports
+
+    c = r["config"]
+    first, last = r["startDate"], r["endDate"]
+    step = dt.timedelta(days=CHUNK_DAYS if c["timeUnit"] == "DAILY" else (last - first).days + 1)
+    while first <= last:
+        upto = min(first + step - dt.timedelta(days=1), last)
+        with state.lock:
+            p = state.world._p(r["profile_id"])
+            frame = reports.report_frame(
+                state.world, p, c["reportTypeId"], c["groupBy"], c["timeUnit"], first, upto, c["columns"], c["filters"]
+            )
+        yield frame
+        first = upto + dt.timedelta(days=1)
 
 
 def _generate(state: SandboxState, r: dict) -> None:
-    """Rows under the lock (the world is not thread-safe); encoding and compression outside it, at a fast
-    gzip level, so that polls, downloads and other calls are not held up by a big report."""
-    c = r["config"]
+    """Write the report document to a temporary file in chunks: a JSON array, gzipped at a fast level. The same
+    bytes as one `json.dumps` of all rows, without ever holding them all."""
+    path = os.path.join(state._report_dir.name, f"{r['reportId']}.json.gz")
+    with open(path, "wb") as raw, gzip.GzipFile(filename="", fileobj=raw, mode="wb", compresslevel=1, mtime=0) as gz:
+        gz.write(b"[")
+        sep = b""
+        for frame in _frames(state, r):
+            for i in range(0, len(frame), CHUNK_ROWS):
+                text = json.dumps(frame.iloc[i : i + CHUNK_ROWS].to_dict("records"), separators=(",", ":"))
+                gz.write(sep + text[1:-1].encode("utf-8"))
+                sep = b","
+        gz.write(b"]")
     with state.lock:
-        if r["gz"] is not None:
-            return
-        rows = state.world.report_rows(
-            r["profile_id"],
-            c["reportTypeId"],
-            c["groupBy"],
-            c["timeUnit"],
-            r["startDate"],
-            r["endDate"],
-            c["columns"],
-            c["filters"],
-        )
-    gz = gzip.compress(json.dumps(rows, separators=(",", ":")).encode("utf-8"), compresslevel=1, mtime=0)
-    with state.lock:
-        r["gz"] = gz
+        r["size"] = os.path.getsize(path)
+        r["file"] = path
         r["generated"] = r["created"] + state.report_latency
 
 
@@ -275,7 +311,6 @@ def _report_json(state: SandboxState, req: Request, r: dict, now: float) -> dict
     if status == "FAILED":
         out["failureReason"] = "Report generation failed due to an internal error. Please retry the request."
     elif status == "COMPLETED":
-        _generate(state, r)
         if r["url"] is None or r["url_expires"] <= now:
             epoch_ms = int(now * 1000)
             r["url"], r["url_expires"] = _issue_url(
@@ -287,7 +322,7 @@ def _report_json(state: SandboxState, req: Request, r: dict, now: float) -> dict
                 f"/_download/reports/{r['reportId']}-{epoch_ms}/report-{r['reportId']}.json.gz",
             )
         out.update(
-            generatedAt=iso_z(r["generated"]), fileSize=len(r["gz"]), url=r["url"], urlExpiresAt=iso_z(r["url_expires"])
+            generatedAt=iso_z(r["generated"]), fileSize=r["size"], url=r["url"], urlExpiresAt=iso_z(r["url_expires"])
         )
     return out
 
@@ -348,7 +383,6 @@ def download_ads(state: SandboxState, req: Request, m) -> Response:
         if err is not None:
             return err
         r = state.ads_reports.get(rid)
-        if r is None or fname != f"report-{rid}.json.gz":
+        if r is None or fname != f"report-{rid}.json.gz" or r["file"] is None:
             return _s3_error(404, "NoSuchKey", "The specified key does not exist.")
-        _generate(state, r)
-        return Response(200, r["gz"], content_type="application/x-gzip")
+        return FileResponse(200, r["file"], content_type="application/x-gzip")  # sent from disk, after the lock

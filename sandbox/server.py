@@ -36,7 +36,9 @@ probability P (seeded): 429 with or without Retry-After, 500 or 503.
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import time
 import traceback
 import uuid
@@ -149,12 +151,17 @@ class Handler(BaseHTTPRequestHandler):
         try:
             self.send_response(resp.status)
             self.send_header("Content-Type", resp.content_type)
-            self.send_header("Content-Length", str(len(resp.body)))
+            body_file = getattr(resp, "file", None)
+            size = os.path.getsize(body_file) if body_file else len(resp.body)
+            self.send_header("Content-Length", str(size))
             self.send_header("x-amzn-RequestId", rid)
             for k, v in resp.headers.items():
                 self.send_header(k, v)
             self.end_headers()
-            if self.command != "HEAD":
+            if self.command != "HEAD" and body_file:
+                with open(body_file, "rb") as f:
+                    shutil.copyfileobj(f, self.wfile, 1 << 16)
+            elif self.command != "HEAD":
                 self.wfile.write(resp.body)
         except (BrokenPipeError, ConnectionResetError):
             pass

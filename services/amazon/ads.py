@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import io
 import json
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import ijson
 import requests
 
 from services.amazon.http import RetryPolicy, Stats, send, stats_for
@@ -168,6 +171,98 @@ def decode_json_payload(content: bytes) -> Any:
     if content[:2] == b"\x1f\x8b":
         content = gzip.decompress(content)
     return json.loads(content.decode("utf-8-sig"))
+
+
+_STREAM_BLOCK = 1 << 16
+
+
+class _InflatingReader(io.RawIOBase):
+    """A file-like view of an HTTP body that is inflated as it is read: gzip (one or more members) or, when a proxy
+    already inflated it, plain JSON. A byte-order mark is dropped. At most one block of input and one block of output
+    are held, so a report of gigabytes passes through a few hundred kilobytes of memory."""
+
+    def __init__(self, blocks: Iterator[bytes]) -> None:
+        self._blocks = iter(blocks)
+        self._inflate: Any = None  # a decompressobj, False for a plain body, None before the first bytes
+        self._pending = b""
+        self._pos = 0
+        self.first_byte: bytes | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def _next_raw(self) -> bytes | None:
+        for block in self._blocks:
+            if block:
+                return block
+        return None
+
+    def _inflated(self) -> bytes | None:
+        """The next piece of the inflated body (b"" when a block gave nothing yet), None at its end."""
+        d = self._inflate
+        if d and d.unconsumed_tail:
+            return d.decompress(d.unconsumed_tail, _STREAM_BLOCK)
+        if d and d.eof and d.unused_data:  # the next gzip member
+            rest = d.unused_data
+            self._inflate = d = zlib.decompressobj(wbits=31)
+            return d.decompress(rest, _STREAM_BLOCK)
+        raw = self._next_raw()
+        if raw is None:
+            if d and not d.eof:
+                raise EOFError("the gzip stream ended early")
+            return None
+        if d is None:
+            self._inflate = d = zlib.decompressobj(wbits=31) if raw[:2] == b"\x1f\x8b" else False
+        if d is False:
+            return raw
+        if d.eof:  # a member ended exactly at a block boundary
+            self._inflate = d = zlib.decompressobj(wbits=31)
+        return d.decompress(raw, _STREAM_BLOCK)
+
+    def readinto(self, buffer) -> int:
+        while self._pos >= len(self._pending):
+            out = self._inflated()
+            if out is None:
+                return 0
+            if self.first_byte is None and out:
+                out = out.removeprefix(b"\xef\xbb\xbf")
+                stripped = out.lstrip()
+                if stripped:
+                    self.first_byte = stripped[:1]
+            self._pending, self._pos = out, 0
+        n = min(len(buffer), len(self._pending) - self._pos)
+        buffer[:n] = memoryview(self._pending)[self._pos : self._pos + n]
+        self._pos += n
+        return n
+
+
+def iter_json_rows(blocks: Iterator[bytes]) -> Iterator[dict]:
+    """The rows of a report file (a JSON array of objects), parsed incrementally by ijson's C backend.
+
+    Numbers come as int/float (never Decimal), as `json.loads` gave them. Anything but an array of objects is an
+    unreadable report (AmazonUnavailable, retried by the sync), never a silently empty one."""
+    reader = _InflatingReader(blocks)
+    not_rows = "The report Amazon delivered was not a list of rows. Try again later."
+    try:
+        for row in ijson.items(io.BufferedReader(reader, _STREAM_BLOCK), "item", use_float=True):
+            if reader.first_byte != b"[" or not isinstance(row, dict):
+                raise AmazonUnavailable(not_rows)
+            yield row
+    except (ijson.JSONError, zlib.error, OSError, EOFError, ValueError, requests.RequestException) as exc:
+        raise AmazonUnavailable("The report Amazon delivered could not be read. Try again later.") from exc
+    if reader.first_byte != b"[":
+        raise AmazonUnavailable(not_rows)
+
+
+def read_json_document(blocks: Iterator[bytes]) -> Any:
+    """A whole JSON document parsed from the stream as it arrives (no copy of the body as bytes or text): for
+    SP-API documents, small objects whose keys decide what they mean."""
+    try:
+        for document in ijson.items(io.BufferedReader(_InflatingReader(blocks), _STREAM_BLOCK), "", use_float=True):
+            return document
+    except (ijson.JSONError, zlib.error, OSError, EOFError, ValueError, requests.RequestException) as exc:
+        raise AmazonUnavailable("The report Amazon delivered could not be read. Try again later.") from exc
+    raise AmazonUnavailable("The report Amazon delivered was empty. Try again later.")
 
 
 class AdsClient:
@@ -418,8 +513,11 @@ class AdsClient:
             raise AmazonUnavailable("Amazon returned an unreadable report status. Try again later.")
         return payload
 
-    def download_report(self, url: str) -> list[dict]:
-        """A plain GET: the presigned URL is the credential, Amazon auth headers must not be sent."""
+    def iter_report(self, url: str) -> Iterator[dict]:
+        """The report's rows as a stream: downloaded, inflated and parsed block by block (never whole in memory).
+
+        A plain GET: the presigned URL is the credential, Amazon auth headers must not be sent. An expired link
+        raises DownloadExpired before the first row; a body cut off half-way raises AmazonUnavailable."""
         response = send(
             self.session,
             "GET",
@@ -427,20 +525,20 @@ class AdsClient:
             policy=self.policy,
             sleep=self._sleep,
             headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"},
+            stream=True,
         )
-        if response.status_code in (400, 403, 404, 410):
-            raise DownloadExpired(response.status_code)
-        if response.status_code != 200:
-            raise AmazonRequestError(
-                response.status_code, user_message=f"Amazon refused the report download ({response.status_code})."
-            )
-        try:
-            rows = decode_json_payload(response.content)
-        except (OSError, ValueError, EOFError) as exc:
-            raise AmazonUnavailable("The report Amazon delivered could not be read. Try again later.") from exc
-        if not isinstance(rows, list):
-            raise AmazonUnavailable("The report Amazon delivered was not a list of rows. Try again later.")
-        return rows
+        with contextlib.closing(response):
+            if response.status_code in (400, 403, 404, 410):
+                raise DownloadExpired(response.status_code)
+            if response.status_code != 200:
+                raise AmazonRequestError(
+                    response.status_code, user_message=f"Amazon refused the report download ({response.status_code})."
+                )
+            yield from iter_json_rows(response.iter_content(_STREAM_BLOCK))
+
+    def download_report(self, url: str) -> list[dict]:
+        """The whole report as a list (small reports and tests; the sync streams with `iter_report`)."""
+        return list(self.iter_report(url))
 
     def wait_report(
         self,
@@ -452,12 +550,14 @@ class AdsClient:
         sleep: Callable[[float], None] | None = None,
         download_gate: Any = None,
         transform: Callable[[list[dict]], Any] | None = None,
+        consume: Callable[[Iterator[dict]], Any] | None = None,
     ) -> Any:
         """Reports take minutes to hours; the wait counts slept time so a fake sleep makes it instant in tests.
 
         `download_gate` (a context manager, e.g. a semaphore shared by a sync's threads) is held while the
-        report is downloaded, parsed and passed through `transform`: a big report's JSON takes gigabytes as
-        Python objects, so a sync lets only a few exist at once while all its reports are still polled together.
+        report is downloaded and handed on: to `consume` as a stream of rows (what the sync does: it writes them
+        in bounded chunks), or as a list through `transform`. Only a few downloads run at once while all of a
+        sync's reports are still polled together.
         """
         sleep = sleep or self._sleep
         waited = 0.0
@@ -469,6 +569,8 @@ class AdsClient:
             if status == "COMPLETED" and report.get("url"):
                 try:
                     with download_gate if download_gate is not None else contextlib.nullcontext():
+                        if consume is not None:
+                            return consume(self.iter_report(str(report["url"])))
                         rows = self.download_report(str(report["url"]))
                         return transform(rows) if transform is not None else rows
                 except DownloadExpired:

@@ -9,7 +9,6 @@ and documents must be decoded as UTF-8 (never the ISO-8859-1 fallback).
 
 from __future__ import annotations
 
-import gzip
 import json
 import logging
 import time
@@ -19,6 +18,7 @@ from typing import Any
 
 import requests
 
+from services.amazon.ads import read_json_document
 from services.amazon.http import RetryPolicy, Stats, send, stats_for
 from services.amazon.lwa import USER_AGENT, TokenSource
 from services.errors import (
@@ -184,20 +184,18 @@ class SpApiReports:
             policy=self.policy,
             sleep=self._sleep,
             headers={"user-agent": USER_AGENT, "Accept-Encoding": "identity"},
+            stream=True,
         )
-        if response.status_code in (400, 403, 404, 410):
-            raise DownloadExpired(response.status_code)
-        if response.status_code != 200:
-            raise AmazonRequestError(
-                response.status_code, user_message=f"Amazon refused the report download ({response.status_code})."
-            )
-        content = response.content
-        try:
-            if str(document.get("compressionAlgorithm") or "").upper() == "GZIP" or content[:2] == b"\x1f\x8b":
-                content = gzip.decompress(content)
-            payload = json.loads(content.decode("utf-8-sig"))
-        except (OSError, ValueError, EOFError) as exc:
-            raise AmazonUnavailable("The report Amazon delivered could not be read. Try again later.") from exc
+        with response:
+            if response.status_code in (400, 403, 404, 410):
+                raise DownloadExpired(response.status_code)
+            if response.status_code != 200:
+                raise AmazonRequestError(
+                    response.status_code, user_message=f"Amazon refused the report download ({response.status_code})."
+                )
+            # inflated (gzip is recognised by its magic bytes, whatever compressionAlgorithm says) and parsed
+            # as the body arrives: no copy of the whole document as bytes or text
+            payload = read_json_document(response.iter_content(1 << 16))
         if not isinstance(payload, dict):
             raise AmazonUnavailable("The report Amazon delivered had an unexpected shape. Try again later.")
         return payload

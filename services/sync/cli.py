@@ -1,4 +1,5 @@
-"""CLI (for cron):  python -m services.sync --db PATH (--sandbox | --account NAME) [--profile ID …] [--days N]"""
+"""CLI (for cron):  python -m services.sync --db PATH (--sandbox | --sandbox-url URL | --account NAME) [--profile ID …]
+[--days N]"""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     who = ap.add_mutually_exclusive_group(required=True)
     who.add_argument("--sandbox", action="store_true", help="start the embedded sandbox and sync the demo seller")
     who.add_argument("--account", help="name of a connected account")
+    who.add_argument("--sandbox-url", help="sync the demo seller of a sandbox already running at this URL")
     ap.add_argument("--profile", action="append", default=None, help="profile id (repeatable); default all")
     ap.add_argument("--days", type=int, default=None, help="days to backfill (max 95)")
     ap.add_argument("--poll", type=float, default=None, help=argparse.SUPPRESS)
@@ -61,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
             except accounts_mod.SellerConflict as e:
                 print(str(e), file=sys.stderr)
                 return 2
+        elif args.sandbox_url:  # a sandbox of its own process, e.g. `python -m sandbox --scale large --port P`
+            from services.demo import demo_credentials
+
+            account_id = accounts_mod.connect_demo(db, vault, args.sandbox_url, demo_credentials())
         else:
             acc = accounts_mod.find_account(db, args.account)
             if acc is None:

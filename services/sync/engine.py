@@ -8,7 +8,10 @@
   with its task record, so a killed run resumes from what it completed. invalid_grant marks the account
   'reconnect_needed' and stops.
 
-Only the main thread writes to SQLite (short BEGIN IMMEDIATE transactions); worker threads only do HTTP.
+Reports are streamed: the worker that downloads one parses it incrementally and stages it in bounded chunks
+(`services.sync.ingest`), then swaps it in with its task's 'done' in one short BEGIN IMMEDIATE transaction, so no
+report is ever whole in memory and the main thread is never the bottleneck. Everything else (profiles, entities,
+promotions, run bookkeeping) is written by the main thread, also in short transactions.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from services.errors import (
 )
 from services.store import open_db, write
 from services.sync import sales
+from services.sync.ingest import ReportWriter
 from services.sync.plan import (
     COUPON_LOOKBACK_DAYS,
     DOWNLOAD_SLOTS,
@@ -48,7 +52,7 @@ from services.sync.plan import (
     windows,
 )
 from services.sync.records import ENTITY_KINDS, _coupon_rows, _deal_rows, _entity_rows, _profile_row
-from services.sync.reports import GRAINS, convert_report_rows, report_body
+from services.sync.reports import GRAINS, report_body
 from services.sync.runs import (
     _OWNER,
     SyncSummary,
@@ -129,6 +133,7 @@ def sync_account(
             raise _Stop()
 
     executor = ThreadPoolExecutor(max_workers=max(1, max_in_flight), thread_name_prefix="sync")
+    writer = ReportWriter(db_path)
     try:
         # ---- profiles (one call per region)
         report("profiles")
@@ -235,28 +240,24 @@ def sync_account(
 
         download_gate = _ReportSlots(DOWNLOAD_SLOTS, stop)
 
-        def fetch_report(task: dict, profile: dict) -> tuple[list[str], list[tuple], str]:
+        def fetch_report(task: dict, profile: dict):
             ads = clients.ads(profile["region"])
             report_id = ads.create_report(
                 profile["profile_id"], report_body(task["report_type"], task["start"], task["end"])
             )
-            # Downloaded and converted in the worker holding a report slot, which the writer gives back once the
-            # report is stored: at most DOWNLOAD_SLOTS reports are in memory at once (a large account's 31-day
-            # target report is gigabytes as JSON objects), and the writer thread only writes.
-            cols, values = ads.wait_report(
+            # Downloaded, parsed and written as a stream by the worker holding a download slot: at most
+            # DOWNLOAD_SLOTS reports are being read at once (each holds one chunk of rows), all are polled together.
+            return ads.wait_report(
                 profile["profile_id"],
                 report_id,
                 poll=poll,
                 timeout=report_timeout,
                 sleep=sleeper,
                 download_gate=download_gate,
-                transform=lambda rows: convert_report_rows(
-                    task["report_type"], profile["profile_id"], profile.get("currency_code"), rows
-                ),
+                consume=lambda rows: writer.write_report(task, profile, report_id, run_id, rows),
             )
-            return cols, values, report_id
 
-        def run_report(task: dict, profile: dict) -> tuple[list[str], list[tuple], str]:
+        def run_report(task: dict, profile: dict):
             return retrying(fetch_report, task, profile)
 
         def promo_range(today: date) -> tuple[datetime, datetime]:
@@ -336,33 +337,10 @@ def sync_account(
                         db.conn.execute(f"DELETE FROM [{table}] WHERE profile_id = ?", [pid])
                         store.upsert_rows(db, table, rows)
                     summary.entity_rows += len(rows)
-                elif kind == "reports":
-                    task = extra[0]
-                    cols, values, report_id = result
-                    attempts = 1
-                    try:
-                        with write(db):
-                            db.conn.execute(
-                                f"DELETE FROM [{task['report_type']}] WHERE profile_id = ? AND date BETWEEN ? AND ?",
-                                [pid, task["start"], task["end"]],
-                            )
-                            if values:
-                                db.conn.executemany(
-                                    "INSERT OR REPLACE INTO [{}] ({}) VALUES ({})".format(
-                                        task["report_type"], ", ".join(cols), ", ".join("?" * len(cols))
-                                    ),
-                                    values,
-                                )
-                            db.conn.execute(
-                                "UPDATE sync_tasks SET status = 'done', report_id = ?, rows = ?, attempts = attempts + ?, "
-                                "error = NULL, finished_at = ? WHERE run_id = ? AND task_key = ?",
-                                [report_id, len(values), attempts, _now_iso(), run_id, task["task_key"]],
-                            )
-                    finally:
-                        download_gate.written()
+                elif kind == "reports":  # already written by its worker, with its task's 'done'
                     summary.reports += 1
-                    summary.rows += len(values)
-                    rows_total += len(values)
+                    summary.rows += result.rows
+                    rows_total += result.rows
                 elif kind == "coupons":
                     latest, snaps = _coupon_rows(account_id, profile, result, today_for(profile).isoformat())
                     with write(db):
@@ -384,6 +362,9 @@ def sync_account(
                 result = None
                 report(kind)
         sales.fetch_product_names(db, clients, selected, summary)
+        # every job has finished: no worker uses its connection any more. (After an error, workers may still be
+        # in a write; closing a connection under them would crash, so theirs close when their threads end.)
+        writer.close()
         summary.status = "partial" if summary.failures else "ok"
     except (AuthorizationExpired, InvalidCredentials) as e:
         stop.set()

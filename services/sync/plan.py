@@ -14,7 +14,7 @@ MAX_IN_FLIGHT = 40  # reports requested/polled at once
 REPORT_ATTEMPTS = 3  # a FAILED report is requested again this many times in all
 COUPON_LOOKBACK_DAYS = 729
 PROMO_LOOKAHEAD_DAYS = 180
-DOWNLOAD_SLOTS = 3  # reports held between download and write (memory); all of them are still polled together
+DOWNLOAD_SLOTS = 3  # reports streamed into the store at once (one chunk of rows each); all are still polled together
 
 ProgressFn = Callable[[str, int, int, int], None]
 

@@ -4,7 +4,7 @@ the store's rows (one tuple expression per row, because this runs for every row 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from services import store
@@ -289,8 +289,9 @@ _COMPILED = {g: _compile(g) for g in GRAINS}
 
 
 def convert_report_rows(
-    grain: str, profile_id: str, currency: str | None, rows: list[dict]
+    grain: str, profile_id: str, currency: str | None, rows: Iterable[dict]
 ) -> tuple[list[str], list[tuple]]:
+    """Column names and one tuple per row; `rows` may be a stream (it is iterated once)."""
     cols, convert = _COMPILED[grain]
     return cols, convert(profile_id, currency, rows)
 

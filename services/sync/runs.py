@@ -97,11 +97,11 @@ class _Stop(Exception):
 
 
 class _ReportSlots:
-    """At most `n` reports between download and their write in the store.
+    """At most `n` reports being downloaded and written at once; polling needs no slot.
 
-    A worker takes a slot before downloading and keeps it (on success) until the writer thread has written the
-    report; polling needs no slot. Without this, finished reports piled up as Python objects faster than SQLite
-    took them: a 95-day sync of the large world reached 14 GB.
+    Each report is streamed into the store by the worker holding its slot, so a slot bounds memory to one chunk of
+    rows. Without a bound, finished reports piled up as Python objects faster than SQLite took them: a 95-day sync
+    of the large world once reached 14 GB.
     """
 
     def __init__(self, n: int, stop: threading.Event):
@@ -113,12 +113,8 @@ class _ReportSlots:
                 raise _Stop()
 
     def __exit__(self, exc_type, exc, tb) -> bool:
-        if exc_type is not None:  # nothing reaches the writer: free the slot now
-            self._sem.release()
-        return False
-
-    def written(self) -> None:
         self._sem.release()
+        return False
 
 
 def _sandbox_today(url: str, session) -> date | None:

@@ -197,3 +197,19 @@ def test_large_scale():
         ["date", "keywordId", "searchTerm", "clicks", "cost"],
     )
     assert len(rows) > 100_000
+
+
+def test_search_terms_once_per_date_target_and_text(world):
+    """Amazon reports a search term once per date and target: no two rows share (date, keywordId, searchTerm), and
+    the terms' clicks and spend add up to the campaigns' (the sync's store keeps one row per natural key)."""
+    end = TODAY - dt.timedelta(days=1)
+    start = end - dt.timedelta(days=30)
+    for prof in world.profiles():
+        pid = str(prof["profileId"])
+        cols = ["date", "keywordId", "searchTerm", "clicks", "cost"]
+        rows = world.report_rows(pid, "spSearchTerm", ["searchTerm"], "DAILY", start, end, cols)
+        keys = [(r["date"], r["keywordId"], r["searchTerm"]) for r in rows]
+        assert rows and len(keys) == len(set(keys)), pid
+        camp = world.report_rows(pid, "spCampaigns", ["campaign"], "DAILY", start, end, ["date", "cost", "clicks"])
+        assert sum(r["clicks"] for r in rows) == sum(r["clicks"] for r in camp), pid
+        assert round(sum(r["cost"] for r in rows), 2) == round(sum(r["cost"] for r in camp), 2), pid

@@ -86,6 +86,7 @@ class FakeAmazon(BaseAdapter):
             response._content = reply.raw
         else:
             response._content = b"" if reply.body is None else json.dumps(reply.body).encode()
+        response._content_consumed = True  # a body already read: iter_content (streamed downloads) slices it
         response.url = request.url
         response.request = request
         response.encoding = "utf-8"

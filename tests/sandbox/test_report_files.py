@@ -1,0 +1,76 @@
+"""Report documents are generated in chunks to a file outside the global lock, by several workers, smallest first."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+import threading
+import time
+
+import requests
+
+from sandbox import reports_api
+
+RPT = "application/vnd.createasyncreportrequest.v3+json"
+
+
+def report_body(today: dt.date, **cfg) -> dict:
+    configuration = {"adProduct": "SPONSORED_PRODUCTS", "reportTypeId": "spCampaigns", "groupBy": ["campaign"]}
+    configuration |= {"columns": ["date", "campaignId", "clicks", "cost"], "timeUnit": "DAILY", "format": "GZIP_JSON"}
+    configuration.update(cfg)
+    start, end = today - dt.timedelta(days=9), today - dt.timedelta(days=1)
+    return {"name": "t", "startDate": str(start), "endDate": str(end), "configuration": configuration}
+
+
+def wait(ads, rid, pid, timeout: float) -> dict:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        j = ads.get(f"/reporting/reports/{rid}", profile_id=pid).json()
+        if j["status"] in ("COMPLETED", "FAILED"):
+            return j
+        time.sleep(0.05)
+    raise AssertionError(f"report stuck in {j['status']}")
+
+
+def test_chunked_document_equals_the_rows_of_one_piece(own, own_ads, monkeypatch):
+    monkeypatch.setattr(reports_api, "CHUNK_DAYS", 2)
+    monkeypatch.setattr(reports_api, "CHUNK_ROWS", 300)
+    pid = own_ads.profile_id()
+    cols = ["date", "searchTerm", "keywordId", "impressions", "clicks", "cost", "sales7d"]
+    body = report_body(own.world.today, reportTypeId="spSearchTerm", groupBy=["searchTerm"], columns=cols)
+    rid = own_ads.post("/reporting/reports", body, profile_id=pid, **{"Content-Type": RPT}).json()["reportId"]
+    j = wait(own_ads, rid, pid, timeout=30)
+    assert j["status"] == "COMPLETED"
+    raw = requests.get(j["url"], timeout=30).content
+    assert j["fileSize"] == len(raw)
+    start, end = dt.date.fromisoformat(body["startDate"]), dt.date.fromisoformat(body["endDate"])
+    rows = own.world.report_rows(pid, "spSearchTerm", ["searchTerm"], "DAILY", start, end, cols)
+    assert len(rows) > 600  # several chunks of rows and of days
+    assert gzip.decompress(raw) == json.dumps(rows, separators=(",", ":")).encode()
+
+
+def test_polls_are_answered_while_a_report_is_generated(own, own_ads, monkeypatch):
+    """Generation holds the world's lock only to read a few days at a time: a poll waits at most one such read."""
+    started, release = threading.Event(), threading.Event()
+    real = reports_api._frames
+
+    def slow_frames(state, r):
+        for frame in real(state, r):
+            started.set()
+            release.wait(10)  # serialising a huge chunk, outside the lock
+            yield frame
+
+    monkeypatch.setattr(reports_api, "_frames", slow_frames)
+    pid = own_ads.profile_id()
+    body = report_body(own.world.today)
+    rid = own_ads.post("/reporting/reports", body, profile_id=pid, **{"Content-Type": RPT}).json()["reportId"]
+    try:
+        assert started.wait(10)
+        t0 = time.monotonic()
+        assert own_ads.get(f"/reporting/reports/{rid}", profile_id=pid).json()["status"] in ("PENDING", "PROCESSING")
+        assert own_ads.get("/v2/profiles").status_code == 200
+        assert time.monotonic() - t0 < 2
+    finally:
+        release.set()
+    assert wait(own_ads, rid, pid, timeout=30)["status"] == "COMPLETED"
