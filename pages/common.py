@@ -96,9 +96,7 @@ def sidebar() -> Controls | None:
     profile_id = st.sidebar.selectbox("Profile", list(labels), format_func=lambda p: labels.get(p, p), key="profile_id")
     info = analytics.profile_info(db, profile_id)
     first, last = info.get("first_date"), info.get("last_date")
-    st.sidebar.caption(
-        f"Currency {md(info.get('currency_code', ''))} · time zone {md(info.get('timezone', ''))}"
-    )
+    st.sidebar.caption(f"Currency {md(info.get('currency_code', ''))} · time zone {md(info.get('timezone', ''))}")
     if last is None:
         st.sidebar.warning("This profile has no report data yet: sync it on the Connect page.")
         return None

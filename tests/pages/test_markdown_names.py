@@ -13,7 +13,15 @@ import pytest
 from tests.pages.conftest import new_app
 
 EVIL = "**x** [link](http://evil) ![img](http://evil/x.png) <script>alert(1)</script>"
-PAGES = ["connect.py", "overview.py", "campaigns.py", "search_terms.py", "products.py", "suggestions.py", "promotions.py"]
+PAGES = [
+    "connect.py",
+    "overview.py",
+    "campaigns.py",
+    "search_terms.py",
+    "products.py",
+    "suggestions.py",
+    "promotions.py",
+]
 
 
 @pytest.fixture
