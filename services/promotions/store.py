@@ -366,6 +366,59 @@ def export_ped(
     )
 
 
+def export_peds(
+    db: Database,
+    record_ids: Iterable[str],
+    *,
+    today: date,
+    fmt: str = "csv",
+    known_skus: Iterable[str] | None = None,
+    prices: Mapping[str, float] | None = None,
+) -> ExportResult:
+    """Every valid PED draft of `record_ids` gets its upload file (each PED is its own discount in Seller Central,
+    with its own name and dates, so one file each); several files come as one ZIP. Invalid drafts stay drafts
+    and are named in the result."""
+    import io
+    import zipfile
+
+    ids = list(dict.fromkeys(record_ids))
+    if not ids:
+        return ExportResult(False, None, None, None, None, [], {}, "Choose at least one Prime Exclusive Discount.")
+    skus = list(known_skus) if known_skus is not None else None
+    done = {rid: export_ped(db, rid, today=today, fmt=fmt, known_skus=skus, prices=prices) for rid in ids}
+    good = [r for r in done.values() if r.ok]
+    results = {rid: v for r in done.values() for rid, v in r.results.items()}
+    failed = len(ids) - len(good)
+    if not good:
+        return ExportResult(False, None, None, None, None, ids, results, "Fix the marked fields first.")
+    if len(good) == 1:
+        one = good[0]
+        note = f" {failed} other draft(s) need fixing first." if failed else ""
+        return ExportResult(True, one.data, one.filename, one.mime, one.frame, ids, results, one.message + note)
+    buf, names = io.BytesIO(), set()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, r in enumerate(good, start=1):
+            name = str(r.filename)
+            if name in names:  # two drafts with the same name on the same day: keep both files
+                stem, dot, ext = name.rpartition(".")
+                name = f"{stem}-{n}{dot}{ext}"
+            names.add(name)
+            z.writestr(name, r.data or b"")
+    frame = pd.concat([r.frame for r in good if r.frame is not None], ignore_index=True)
+    note = f" {failed} other draft(s) need fixing first and stay drafts." if failed else ""
+    return ExportResult(
+        True,
+        buf.getvalue(),
+        export_filename("ped-files", "prime-exclusive-discounts", today, ext="zip"),
+        "application/zip",
+        frame,
+        ids,
+        results,
+        f"{len(good)} Prime Exclusive Discount files in the ZIP, one per discount: create each discount in "
+        "Seller Central › Advertising › Prime Exclusive Discounts and upload its file." + note,
+    )
+
+
 def mark_exported(db: Database, record_ids: Iterable[str], fmt: str = "manual") -> None:
     """For promotions created by hand in Seller Central from our instructions (percentage off, BOGO)."""
     ensure_schema(db)
