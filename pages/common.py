@@ -21,6 +21,14 @@ from services.errors import DashboardError
 ACCOUNT_KEY = "account_id"  # session_state holds ids only, never a token
 
 
+def login_configured() -> bool:
+    """True when an OpenID Connect login is set up (`[auth]` in .streamlit/secrets.toml)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets.toml at all: no login
+        return False
+
+
 def secret_keys() -> str | None:
     """Fernet keys from .streamlit/secrets.toml, if the operator put them there."""
     try:
