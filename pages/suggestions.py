@@ -155,7 +155,7 @@ if st.button("Apply approved changes to Amazon…", key="apply", type="primary",
 if st.session_state.get(APPLY_IDS):
     plan = review.apply_plan(db, c.account_id, c.profile_id, st.session_state[APPLY_IDS])
     st.warning(
-        f"Send these {len(plan.changes)} change(s) to Amazon now? They take effect in the live account. "
+        f"Send {len(plan.changes)} change(s) to Amazon now? They take effect in the live account; each one is listed below. "
         f"Expected effect: spend {plan.spend_change:+,.2f} {c.currency}, sales {plan.sales_change:+,.2f} {c.currency} "
         "(per the suggestions' estimates)."
     )
