@@ -35,6 +35,7 @@ from services.promotions.files import (
 )
 from services.promotions.rules import parse_date, validate
 from services.store import write
+from services.store.db import check_schema
 
 migrations = Migrations("promotions")
 RECORD_STATUSES = ("draft", "exported", "linked")
@@ -71,10 +72,14 @@ _lock = threading.Lock()
 
 
 def ensure_schema(db: Database) -> None:
-    """Apply this module's migrations if pending (safe to call on every use, and from several processes)."""
+    """Apply this module's migrations if pending (safe to call on every use, and from several processes).
+
+    A database where a newer version recorded promotion migrations this code does not know is refused."""
     with _lock:
         if not migrations.pending(db):
+            check_schema(db, "The database", migrations)
             return
+        check_schema(db, "The database", migrations)
         with write(db):
             if migrations.pending(db):
                 migrations.apply(db)

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlite_utils import Database
+from sqlite_utils import Database, Migrations
 
 from services.errors import DashboardError
 from services.store.schema import migrations
@@ -100,22 +100,21 @@ def _tighten(path: str) -> None:
             continue
 
 
-def unknown_migrations(db: Database) -> list[str]:
-    """Migrations recorded in the database, in the sets this code owns, that this code does not know."""
-    if not db.conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [migrations.migrations_table]
-    ).fetchone():
+def unknown_migrations(db: Database, migration_set: Migrations = migrations) -> list[str]:
+    """Migrations recorded in the database for `migration_set` (default: the store's) that this code does not know."""
+    table = migration_set.migrations_table
+    if not db.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [table]).fetchone():
         return []
-    known = {m.name for m in migrations._migrations}
-    rows = db.conn.execute(
-        f"SELECT name FROM [{migrations.migrations_table}] WHERE migration_set = ? ORDER BY rowid", [migrations.name]
-    )
+    known = {m.name for m in migration_set._migrations}
+    rows = db.conn.execute(f"SELECT name FROM [{table}] WHERE migration_set = ? ORDER BY rowid", [migration_set.name])
     return [name for (name,) in rows if name not in known]
 
 
-def check_schema(db: Database, path: str | Path) -> None:
-    """Raise NewerSchema when the database holds migrations from a newer version (before anything is written)."""
-    newer = unknown_migrations(db)
+def check_schema(db: Database, path: str | Path, migration_set: Migrations = migrations) -> None:
+    """Raise NewerSchema when the database holds migrations from a newer version (before anything is written).
+
+    The store checks its own set on open; a module with its own set (promotions) checks that one too."""
+    newer = unknown_migrations(db, migration_set)
     if newer:
         raise NewerSchema(
             f"{path} was written by a newer version of the dashboard (schema step {newer[0]!r} is unknown here). "

@@ -76,3 +76,16 @@ def test_check_db_path_sentences(tmp_path):
     empty = tmp_path / "empty.db"
     empty.touch()
     check_db_path(empty)  # SQLite treats an empty file as a new database
+
+
+def test_a_newer_promotions_schema_is_refused_by_promotions(tmp_path):
+    from services.promotions import store as ps
+
+    path = tmp_path / "p.db"
+    db = open_db(path)
+    ps.ensure_schema(db)
+    db.conn.execute(
+        "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('promotions', 'p999_future', 'x')"
+    )
+    with pytest.raises(NewerSchema, match="p999_future"):
+        ps.ensure_schema(open_db(path))
