@@ -5,6 +5,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
+ADDRESS ?= 127.0.0.1
 CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: run test lint fmt install install-dev e2e-browser redis sandbox bench clean
@@ -25,7 +26,7 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 run: install
-	DASHBOARD_DEMO=1 $(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true
+	DASHBOARD_DEMO=1 $(BIN)/streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT) --server.headless true
 
 # The browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 # Installed with apt-get when missing and we are root; otherwise tests/e2e say why they skip (under CI=true they fail).

@@ -12,12 +12,20 @@ from pathlib import Path
 import streamlit as st
 
 from pages import common
+from services.accounts.exposure import serve_refusal
 from services.secrets.logsafe import install_redaction
 
 HERE = Path(__file__).parent
 install_redaction()
 
 st.set_page_config(page_title="Amazon Ads dashboard", page_icon="📈", layout="wide")
+
+# Nobody let in: without a login, only a loopback address is served (anyone reaching the port could apply bids).
+refusal = serve_refusal(st.get_option("server.address"), common.login_configured())
+if refusal:
+    logging.getLogger(__name__).error("refusing to serve: %s", refusal)
+    st.error(refusal)
+    st.stop()
 
 
 def page(name: str, title: str, icon: str, **kw) -> st.Page:

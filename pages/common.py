@@ -16,9 +16,18 @@ import streamlit as st
 
 from services import analytics, connect
 from services.analytics.periods import COMPARISONS, RANGE_CHOICES, Period, comparison_period, resolve_range
+from services.analytics.text import escape_markdown
 from services.errors import DashboardError
 
 ACCOUNT_KEY = "account_id"  # session_state holds ids only, never a token
+
+
+def login_configured() -> bool:
+    """True when an OpenID Connect login is set up (`[auth]` in .streamlit/secrets.toml)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets.toml at all: no login
+        return False
 
 
 def secret_keys() -> str | None:
@@ -102,7 +111,7 @@ def sidebar() -> Controls | None:
     profile_id = st.sidebar.selectbox("Profile", list(labels), format_func=lambda p: labels.get(p, p), key="profile_id")
     info = analytics.profile_info(db, profile_id)
     first, last = info.get("first_date"), info.get("last_date")
-    st.sidebar.caption(f"Currency {info.get('currency_code', '')} · time zone {info.get('timezone', '')}")
+    st.sidebar.caption(f"Currency {md(info.get('currency_code', ''))} · time zone {md(info.get('timezone', ''))}")
     if last is None:
         st.sidebar.warning("This profile has no report data yet: sync it on the Connect page.")
         return None
@@ -168,9 +177,9 @@ def _account_switcher(db, account_id: str) -> str | None:
         )
     life = connect.token_status(db, account_id)
     if life.level in ("ok", "unknown"):
-        st.sidebar.caption(life.message)
+        st.sidebar.caption(md(life.message))
     else:
-        (st.sidebar.warning if life.level == "warn" else st.sidebar.error)(life.message)
+        (st.sidebar.warning if life.level == "warn" else st.sidebar.error)(md(life.message))
         st.sidebar.page_link(page_path("connect.py"), label="Reconnect on the Connect page", icon="🔁")
     return account_id
 
@@ -220,10 +229,16 @@ def open_demo_seller() -> None:
         show_error(exc)
 
 
+def md(value: object) -> str:
+    """A data string (a name from Amazon or typed by someone) for st.write/markdown/success/...: shown as written,
+    never as a link, an image, HTML or emphasis."""
+    return escape_markdown(value)
+
+
 def show_error(exc: Exception) -> None:
     """A sentence for the marketer; details stay in the server log."""
     if isinstance(exc, DashboardError):
-        st.error(str(exc))
+        st.error(md(str(exc)))
     else:
         st.error("Something went wrong while preparing this page. Nothing was changed; please try again.")
 

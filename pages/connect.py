@@ -64,7 +64,7 @@ if connect.oauth.is_callback(callback):
     st.query_params.clear()
     try:
         st.session_state[common.ACCOUNT_KEY], sentence = connect.finish_consent(db, vault, callback)
-        st.success(sentence)
+        st.success(common.md(sentence))
     except Exception as exc:  # noqa: BLE001 - a sentence, never a traceback
         fail(exc)
     callback = None
@@ -134,9 +134,9 @@ with right:
             st.form_submit_button("Check and connect", on_click=_paste)
     done, failed = st.session_state.pop("_connect_ok", None), st.session_state.pop("_connect_error", None)
     if done:
-        st.success(done)
+        st.success(common.md(done))
     if failed:
-        st.error(failed)
+        st.error(common.md(failed))
     notice = connect.key_notice(vault)
     (st.info if vault.key_source == "key_file" else st.caption)(notice)
 
@@ -165,9 +165,9 @@ if account_id:
         f"authorized on {card['authorized_on'] or 'unknown date'}"
     )
     if life.level in ("ok", "unknown"):
-        st.caption(life.message)
+        st.caption(common.md(life.message))
     else:
-        (st.warning if life.level == "warn" else st.error)(life.message)
+        (st.warning if life.level == "warn" else st.error)(common.md(life.message))
     with st.expander("Reconnect or remove this account", expanded=life.needs_action):
         if st.button("Reconnect with Amazon", key="reconnect"):
             try:
@@ -209,10 +209,10 @@ if account_id:
         try:
             summary = connect.run_sync(connect.db_path(), vault, account_id, picked, progress)
             bar.progress(1.0, text="Done")
-            st.success(connect.describe_summary(summary))
+            st.success(common.md(connect.describe_summary(summary)))
             st.switch_page(common.page_path("overview.py"))
         except AuthorizationExpired as exc:
-            st.error(f"{exc} Use “Reconnect with Amazon” above.")
+            st.error(f"{common.md(exc)} Use “Reconnect with Amazon” above.")
         except Exception as exc:  # noqa: BLE001
             fail(exc)
 

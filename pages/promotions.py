@@ -38,7 +38,9 @@ with perf_tab:
         names = dict(zip(coupons["promotion_id"], coupons["name"].fillna(coupons["promotion_id"])))
         cid = st.selectbox("Coupon", list(names), format_func=lambda k: names[k], key="promo_coupon")
         row = coupons[coupons["promotion_id"] == cid].iloc[0]
-        st.write(f"Daily snapshots of **{row['name']}** (Amazon reports totals to date; the daily change is derived).")
+        st.write(
+            f"Daily snapshots of **{common.md(row['name'])}** (Amazon reports totals to date; the daily change is derived)."
+        )
         st.dataframe(promotions.coupon_history(db, cid), hide_index=True, width="stretch", key="coupon_history")
         st.write("Ad performance of the promoted ASINs: the promotion against the weeks before.")
         asins = [a for a in str(row["asins"] or "").replace(",", ";").split(";") if a.strip()]
@@ -83,9 +85,9 @@ def field_messages(field: str) -> None:
     """Errors and warnings of the last check, shown right under their field."""
     last = st.session_state.get("promo_check") or {}
     for msg in last.get("errors", {}).get(field, []):
-        st.error(msg)
+        st.error(common.md(msg))
     for msg in last.get("warnings", {}).get(field, []):
-        st.warning(msg)
+        st.warning(common.md(msg))
 
 
 with create_tab:
@@ -255,9 +257,11 @@ with create_tab:
                 }
         out = st.session_state.get("promo_export")
         if out:
-            (st.success if out["ok"] else st.error)(out["message"])
+            (st.success if out["ok"] else st.error)(common.md(out["message"]))
             for rid, errs in out["errors"].items():
-                st.write(f"Draft {rid[:8]}: " + "; ".join(m for msgs in errs.values() for m in msgs))
+                st.write(
+                    f"Draft {common.md(rid[:8])}: " + "; ".join(common.md(m) for msgs in errs.values() for m in msgs)
+                )
             if out["ok"] and out["data"]:
                 st.download_button(
                     "Download the Seller Central file",

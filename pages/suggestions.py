@@ -8,6 +8,11 @@ from services.analytics.export import export_filename
 from services.errors import DashboardError
 from services.optimizer import TYPE_LABELS, review
 
+SELECTED = "sugg_selected_ids"  # the selection: suggestion ids, never row positions
+RENDERED = "_sugg_rendered_ids"  # ids of the table drawn last run, in order: what a click's positions refer to
+TABLE = "sugg_table"
+APPLY_IDS = "apply_ids"  # the approved ids the open confirmation lists (and will send)
+
 c = common.need_controls()
 db, vault = common.store(), common.vault()
 st.title("Suggested changes")
@@ -61,23 +66,46 @@ cols = [
     "expected_sales_change",
     "rule",
 ]
-picked = st.dataframe(
-    shown[[col for col in cols if col in shown.columns]],
+# Selection by identity: the truth is the list of selected suggestion ids in session_state. Streamlit reports
+# row positions of the table the user clicked on, so they are mapped to ids through the ids of that very table
+# (kept from the previous run), and the selection drawn is recomputed from the ids for the table shown now.
+# Filtering, sorting, searching or applying therefore never moves a selection to another suggestion.
+shown_ids = shown["suggestion_id"].astype(str).tolist()
+selected_ids: list[str] = list(st.session_state.get(SELECTED, []))
+table_state = st.session_state.get(TABLE)
+if RENDERED in st.session_state and isinstance(table_state, dict):
+    selection = table_state.get("selection")
+    rows = selection.get("rows") if isinstance(selection, dict) else None
+    selected_ids = review.merge_selection(selected_ids, st.session_state[RENDERED], rows)
+if st.session_state.pop("sugg_clear_selection", False):
+    selected_ids = []
+st.session_state[SELECTED] = selected_ids
+st.session_state[RENDERED] = shown_ids
+st.session_state[TABLE] = {
+    "selection": {"rows": review.positions_of(selected_ids, shown_ids), "columns": [], "cells": []}
+}
+st.dataframe(
+    shown[[col for col in cols if col in shown.columns] + ["suggestion_id"]],
     hide_index=True,
     width="stretch",
-    key="sugg_table",
+    key=TABLE,
     on_select="rerun",
     selection_mode="multi-row",
     column_config={
         "confidence": st.column_config.ProgressColumn("Confidence", min_value=0.0, max_value=1.0),
         "acos": st.column_config.NumberColumn("ACOS", format="percent"),
+        "suggestion_id": None,  # the identity the selection is kept by; not for reading
     },
 )
-rows = picked.selection.rows if picked and hasattr(picked, "selection") else []
-selected = (
-    shown.iloc[rows]["suggestion_id"].astype(str).tolist() if rows else shown["suggestion_id"].astype(str).tolist()
-)
-scope = f"{len(rows)} selected" if rows else f"all {len(shown)} shown"
+scope = review.decision_scope(selected_ids, shown_ids)
+if scope.hidden:
+    st.caption(
+        f"{len(selected_ids)} selected, {scope.hidden} hidden by filters: the buttons act only on the "
+        f"{len(scope.ids)} you can see. Widen the filters to act on the others, or clear the selection."
+    )
+if selected_ids and st.button("Clear selection", key="sugg_clear"):
+    st.session_state["sugg_clear_selection"] = True
+    st.rerun()
 b1, b2, b3, b4 = st.columns(4)
 for col, label, decision in (
     (b1, "Approve", "approve"),
@@ -85,8 +113,8 @@ for col, label, decision in (
     (b3, "Snooze 7 days", "snooze"),
     (b4, "Back to pending", "reset"),
 ):
-    if col.button(f"{label} ({scope})", key=f"decide_{decision}", disabled=shown.empty):
-        n = review.decide(db, selected, decision)
+    if col.button(f"{label} ({scope.label})", key=f"decide_{decision}", disabled=not scope.ids):
+        n = review.decide(db, scope.ids, decision)
         st.toast(f"{n} suggestion(s): {decision}")
         st.rerun()
 
@@ -122,21 +150,28 @@ e2.download_button(
     mime="text/csv",
 )
 if st.button("Apply approved changes to Amazon…", key="apply", type="primary", disabled=approved.empty):
-    st.session_state["confirm_apply"] = True
-if st.session_state.get("confirm_apply"):
-    st.warning(f"Send {len(approved)} change(s) to Amazon now? They take effect in the live account.")
+    # the ids are fixed here: the confirmation lists them and exactly they are sent
+    st.session_state[APPLY_IDS] = approved["suggestion_id"].astype(str).tolist()
+if st.session_state.get(APPLY_IDS):
+    plan = review.apply_plan(db, c.account_id, c.profile_id, st.session_state[APPLY_IDS])
+    st.warning(
+        f"Send {len(plan.changes)} change(s) to Amazon now? They take effect in the live account; each one is listed below. "
+        f"Expected effect: spend {plan.spend_change:+,.2f} {c.currency}, sales {plan.sales_change:+,.2f} {c.currency} "
+        "(per the suggestions' estimates)."
+    )
+    st.dataframe(plan.changes.drop(columns=["suggestion_id"]), hide_index=True, width="stretch", key="apply_plan")
     y, n = st.columns(2)
-    if y.button("Yes, send to Amazon", key="apply_confirm", type="primary"):
-        st.session_state["confirm_apply"] = False
+    if y.button("Yes, send to Amazon", key="apply_confirm", type="primary", disabled=plan.changes.empty):
+        st.session_state.pop(APPLY_IDS, None)
         try:
             st.session_state["apply_result"] = review.apply_approved_changes(
-                db, vault, c.account_id, c.profile_id, confirmed=True
+                db, vault, c.account_id, c.profile_id, plan.suggestion_ids, confirmed=True
             )
             st.rerun()  # redraw without the question, with the approved list now empty
         except DashboardError as exc:
             common.show_error(exc)
     if n.button("Cancel", key="apply_cancel"):
-        st.session_state["confirm_apply"] = False
+        st.session_state.pop(APPLY_IDS, None)
         st.rerun()
 result = st.session_state.get("apply_result")
 if result is not None:

@@ -1,15 +1,22 @@
-"""The one safe CSV writer.
+"""The one safe CSV writer (files for people), and the text-only XLSX writer (files for Amazon).
 
 Search terms are typed by shoppers and campaign names by anyone with console
 access; a cell starting with `=`, `+`, `-`, `@`, tab or CR is run as a formula by
 Excel and Sheets (OWASP "CSV Injection", CWE-1236). Every export goes through
 `to_safe_csv`, which prefixes such text cells with `'` and writes UTF-8 with a BOM
 so Excel shows accents, emoji and right-to-left text correctly.
+
+Files uploaded to Amazon (bulk operations, coupon and PED files) must carry the seller's text exactly:
+an apostrophe there would reach Amazon as part of a keyword or SKU (`'+SUM…`, `'-ABC`). `text_xlsx`
+writes every cell as a typed string cell instead, so no spreadsheet can read it as a formula and
+nothing is added to the text.
 """
 
 from __future__ import annotations
 
+import io
 import re
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 import pandas as pd
@@ -43,6 +50,41 @@ def to_safe_csv(df: pd.DataFrame) -> bytes:
     """CSV bytes, UTF-8 with BOM, every text cell neutralised."""
     # CRLF line ends (RFC 4180) also make pandas quote cells that contain a bare CR.
     return neutralize_frame(df).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+
+
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # XML 1.0 cannot hold these; openpyxl refuses them
+
+
+def text_xlsx(columns: Sequence[str], rows: Iterable[Sequence[object]], sheet: str) -> bytes:
+    """XLSX bytes for Amazon: every text a string cell (type "s", format "@"), never a formula, no apostrophe.
+
+    Numbers given as numbers stay numbers; everything else is written as its text.
+    Empty cells (None, NaN, "") stay empty. Widths follow the longest value (capped) so the file reads well."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet
+    widths = [len(str(c)) for c in columns]
+    for r, values in enumerate([list(columns), *map(list, rows)], start=1):
+        for c, value in enumerate(values, start=1):
+            if value is None or (isinstance(value, float) and pd.isna(value)) or value == "":
+                continue
+            cell = ws.cell(row=r, column=c)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                cell.value = value  # a number (a bid, a budget) cannot be a formula: Amazon reads it as a number
+                widths[c - 1] = max(widths[c - 1], len(str(value)))
+                continue
+            text = _ILLEGAL_XML.sub("", str(value))
+            cell.value = text  # openpyxl types "=…" as a formula here …
+            cell.data_type = "s"  # … so the type is set back to a plain string, written as text
+            cell.number_format = "@"
+            widths[c - 1] = max(widths[c - 1], min(len(text), 60))
+    for c, width in enumerate(widths, start=1):
+        ws.column_dimensions[ws.cell(row=1, column=c).column_letter].width = width + 2
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
 
 
 def _slug(text: str) -> str:

@@ -1,19 +1,17 @@
 """Amazon Ads bulk-operations file (Sponsored Products) for approved suggestions.
 
 One sheet, `Sponsored Products Campaigns`, with the upload columns of the v3 template in Amazon's
-order; one row per entity (a second row for the same entity would overwrite the first). Text cells
-go through `csv_export.neutralize_frame` so shopper-typed search terms cannot run as formulas.
-IDs are written as text (Amazon's IDs exceed Excel's 15 significant digits).
+order; one row per entity (a second row for the same entity would overwrite the first). Every cell is
+a typed text cell (`analytics.export.text_xlsx`): a shopper-typed search term like `=SUM(1)` cannot run
+as a formula, and reaches Amazon exactly as typed (no formula-guard apostrophe). IDs stay text too
+(Amazon's IDs exceed Excel's 15 significant digits).
 """
 
 from __future__ import annotations
 
-import io
-
 import pandas as pd
-from openpyxl import Workbook
 
-from services.analytics.export import neutralize_frame
+from services.analytics.export import text_xlsx
 
 SHEET = "Sponsored Products Campaigns"
 COLUMNS = [
@@ -189,20 +187,7 @@ def bulk_frame(suggestions: pd.DataFrame, campaigns: pd.DataFrame | None = None)
 def to_bulk_xlsx(suggestions: pd.DataFrame, campaigns: pd.DataFrame | None = None) -> bytes:
     """XLSX bytes of the bulk file: sheet `Sponsored Products Campaigns`, Amazon's headers, one row per entity."""
     frame = bulk_frame(suggestions, campaigns)
-    safe = neutralize_frame(frame.astype(object))
-    safe.columns = COLUMNS  # headers are ours and safe; keep them exact
-    wb = Workbook()
-    ws = wb.active
-    ws.title = SHEET
-    ws.append(COLUMNS)
-    for row in safe.itertuples(index=False):
-        ws.append([None if v is None or (isinstance(v, float) and pd.isna(v)) else v for v in row])
-    for col in ("D", "E", "F", "G", "H", "I"):  # IDs stay text
-        for cell in ws[col][1:]:
-            cell.number_format = "@"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return text_xlsx(COLUMNS, frame.astype(object).itertuples(index=False), SHEET)
 
 
 def approved_bulk_xlsx(db, account_id: str, profile_id: str) -> bytes:

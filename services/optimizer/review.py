@@ -7,6 +7,7 @@ asks first and passes the answer through; nothing goes out by default.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
@@ -14,6 +15,7 @@ from sqlite_utils import Database
 
 from services import optimizer as sugg
 from services.optimizer import TYPE_LABELS
+from services.optimizer.actions import _actions_for
 from services.optimizer.bulksheet import approved_bulk_xlsx, bulk_filename
 
 HISTORY_COLUMNS = [
@@ -72,10 +74,126 @@ def decide(db: Database, ids: list[str], decision: str, snooze_days: int = 7) ->
     raise ValueError(f"unknown decision {decision!r}")
 
 
-def apply_approved_changes(db: Database, vault, account_id: str, profile_id: str, *, confirmed: bool) -> pd.DataFrame:
-    """Send the approved changes to Amazon; Amazon's per-item answer as a table."""
+def merge_selection(selected: list[str], rendered_ids: list[str], rows: object) -> list[str]:
+    """The selection after the user clicked rows of the table they were shown, as suggestion ids.
+
+    `rendered_ids` are the ids of the table the click was made on, in the order shown; `rows` are the
+    positions Streamlit reports for that table. Ids selected earlier but not in that table (hidden by a
+    filter) are kept; positions that do not exist in that table are ignored, never looked up elsewhere.
+    """
+    if not isinstance(rows, (list, tuple)):
+        return list(selected)
+    rendered = set(rendered_ids)
+    picked = [rendered_ids[r] for r in rows if isinstance(r, int) and 0 <= r < len(rendered_ids)]
+    kept = [i for i in selected if i not in rendered]
+    return list(dict.fromkeys(kept + picked))
+
+
+def positions_of(selected: list[str], shown_ids: list[str]) -> list[int]:
+    """Where the selected ids are in the table about to be shown (the selection Streamlit should draw)."""
+    chosen = set(selected)
+    return [pos for pos, sid in enumerate(shown_ids) if sid in chosen]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a decision button acts on: the selected suggestions that are shown, or every shown one if none is."""
+
+    ids: list[str]
+    label: str
+    hidden: int  # selected ids the filters hide: kept selected, not acted on
+
+
+def decision_scope(selected: list[str], shown_ids: list[str]) -> Scope:
+    """With a selection, only its shown part (possibly none); with no selection at all, every shown suggestion."""
+    shown = set(shown_ids)
+    visible = [i for i in selected if i in shown]
+    hidden = len(selected) - len(visible)
+    if selected:
+        return Scope(visible, f"{len(visible)} selected", hidden)
+    return Scope(list(shown_ids), f"all {len(shown_ids)} shown", 0)
+
+
+PLAN_COLUMNS = [
+    "entity_type",
+    "entity",
+    "campaign",
+    "ad_group",
+    "field",
+    "old_value",
+    "new_value",
+    "expected_spend_change",
+    "expected_sales_change",
+    "suggestion_id",
+]
+
+_ENTITY_TYPES = {
+    "keyword": "Keyword",
+    "target": "Target",
+    "campaign": "Campaign",
+    "ad_group": "Ad group",
+    "negative_keyword": "Negative keyword",
+}
+
+
+@dataclass(frozen=True)
+class ApplyPlan:
+    """Every change an apply of `suggestion_ids` will send, one row per Amazon call, and the expected effect."""
+
+    suggestion_ids: list[str]
+    changes: pd.DataFrame
+    spend_change: float
+    sales_change: float
+
+
+def apply_plan(db: Database, account_id: str, profile_id: str, suggestion_ids: list[str]) -> ApplyPlan:
+    """The confirmation's list: built from the same actions `apply_approved` sends for these approved ids."""
+    df = sugg.list_suggestions(db, account_id, profile_id, statuses=("approved",))
+    df = df[df["suggestion_id"].astype(str).isin([str(i) for i in suggestion_ids])]
+    rows, ids = [], []
+    for s in df.to_dict("records"):
+        actions = _actions_for(db, s)
+        if actions:
+            ids.append(str(s["suggestion_id"]))
+        for n, a in enumerate(actions):
+            first = n == 0  # a suggestion's expected effect is counted once, on its first change
+            rows.append(
+                {
+                    "entity_type": _ENTITY_TYPES.get(a.entity_kind, a.entity_kind),
+                    "entity": a.entity_name,
+                    "campaign": s.get("campaign_name"),
+                    "ad_group": s.get("ad_group_name"),
+                    "field": a.field,
+                    "old_value": a.old_value,
+                    "new_value": a.new_value,
+                    "expected_spend_change": _number(s.get("expected_spend_change")) if first else 0.0,
+                    "expected_sales_change": _number(s.get("expected_sales_change")) if first else 0.0,
+                    "suggestion_id": str(s["suggestion_id"]),
+                }
+            )
+    changes = pd.DataFrame(rows, columns=PLAN_COLUMNS)
+    return ApplyPlan(
+        ids,
+        changes,
+        float(changes["expected_spend_change"].sum()) if rows else 0.0,
+        float(changes["expected_sales_change"].sum()) if rows else 0.0,
+    )
+
+
+def _number(value) -> float:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return 0.0 if out != out else out  # NaN counts as no expected change
+
+
+def apply_approved_changes(
+    db: Database, vault, account_id: str, profile_id: str, suggestion_ids: list[str], *, confirmed: bool
+) -> pd.DataFrame:
+    """Send exactly these approved suggestions (the confirmation's list) to Amazon; Amazon's per-item answer."""
     client = sugg.client_for_profile(db, vault, account_id, profile_id)
-    return sugg.apply_approved(db, client, account_id, profile_id, confirmed=confirmed).frame
+    return sugg.apply_approved(db, client, account_id, profile_id, confirmed=confirmed, ids=suggestion_ids).frame
 
 
 def history(db: Database, account_id: str, profile_id: str) -> pd.DataFrame:

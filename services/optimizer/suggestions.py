@@ -6,6 +6,7 @@ public function here, so the store's own schema stays untouched.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -191,11 +192,44 @@ def set_margin(
         )
 
 
+def _margin_csv_text(data: bytes | str) -> str:
+    """Text of a margin file as spreadsheets save it: UTF-8 (with or without BOM), UTF-16 (BOM) or cp1252."""
+    if isinstance(data, str):
+        return data.lstrip("\ufeff")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")  # Excel's "Unicode text"; the BOM says which byte order
+    if data.startswith(codecs.BOM_UTF8):
+        return data.decode("utf-8-sig")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")  # Excel's "CSV" on Windows in Western Europe and the US
+
+
+def _margin_number(text: str, what: str) -> float:
+    """12.50, 12,50, $12.50 or 12.50 € as a number; a sentence when it is none of these."""
+    cleaned = text.strip().strip("$€£¥").strip().replace("\u00a0", "").replace(" ", "")
+    if "," in cleaned and "." not in cleaned:
+        cleaned = cleaned.replace(",", ".")  # a decimal comma
+    try:
+        value = float(cleaned)
+    except ValueError:
+        raise ValueError(f"the {what} “{text}” is not a number") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(f"the {what} “{text}” is not a number")
+    return value
+
+
 def import_margins_csv(db: Database, account_id: str, data: bytes | str) -> tuple[int, list[str]]:
     """CSV with `asin` (and optional `sku`) plus either `margin` (fraction or percent) or `price` and
-    `cost` (cost = COGS + fees). Returns (rows imported, problems by line)."""
-    text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
-    reader = csv.DictReader(io.StringIO(text))
+    `cost` (cost = COGS + fees). Returns (rows imported, problems by line, each a sentence).
+
+    Accepts the encodings spreadsheets write (UTF-8 with or without BOM, UTF-16 with BOM, cp1252) and
+    comma, semicolon or tab as separator; a line with price 0 is refused with a sentence, not a crash."""
+    text = _margin_csv_text(data)
+    header = text.splitlines()[0] if text else ""
+    delimiter = max([",", ";", "\t"], key=header.count)
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     problems, rows = [], []
     for n, raw in enumerate(reader, start=2):
         row = {str(k).strip().lower(): (v or "").strip() for k, v in raw.items() if k is not None}
@@ -204,10 +238,12 @@ def import_margins_csv(db: Database, account_id: str, data: bytes | str) -> tupl
             if not asin:
                 raise ValueError("no ASIN")
             if row.get("margin"):
-                m = float(row["margin"].rstrip("%"))
+                m = _margin_number(row["margin"].rstrip("%"), "margin")
                 m = m / 100.0 if (m > 1 or row["margin"].endswith("%")) else m
             elif row.get("price") and row.get("cost"):
-                price, cost = float(row["price"]), float(row["cost"])
+                price, cost = _margin_number(row["price"], "price"), _margin_number(row["cost"], "cost")
+                if price <= 0:
+                    raise ValueError(f"the price must be more than 0 (it is {row['price']}), so no margin follows")
                 m = (price - cost) / price
             else:
                 raise ValueError("needs a margin, or a price and a cost")

@@ -12,8 +12,10 @@ these files. Columns:
 - PED upload: "sku" and "Discount Type" (confirmed in published copies), plus "Discount Value"
   (the value column is not confirmed: check against a downloaded template).
 
-CSV goes through `csv_export.to_safe_csv`; XLSX through `neutralize_frame`, every cell written as
-text so Excel neither runs a formula nor turns a date or an ISBN-ASIN into a number.
+CSV (a file people open) goes through `analytics.export.to_safe_csv`, formula guard included. XLSX (the
+file uploaded to Amazon) goes through `analytics.export.text_xlsx`: every cell a typed text cell, so Excel
+neither runs a formula nor turns a date or an ISBN-ASIN into a number, and Amazon receives the SKU or
+title exactly as written (no guard apostrophe).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from services.analytics.export import neutralize_frame, to_safe_csv
+from services.analytics.export import text_xlsx, to_safe_csv
 from services.promotions.checks import _discount_type, _segment, normalize_asin, parse_number, split_ids
 from services.promotions.drafts import PED_TYPES, REPORT_SEGMENT, CouponDraft, PedDraft
 from services.promotions.rules import parse_date
@@ -85,22 +87,9 @@ def ped_frame(draft: PedDraft) -> pd.DataFrame:
 
 
 def to_xlsx(df: pd.DataFrame, sheet: str = "Template") -> bytes:
-    """XLSX bytes with neutralised text cells, all written as text (number format '@')."""
-    safe = neutralize_frame(df.astype(object).where(df.notna(), ""))
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
-        safe.to_excel(xw, index=False, sheet_name=sheet)
-        ws = xw.sheets[sheet]
-        for row in ws.iter_rows():
-            for cell in row:
-                cell.number_format = "@"
-                if cell.value is not None and not isinstance(cell.value, str):
-                    cell.value = str(cell.value)
-                cell.data_type = "s"
-        for i, col in enumerate(safe.columns, start=1):
-            width = max([len(str(col))] + [min(len(str(v)), 60) for v in safe.iloc[:, i - 1].tolist()]) + 2
-            ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = width
-    return buf.getvalue()
+    """XLSX bytes for Seller Central: every cell typed text, exactly as written (no formula, no apostrophe)."""
+    frame = df.astype(object).where(df.notna(), "")
+    return text_xlsx([str(c) for c in frame.columns], frame.itertuples(index=False), sheet)
 
 
 def coupon_bulk_csv(drafts: Iterable[CouponDraft]) -> bytes:

@@ -62,7 +62,7 @@ def export(
     if kind == "coupon":
         return ps.export_coupons(db, record_ids, today=today, fmt=fmt, profile_label=profile_label)
     if kind == "ped":
-        return ps.export_ped(db, record_ids[0], today=today, fmt=fmt)
+        return ps.export_peds(db, record_ids, today=today, fmt=fmt)
     ps.mark_exported(db, record_ids)
     return ps.ExportResult(
         True,

@@ -35,6 +35,7 @@ from services.promotions.files import (
 )
 from services.promotions.rules import parse_date, validate
 from services.store import write
+from services.store.db import check_schema
 
 migrations = Migrations("promotions")
 RECORD_STATUSES = ("draft", "exported", "linked")
@@ -71,10 +72,14 @@ _lock = threading.Lock()
 
 
 def ensure_schema(db: Database) -> None:
-    """Apply this module's migrations if pending (safe to call on every use, and from several processes)."""
+    """Apply this module's migrations if pending (safe to call on every use, and from several processes).
+
+    A database where a newer version recorded promotion migrations this code does not know is refused."""
     with _lock:
         if not migrations.pending(db):
+            check_schema(db, "The database", migrations)
             return
+        check_schema(db, "The database", migrations)
         with write(db):
             if migrations.pending(db):
                 migrations.apply(db)
@@ -363,6 +368,59 @@ def export_ped(
         [record_id],
         {record_id: v},
         "Upload it in Seller Central › Advertising › Prime Exclusive Discounts.",
+    )
+
+
+def export_peds(
+    db: Database,
+    record_ids: Iterable[str],
+    *,
+    today: date,
+    fmt: str = "csv",
+    known_skus: Iterable[str] | None = None,
+    prices: Mapping[str, float] | None = None,
+) -> ExportResult:
+    """Every valid PED draft of `record_ids` gets its upload file (each PED is its own discount in Seller Central,
+    with its own name and dates, so one file each); several files come as one ZIP. Invalid drafts stay drafts
+    and are named in the result."""
+    import io
+    import zipfile
+
+    ids = list(dict.fromkeys(record_ids))
+    if not ids:
+        return ExportResult(False, None, None, None, None, [], {}, "Choose at least one Prime Exclusive Discount.")
+    skus = list(known_skus) if known_skus is not None else None
+    done = {rid: export_ped(db, rid, today=today, fmt=fmt, known_skus=skus, prices=prices) for rid in ids}
+    good = [r for r in done.values() if r.ok]
+    results = {rid: v for r in done.values() for rid, v in r.results.items()}
+    failed = len(ids) - len(good)
+    if not good:
+        return ExportResult(False, None, None, None, None, ids, results, "Fix the marked fields first.")
+    if len(good) == 1:
+        one = good[0]
+        note = f" {failed} other draft(s) need fixing first." if failed else ""
+        return ExportResult(True, one.data, one.filename, one.mime, one.frame, ids, results, one.message + note)
+    buf, names = io.BytesIO(), set()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, r in enumerate(good, start=1):
+            name = str(r.filename)
+            if name in names:  # two drafts with the same name on the same day: keep both files
+                stem, dot, ext = name.rpartition(".")
+                name = f"{stem}-{n}{dot}{ext}"
+            names.add(name)
+            z.writestr(name, r.data or b"")
+    frame = pd.concat([r.frame for r in good if r.frame is not None], ignore_index=True)
+    note = f" {failed} other draft(s) need fixing first and stay drafts." if failed else ""
+    return ExportResult(
+        True,
+        buf.getvalue(),
+        export_filename("ped-files", "prime-exclusive-discounts", today, ext="zip"),
+        "application/zip",
+        frame,
+        ids,
+        results,
+        f"{len(good)} Prime Exclusive Discount files in the ZIP, one per discount: create each discount in "
+        "Seller Central › Advertising › Prime Exclusive Discounts and upload its file." + note,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 
 import pandas as pd
 from openpyxl import load_workbook
@@ -122,7 +123,7 @@ EXPECTED_ROWS = [
         **{
             "Campaign ID": "901",
             "Ad Group ID": "801",
-            "Keyword Text": '\'=HYPERLINK("x") mat',
+            "Keyword Text": '=HYPERLINK("x") mat',  # exactly as the shopper typed it: Amazon gets no apostrophe
             "Match Type": "negativeExact",
         },
     ),
@@ -161,6 +162,19 @@ def test_bulk_file_round_trip():
     rows = [list(r) for r in wb["Sponsored Products Campaigns"].iter_rows(values_only=True)]
     assert rows[0] == EXPECTED_HEADERS
     assert rows[1:] == EXPECTED_ROWS
+
+
+def test_bulk_text_cells_are_typed_text_and_never_formulas():
+    """Amazon must receive `=HYPERLINK(…) mat` as keyword text: a string cell, no formula, no guard apostrophe."""
+    data = bulksheet.to_bulk_xlsx(SUGGESTIONS, CAMPAIGNS)
+    ws = load_workbook(io.BytesIO(data))["Sponsored Products Campaigns"]
+    cells = [c for row in ws.iter_rows(min_row=2) for c in row if c.value is not None]
+    assert all(c.data_type in ("s", "n") for c in cells)  # no "f" (formula)
+    texts = [c.value for c in cells if c.data_type == "s"]
+    assert '=HYPERLINK("x") mat' in texts and not any(t.startswith("'") for t in texts)
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        sheet_xml = z.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet_xml and "<f " not in sheet_xml
 
 
 def test_one_row_per_entity():

@@ -373,3 +373,33 @@ def test_ped_export(db):
     )
     res = ps.export_ped(db, bad, today=TODAY)
     assert not res.ok and {"skus", "discount_value"} <= set(res.results[bad].errors)
+
+
+def test_export_n_ped_drafts_exports_every_valid_one(db):
+    """ "Export N PED drafts" (the page calls form.export) gives a file for each draft, not only the first."""
+    import io
+    import zipfile
+
+    from services.promotions import form
+
+    def ped(name, sku, value):
+        draft = PedDraft(
+            name=name, skus=[sku], discount_value=value, start=TODAY + timedelta(days=1), end=TODAY + timedelta(days=8)
+        )
+        return ps.save_draft(db, draft, profile_id=PID)
+
+    ids = [ped("Spring PED", "SKU-A", 12), ped("Summer PED", "SKU-B", 20)]
+    unknown = ped("Autumn PED", "SKU-C", 15)  # not in the catalogue: stays a draft, the others still go out
+    res = form.export(db, [*ids, unknown], "ped", "csv", "US", today=TODAY)
+    assert res.ok and res.mime == "application/zip" and "2 Prime Exclusive Discount files" in res.message
+    assert "1 other draft(s) need fixing" in res.message and res.results[unknown].errors
+    with zipfile.ZipFile(io.BytesIO(res.data)) as z:
+        files = {n: read_back(z.read(n)) for n in z.namelist()}
+    assert len(files) == 2
+    assert sorted(f.iloc[0]["sku"] for f in files.values()) == ["SKU-A", "SKU-B"]
+    assert {n.split("_")[1] for n in files} == {"spring-ped", "summer-ped"}
+    assert [ps.get_record(db, r)["status"] for r in [*ids, unknown]] == ["exported", "exported", "draft"]
+
+    # one draft alone still gets its plain file
+    single = form.export(db, [ped("Winter PED", "SKU-A", 10)], "ped", "xlsx", "US", today=TODAY)
+    assert single.ok and single.filename.endswith(".xlsx") and read_back(single.data, "xlsx").iloc[0]["sku"] == "SKU-A"

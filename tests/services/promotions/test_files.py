@@ -1,4 +1,5 @@
 import io
+import zipfile
 from datetime import date
 
 import openpyxl
@@ -82,12 +83,13 @@ def test_coupon_xlsx_reads_back_with_exact_columns_and_text_cells():
     df = read_back(data, "xlsx")
     assert list(df.columns) == COUPON_FILE_COLUMNS
     assert df.iloc[1]["ASIN list"] == "0306406152"
-    assert df.iloc[1]["Title suffix"].startswith("'=")
+    assert df.iloc[1]["Title suffix"] == "=HYPERLINK(1)"  # Amazon gets the title as typed, no guard apostrophe
     ws = openpyxl.load_workbook(io.BytesIO(data)).active
     for row in ws.iter_rows(min_row=2):
         for cell in row:
-            assert cell.value is None or isinstance(cell.value, str)
-            assert not (isinstance(cell.value, str) and cell.value.startswith("="))
+            assert cell.value is None or (isinstance(cell.value, str) and cell.data_type == "s")  # never "f"
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        assert "<f>" not in z.read("xl/worksheets/sheet1.xml").decode()  # no formula stored anywhere
 
 
 def test_empty_frame_still_has_columns():
@@ -99,5 +101,6 @@ def test_ped_file_columns_and_rows():
     for fmt, data in (("csv", ped_csv(d)), ("xlsx", ped_xlsx(d))):
         df = read_back(data, fmt)
         assert list(df.columns) == PED_FILE_COLUMNS == ["sku", "Discount Type", "Discount Value"]
-        assert df["sku"].tolist() == ["SKU-1", "'@SKU-2"]
+        # the CSV is for people (formula guard); the XLSX is for Amazon (the SKU exactly, as a text cell)
+        assert df["sku"].tolist() == (["SKU-1", "'@SKU-2"] if fmt == "csv" else ["SKU-1", "@SKU-2"])
         assert set(df["Discount Type"]) == {"Percentage Off"} and set(df["Discount Value"]) == {"15"}
