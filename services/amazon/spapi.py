@@ -18,7 +18,7 @@ from typing import Any
 
 import requests
 
-from services.amazon.ads import read_json_document
+from services.amazon.documents import read_json_document
 from services.amazon.http import RetryPolicy, Stats, send, stats_for
 from services.amazon.lwa import USER_AGENT, TokenSource
 from services.errors import (

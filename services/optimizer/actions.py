@@ -208,10 +208,17 @@ def _send(client, profile_id: str, actions: list[Action], between_calls: Callabl
     `result["unknown"] = True`: it stays `sending` in the journal until a lookup on Amazon settles it.
     `between_calls` runs after each answered call except the last (the chaos test's kill point).
     """
-    groups: dict[tuple[str, str], list[Action]] = {}
+    # Amazon refuses a request that names one entity twice (DUPLICATE_VALUE): a campaign whose budget and
+    # placement both change goes in two calls, the second in a later round of the same (method, kind).
+    groups: dict[tuple[str, str, int], list[Action]] = {}
+    seen: dict[tuple[str, str], dict[str, int]] = {}
     for a in actions:
-        groups.setdefault((a.method, a.kind), []).append(a)
-    for n, ((method, kind), group) in enumerate(groups.items()):
+        rounds = seen.setdefault((a.method, a.kind), {})
+        n = rounds.get(str(a.entity_id), 0) if a.entity_id is not None and a.method != "create" else 0
+        if a.entity_id is not None and a.method != "create":
+            rounds[str(a.entity_id)] = n + 1
+        groups.setdefault((a.method, a.kind, n), []).append(a)
+    for n, ((method, kind, _round), group) in enumerate(groups.items()):
         try:
             if method == "archive":
                 status = client.archive(profile_id, kind, [a.payload for a in group])

@@ -217,11 +217,11 @@ def walk(page: Page, url: str, shots, step) -> None:
     expect(page.get_by_role("heading", name="Overview", exact=True)).to_be_visible(timeout=SYNC_TIMEOUT)
     wait_for_app_run(page, timeout=SYNC_TIMEOUT)
 
-    # 4. overview: twelve tiles and the trend chart actually drawn by plotly.js
+    # 4. overview: twelve ad tiles, six of total sales and traffic, and the trend chart actually drawn by plotly.js
     step("4. overview")
     tiles = page.get_by_test_id("stMetric")
-    expect(tiles).to_have_count(12)
-    for label in ("Spend", "Sales", "ACOS", "ROAS", "Orders"):
+    expect(tiles).to_have_count(18)
+    for label in ("Spend", "Sales", "ACOS", "ROAS", "Orders", "TACoS"):
         expect(tiles.filter(has_text=label).first).to_be_visible()
     chart = page.get_by_test_id("stPlotlyChart").first
     expect_drawn(chart)

@@ -11,7 +11,7 @@ import tracemalloc
 
 import pytest
 
-from services.amazon.ads import iter_json_rows
+from services.amazon.documents import iter_json_rows
 from services.errors import AmazonUnavailable
 from services.store import open_db, write
 from services.sync.ingest import RepeatedKeys, ReportWriter
