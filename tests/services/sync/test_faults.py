@@ -70,8 +70,8 @@ def test_faults_end_equal_to_fault_free_sync(fresh_sandbox, tmp_path):
     assert c.tokens.refreshes >= 1
     a, b = dump(clean), dump(faulty)
     # The newest sales-and-traffic day (three days ago, Amazon's lag) is asked again by the next run whenever a
-    # report comes back without it; under faults one of the two runs sometimes lacks it for a profile (seen once
-    # in 5 full runs; its cause is still open). Every earlier day must match exactly.
+    # report comes back without it; under faults one of the two runs once lacked it for a profile (1 of the 2 full
+    # runs since it landed; the cause is still open). Every earlier day must match exactly.
     newest = (fresh_sandbox.world.today - timedelta(days=3)).isoformat()
     for t in a:
         if t in ("sales_traffic_day", "sales_traffic_status"):
