@@ -6,6 +6,7 @@ import urllib.parse
 
 import pytest
 import requests
+from consent import begin, browser
 from cryptography.fernet import Fernet
 
 from sandbox.credentials import DEMO_CLIENT, SECOND_CLIENT
@@ -21,36 +22,6 @@ REDIRECT = "http://localhost:8501/"
 @pytest.fixture()
 def store(tmp_path):
     return open_db(tmp_path / "o.db"), Vault(secret_keys=Fernet.generate_key().decode())
-
-
-def begin(db, vault, sb, *, name="Seller via consent", seller=None, client=DEMO_CLIENT, account_id=None, **kw):
-    return oauth.start(
-        db,
-        vault,
-        name=name,
-        region="NA",
-        client_id=client["client_id"],
-        client_secret=None if account_id else client["client_secret"],
-        redirect_uri=REDIRECT,
-        sandbox_url=sb.url,
-        seller_hint=seller,
-        account_id=account_id,
-        **kw,
-    )
-
-
-def browser(url: str, decision: str = "approve") -> dict:
-    """What the seller's browser does: open the consent page, press a button, follow the redirect back."""
-    page = requests.get(url, timeout=5, allow_redirects=False)
-    assert page.status_code == 200 and "value='approve'" in page.text
-    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
-    r = requests.post(
-        url.split("?")[0] + "/decision", data={**query, "decision": decision}, timeout=5, allow_redirects=False
-    )
-    assert r.status_code == 302
-    location = r.headers["Location"]
-    assert location.startswith(REDIRECT)
-    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))
 
 
 def test_consent_url_has_region_host_scope_state_and_pkce(store, sandbox):
