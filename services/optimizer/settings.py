@@ -44,6 +44,13 @@ class Settings:
     max_step: float = _f(
         0.20, "Largest bid change per run, as a fraction of the current bid (0.20 = ±20 %).", kind="percent"
     )
+    max_step_sure: float = _f(
+        0.5,
+        "Largest bid change per run when the evidence is strong: the step grows from the one above toward this as "
+        "a keyword's clicks make its conversion rate sure, so a bid that is clearly 2x too high arrives in one or "
+        "two runs instead of eight.",
+        kind="percent",
+    )
     dead_band: float = _f(
         0.03,
         "No bid change while the expected ACOS at the current bid is within this many points of the target.",
@@ -131,6 +138,8 @@ class Settings:
             problems.append("The minimum bid must be positive and not above the maximum bid.")
         if not 0 < self.max_step <= 1:
             problems.append("The step cap must be between 0 and 100 %.")
+        if not self.max_step <= self.max_step_sure <= 1:
+            problems.append("The step cap for strong evidence must be between the step cap and 100 %.")
         if self.target_acos is not None and not 0 < self.target_acos < 1:
             problems.append("The target ACOS must be between 0 and 100 %.")
         if self.lookback_days <= self.settling_days:

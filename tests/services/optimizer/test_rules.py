@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pandas as pd
@@ -130,9 +131,14 @@ def test_value_bid_raise_capped_by_step():
     # 100 clicks, 20 orders, AOV 30 -> CVR ~ 0.18 -> value bid ~ 30*0.18*0.25 = 1.35 vs bid 0.75
     rows += target_rows("K1", 100, 20, 60.0, 600.0)
     ents.append(kw("K1", 0.75))
+    fixed = opt.bid_suggestions(make_input(rows, ents), SettingsBook(replace(S, max_step_sure=S.max_step)))
+    assert fixed[fixed["entity_id"] == "K1"].iloc[0]["proposed_value"] == pytest.approx(0.90)  # +20 % step cap
     out = opt.bid_suggestions(make_input(rows, ents), SettingsBook(S))
     k = out[out["entity_id"] == "K1"].iloc[0]
-    assert k["proposed_value"] == pytest.approx(0.90)  # +20 % step cap
+    # 100 clicks make the conversion rate sure enough for a longer step, never beyond max_step_sure (+50 %)
+    assert k["confidence"] > 0.5  # the shrinkage weight of its own clicks
+    assert 0.90 < k["proposed_value"] <= 0.75 * (1 + S.max_step_sure) + 0.005
+    assert k["proposed_value"] == pytest.approx(0.75 * (1 + 0.2 + 0.3 * k["confidence"]), abs=0.006)
     assert k["value_bid"] > 1.2
     assert k["cvr_raw"] == pytest.approx(0.20)
     assert k["cvr_shrunk"] < 0.20
@@ -153,7 +159,9 @@ def test_no_order_lowers_with_shrunk_cvr_not_to_zero():
     ents.append(kw("K2", 1.00))
     out = opt.bid_suggestions(make_input(rows, ents), SettingsBook(S))
     k = out[out["entity_id"] == "K2"].iloc[0]
-    assert k["proposed_value"] == pytest.approx(0.80)  # -20 % cap, not the minimum bid
+    # the step cap grows with the evidence (-20 % .. -50 %), never to the minimum bid
+    assert k["proposed_value"] == pytest.approx(1.00 * (1 - (0.2 + 0.3 * k["confidence"])), abs=0.006)
+    assert k["proposed_value"] > 0.5 > S.min_bid
     assert k["cvr_shrunk"] > 0
 
 
