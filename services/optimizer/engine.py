@@ -24,7 +24,9 @@ Rules (thresholds live in `Settings`, per account with per-campaign overrides):
               minimum bid -> exact keyword in a manual ad group that advertises the same products,
               paired with a negative exact in the source ad group; at most `harvest_max_per_run`,
               the most valuable (value bid x clicks) first.
-- budget:     efficient campaigns that run out of budget get more; persistently inefficient ones less.
+- budget:     campaigns that run out of budget while profitable (ACOS under break-even) get more, faster the
+              further under; persistently inefficient ones less, but never while their bids are being lowered
+              (this run or within the lookback): their spend still reflects the old bids.
 - placement:  top-of-search percentage moved stepwise toward what its own ACOS earns.
 
 Metrics come from `services.analytics.metrics` (add_ratios / safe_ratio), never redefined here.
@@ -63,6 +65,9 @@ def optimize(
     if not frames:
         return _empty_suggestions()
     out = pd.concat(frames, ignore_index=True)
+    # never cut a budget while this run lowers bids in the same campaign: the cut bids lower its spend already
+    lowering = set(out.loc[(out["type"] == "bid") & (out["proposed_value"] < out["current_value"]), "campaign_id"])
+    out = out[~((out["type"] == "budget") & (out["rule"] == "budget_down") & out["campaign_id"].isin(lowering))]
     # a term both negated and harvested in the same ad group is a contradiction: keep the harvest
     harvested = set(
         zip(out.loc[out["type"] == "harvest", "ad_group_id"], out.loc[out["type"] == "harvest", "search_term"])

@@ -94,6 +94,12 @@ class Settings:
         1.0, "Harvest only terms whose ACOS is at most this multiple of the target.", kind="multiple"
     )
     budget_step: float = _f(0.20, "Budget change per run (0.20 = ±20 %).", kind="percent")
+    budget_max_step_up: float = _f(
+        0.6,
+        "Largest budget raise per run for a campaign that runs out of budget while profitable: the step grows with "
+        "how far its ACOS is under break-even (0.6 = +60 %).",
+        kind="percent",
+    )
     budget_min: float = _f(1.00, "Lowest daily budget suggested.", kind="money")
     budget_max: float = _f(500.00, "Highest daily budget suggested.", kind="money")
     budget_out_days: int = _f(

@@ -535,7 +535,10 @@ def budget_input(cd, budget=20.0):
 def test_budget_up_when_efficient_and_capped():
     out = opt.budget_suggestions(budget_input(campaign_days("C1", 20.0, 19.8, 120.0, 4, 30)), SettingsBook(S))
     r = out.iloc[0]
-    assert r["rule"] == "budget_up" and r["proposed_value"] == pytest.approx(24.0)
+    # ACOS 16.5 % against a 25 % limit: the base 20 % step x 25/16.5 = +30 %
+    assert r["rule"] == "budget_up" and r["proposed_value"] == pytest.approx(20.0 * (1 + 0.2 * 0.25 / 0.165), abs=0.01)
+    far_under = opt.budget_suggestions(budget_input(campaign_days("C1", 20.0, 19.8, 400.0, 9, 30)), SettingsBook(S))
+    assert far_under.iloc[0]["proposed_value"] == pytest.approx(20.0 * 1.6)  # at most budget_max_step_up
     capped = opt.budget_suggestions(
         budget_input(campaign_days("C1", 20.0, 19.8, 120.0, 4, 30)),
         SettingsBook(Settings(target_acos=0.25, budget_max=21.0)),
@@ -548,6 +551,42 @@ def test_budget_down_when_inefficient_and_not_when_within_target():
     assert out.iloc[0]["rule"] == "budget_down" and out.iloc[0]["proposed_value"] == pytest.approx(16.0)
     fine = opt.budget_suggestions(budget_input(campaign_days("C1", 20.0, 10.0, 45.0, 2, 30)), SettingsBook(S))
     assert fine.empty
+
+
+def test_no_budget_cut_while_its_bids_are_coming_down():
+    """The same inefficient campaign, but a keyword of it had its bid lowered 5 days ago: its spend still reflects
+    the old bid, so the budget is left alone (the bid cut does the work)."""
+    inp = budget_input(campaign_days("C1", 20.0, 15.0, 30.0, 1, 30))
+    inp.changes = pd.DataFrame(
+        [
+            {
+                "entity_id": "B0",
+                "change_type": "bid",
+                "applied_at": f"{AS_OF - timedelta(days=5)}T06:00:00+00:00",
+                "old_value": "0.75",
+                "new_value": "0.60",
+            }
+        ]
+    )
+    assert opt.budget_suggestions(inp, SettingsBook(S)).empty
+    raised = inp.changes.assign(new_value="0.90")  # a raise is no reason to spare the budget
+    inp.changes = raised
+    assert opt.budget_suggestions(inp, SettingsBook(S)).iloc[0]["rule"] == "budget_down"
+
+
+def test_engine_drops_a_budget_cut_where_the_same_run_lowers_bids():
+    rows, ents = background()
+    rows += target_rows("K2", 60, 0, 60.0, 0.0)  # no orders: its bid comes down this run
+    ents.append(kw("K2", 1.00))
+    camps = budget_input(campaign_days("C1", 20.0, 15.0, 30.0, 1, 30)).campaigns
+    inp = make_input(
+        rows, ents, campaigns=camps, campaign_day=pd.DataFrame(campaign_days("C1", 20.0, 15.0, 30.0, 1, 30))
+    )
+    alone = opt.budget_suggestions(inp, SettingsBook(S))
+    assert alone.iloc[0]["rule"] == "budget_down"
+    both = opt.optimize(inp, SettingsBook(S), types=("bid", "budget"))
+    assert ((both["type"] == "bid") & (both["proposed_value"] < both["current_value"])).any()
+    assert not (both["type"] == "budget").any()
 
 
 def placement_input(pct, clicks, orders, cost, sales):
