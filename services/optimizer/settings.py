@@ -86,12 +86,15 @@ class Settings:
         2, "Orders a search term needs before it is harvested as an exact keyword.", kind="count"
     )
     harvest_max_per_run: int = _f(
-        25,
-        "Most new exact keywords suggested per run (the most profitable first): each one buys new traffic and spend.",
+        100,
+        "Most new exact keywords suggested per run (the most profitable first). Every term with positive expected "
+        "profit as an exact keyword qualifies; this is a safety cap, not the usual limit.",
         kind="count",
     )
     harvest_max_acos_factor: float = _f(
-        1.0, "Harvest only terms whose ACOS is at most this multiple of the target.", kind="multiple"
+        1.0,
+        "Harvest only terms whose ACOS is at most this multiple of break-even (they make money now).",
+        kind="multiple",
     )
     budget_step: float = _f(0.20, "Budget change per run (0.20 = ±20 %).", kind="percent")
     budget_max_step_up: float = _f(

@@ -634,3 +634,31 @@ def test_group_by_type():
     df = pd.DataFrame({"type": ["bid", "negative", "bid"]})
     groups = opt.group_by_type(df)
     assert list(groups) == ["bid", "negative"] and len(groups["bid"]) == 2
+
+
+def test_negative_on_expected_loss_where_clicks_cost_more_than_they_can_earn():
+    """Two terms with 20 clicks and no order (about 2 orders expected: 78 % likely a bleeder, under the 85 % bar).
+    At $1.20 a click, against about $1.50 a click earns at break-even, the term loses money unless it converts at
+    over 80 % of its ad group's rate: 91 % likely it does not -> negated on expected loss. At $0.20 a click it
+    would have to convert at under 13 % of that rate to lose money: not negated."""
+    inp = terms_input(
+        term_rows("pricey click", 20, 0, 24.0, 0.0)
+        + term_rows("cheap click", 20, 0, 4.0, 0.0)
+        + term_rows("yoga mat", 40, 5, 24.0, 150.0)
+    )
+    out = opt.negative_suggestions(inp, SettingsBook(S))
+    assert list(out["search_term"]) == ["pricey click"]
+    r = out.iloc[0]
+    assert r["rule"] == "expected_loss" and r["confidence"] >= S.bleeder_confidence
+    assert "loses money" in r["reason"]
+
+
+def test_harvest_every_term_with_positive_expected_profit_ranked_by_it():
+    """ACOS 35 %: above the 25 % target (the old rule skipped it) but under break-even (50 %): harvested, ranked by
+    expected profit a week, not by the old value-bid-times-clicks score."""
+    st = term_rows("bamboo yoga mat", 40, 4, 42.0, 120.0) + term_rows("jute yoga mat", 60, 9, 30.0, 270.0)
+    out = opt.harvest_suggestions(harvest_setup(st), SettingsBook(S))
+    assert list(out["search_term"]) == ["jute yoga mat", "bamboo yoga mat"]
+    assert "a week" in out.iloc[1]["reason"]
+    losing = term_rows("bamboo yoga mat", 40, 2, 70.0, 60.0)  # ACOS 117 %: losing money on its own record
+    assert opt.harvest_suggestions(harvest_setup(losing), SettingsBook(S)).empty
