@@ -29,6 +29,7 @@ from bench import oracle
 from services import optimizer as opt
 from services import store, sync
 from services.optimizer.data import load_input
+from services.optimizer.recommendations import fetch_bid_recommendations
 
 LATENCY = 0.05
 BASE_POLICIES = ("nothing", "naive", "naive_raise", "optimizer", "oracle")
@@ -119,7 +120,8 @@ class Arm:
                 store.upsert_rows(self.db, table, rows)
         return time.monotonic() - t
 
-    def inputs(self):
+    def inputs(self, recommendations: bool = False):
+        """The optimizer's input; with `recommendations`, Amazon's suggested bids too (as the shipped run asks)."""
         book = opt.get_settings_book(self.db, self.account_id)
         inp = load_input(
             self.db,
@@ -128,6 +130,8 @@ class Arm:
             settings=book.account,
             account_id=self.account_id,
         )
+        if recommendations:
+            inp.bid_recommendations = fetch_bid_recommendations(self.client, inp)
         return inp, book
 
     def stop(self) -> None:
@@ -195,7 +199,7 @@ def _oracle_week(arm: Arm, levers: set[str]) -> None:
 def _optimizer_week(arm: Arm, drop_type: str | None, timings: dict) -> None:
     t = time.monotonic()
     now = datetime.combine(arm.world.today, dtime(6, 0), tzinfo=UTC)
-    inp, book = arm.inputs()
+    inp, book = arm.inputs(recommendations=True)
     found = opt.optimize(inp, book)
     opt.save_suggestions(arm.db, arm.account_id, found)
     pending = opt.list_suggestions(arm.db, arm.account_id, arm.pid)
