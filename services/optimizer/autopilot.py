@@ -271,11 +271,21 @@ def undo_run(db: Database, client, account_id: str, run_id: str, *, now: datetim
     return report
 
 
+def _sync(db_path: str, account_name: str, profiles: list[str]) -> int:
+    """The sync CLI in its own process: `sync` is a sibling package the optimizer must not import, and a sync is
+    a separate step in any case. Reading Amazon's reports changes nothing on Amazon, so a dry run syncs too."""
+    import subprocess
+
+    cmd = [sys.executable, "-m", "services.sync", "--db", db_path, "--account", account_name]
+    for pid in profiles:
+        cmd += ["--profile", str(pid)]
+    return subprocess.run(cmd, check=False).returncode
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python -m services.optimizer.autopilot`: exit 0 when the run finished, 1 when changes failed, 2 on bad input."""
     from pathlib import Path
 
-    from services import sync
     from services.accounts import registry as accounts
     from services.optimizer.actions import client_for_profile
     from services.secrets.logsafe import install_redaction
@@ -319,8 +329,9 @@ def main(argv: list[str] | None = None) -> int:
     profiles = args.profile or [
         r[0] for r in db.conn.execute("SELECT profile_id FROM profiles WHERE account_id = ?", [account_id])
     ]
-    if not args.no_sync:  # reading Amazon's reports changes nothing on Amazon, so a dry run syncs too
-        sync.sync_account(args.db, account_id, vault, profile_ids=profiles)
+    if not args.no_sync and _sync(args.db, match[0]["name"], profiles) != 0:
+        print("The sync failed, so the autopilot changed nothing this time.", file=sys.stderr)
+        return 1
     failed = 0
     for pid in profiles:
         rep = run(db, client_for_profile(db, vault, account_id, pid), account_id, pid, dry_run=args.dry_run)
