@@ -339,10 +339,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.dry_run:
             plan = json.loads(runs(db, account_id, pid).iloc[0]["plan"] or "[]")
             for p in plan:
-                print(
-                    f"  would {p['type']}: {p['keyword_text'] or p['campaign_id']} {p['current_value']} -> "
-                    f"{p['proposed_value']}"
-                )
+                values = "" if p["proposed_value"] is None else f" {p['current_value']} -> {p['proposed_value']}"
+                print(f"  would change {p['type']}: {p['keyword_text'] or p['campaign_id']}{values}")
         failed += rep.failed
     return 1 if failed else 0
 

@@ -123,7 +123,7 @@ def test_dry_run_kill_reconcile_and_undo(world):
 
     dry = _cli(world, "--dry-run")
     assert dry.returncode == 0, dry.stderr[-2000:]
-    assert "dry-run" in dry.stdout and "would bid" in dry.stdout
+    assert "dry-run" in dry.stdout and dry.stdout.count("would change") == 12
     assert _snapshot(h.world, pid) == untouched  # nothing on Amazon
     assert sugg.change_history(db, acc, pid).empty
     runs = autopilot.runs(db, acc, pid)
@@ -150,7 +150,16 @@ def test_dry_run_kill_reconcile_and_undo(world):
     undone = _cli(world, "--undo", rep.run_id)
     assert undone.returncode == 0, undone.stderr[-2000:]
     after = _snapshot(h.world, pid)
-    for r in changed[changed["field"] == "bid"].itertuples():
-        kind = "keywords" if r.entity_kind == "keyword" else "targets"
-        assert after[(kind, r.entity_id, "bid")] == pytest.approx(float(r.old_value))
+    for r in changed.itertuples():
+        if r.field == "bid":
+            kind = "keywords" if r.entity_kind == "keyword" else "targets"
+            assert after[(kind, r.entity_id, "bid")] == pytest.approx(float(r.old_value))
+        elif r.field in ("budget", "placement_top_pct"):
+            key = "budget" if r.field == "budget" else "top"
+            assert after[("campaigns", r.entity_id, key)] == pytest.approx(float(r.old_value))
+        elif r.action == "create":
+            kind = "negativeKeywords" if r.change_type == "negative" else "keywords"
+            assert after[(kind, r.entity_id, "state")] == "ARCHIVED"
+        else:
+            raise AssertionError(f"unchecked change {r.change_type} {r.action}")
     assert autopilot.runs(db, acc, pid).set_index("run_id").loc[rep.run_id, "status"] == "undone"
