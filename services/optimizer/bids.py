@@ -25,7 +25,7 @@ from services.optimizer.model import (
     shrink,
     window,
 )
-from services.optimizer.response_curve import POOL_SPREAD, CurveEstimate, daily_bids, fit_curve, pool_levels
+from services.optimizer.response_curve import POOL_SPREAD, CurveEstimate, daily_bids, fit_curves, pool_levels
 from services.optimizer.settings import DEFAULT_SETTINGS, SettingsBook
 
 CURVE_MAX_LOG_SD = 0.5  # a level known within about ±50 % decides the bid; a vaguer one leaves it to the value bid
@@ -58,13 +58,8 @@ def target_curves(inp: OptimizerInput, days: pd.DataFrame) -> dict[str, CurveEst
     recs = inp.bid_recommendations
     if recs is not None and not recs.empty:
         priors = {str(e): float(x) for e, x in zip(recs["entity_id"], recs["level"]) if pd.notna(x) and x > 0}
-    out: dict[str, CurveEstimate] = {}
-    groups: dict[str, str] = {}
-    for (eid, agid), g in d.groupby(["entity_id", "ad_group_id"]):
-        est = fit_curve(g["bid"].to_numpy(), g["clicks"].to_numpy(), g["cost"].to_numpy(), priors.get(str(eid)))
-        if est is not None:
-            out[str(eid)] = est
-            groups[str(eid)] = str(agid)
+    out = fit_curves(d, priors)
+    groups = dict(zip(d["entity_id"].astype(str), d["ad_group_id"].astype(str)))
     if out:
         ids = list(out)
         frame = pd.DataFrame(

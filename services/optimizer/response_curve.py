@@ -34,7 +34,8 @@ KAPPA_PRIOR = 0.75  # CPC / bid in a second-price auction with typical runner-up
 KAPPA_PSEUDO_CLICKS = 20.0
 WEAK_PRIOR_SIGMA = 1.0  # log-sd of the prior "the auction sits near the current bid"
 RECOMMENDATION_SIGMA = 0.35  # log-sd of Amazon's suggestion as a statement about the auction's level
-GRID = 241
+GRID = 81
+GRID_SPAN = 4.5  # log units either side of the prior's centre (x/÷ 90)
 POOL_SPREAD = 0.4  # log-sd of levels between targets of one ad group
 
 
@@ -104,37 +105,64 @@ def fit_curve(
 
     `prior_level` is Amazon's suggested bid (or a pooled level); without it the prior is the median bid with a
     wide spread, so history alone decides when bids have moved."""
-    b = np.asarray(bids, dtype=float)
-    k = np.asarray(clicks, dtype=float)
-    c = np.asarray(cost, dtype=float)
-    ok = np.isfinite(b) & (b > 0) & np.isfinite(k) & (k >= 0)
-    b, k, c = b[ok], k[ok], np.nan_to_num(c[ok])
-    if not len(b):
-        return None
-    b_typ = float(np.median(b))
-    kappa = (c.sum() + KAPPA_PSEUDO_CLICKS * KAPPA_PRIOR * b_typ) / ((k * b).sum() + KAPPA_PSEUDO_CLICKS * b_typ)
-    kappa = float(min(max(kappa, 0.3), 1.0))
-    if prior_level and prior_level > 0:
-        mu, sigma, source = math.log(prior_level), prior_sigma, "recommendation"
-    else:
-        mu, sigma, source = math.log(b_typ), WEAK_PRIOR_SIGMA, "prior"
-    centre = math.exp(mu)
-    grid = np.geomspace(min(centre, b.min()) / 30, max(centre, b.max()) * 30, GRID)
-    s = 1.0 - np.exp(-b[None, :] / grid[:, None])
-    ceiling = k.sum() / s.sum(1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        loglik = np.where(k[None, :] > 0, k[None, :] * np.log(ceiling[:, None] * s), 0.0).sum(1) - ceiling * s.sum(1)
-    logpost = loglik - (np.log(grid) - mu) ** 2 / (2 * sigma**2)
-    w = np.exp(logpost - logpost.max())
-    w /= w.sum()
-    log_c = float((w * np.log(grid)).sum())
-    log_sd = float(math.sqrt(max((w * (np.log(grid) - log_c) ** 2).sum(), 1e-12)))
-    level = math.exp(log_c)
-    spread = float(np.log(b.max() / b.min()))
-    if spread > 0.05 and k.sum() > 0 and log_sd < 0.8 * sigma:
-        source = "history"  # the days at different bids told more than the prior
-    a = float(k.sum() / (1.0 - np.exp(-b / level)).sum())
-    return CurveEstimate(level, a, kappa, log_sd, int(len(b)), source)
+    days = pd.DataFrame({"entity_id": "t", "bid": bids, "clicks": clicks, "cost": cost})
+    return fit_curves(days, {"t": prior_level} if prior_level else None, prior_sigma).get("t")
+
+
+def fit_curves(
+    days: pd.DataFrame, priors: dict[str, float] | None = None, prior_sigma: float = RECOMMENDATION_SIGMA
+) -> dict[str, CurveEstimate]:
+    """Every target's curve at once (columns entity_id, bid, clicks, cost; one row a day), vectorised over targets:
+    a grid posterior over log c relative to each target's prior centre (GRID points over ±GRID_SPAN in log),
+    Poisson clicks with the ceiling A profiled out, so a profile of 50,000 targets takes seconds, not minutes."""
+    d = days[["entity_id", "bid", "clicks", "cost"]].copy()
+    for col in ("bid", "clicks", "cost"):
+        d[col] = pd.to_numeric(d[col], errors="coerce")
+    d = d[np.isfinite(d["bid"]) & (d["bid"] > 0) & np.isfinite(d["clicks"]) & (d["clicks"] >= 0)]
+    if d.empty:
+        return {}
+    codes, ids = pd.factorize(d["entity_id"].astype(str))
+    n = len(ids)
+    b = d["bid"].to_numpy(float)
+    k = d["clicks"].to_numpy(float)
+    cost = np.nan_to_num(d["cost"].to_numpy(float))
+    clicks_sum = np.bincount(codes, k, n)
+    b_typ = d.groupby(codes)["bid"].median().to_numpy()
+    b_min = d.groupby(codes)["bid"].min().to_numpy()
+    b_max = d.groupby(codes)["bid"].max().to_numpy()
+    n_days = np.bincount(codes, minlength=n)
+    kappa = (np.bincount(codes, cost, n) + KAPPA_PSEUDO_CLICKS * KAPPA_PRIOR * b_typ) / (
+        np.bincount(codes, k * b, n) + KAPPA_PSEUDO_CLICKS * b_typ
+    )
+    kappa = np.clip(kappa, 0.3, 1.0)
+    prior = np.array([float((priors or {}).get(e) or 0.0) for e in ids])
+    has_prior = prior > 0
+    mu = np.where(has_prior, np.log(np.where(has_prior, prior, 1.0)), np.log(b_typ))
+    sigma = np.where(has_prior, prior_sigma, WEAK_PRIOR_SIGMA)
+    z = np.linspace(-GRID_SPAN, GRID_SPAN, GRID)
+    loglik = np.zeros((n, GRID))
+    clicked = clicks_sum > 0
+    for g, zg in enumerate(z):
+        s = -np.expm1(-b / np.exp(mu + zg)[codes])
+        s_sum = np.bincount(codes, s, n)
+        log_s = np.bincount(codes, k * np.log(np.maximum(s, 1e-300)), n)
+        a = np.where(clicked, clicks_sum / np.maximum(s_sum, 1e-300), 0.0)
+        loglik[:, g] = np.where(clicked, clicks_sum * np.log(np.maximum(a, 1e-300)) + log_s, 0.0) - a * s_sum
+    logpost = loglik - z[None, :] ** 2 / (2 * sigma[:, None] ** 2)
+    w = np.exp(logpost - logpost.max(1, keepdims=True))
+    w /= w.sum(1, keepdims=True)
+    z_mean = (w * z[None, :]).sum(1)
+    log_sd = np.sqrt(np.maximum((w * (z[None, :] - z_mean[:, None]) ** 2).sum(1), 1e-12))
+    level = np.exp(mu + z_mean)
+    ceiling = clicks_sum / np.maximum(np.bincount(codes, -np.expm1(-b / level[codes]), n), 1e-300)
+    moved = (np.log(b_max / b_min) > 0.05) & clicked & (log_sd < 0.8 * sigma)
+    source = np.where(moved, "history", np.where(has_prior, "recommendation", "prior"))
+    return {
+        str(e): CurveEstimate(
+            float(level[i]), float(ceiling[i]), float(kappa[i]), float(log_sd[i]), int(n_days[i]), str(source[i])
+        )
+        for i, e in enumerate(ids)
+    }
 
 
 def daily_bids(days: pd.DataFrame, changes: pd.DataFrame, current_bid: dict[str, float]) -> pd.Series:
@@ -154,18 +182,22 @@ def daily_bids(days: pd.DataFrame, changes: pd.DataFrame, current_bid: dict[str,
     ch = ch.dropna(subset=["day", "old", "new"]).sort_values("day")
     if ch.empty:
         return out
-    dates = pd.to_datetime(days["date"]).dt.normalize()
-    ents = days["entity_id"].astype(str)
-    for eid, g in ch.groupby("entity_id"):
-        rows = ents.index[ents == eid]
-        if not len(rows):
-            continue
-        when = g["day"].to_numpy()
-        pos = np.searchsorted(when, dates.loc[rows].to_numpy(), side="right")  # changes applied on or before
-        first_old = float(g["old"].iloc[0])
-        new = g["new"].to_numpy()
-        out.loc[rows] = np.where(pos == 0, first_old, new[np.maximum(pos - 1, 0)])
-    return out
+    left = pd.DataFrame(
+        {
+            "row": np.arange(len(days)),
+            "entity_id": days["entity_id"].astype(str).to_numpy(),
+            "date": pd.to_datetime(days["date"]).dt.normalize().astype("datetime64[ns]").to_numpy(),
+        }
+    ).sort_values("date")
+    right = ch[["entity_id", "day", "new"]].astype({"day": "datetime64[ns]"}).sort_values("day")
+    # the newest change applied on or before each day, per entity; before the first change, its old value
+    m = pd.merge_asof(left, right, left_on="date", right_on="day", by="entity_id", direction="backward")
+    first_old = ch.groupby("entity_id")["old"].first()
+    value = m["new"].where(m["new"].notna(), m["entity_id"].map(first_old)).to_numpy(float)
+    known = ~np.isnan(value)
+    arr = out.to_numpy(copy=True)
+    arr[m["row"].to_numpy()[known]] = value[known]
+    return pd.Series(arr, index=days.index, dtype=float)
 
 
 def pool_levels(frame: pd.DataFrame) -> pd.Series:
