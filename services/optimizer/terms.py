@@ -163,10 +163,14 @@ def negative_suggestions(
         prob = float(bleeder_probability(r.expected_pooled, s.bleeder_cvr_ratio))
         target = targets.get(r.campaign_id, s.default_target_acos)
         # expected loss: a click costs its CPC and earns CVR x AOV x break-even ACOS; the term loses money once
-        # it converts at under `loss_ratio` of its ad group's rate, and P(that) uses the same posterior
+        # it converts at under `loss_ratio` of its ad group's rate, and P(that) uses the same posterior. The CPC
+        # is the one at the bid its keyword is worth (value bid: AOV x CVR x target), not today's: an over-bid
+        # keyword makes every term look like a loser, and the bid rule, not a negative, is the fix for that
+        # (judged at today's CPC, precision on tuning seed 1 fell from about 0.9 to 0.70).
         be = break_even.get(r.campaign_id) or target / max(s.break_even_share, 1e-9)
         click_value = float(r.cvr_parent_loo * r.aov_ad_group * be)
-        cpc = float(r.cost / r.clicks) if r.clicks else 0.0
+        cpc_now = float(r.cost / r.clicks) if r.clicks else 0.0
+        cpc = min(cpc_now, CPC_RATIO * float(r.cvr_parent_loo * r.aov_ad_group * target))
         loss_ratio = cpc / click_value if click_value > 0 else 0.0
         prob_loss = float(bleeder_probability(r.expected_pooled, min(loss_ratio, 1.0))) if loss_ratio > 0 else 0.0
         by_loss = prob_loss >= s.bleeder_confidence and prob < s.bleeder_confidence
@@ -176,10 +180,10 @@ def negative_suggestions(
         if by_loss:
             prob = prob_loss
             why = (
-                f'Negate "{r.search_term}" in this ad group: {int(r.clicks)} clicks at ${cpc:.2f} (${r.cost:.2f}) '
-                f"without an order; a click here earns ${click_value:.2f} at its ad group's conversion rate, so "
-                f"the term loses money unless it converts at over {loss_ratio:.0%} of that rate, and it is "
-                f"{prob:.0%} likely it does not."
+                f'Negate "{r.search_term}" in this ad group: {int(r.clicks)} clicks (${r.cost:.2f}) without an '
+                f"order; a click here earns ${click_value:.2f} at its ad group's conversion rate and costs about "
+                f"${cpc:.2f} even at the bid its keyword is worth, so the term loses money unless it converts at "
+                f"over {loss_ratio:.0%} of that rate, and it is {prob:.0%} likely it does not."
             )
             rows.append(_negative_row(r, why, "expected_loss", prob, target, start, end))
             continue

@@ -117,6 +117,7 @@ def _cli(w, *extra, env=None) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.timeout(1800)  # three CLI runs of the whole pipeline on the demo profile; minutes on a loaded machine
 def test_dry_run_kill_reconcile_and_undo(world):
     h, db, acc, pid = world["h"], world["db"], world["acc"], world["pid"]
     untouched = _snapshot(h.world, pid)

@@ -638,19 +638,29 @@ def test_group_by_type():
 
 def test_negative_on_expected_loss_where_clicks_cost_more_than_they_can_earn():
     """Two terms with 20 clicks and no order (about 2 orders expected: 78 % likely a bleeder, under the 85 % bar).
-    At $1.20 a click, against about $1.50 a click earns at break-even, the term loses money unless it converts at
-    over 80 % of its ad group's rate: 91 % likely it does not -> negated on expected loss. At $0.20 a click it
-    would have to convert at under 13 % of that rate to lose money: not negated."""
-    inp = terms_input(
+    With a 45 % target ACOS against a 50 % margin, a click at the bid its keyword is worth costs about 0.75 x 0.45 /
+    0.5 = 68 % of what it earns, so "pricey click" (paying $1.20 now) loses money unless it converts at over ~68 % of
+    its ad group's rate: about 87 % likely it does not -> negated on expected loss. "cheap click" pays $0.20, under
+    a seventh of what a click earns: not negated. At the default target (half of break-even) the expected-loss bar
+    is below the bleeder bar, so the same terms are left to the bid rule."""
+    rows, ents = background()
+    st = (
         term_rows("pricey click", 20, 0, 24.0, 0.0)
         + term_rows("cheap click", 20, 0, 4.0, 0.0)
         + term_rows("yoga mat", 40, 5, 24.0, 150.0)
     )
-    out = opt.negative_suggestions(inp, SettingsBook(S))
+    extra = {
+        "search_term_day": pd.DataFrame(st),
+        "margins": pd.DataFrame([{"asin": "A1", "margin": 0.5}]),
+        "product_ads": pd.DataFrame([{"campaign_id": "C1", "ad_group_id": "G1", "asin": "A1", "state": "enabled"}]),
+    }
+    near_break_even = Settings(target_acos=0.45)
+    out = opt.negative_suggestions(make_input(rows, ents, **extra), SettingsBook(near_break_even))
     assert list(out["search_term"]) == ["pricey click"]
     r = out.iloc[0]
     assert r["rule"] == "expected_loss" and r["confidence"] >= S.bleeder_confidence
     assert "loses money" in r["reason"]
+    assert opt.negative_suggestions(make_input(rows, ents, **extra), SettingsBook(Settings())).empty
 
 
 def test_harvest_every_term_with_positive_expected_profit_ranked_by_it():
