@@ -152,15 +152,15 @@ def test_dry_run_kill_reconcile_and_undo(world):
     assert undone.returncode == 0, undone.stderr[-2000:]
     after = _snapshot(h.world, pid)
     for r in changed.itertuples():
-        if r.field == "bid":
+        if r.action == "create":  # harvested keywords and negatives are archived
+            kind = "negativeKeywords" if r.change_type == "negative" else "keywords"
+            assert after[(kind, r.entity_id, "state")] == "ARCHIVED"
+        elif r.field == "bid":
             kind = "keywords" if r.entity_kind == "keyword" else "targets"
             assert after[(kind, r.entity_id, "bid")] == pytest.approx(float(r.old_value))
         elif r.field in ("budget", "placement_top_pct"):
             key = "budget" if r.field == "budget" else "top"
             assert after[("campaigns", r.entity_id, key)] == pytest.approx(float(r.old_value))
-        elif r.action == "create":
-            kind = "negativeKeywords" if r.change_type == "negative" else "keywords"
-            assert after[(kind, r.entity_id, "state")] == "ARCHIVED"
         else:
-            raise AssertionError(f"unchecked change {r.change_type} {r.action}")
+            raise AssertionError(f"unchecked change {r.change_type} {r.action} {r.field}")
     assert autopilot.runs(db, acc, pid).set_index("run_id").loc[rep.run_id, "status"] == "undone"
