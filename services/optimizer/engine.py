@@ -24,7 +24,7 @@ Rules (thresholds live in `Settings`, per account with per-campaign overrides):
 - harvest:    converting terms (>= 2 orders) of auto/broad/phrase with positive expected profit as an exact
               keyword at their value bid (clicks x (CVR x AOV x margin - CPC)) -> exact keyword in a manual ad
               group that advertises the same products, paired with a negative exact in the source ad group;
-              every such term, the most profitable first (`harvest_max_per_run` is a safety cap).
+              the most profitable first, at most `harvest_max_per_run` (25: a larger cap lost money on tuning seed 1).
 - budget:     campaigns that run out of budget while profitable (ACOS under break-even) get more, faster the
               further under; persistently inefficient ones less, but never while their bids are being lowered
               (this run or within the lookback): their spend still reflects the old bids.
