@@ -28,7 +28,9 @@ import pandas as pd
 from bench import oracle
 from services import optimizer as opt
 from services import store, sync
+from services.optimizer import autopilot
 from services.optimizer.data import load_input
+from services.optimizer.recommendations import fetch_bid_recommendations
 
 LATENCY = 0.05
 BASE_POLICIES = ("nothing", "naive", "naive_raise", "optimizer", "oracle")
@@ -119,7 +121,8 @@ class Arm:
                 store.upsert_rows(self.db, table, rows)
         return time.monotonic() - t
 
-    def inputs(self):
+    def inputs(self, recommendations: bool = False):
+        """The optimizer's input; with `recommendations`, Amazon's suggested bids too (as the shipped run asks)."""
         book = opt.get_settings_book(self.db, self.account_id)
         inp = load_input(
             self.db,
@@ -128,6 +131,8 @@ class Arm:
             settings=book.account,
             account_id=self.account_id,
         )
+        if recommendations:
+            inp.bid_recommendations = fetch_bid_recommendations(self.client, inp)
         return inp, book
 
     def stop(self) -> None:
@@ -192,10 +197,34 @@ def _oracle_week(arm: Arm, levers: set[str]) -> None:
     arm.applied += oracle.apply(arm.client, arm.pid, p)
 
 
+# the evaluation measures the rules, not the seller's caution: guardrails that never bind
+EVAL_GUARDRAILS = autopilot.Guardrails(
+    max_changes=10**6,
+    max_bid_change=10.0,
+    max_bid=1000.0,
+    max_daily_spend_increase=1e12,
+    min_confidence=0.0,
+    min_clicks=0,
+)
+
+
 def _optimizer_week(arm: Arm, drop_type: str | None, timings: dict) -> None:
     t = time.monotonic()
     now = datetime.combine(arm.world.today, dtime(6, 0), tzinfo=UTC)
-    inp, book = arm.inputs()
+    if drop_type is None:  # the shipped path: what is evaluated is what the autopilot runs
+        rep = autopilot.run(
+            arm.db,
+            arm.client,
+            arm.account_id,
+            arm.pid,
+            guardrails=EVAL_GUARDRAILS,
+            now=now,
+            as_of=arm.world.today - timedelta(days=1),
+        )
+        arm.applied += rep.applied
+        timings["optimize_apply"] = timings.get("optimize_apply", 0) + time.monotonic() - t
+        return
+    inp, book = arm.inputs(recommendations=True)
     found = opt.optimize(inp, book)
     opt.save_suggestions(arm.db, arm.account_id, found)
     pending = opt.list_suggestions(arm.db, arm.account_id, arm.pid)

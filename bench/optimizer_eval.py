@@ -210,7 +210,7 @@ def run_case(seed: int, date: str, weeks: int = WEEKS, http_sync: bool = False, 
         base = Arm(world, workdir, "base")
         timings["initial_sync"] = base.initial_sync(60)
         eval_arms.set_margins(base)
-        inp, book = base.inputs()
+        inp, book = base.inputs(recommendations=True)
         found = opt.optimize(inp, book)
         result: dict = {"seed": seed, "date": date, "held_out": seed in HELD_OUT_SEEDS, "profile_id": base.pid}
         result.update(bleeder_scores(base, found, inp))

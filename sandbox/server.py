@@ -14,6 +14,7 @@ Modules (each endpoint module imports only ``protocol.py``, never this one):
   reports_api.py     Reporting v3 and report downloads
   spapi_reports_api.py  SP-API Reports 2021-06-30 (coupons, deals, sales and traffic via sales_traffic.py)
   catalog_api.py     SP-API Catalog Items 2022-04-01 (names, brands, images per marketplace)
+  bid_reco_api.py    /sp/targets/bid/recommendations v4/v5 (numbers from bid_reco.py)
   admin_api.py       /_sandbox/ admin endpoints and the coupon bulk-file parser
 
 Faults (``POST /_sandbox/faults`` with a JSON object; ``GET`` shows it, ``DELETE`` clears it)::
@@ -44,7 +45,16 @@ import traceback
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from sandbox import admin_api, ads_list_api, ads_write_api, catalog_api, lwa_api, reports_api, spapi_reports_api
+from sandbox import (
+    admin_api,
+    ads_list_api,
+    ads_write_api,
+    bid_reco_api,
+    catalog_api,
+    lwa_api,
+    reports_api,
+    spapi_reports_api,
+)
 from sandbox.protocol import HttpError, Request, Response, SandboxState, _log, spapi_error
 
 
@@ -58,6 +68,7 @@ def _routes():
         ({"GET", "POST"}, r"/ap/oa/decision", lwa_api.consent_decision, "consent"),
         ({"GET"}, r"/v2/profiles", ads_list_api.list_profiles, "ads"),
         ({"GET"}, r"/v2/profiles/([^/]+)", ads_list_api.get_profile, "ads"),
+        ({"POST"}, r"/sp/targets/bid/recommendations", bid_reco_api.recommendations, "ads"),
         ({"POST"}, rf"/sp/{coll}/list", ads_list_api.list_entities, "ads"),
         ({"POST"}, rf"/sp/{coll}/delete", ads_write_api.archive_entities, "ads"),
         ({"POST", "PUT"}, rf"/sp/{coll}", ads_write_api.mutate_entities, "ads"),

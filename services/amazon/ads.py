@@ -20,6 +20,7 @@ from typing import Any
 
 import requests
 
+from services.amazon import bid_recommendations as bid_reco
 from services.amazon.documents import (
     STREAM_BLOCK,
     iter_json_rows,
@@ -379,6 +380,27 @@ class AdsClient:
             if item.ok and item.entity_id is None:
                 item.entity_id = ids[item.index]
         return status
+
+    # -- theme-based bid recommendations -----------------------------------------------------
+    def bid_recommendations(
+        self, profile_id: str, campaign_id: str, ad_group_id: str, expressions: list[dict]
+    ) -> list[bid_reco.BidRecommendation]:
+        """Amazon's suggested bid range (and impressions by bid) for an existing ad group's targeting expressions,
+        asked 100 at a time; read-only, so safe to retry."""
+        out: list[bid_reco.BidRecommendation] = []
+        for start in range(0, len(expressions), bid_reco.MAX_EXPRESSIONS):
+            chunk = expressions[start : start + bid_reco.MAX_EXPRESSIONS]
+            response = self._request(
+                "POST",
+                "/sp/targets/bid/recommendations",
+                profile_id=profile_id,
+                content_type=bid_reco.MEDIA_V5,
+                accept=bid_reco.MEDIA_V5,
+                body=bid_reco.request_body(campaign_id, ad_group_id, chunk),
+                ok=(200,),
+            )
+            out.extend(bid_reco.parse(_json(response)))
+        return out
 
     # -- Reporting v3 ----------------------------------------------------------------------
     def create_report(self, profile_id: str, body: dict) -> str:

@@ -253,12 +253,12 @@ def change_markers(
 
 
 def recent_changes_for_cooldown(db: Database, account_id: str, profile_id: str) -> pd.DataFrame:
-    """entity_id, change_type, applied_at of successful changes (the optimizer's cool-down input;
-    the optimizer compares applied_at with its as_of date)."""
+    """entity_id, change_type, applied_at, old_value, new_value of successful changes (the optimizer's cool-down
+    input, and the bid history its response curves read; the optimizer compares applied_at with its as_of date)."""
     ensure_schema(db)
     return _frame(
         db,
-        "SELECT entity_id, change_type, applied_at FROM change_history WHERE account_id = ? AND "
+        "SELECT entity_id, change_type, applied_at, old_value, new_value FROM change_history WHERE account_id = ? AND "
         "profile_id = ? AND ok = 1 AND undo_of IS NULL",
         [account_id, str(profile_id)],
     )

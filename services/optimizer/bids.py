@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pandas as pd
@@ -24,7 +25,56 @@ from services.optimizer.model import (
     shrink,
     window,
 )
+from services.optimizer.response_curve import POOL_SPREAD, CurveEstimate, daily_bids, fit_curves, pool_levels
 from services.optimizer.settings import DEFAULT_SETTINGS, SettingsBook
+
+CURVE_MAX_LOG_SD = 0.5  # a level known within about ±50 % decides the bid; a vaguer one leaves it to the value bid
+CURVE_DEAD_BAND = 0.05  # no change when the curve's best bid is within 5 % of the current one
+SOURCE_TEXT = {
+    "history": "how its clicks moved with past bid changes",
+    "recommendation": "Amazon's suggested bid range",
+    "prior": "its ad group's other keywords",
+}
+
+
+def campaign_break_even(inp: OptimizerInput) -> dict[str, float]:
+    """Break-even ACOS per campaign: the mean pre-ad margin of the products it advertises (margins the seller set)."""
+    if inp.margins.empty or inp.product_ads.empty or "asin" not in inp.product_ads.columns:
+        return {}
+    m = inp.margins.dropna(subset=["margin"])
+    pa = inp.product_ads.merge(m[["asin", "margin"]], on="asin", how="inner")
+    return {} if pa.empty else {str(k): float(v) for k, v in pa.groupby("campaign_id")["margin"].mean().items()}
+
+
+def target_curves(inp: OptimizerInput, days: pd.DataFrame) -> dict[str, CurveEstimate]:
+    """Each target's response curve from its days in the window (bids rebuilt from the change history), Amazon's
+    suggestion as the prior where we have one, thin ones pooled toward their ad group."""
+    if days.empty or inp.entities.empty:
+        return {}
+    current = {str(e): float(b) for e, b in zip(inp.entities["entity_id"], inp.entities["bid"]) if pd.notna(b)}
+    d = days[["entity_id", "ad_group_id", "date", "clicks", "cost"]].copy()
+    d["bid"] = daily_bids(d, inp.changes, current)
+    priors: dict[str, float] = {}
+    recs = inp.bid_recommendations
+    if recs is not None and not recs.empty:
+        priors = {str(e): float(x) for e, x in zip(recs["entity_id"], recs["level"]) if pd.notna(x) and x > 0}
+    out = fit_curves(d, priors)
+    groups = dict(zip(d["entity_id"].astype(str), d["ad_group_id"].astype(str)))
+    if out:
+        ids = list(out)
+        frame = pd.DataFrame(
+            {
+                "group": [groups[i] for i in ids],
+                "level": [out[i].level for i in ids],
+                "log_sd": [out[i].log_sd for i in ids],
+            }
+        )
+        informed = frame[[out[i].source != "prior" for i in ids]].groupby("group")["log_sd"].min()
+        for i, lv in zip(ids, pool_levels(frame)):
+            sure = informed.get(groups[i])
+            if out[i].source == "prior" and sure is not None:  # no data of its own: borrow its ad group's auctions
+                out[i] = dataclasses.replace(out[i], level=float(lv), log_sd=min(out[i].log_sd, sure + POOL_SPREAD))
+    return out
 
 
 def campaign_targets(inp: OptimizerInput, book: SettingsBook) -> dict[str, float]:
@@ -74,6 +124,8 @@ def bid_suggestions(inp: OptimizerInput, book: SettingsBook, targets: dict[str, 
     days = _num(_in_window(inp.target_day, start, end))
     for c in ("entity_id", "campaign_id", "ad_group_id"):
         days[c] = days[c].astype(str)
+    break_even = campaign_break_even(inp)
+    curves = target_curves(inp, days)
     agg = days.groupby(["entity_id", "campaign_id", "ad_group_id"], dropna=False)[list(METRICS)].sum().reset_index()
     agg = _hier_cvr(agg, s0)
     agg["cvr_shrunk"], agg["weight"] = shrink(agg["orders"], agg["clicks"], agg["cvr_ad_group"], s0.prior_max_clicks)
@@ -109,11 +161,22 @@ def bid_suggestions(inp: OptimizerInput, book: SettingsBook, targets: dict[str, 
         expected_acos = target * bid / value_bid if value_bid > 0 else float("inf")
         proposed = value_bid
         rule = "bid_to_value"
-        if abs(expected_acos - target) <= s.dead_band and s.min_bid <= bid <= s.max_bid:
+        curve = curves.get(r.entity_id)
+        be = break_even.get(r.campaign_id) if s.target_acos is None else None
+        click_value = float(r.aov_shrunk * r.cvr_shrunk * be) if be else 0.0
+        if be and curve is not None and curve.log_sd <= CURVE_MAX_LOG_SD and click_value > 0:
+            # profit, not an ACOS: the bid where the curve's extra clicks stop paying for their dearer CPC
+            proposed = max(curve.best_bid(click_value), 0.01)
+            rule = "bid_curve"
+            if abs(proposed / bid - 1) <= CURVE_DEAD_BAND and s.min_bid <= bid <= s.max_bid:
+                continue
+        elif abs(expected_acos - target) <= s.dead_band and s.min_bid <= bid <= s.max_bid:
             continue  # dead band
         if proposed > bid and r.orders < s.min_orders_raise:
             continue  # order gate for raises
-        proposed = min(max(proposed, bid * (1 - s.max_step)), bid * (1 + s.max_step))
+        # the step follows the evidence: from max_step with a few clicks to max_step_sure with many
+        step = s.max_step + (max(s.max_step_sure, s.max_step) - s.max_step) * float(r.weight)
+        proposed = min(max(proposed, bid * (1 - step)), bid * (1 + step))
         proposed = min(max(proposed, s.min_bid), s.max_bid)
         if bid > s.max_bid or bid < s.min_bid:
             rule = "bid_limits"
@@ -122,10 +185,24 @@ def bid_suggestions(inp: OptimizerInput, book: SettingsBook, targets: dict[str, 
             continue
         ratio = proposed / bid
         weekly = 7.0 / max((end - start).days + 1, 1)
-        exp_spend = float(r.cost * weekly * (ratio ** (1 + CLICK_ELASTICITY) - 1))
-        exp_sales = float(r.clicks * weekly * r.cvr_shrunk * r.aov_shrunk * (ratio**CLICK_ELASTICITY - 1))
+        if rule == "bid_curve":
+            click_ratio = curve.clicks(proposed) / max(curve.clicks(bid), 1e-9)
+            exp_spend = float(r.cost * weekly * (click_ratio * ratio - 1))
+            exp_sales = float(r.clicks * weekly * r.cvr_shrunk * r.aov_shrunk * (click_ratio - 1))
+        else:
+            exp_spend = float(r.cost * weekly * (ratio ** (1 + CLICK_ELASTICITY) - 1))
+            exp_sales = float(r.clicks * weekly * r.cvr_shrunk * r.aov_shrunk * (ratio**CLICK_ELASTICITY - 1))
         direction = "Raise" if proposed > bid else "Lower"
-        if r.orders == 0:
+        if rule == "bid_curve":
+            best = curve.best_bid(click_value)
+            why = (
+                f"{direction} the bid: a click earns about ${click_value:.2f} before its cost (CVR "
+                f"{r.cvr_shrunk:.1%} after shrinkage x AOV ${r.aov_shrunk:.2f} x {be:.0%} margin), and clicks here "
+                f"answer bids like an auction at about ${curve.level:.2f} (from {SOURCE_TEXT[curve.source]}), so "
+                f"profit peaks near ${best:.2f}; this run moves at most {step:.0%}, as far as {int(r.clicks)} "
+                "clicks of evidence allow."
+            )
+        elif r.orders == 0:
             why = (
                 f"{direction} the bid: {int(r.clicks)} clicks and no order; at the shrunk conversion rate "
                 f"of {r.cvr_shrunk:.1%} a click is worth about ${value_bid:.2f} at a {target:.0%} target ACOS."

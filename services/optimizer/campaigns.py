@@ -7,7 +7,7 @@ from datetime import timedelta
 import pandas as pd
 
 from services.analytics.metrics import add_ratios
-from services.optimizer.bids import campaign_targets
+from services.optimizer.bids import campaign_break_even, campaign_targets
 from services.optimizer.model import (
     METRICS,
     OptimizerInput,
@@ -43,6 +43,8 @@ def budget_suggestions(
     camps = inp.campaigns.assign(campaign_id=inp.campaigns["campaign_id"].astype(str))
     agg = agg.merge(camps[["campaign_id", "name", "state", "budget"]], on="campaign_id", how="inner")
     cooling = _cooling(inp.changes, inp.as_of, s0.cooldown_days, "budget")
+    cutting = campaigns_with_bid_cuts(inp, s0.lookback_days)
+    break_even = campaign_break_even(inp)
     rows = []
     for r in agg.itertuples(index=False):
         days_n = max(int(n_days.get(r.campaign_id, 1)), 1)
@@ -53,13 +55,21 @@ def budget_suggestions(
         n_out = int(out_days.get(r.campaign_id, 0))
         acos = _nan_none(r.acos)
         budget = float(r.budget)
-        if n_out >= s.budget_out_days and r.orders >= s.budget_min_orders and acos is not None and acos < target:
-            new = min(budget * (1 + s.budget_step), s.budget_max)
+        # profitable = each extra unit of spend still earns more margin than it costs: ACOS under break-even
+        # (the margin) where the seller gave margins, else under the target
+        limit = target if s.target_acos is not None else break_even.get(r.campaign_id, target)
+        if n_out >= s.budget_out_days and r.orders >= s.budget_min_orders and acos is not None and acos < limit:
+            # the further under, the faster: x (limit / ACOS) of the base step, at most budget_max_step_up
+            step = min(s.budget_step * max(1.0, min(3.0, limit / max(acos, 1e-9))), s.budget_max_step_up)
+            new = min(budget * (1 + max(step, s.budget_step)), s.budget_max)
             rule = "budget_up"
             why = (
-                f"Raise the budget: the campaign ran out of budget on {n_out} of the last 7 days while its ACOS "
-                f"({acos:.0%}) is under the {target:.0%} target."
+                f"Raise the budget by {new / budget - 1:.0%}: the campaign ran out of budget on {n_out} of the last "
+                f"7 days while its ACOS ({acos:.0%}) is under {'the target' if limit == target else 'break-even'} "
+                f"({limit:.0%}), so more spend here still earns more than it costs."
             )
+        elif r.campaign_id in cutting:
+            continue  # its bids are coming down: judge its budget at the new bids, not the old ones
         elif (acos is None and r.cost >= budget * 3 and r.clicks >= s.min_clicks * 2) or (
             acos is not None
             and acos > target * s.budget_cut_acos_factor
@@ -105,6 +115,21 @@ def budget_suggestions(
             }
         )
     return _finish(rows, inp)
+
+
+def campaigns_with_bid_cuts(inp: OptimizerInput, days: int) -> set[str]:
+    """Campaigns where a bid was lowered in the last `days` days: their spend and ACOS still reflect the old bids."""
+    ch = inp.changes
+    if ch is None or ch.empty or not {"old_value", "new_value", "entity_id"} <= set(ch.columns) or inp.entities.empty:
+        return set()
+    ch = ch[ch.get("change_type", pd.Series("bid", index=ch.index)) == "bid"]
+    when = pd.to_datetime(ch["applied_at"], errors="coerce", utc=True).dt.tz_localize(None)
+    recent = ch[(when >= pd.Timestamp(inp.as_of - timedelta(days=days)))]
+    cut = recent[
+        pd.to_numeric(recent["new_value"], errors="coerce") < pd.to_numeric(recent["old_value"], errors="coerce")
+    ]
+    camp = dict(zip(inp.entities["entity_id"].astype(str), inp.entities["campaign_id"].astype(str)))
+    return {camp[e] for e in cut["entity_id"].astype(str) if e in camp}
 
 
 TOP_PLACEMENT_NAMES = ("top of search on-amazon", "placement_top", "top of search", "placement top")

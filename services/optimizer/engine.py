@@ -18,13 +18,16 @@ Rules (thresholds live in `Settings`, per account with per-campaign overrides):
 - negative:   search terms whose posterior probability of converting at under `bleeder_cvr_ratio`
               of their ad group's rate (Gamma(1,1) prior, leave-one-out parent rate, evidence pooled
               over the ad groups where the term never converted) reaches `bleeder_confidence`
-              -> negative exact in the ad group that paid for them. A term with any order in that
-              ad group is never negated.
-- harvest:    converting terms (>= 2 orders) of auto/broad/phrase whose shrunk value bid reaches the
-              minimum bid -> exact keyword in a manual ad group that advertises the same products,
-              paired with a negative exact in the source ad group; at most `harvest_max_per_run`,
-              the most valuable (value bid x clicks) first.
-- budget:     efficient campaigns that run out of budget get more; persistently inefficient ones less.
+              -> negative exact in the ad group that paid for them; or, on expected loss, whose probability of
+              converting under its break-even share of that rate (CPC / (CVR x AOV x margin)) does. A term with
+              any order in that ad group is never negated.
+- harvest:    converting terms (>= 2 orders) of auto/broad/phrase with positive expected profit as an exact
+              keyword at their value bid (clicks x (CVR x AOV x margin - CPC)) -> exact keyword in a manual ad
+              group that advertises the same products, paired with a negative exact in the source ad group;
+              the most profitable first, at most `harvest_max_per_run` (25: a larger cap lost money on tuning seed 1).
+- budget:     campaigns that run out of budget while profitable (ACOS under break-even) get more, faster the
+              further under; persistently inefficient ones less, but never while their bids are being lowered
+              (this run or within the lookback): their spend still reflects the old bids.
 - placement:  top-of-search percentage moved stepwise toward what its own ACOS earns.
 
 Metrics come from `services.analytics.metrics` (add_ratios / safe_ratio), never redefined here.
@@ -63,6 +66,10 @@ def optimize(
     if not frames:
         return _empty_suggestions()
     out = pd.concat(frames, ignore_index=True)
+    # never cut a budget while this run lowers bids in the same campaign: the cut bids lower its spend already
+    new, old = (pd.to_numeric(out[c], errors="coerce") for c in ("proposed_value", "current_value"))
+    lowering = set(out.loc[(out["type"] == "bid") & (new < old), "campaign_id"])
+    out = out[~((out["type"] == "budget") & (out["rule"] == "budget_down") & out["campaign_id"].isin(lowering))]
     # a term both negated and harvested in the same ad group is a contradiction: keep the harvest
     harvested = set(
         zip(out.loc[out["type"] == "harvest", "ad_group_id"], out.loc[out["type"] == "harvest", "search_term"])

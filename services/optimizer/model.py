@@ -32,7 +32,9 @@ class OptimizerInput:
     negatives:        campaign_id, ad_group_id, keyword_text, match_type, state
     product_ads:      campaign_id, ad_group_id, asin, sku, state
     margins:          asin, margin (pre-ad margin as a fraction of price = break-even ACOS)
-    changes:          entity_id, applied_at (for the cool-down)
+    changes:          entity_id, change_type, applied_at, old_value, new_value (cool-down, bid history)
+    bid_recommendations: entity_id, low, suggested, high, level (Amazon's suggested range; optional, fetched by
+                      the caller through `services.optimizer.recommendations`)
     """
 
     as_of: date
@@ -48,6 +50,7 @@ class OptimizerInput:
     product_ads: pd.DataFrame = field(default_factory=pd.DataFrame)
     margins: pd.DataFrame = field(default_factory=pd.DataFrame)
     changes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    bid_recommendations: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 SUGGESTION_TYPES = ("bid", "negative", "harvest", "budget", "placement")

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from services.analytics.metrics import add_ratios
-from services.optimizer.bids import campaign_targets
+from services.optimizer.bids import campaign_break_even, campaign_targets
 from services.optimizer.model import (
     OptimizerInput,
     _attach_names,
@@ -148,6 +148,7 @@ def negative_suggestions(
     agg["expected_pooled"] = agg["term"].map(pooled).fillna(0.0)
     own_only = agg["term"].isin(converts_somewhere)
     agg.loc[own_only, "expected_pooled"] = agg.loc[own_only, "expected"]
+    break_even = campaign_break_even(inp)
     rows = []
     for r in agg[zero].itertuples(index=False):
         s = book.for_campaign(r.campaign_id)
@@ -160,10 +161,32 @@ def negative_suggestions(
         if r.clicks < s.bleeder_min_clicks:
             continue
         prob = float(bleeder_probability(r.expected_pooled, s.bleeder_cvr_ratio))
-        if prob < s.bleeder_confidence:
-            continue
         target = targets.get(r.campaign_id, s.default_target_acos)
+        # expected loss: a click costs its CPC and earns CVR x AOV x break-even ACOS; the term loses money once
+        # it converts at under `loss_ratio` of its ad group's rate, and P(that) uses the same posterior. The CPC
+        # is the one at the bid its keyword is worth (value bid: AOV x CVR x target), not today's: an over-bid
+        # keyword makes every term look like a loser, and the bid rule, not a negative, is the fix for that
+        # (judged at today's CPC, precision on tuning seed 1 fell from about 0.9 to 0.70).
+        be = break_even.get(r.campaign_id) or target / max(s.break_even_share, 1e-9)
+        click_value = float(r.cvr_parent_loo * r.aov_ad_group * be)
+        cpc_now = float(r.cost / r.clicks) if r.clicks else 0.0
+        cpc = min(cpc_now, CPC_RATIO * float(r.cvr_parent_loo * r.aov_ad_group * target))
+        loss_ratio = cpc / click_value if click_value > 0 else 0.0
+        prob_loss = float(bleeder_probability(r.expected_pooled, min(loss_ratio, 1.0))) if loss_ratio > 0 else 0.0
+        by_loss = prob_loss >= s.bleeder_confidence and prob < s.bleeder_confidence
+        if prob < s.bleeder_confidence and not by_loss:
+            continue
         elsewhere = r.expected_pooled - r.expected
+        if by_loss:
+            prob = prob_loss
+            why = (
+                f'Negate "{r.search_term}" in this ad group: {int(r.clicks)} clicks (${r.cost:.2f}) without an '
+                f"order; a click here earns ${click_value:.2f} at its ad group's conversion rate and costs about "
+                f"${cpc:.2f} even at the bid its keyword is worth, so the term loses money unless it converts at "
+                f"over {loss_ratio:.0%} of that rate, and it is {prob:.0%} likely it does not."
+            )
+            rows.append(_negative_row(r, why, "expected_loss", prob, target, start, end))
+            continue
         why = (
             f'Negate "{r.search_term}" in this ad group: {int(r.clicks)} clicks and ${r.cost:.2f} spent without '
             f"an order, where the rest of its ad group converts at {r.cvr_parent_loo:.1%} and would have brought "
@@ -176,39 +199,46 @@ def negative_suggestions(
             + f"; {prob:.0%} likely it converts at under {s.bleeder_cvr_ratio:.0%} of its ad group's rate."
         )
         rows.append(
-            {
-                "type": "negative",
-                "entity_kind": "negative_keyword",
-                "entity_id": None,
-                "campaign_id": r.campaign_id,
-                "campaign_name": r.campaign_name,
-                "ad_group_id": r.ad_group_id,
-                "ad_group_name": r.ad_group_name,
-                "keyword_text": r.search_term,
-                "match_type": "NEGATIVE_EXACT",
-                "search_term": r.search_term,
-                "current_value": None,
-                "proposed_value": None,
-                "rule": "bleeder_pooled" if elsewhere > 0.05 else "bleeder",
-                "reason": why,
-                "confidence": prob,
-                "clicks": int(r.clicks),
-                "orders": 0,
-                "spend": float(r.cost),
-                "sales": 0.0,
-                "acos": None,
-                "cvr_raw": _nan_none(r.cvr),
-                "cvr_shrunk": float(r.cvr_shrunk),
-                "aov": float(r.aov_ad_group),
-                "target_acos": target,
-                "value_bid": None,
-                "expected_spend_change": -float(r.cost) * 7.0 / max((end - start).days + 1, 1),
-                "expected_sales_change": 0.0,
-                "window_start": start.isoformat(),
-                "window_end": end.isoformat(),
-            }
+            _negative_row(r, why, "bleeder_pooled" if elsewhere > 0.05 else "bleeder", prob, target, start, end)
         )
     return _finish(rows, inp)
+
+
+def _negative_row(r, why: str, rule: str, prob: float, target: float, start: date, end: date) -> dict:
+    return {
+        "type": "negative",
+        "entity_kind": "negative_keyword",
+        "entity_id": None,
+        "campaign_id": r.campaign_id,
+        "campaign_name": r.campaign_name,
+        "ad_group_id": r.ad_group_id,
+        "ad_group_name": r.ad_group_name,
+        "keyword_text": r.search_term,
+        "match_type": "NEGATIVE_EXACT",
+        "search_term": r.search_term,
+        "current_value": None,
+        "proposed_value": None,
+        "rule": rule,
+        "reason": why,
+        "confidence": prob,
+        "clicks": int(r.clicks),
+        "orders": 0,
+        "spend": float(r.cost),
+        "sales": 0.0,
+        "acos": None,
+        "cvr_raw": _nan_none(r.cvr),
+        "cvr_shrunk": float(r.cvr_shrunk),
+        "aov": float(r.aov_ad_group),
+        "target_acos": target,
+        "value_bid": None,
+        "expected_spend_change": -float(r.cost) * 7.0 / max((end - start).days + 1, 1),
+        "expected_sales_change": 0.0,
+        "window_start": start.isoformat(),
+        "window_end": end.isoformat(),
+    }
+
+
+CPC_RATIO = 0.75  # CPC as a share of the bid in a second-price auction (as in `response_curve.KAPPA_PRIOR`)
 
 
 def _harvest_destinations(inp: OptimizerInput) -> dict[str, tuple[str, str]]:
@@ -270,6 +300,8 @@ def harvest_suggestions(
         pd.DataFrame({"campaign_id": [d[0] for d in dest.values()], "ad_group_id": [d[1] for d in dest.values()]}), inp
     )
     name_of = {r.ad_group_id: (r.campaign_name, r.ad_group_name) for r in names.itertuples(index=False)}
+    break_even = campaign_break_even(inp)
+    weeks = max((end - start).days + 1, 1) / 7.0
     rows = []
     seen_terms: set[str] = set()
     agg = agg.sort_values(["orders", "sales"], ascending=False)
@@ -283,8 +315,9 @@ def harvest_suggestions(
         if enabled is not None and (r.campaign_id, r.ad_group_id) not in enabled:
             continue
         target = targets.get(r.campaign_id, s.default_target_acos)
-        if r.acos is None or pd.isna(r.acos) or r.acos > target * s.harvest_max_acos_factor:
-            continue
+        be = break_even.get(r.campaign_id) or target / max(s.break_even_share, 1e-9)
+        if r.acos is None or pd.isna(r.acos) or r.acos > be * s.harvest_max_acos_factor:
+            continue  # losing money on its own record: more of it would lose more
         if r.ad_group_id not in dest:
             continue
         d_camp, d_ag = dest[r.ad_group_id]
@@ -293,11 +326,15 @@ def harvest_suggestions(
         if value_bid < s.min_bid:
             continue  # at its shrunk CVR the term is not worth the lowest bid: more traffic would lose money
         bid = _round_money(min(value_bid, s.max_bid))
+        # expected profit a week as an exact keyword at that bid: its clicks x (CVR x AOV x margin - CPC)
+        profit_week = float(r.clicks / weeks * (r.cvr_shrunk * aov * be - CPC_RATIO * bid))
+        if profit_week <= 0:
+            continue
         seen_terms.add(r.term)
         isolate = (r.ad_group_id, r.term) not in negated
         why = (
             f'Add "{r.search_term}" as an exact keyword: {int(r.orders)} orders from {int(r.clicks)} clicks at '
-            f"{r.acos:.0%} ACOS (target {target:.0%}); start at ${bid:.2f}"
+            f"{r.acos:.0%} ACOS (break-even {be:.0%}); at ${bid:.2f} it should earn about ${profit_week:.2f} a week"
             + (", and negate it exactly in the source ad group so the two do not compete." if isolate else ".")
         )
         dn = name_of.get(d_ag, (None, None))
@@ -336,10 +373,10 @@ def harvest_suggestions(
                 "expected_sales_change": 0.0,
                 "window_start": start.isoformat(),
                 "window_end": end.isoformat(),
-                "_score": value_bid * float(r.clicks),
+                "_score": profit_week,
             }
         )
-    # the most valuable first (value per click x clicks ~ the profit the exact keyword can earn), capped per run
+    # every term with positive expected profit, the most profitable first; the cap is a setting, not the limit
     rows.sort(key=lambda x: -x["_score"])
     rows = rows[: max(int(s0.harvest_max_per_run), 0)]
     for x in rows:

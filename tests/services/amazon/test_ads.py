@@ -636,3 +636,23 @@ def test_create_chunk_whose_answer_is_lost_is_not_resent_and_other_chunks_keep_t
     assert unknown == [2, 3]
     assert all(r.ok for r in result.items if r.index not in unknown)
     assert all(not r.ok and "may or may not" in r.reason for r in result.items if r.index in unknown)
+
+
+def test_sandbox_bid_recommendations_read_range_and_curve(sandbox):
+    """The client asks v5 with analysis and returns the range (low < suggested < high) and a rising impression curve
+    per keyword, in the order asked."""
+    from services.amazon.bid_recommendations import keyword_expression
+
+    ads, _, _ = sandbox_clients(sandbox.url, "NA")
+    pid = _profile(ads)
+    kws = [k for k in ads.list_entities(pid, "keywords") if k["state"] == "ENABLED" and k["matchType"] == "EXACT"]
+    ag = kws[0]["adGroupId"]
+    same = [k for k in kws if k["adGroupId"] == ag][:3]
+    recs = ads.bid_recommendations(
+        pid, same[0]["campaignId"], ag, [keyword_expression(k["keywordText"], k["matchType"]) for k in same]
+    )
+    assert [r.value for r in recs] == [k["keywordText"] for k in same]
+    for r in recs:
+        assert 0 < r.low < r.suggested < r.high
+        imps = [n for _, n in r.impressions]
+        assert len(imps) >= 3 and imps == sorted(imps)

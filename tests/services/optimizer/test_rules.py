@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pandas as pd
@@ -130,9 +131,14 @@ def test_value_bid_raise_capped_by_step():
     # 100 clicks, 20 orders, AOV 30 -> CVR ~ 0.18 -> value bid ~ 30*0.18*0.25 = 1.35 vs bid 0.75
     rows += target_rows("K1", 100, 20, 60.0, 600.0)
     ents.append(kw("K1", 0.75))
+    fixed = opt.bid_suggestions(make_input(rows, ents), SettingsBook(replace(S, max_step_sure=S.max_step)))
+    assert fixed[fixed["entity_id"] == "K1"].iloc[0]["proposed_value"] == pytest.approx(0.90)  # +20 % step cap
     out = opt.bid_suggestions(make_input(rows, ents), SettingsBook(S))
     k = out[out["entity_id"] == "K1"].iloc[0]
-    assert k["proposed_value"] == pytest.approx(0.90)  # +20 % step cap
+    # 100 clicks make the conversion rate sure enough for a longer step, never beyond max_step_sure (+50 %)
+    assert k["confidence"] > 0.5  # the shrinkage weight of its own clicks
+    assert 0.90 < k["proposed_value"] <= 0.75 * (1 + S.max_step_sure) + 0.005
+    assert k["proposed_value"] == pytest.approx(0.75 * (1 + 0.2 + 0.3 * k["confidence"]), abs=0.006)
     assert k["value_bid"] > 1.2
     assert k["cvr_raw"] == pytest.approx(0.20)
     assert k["cvr_shrunk"] < 0.20
@@ -153,7 +159,9 @@ def test_no_order_lowers_with_shrunk_cvr_not_to_zero():
     ents.append(kw("K2", 1.00))
     out = opt.bid_suggestions(make_input(rows, ents), SettingsBook(S))
     k = out[out["entity_id"] == "K2"].iloc[0]
-    assert k["proposed_value"] == pytest.approx(0.80)  # -20 % cap, not the minimum bid
+    # the step cap grows with the evidence (-20 % .. -50 %), never to the minimum bid
+    assert k["proposed_value"] == pytest.approx(1.00 * (1 - (0.2 + 0.3 * k["confidence"])), abs=0.006)
+    assert k["proposed_value"] > 0.5 > S.min_bid
     assert k["cvr_shrunk"] > 0
 
 
@@ -527,7 +535,10 @@ def budget_input(cd, budget=20.0):
 def test_budget_up_when_efficient_and_capped():
     out = opt.budget_suggestions(budget_input(campaign_days("C1", 20.0, 19.8, 120.0, 4, 30)), SettingsBook(S))
     r = out.iloc[0]
-    assert r["rule"] == "budget_up" and r["proposed_value"] == pytest.approx(24.0)
+    # ACOS 16.5 % against a 25 % limit: the base 20 % step x 25/16.5 = +30 %
+    assert r["rule"] == "budget_up" and r["proposed_value"] == pytest.approx(20.0 * (1 + 0.2 * 0.25 / 0.165), abs=0.01)
+    far_under = opt.budget_suggestions(budget_input(campaign_days("C1", 20.0, 19.8, 400.0, 9, 30)), SettingsBook(S))
+    assert far_under.iloc[0]["proposed_value"] == pytest.approx(20.0 * 1.6)  # at most budget_max_step_up
     capped = opt.budget_suggestions(
         budget_input(campaign_days("C1", 20.0, 19.8, 120.0, 4, 30)),
         SettingsBook(Settings(target_acos=0.25, budget_max=21.0)),
@@ -540,6 +551,42 @@ def test_budget_down_when_inefficient_and_not_when_within_target():
     assert out.iloc[0]["rule"] == "budget_down" and out.iloc[0]["proposed_value"] == pytest.approx(16.0)
     fine = opt.budget_suggestions(budget_input(campaign_days("C1", 20.0, 10.0, 45.0, 2, 30)), SettingsBook(S))
     assert fine.empty
+
+
+def test_no_budget_cut_while_its_bids_are_coming_down():
+    """The same inefficient campaign, but a keyword of it had its bid lowered 5 days ago: its spend still reflects
+    the old bid, so the budget is left alone (the bid cut does the work)."""
+    inp = budget_input(campaign_days("C1", 20.0, 15.0, 30.0, 1, 30))
+    inp.changes = pd.DataFrame(
+        [
+            {
+                "entity_id": "B0",
+                "change_type": "bid",
+                "applied_at": f"{AS_OF - timedelta(days=5)}T06:00:00+00:00",
+                "old_value": "0.75",
+                "new_value": "0.60",
+            }
+        ]
+    )
+    assert opt.budget_suggestions(inp, SettingsBook(S)).empty
+    raised = inp.changes.assign(new_value="0.90")  # a raise is no reason to spare the budget
+    inp.changes = raised
+    assert opt.budget_suggestions(inp, SettingsBook(S)).iloc[0]["rule"] == "budget_down"
+
+
+def test_engine_drops_a_budget_cut_where_the_same_run_lowers_bids():
+    rows, ents = background()
+    rows += target_rows("K2", 60, 0, 60.0, 0.0)  # no orders: its bid comes down this run
+    ents.append(kw("K2", 1.00))
+    camps = budget_input(campaign_days("C1", 20.0, 15.0, 30.0, 1, 30)).campaigns
+    inp = make_input(
+        rows, ents, campaigns=camps, campaign_day=pd.DataFrame(campaign_days("C1", 20.0, 15.0, 30.0, 1, 30))
+    )
+    alone = opt.budget_suggestions(inp, SettingsBook(S))
+    assert alone.iloc[0]["rule"] == "budget_down"
+    both = opt.optimize(inp, SettingsBook(S), types=("bid", "budget"))
+    assert ((both["type"] == "bid") & (both["proposed_value"] < both["current_value"])).any()
+    assert not (both["type"] == "budget").any()
 
 
 def placement_input(pct, clicks, orders, cost, sales):
@@ -587,3 +634,41 @@ def test_group_by_type():
     df = pd.DataFrame({"type": ["bid", "negative", "bid"]})
     groups = opt.group_by_type(df)
     assert list(groups) == ["bid", "negative"] and len(groups["bid"]) == 2
+
+
+def test_negative_on_expected_loss_where_clicks_cost_more_than_they_can_earn():
+    """Two terms with 20 clicks and no order (about 2 orders expected: 78 % likely a bleeder, under the 85 % bar).
+    With a 45 % target ACOS against a 50 % margin, a click at the bid its keyword is worth costs about 0.75 x 0.45 /
+    0.5 = 68 % of what it earns, so "pricey click" (paying $1.20 now) loses money unless it converts at over ~68 % of
+    its ad group's rate: about 87 % likely it does not -> negated on expected loss. "cheap click" pays $0.20, under
+    a seventh of what a click earns: not negated. At the default target (half of break-even) the expected-loss bar
+    is below the bleeder bar, so the same terms are left to the bid rule."""
+    rows, ents = background()
+    st = (
+        term_rows("pricey click", 20, 0, 24.0, 0.0)
+        + term_rows("cheap click", 20, 0, 4.0, 0.0)
+        + term_rows("yoga mat", 40, 5, 24.0, 150.0)
+    )
+    extra = {
+        "search_term_day": pd.DataFrame(st),
+        "margins": pd.DataFrame([{"asin": "A1", "margin": 0.5}]),
+        "product_ads": pd.DataFrame([{"campaign_id": "C1", "ad_group_id": "G1", "asin": "A1", "state": "enabled"}]),
+    }
+    near_break_even = Settings(target_acos=0.45)
+    out = opt.negative_suggestions(make_input(rows, ents, **extra), SettingsBook(near_break_even))
+    assert list(out["search_term"]) == ["pricey click"]
+    r = out.iloc[0]
+    assert r["rule"] == "expected_loss" and r["confidence"] >= S.bleeder_confidence
+    assert "loses money" in r["reason"]
+    assert opt.negative_suggestions(make_input(rows, ents, **extra), SettingsBook(Settings())).empty
+
+
+def test_harvest_every_term_with_positive_expected_profit_ranked_by_it():
+    """ACOS 35 %: above the 25 % target (the old rule skipped it) but under break-even (50 %): harvested, ranked by
+    expected profit a week, not by the old value-bid-times-clicks score."""
+    st = term_rows("bamboo yoga mat", 40, 4, 42.0, 120.0) + term_rows("jute yoga mat", 60, 9, 30.0, 270.0)
+    out = opt.harvest_suggestions(harvest_setup(st), SettingsBook(S))
+    assert list(out["search_term"]) == ["jute yoga mat", "bamboo yoga mat"]
+    assert "a week" in out.iloc[1]["reason"]
+    losing = term_rows("bamboo yoga mat", 40, 2, 70.0, 60.0)  # ACOS 117 %: losing money on its own record
+    assert opt.harvest_suggestions(harvest_setup(losing), SettingsBook(S)).empty
