@@ -33,6 +33,8 @@ class OptimizerInput:
     product_ads:      campaign_id, ad_group_id, asin, sku, state
     margins:          asin, margin (pre-ad margin as a fraction of price = break-even ACOS)
     changes:          entity_id, applied_at (for the cool-down)
+    asin_sales:       asin, total_sales, ad_sales over the rule window's days that have a total (Target TACoS)
+    account_sales:    {"total_sales", "ad_sales"} of the account over the same days; empty when none are known
     """
 
     as_of: date
@@ -48,6 +50,8 @@ class OptimizerInput:
     product_ads: pd.DataFrame = field(default_factory=pd.DataFrame)
     margins: pd.DataFrame = field(default_factory=pd.DataFrame)
     changes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    asin_sales: pd.DataFrame = field(default_factory=pd.DataFrame)
+    account_sales: dict = field(default_factory=dict)
 
 
 SUGGESTION_TYPES = ("bid", "negative", "harvest", "budget", "placement")
@@ -96,6 +100,7 @@ SUGGESTION_COLUMNS = [
     "expected_sales_change",
     "window_start",
     "window_end",
+    "evidence",  # JSON text: the target the rule aimed at and its source (target_kind, target_value, ...)
 ]
 METRICS = ("impressions", "clicks", "cost", "orders", "sales")
 # Assumed response to a bid change of ratio r over the next week: clicks ~ r (more auctions won),
