@@ -194,14 +194,30 @@ def goal_result(arm: Arm, first: date, last: date) -> dict:
     organic = float(table["org_sales"][i0:i1].sum()) / 100.0
     achieved = p["spend"] / p["sales"] if kind == "acos" else p["spend"] / (p["sales"] + organic)
     gap = achieved / target - 1.0
-    return {
+    acos = p["spend"] / p["sales"] if p["sales"] else None
+    # what the last run's bid suggestions aimed at (ACOS, weighted by spend): the TACoS arm's converted target
+    sugg = opt.list_suggestions(arm.db, arm.account_id, arm.pid, types=["bid"], statuses=None)
+    sugg = sugg[sugg["created_at"] == sugg["created_at"].max()] if not sugg.empty else sugg
+    spend = pd.to_numeric(sugg["spend"], errors="coerce").fillna(0) if not sugg.empty else pd.Series(dtype=float)
+    aimed = float((sugg["target_acos"] * spend).sum() / spend.sum()) if spend.sum() > 0 else None
+    out = {
         "goal": kind,
         "target": target,
         f"achieved_{kind}_week8": round(achieved, 4),
         "relative_gap": round(gap, 4),
         "within_15pct": abs(gap) <= GOAL_TOLERANCE,
+        "achieved_acos_week8": round(acos, 4) if acos else None,
+        "last_run_aimed_acos": round(aimed, 4) if aimed is not None else None,
         "organic_sales_week8": round(organic, 2),
     }
+    if abs(gap) > GOAL_TOLERANCE and aimed and acos:
+        out["note"] = (
+            f"The last run's bids aimed at ACOS {aimed:.3f} (spend-weighted); week 8 ran at ACOS {acos:.3f}, "
+            f"{acos / aimed - 1:+.0%} against that aim. Bids move at most "
+            "max_step a week, raises wait for min_orders_raise orders, and a click costs less than its bid, so "
+            "a target that needs more spend is approached from below."
+        )
+    return out
 
 
 # ---------------------------------------------------------------------------------------------- policies
