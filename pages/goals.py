@@ -112,7 +112,7 @@ edited = st.data_editor(
 if st.button("Save the table", key="goal_products_save"):
     problems = act(goals.save_products_table, db, c.account_id, products, edited)
     if problems is not None:
-        done("warning", common.md("Saved, except: " + " ".join(problems))) if problems else done("success", "Saved.")
+        done("warning", "Saved, except: " + common.md(" ".join(problems))) if problems else done("success", "Saved.")
 
 with st.form("goal_margin_form"):
     st.markdown("**Type one product's margin**")
@@ -123,7 +123,7 @@ with st.form("goal_margin_form"):
     if st.form_submit_button("Save margin"):
         saved = act(goals.save_margin, db, c.account_id, asin or "", margin)
         if saved is not None:
-            done("success", common.md(f"Margin of {labels.get(asin, asin)} saved: {saved:.1%}."))
+            done("success", f"Margin of {common.md(labels.get(asin, asin))} saved: {saved:.1%}.")
 
 upload = st.file_uploader(
     "Import margins from a CSV file: columns asin (or sku), then margin, or price and cost",
@@ -166,10 +166,10 @@ if not camps.empty:
             if over is None:
                 st.warning("Type a target ACOS, or use “Remove override”.")
             elif act(goals.set_campaign_target, db, c.account_id, cid, over) is not None:
-                done("success", common.md(f"{names[cid]} now aims at {over:.1f} % ACOS."))
+                done("success", f"{common.md(names[cid])} now aims at {over:.1f} % ACOS.")
         if b2.form_submit_button("Remove override"):
             act(goals.set_campaign_target, db, c.account_id, cid, None)
-            done("success", common.md(f"{names[cid]} follows the strategy again."))
+            done("success", f"{common.md(names[cid])} follows the strategy again.")
 
 # ------------------------------------------------------------------ settings
 st.subheader("Optimizer settings")
