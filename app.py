@@ -44,6 +44,7 @@ nav = st.navigation(
         ],
         "Act": [
             page("suggestions.py", "Suggestions", ":material/lightbulb:"),
+            page("goals.py", "Goals", ":material/flag:"),
             page("promotions.py", "Promotions", ":material/sell:"),
         ],
     }

@@ -7,7 +7,10 @@ Policies (``POLICIES`` lists the names the evaluation reports):
 - ``optimizer``: the shipped pipeline (optimize -> save -> approve all -> apply through the Ads API);
 - ``oracle``: knows the truth (`bench.oracle`), all levers;
 - ``oracle-<lever>``: the oracle without one lever; ``optimizer+<lever>``: the optimizer with its own suggestions
-  of that lever rejected and the oracle's changes for it applied instead.
+  of that lever rejected and the oracle's changes for it applied instead;
+- ``target_acos`` / ``target_tacos`` (``GOAL_ARMS``): the shipped pipeline with the account's strategy set to Target
+  ACOS / Target TACoS on the Goals page's service; scored by how close week 8's true ACOS / TACoS lands to the
+  target (`goal_result`). The TACoS arm's weekly refresh also brings the sales-and-traffic figures in.
 
 Every arm starts from a deep copy of one world built for (seed, date), so all arms share the same history and the
 same daily random draws (each day's RNG is seeded by (seed, profile, day)).
@@ -20,7 +23,7 @@ import os
 import shutil
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 
 import pandas as pd
@@ -28,12 +31,17 @@ import pandas as pd
 from bench import oracle
 from services import optimizer as opt
 from services import store, sync
-from services.optimizer import autopilot
+from services.optimizer import autopilot, goals
 from services.optimizer.data import load_input
 from services.optimizer.recommendations import fetch_bid_recommendations
 
 LATENCY = 0.05
-BASE_POLICIES = ("nothing", "naive", "naive_raise", "optimizer", "oracle")
+# The goal arms' targets, chosen against the demo seller's starting point (seed 1, 2026-08-15: ACOS 0.27, TACoS
+# 0.046 over the four weeks before): Target ACOS asks for a cut, Target TACoS for growth (ACOS about 0.29 at the
+# starting ratio of total to ad sales), so each arm has to move.
+GOAL_ARMS = {"target_acos": ("acos", 0.20), "target_tacos": ("tacos", 0.05)}
+GOAL_TOLERANCE = 0.15  # the issue's "within ±15 % of the target (relative)"
+BASE_POLICIES = ("nothing", "naive", "naive_raise", "optimizer", "oracle") + tuple(GOAL_ARMS)
 PARTIAL_POLICIES = tuple(f"oracle-{lv}" for lv in oracle.LEVERS) + tuple(f"optimizer+{lv}" for lv in oracle.LEVERS)
 POLICIES = BASE_POLICIES + PARTIAL_POLICIES
 
@@ -79,6 +87,11 @@ class Arm:
         self.account_id = accounts.connect_demo(self.db, self.vault, self.h.url, demo_credentials())
         self.client = accounts.clients_for(self.db, self.vault, self.account_id).ads("NA")
         self.applied = 0
+        self.sales = False  # also refresh total sales and traffic each week (Target TACoS)
+        if name in GOAL_ARMS:
+            kind, value = GOAL_ARMS[name]
+            goals.set_strategy(self.db, self.account_id, kind, value * 100)
+            self.sales = kind == "tacos"
 
     def initial_sync(self, days: int) -> float:
         t = time.monotonic()
@@ -98,7 +111,8 @@ class Arm:
             return time.monotonic() - t
         end = self.world.today - timedelta(days=1)
         start = end - timedelta(days=sync.REFETCH_DAYS + 7)
-        for grain in ("campaign_day", "placement_day", "target_day", "search_term_day"):
+        grains = ("campaign_day", "placement_day", "target_day", "search_term_day")
+        for grain in grains + (("advertised_product_day",) if self.sales else ()):
             cfg = sync.report_body(grain, start.isoformat(), end.isoformat())["configuration"]
             rows = self.world.report_rows(
                 self.pid, cfg["reportTypeId"], cfg["groupBy"], "DAILY", start, end, cfg["columns"]
@@ -119,7 +133,29 @@ class Arm:
             table, rows = sync._entity_rows(kind, self.pid, "USD", items)
             with store.write(self.db):
                 store.upsert_rows(self.db, table, rows)
+        if self.sales:
+            self.refresh_sales(start, end)
         return time.monotonic() - t
+
+    def refresh_sales(self, start, end) -> None:
+        """The sales-and-traffic documents the sync would fetch (account days in one, per ASIN one per day),
+        built in process by the sandbox and stored by the sync's own writer."""
+        from types import SimpleNamespace
+
+        from sandbox import sales_traffic
+        from services.sync import sales
+
+        p = self.world._p(self.pid)
+        profile = {"profile_id": self.pid, "currency_code": "USD"}
+        summary = SimpleNamespace(notes=[], sales_days=0)
+        last = min(end, sales_traffic.last_served_day(self.world))
+        doc = sales_traffic.report_document(self.world, p, start, last, "DAY", "PARENT")
+        sales.write_result(self.db, profile, ("total", start, last), doc, summary)
+        day = start
+        while day <= last:
+            doc = sales_traffic.report_document(self.world, p, day, day, "DAY", "CHILD")
+            sales.write_result(self.db, profile, ("asin", day, day), doc, summary)
+            day += timedelta(days=1)
 
     def inputs(self, recommendations: bool = False):
         """The optimizer's input; with `recommendations`, Amazon's suggested bids too (as the shipped run asks)."""
@@ -146,7 +182,46 @@ def set_margins(arm: Arm) -> None:
 
 
 def needs_store(policy: str) -> bool:
-    return policy.startswith(("naive", "optimizer"))
+    return policy.startswith(("naive", "optimizer")) or policy in GOAL_ARMS
+
+
+def goal_result(arm: Arm, first: date, last: date) -> dict:
+    """How close [first, last] (week 8) landed to the arm's target, from the simulation's truth (fully matured):
+    ACOS = spend / ad sales; TACoS = spend / (ad sales + organic sales of the sales-and-traffic simulation)."""
+    from sandbox import sales_traffic
+
+    kind, target = GOAL_ARMS[arm.name]
+    p = arm.world.true_profit(arm.pid, first, last)
+    prof = arm.world._p(arm.pid)
+    table = sales_traffic.daily_table(arm.world, prof)
+    i0, i1 = (first - prof.start).days, (last - prof.start).days + 1
+    organic = float(table["org_sales"][i0:i1].sum()) / 100.0
+    achieved = p["spend"] / p["sales"] if kind == "acos" else p["spend"] / (p["sales"] + organic)
+    gap = achieved / target - 1.0
+    acos = p["spend"] / p["sales"] if p["sales"] else None
+    # what the last run's bid suggestions aimed at (ACOS, weighted by spend): the TACoS arm's converted target
+    sugg = opt.list_suggestions(arm.db, arm.account_id, arm.pid, types=["bid"], statuses=None)
+    sugg = sugg[sugg["created_at"] == sugg["created_at"].max()] if not sugg.empty else sugg
+    spend = pd.to_numeric(sugg["spend"], errors="coerce").fillna(0) if not sugg.empty else pd.Series(dtype=float)
+    aimed = float((sugg["target_acos"] * spend).sum() / spend.sum()) if spend.sum() > 0 else None
+    out = {
+        "goal": kind,
+        "target": target,
+        f"achieved_{kind}_week8": round(achieved, 4),
+        "relative_gap": round(gap, 4),
+        "within_15pct": abs(gap) <= GOAL_TOLERANCE,
+        "achieved_acos_week8": round(acos, 4) if acos else None,
+        "last_run_aimed_acos": round(aimed, 4) if aimed is not None else None,
+        "organic_sales_week8": round(organic, 2),
+    }
+    if abs(gap) > GOAL_TOLERANCE and aimed and acos:
+        out["note"] = (
+            f"The last run's bids aimed at ACOS {aimed:.3f} (spend-weighted); week 8 ran at ACOS {acos:.3f}, "
+            f"{acos / aimed - 1:+.0%} against that aim. Bids move at most "
+            "max_step a week, raises wait for min_orders_raise orders, and a click costs less than its bid, so "
+            "a target that needs more spend is approached from below."
+        )
+    return out
 
 
 # ---------------------------------------------------------------------------------------------- policies
@@ -248,7 +323,7 @@ def week(policy: str, arm: Arm, timings: dict) -> None:
             arm.applied += len(arm.client.update(arm.pid, "keywords", kw).succeeded)
         if tg:
             arm.applied += len(arm.client.update(arm.pid, "targets", tg).succeeded)
-    elif policy == "optimizer":
+    elif policy == "optimizer" or policy in GOAL_ARMS:
         _optimizer_week(arm, None, timings)
     elif policy.startswith("optimizer+"):
         lever = policy.split("+", 1)[1]

@@ -2,6 +2,7 @@
 
     python -m bench.optimizer_eval [--json] [--all | --seeds 101 102] [--dates 2026-08-15 2026-11-28]
                                    [--weeks 8 | --quick] [--no-partial] [--http-sync] [--jobs N]
+                                   [--policies target_acos target_tacos]
 
 Seeds and dates. The sandbox derives its history, seasonality and daily draws from (seed, "today"), so both are
 explicit: every seed runs on every date (`--dates`, default DATES), and each (seed, date) is one entry under
@@ -32,6 +33,11 @@ store -> optimizer (which never sees the truth) -> apply through the Ads API.
 
 The seller's product margins are entered from `truth_products().margin` (user input, not latent truth); targets
 default to half the break-even ACOS (`Settings.break_even_share`).
+
+(d) goals: the `target_acos` and `target_tacos` arms (`eval_arms.GOAL_ARMS`) run the same pipeline with the account's
+    strategy set to Target ACOS / Target TACoS; each reports, under `goals`, the true ACOS / TACoS of week 8 against
+    its target, the relative gap and whether it is within ±15 %. `--policies` runs only the arms named (plus
+    nothing else), e.g. the two goal arms on one tuning seed.
 
 Reproducibility: suggestions are applied in a deterministic order, every arm starts from a deep copy of one
 world, and each simulated day draws from an RNG seeded by (seed, profile, day), so a run is reproducible.
@@ -187,6 +193,8 @@ def closed_loop(world, policies, workdir: str, weeks: int, http_sync: bool, temp
                 "acos": round(p["spend"] / p["sales"], 4) if p["sales"] else None,
                 "changes_applied": arm.applied,
             }
+            if name in eval_arms.GOAL_ARMS:
+                out[name]["goal"] = eval_arms.goal_result(arm, end_day - timedelta(days=6), end_day)
         return out
     finally:
         for arm in arms.values():
@@ -197,7 +205,14 @@ def _ratio(a: float, b: float) -> float | None:
     return round(a / b, 4) if b and b > 0 else None
 
 
-def run_case(seed: int, date: str, weeks: int = WEEKS, http_sync: bool = False, partial: bool = True) -> dict:
+def run_case(
+    seed: int,
+    date: str,
+    weeks: int = WEEKS,
+    http_sync: bool = False,
+    partial: bool = True,
+    only: tuple[str, ...] | None = None,
+) -> dict:
     """One (seed, date): scores of the first run, then every policy's closed loop."""
     from sandbox.world import World
 
@@ -218,11 +233,13 @@ def run_case(seed: int, date: str, weeks: int = WEEKS, http_sync: bool = False, 
         result["suggestions"] = found["type"].value_counts().to_dict()
         base.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         base.stop()
-        policies = eval_arms.POLICIES if partial else eval_arms.BASE_POLICIES
+        policies = only or (eval_arms.POLICIES if partial else eval_arms.BASE_POLICIES)
         pol = closed_loop(world, policies, workdir, weeks, http_sync, base.path, timings)
         result["policies"] = pol
-        result["optimizer_over_oracle"] = _ratio(pol["optimizer"]["profit"], pol["oracle"]["profit"])
-        if partial:
+        result["goals"] = {k: v["goal"] for k, v in pol.items() if "goal" in v}
+        if "optimizer" in pol and "oracle" in pol:
+            result["optimizer_over_oracle"] = _ratio(pol["optimizer"]["profit"], pol["oracle"]["profit"])
+        if partial and not only:
             result["lever_gap"] = {
                 lv: {
                     "worth_to_oracle": round(pol["oracle"]["profit"] - pol[f"oracle-{lv}"]["profit"], 2),
@@ -247,6 +264,9 @@ def _run_case_quiet(args) -> dict:
 
 def criteria(r: dict) -> dict:
     pol = r["policies"]
+    goals = {f"{k} within ±15 %": g["within_15pct"] for k, g in r.get("goals", {}).items()}
+    if not {"optimizer", "oracle", "nothing", "naive", "naive_raise"} <= set(pol):
+        return goals
     opt_p = pol["optimizer"]["profit"]
     ratio = r.get("optimizer_over_oracle")
     return {
@@ -257,6 +277,7 @@ def criteria(r: dict) -> dict:
         "profit>=1.1x naive": opt_p >= 1.1 * pol["naive"]["profit"],
         "profit>=1.1x naive_raise": opt_p >= 1.1 * pol["naive_raise"]["profit"],
         "optimizer/oracle>=0.8": ratio is not None and ratio >= 0.8,
+        **goals,
     }
 
 
@@ -267,9 +288,10 @@ def run(
     http_sync: bool = False,
     partial: bool = True,
     jobs: int = 1,
+    only: tuple[str, ...] | None = None,
 ) -> dict:
     t0 = time.monotonic()
-    cases = [(int(s), str(d), weeks, http_sync, partial) for s in seeds for d in dates]
+    cases = [(int(s), str(d), weeks, http_sync, partial, only) for s in seeds for d in dates]
     if jobs > 1 and len(cases) > 1:
         # cases are independent (own worlds, own temp stores): one process each, at most `jobs` at a time
         import multiprocessing as mp
@@ -301,6 +323,14 @@ def _table(result: dict) -> str:
     ]
     for k, r in result["seeds"].items():
         p = r["policies"]
+        for arm, g in r.get("goals", {}).items():
+            kind = g["goal"]
+            lines.append(
+                f"{k:<17} {arm:<13} target {g['target']:.3f}  achieved {kind.upper()} {g[f'achieved_{kind}_week8']:.3f}"
+                f"  gap {g['relative_gap']:+.1%}  {'within' if g['within_15pct'] else 'outside'} ±15 %"
+            )
+        if "oracle" not in p or "naive" not in p:
+            continue
         lines.append(
             f"{k:<17} {'yes' if r['held_out'] else 'no ':>4} {f(r['precision'])} {f(r['recall'])} "
             f"{f(r['recall_spend_weighted'])} {f(r['toward_share'])} | {p['nothing']['profit']:8.0f} "
@@ -326,6 +356,9 @@ def main(argv=None) -> int:
     ap.add_argument("--no-partial", action="store_true", help="skip the oracle's partial arms (ten fewer worlds)")
     ap.add_argument("--http-sync", action="store_true", help="weekly refresh through sync_account over HTTP")
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="(seed, date) runs in parallel")
+    ap.add_argument(
+        "--policies", nargs="+", choices=eval_arms.POLICIES, default=None, help="only these arms (e.g. the goal arms)"
+    )
     args = ap.parse_args(argv)
     for d in args.dates:
         _dt.date.fromisoformat(d)
@@ -340,6 +373,7 @@ def main(argv=None) -> int:
         http_sync=args.http_sync,
         partial=not args.no_partial,
         jobs=args.jobs,
+        only=tuple(args.policies) if args.policies else None,
     )
     print(json.dumps(result, default=str) if args.json else _table(result))
     return 0

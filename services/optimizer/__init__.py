@@ -1,6 +1,7 @@
-"""Suggested changes: pure rules over the store's data (`settings`, `model`, `bids`, `terms`, `campaigns`,
-`engine`), loaded by `data`, kept by `suggestions`, sent and undone by `apply`, journaled and recorded by
-`journal`, settled after a crash by `reconcile`, reviewed by `review`, exported by `bulksheet`.
+"""Suggested changes: pure rules over the store's data (`settings`, `targets`, `model`, `bids`, `terms`,
+`campaigns`, `engine`), aimed at the account's goals (`goals`: what the Goals page calls), loaded by `data`, kept by
+`suggestions`, sent and undone by `apply`, journaled and recorded by `journal`, settled after a crash by
+`reconcile`, reviewed by `review`, exported by `bulksheet`.
 
 May import `services.analytics`, `services.accounts`, `services.store`; never promotions or the sync.
 """
@@ -50,6 +51,8 @@ from services.optimizer.reconcile import (  # noqa: F401 - the package's public 
 )
 from services.optimizer.settings import (  # noqa: F401 - the package's public API
     DEFAULT_SETTINGS,
+    STRATEGIES,
+    Goals,
     Settings,
     SettingsBook,
 )
@@ -75,6 +78,12 @@ from services.optimizer.suggestions import (  # noqa: F401 - the package's publi
     set_margin,
     snooze,
     summary_by_type,
+)
+from services.optimizer.targets import (  # noqa: F401 - the package's public API
+    Target,
+    parse_evidence,
+    resolve_targets,
+    target_sentence,
 )
 from services.optimizer.terms import (  # noqa: F401 - the package's public API
     ASIN_RE,

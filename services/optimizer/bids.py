@@ -27,6 +27,7 @@ from services.optimizer.model import (
 )
 from services.optimizer.response_curve import POOL_SPREAD, CurveEstimate, daily_bids, fit_curves, pool_levels
 from services.optimizer.settings import DEFAULT_SETTINGS, SettingsBook
+from services.optimizer.targets import resolve_targets
 
 CURVE_MAX_LOG_SD = 0.5  # a level known within about ±50 % decides the bid; a vaguer one leaves it to the value bid
 CURVE_DEAD_BAND = 0.05  # no change when the curve's best bid is within 5 % of the current one
@@ -78,29 +79,9 @@ def target_curves(inp: OptimizerInput, days: pd.DataFrame) -> dict[str, CurveEst
 
 
 def campaign_targets(inp: OptimizerInput, book: SettingsBook) -> dict[str, float]:
-    """Target ACOS per campaign: explicit setting > break-even of its products x break_even_share - below_break_even
-    > default."""
-    break_even: dict[str, float] = {}
-    if not inp.margins.empty and not inp.product_ads.empty and "asin" in inp.product_ads.columns:
-        m = inp.margins.dropna(subset=["margin"])
-        pa = inp.product_ads.merge(m[["asin", "margin"]], on="asin", how="inner")
-        if not pa.empty:
-            break_even = pa.groupby("campaign_id")["margin"].mean().to_dict()
-    ids = set(break_even)
-    if not inp.campaigns.empty:
-        ids |= set(inp.campaigns["campaign_id"].astype(str))
-    if not inp.target_day.empty:
-        ids |= set(inp.target_day["campaign_id"].astype(str))
-    out = {}
-    for cid in ids:
-        s = book.for_campaign(cid)
-        if s.target_acos is not None:
-            out[cid] = float(s.target_acos)
-        elif cid in break_even:
-            out[cid] = max(0.02, float(break_even[cid]) * s.break_even_share - s.below_break_even)
-        else:
-            out[cid] = s.default_target_acos
-    return out
+    """Target ACOS per campaign (`services.optimizer.targets.resolve_targets` says the precedence and where each
+    target came from)."""
+    return {cid: t.acos for cid, t in resolve_targets(inp, book).items()}
 
 
 def break_even_table(

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import pandas as pd
 from sqlite_utils import Database
 
-from services.optimizer.model import OptimizerInput
+from services.optimizer.model import OptimizerInput, window
 from services.optimizer.settings import Settings
 
 ATTRIBUTION = ("7d", "14d")
@@ -129,6 +129,8 @@ def load_input(
         FROM product_ads WHERE profile_id = ?""",
         [pid],
     )
+    w_start, w_end = window(as_of, s.lookback_days, s.settling_days)
+    asin_sales, account_sales = load_sales(db, pid, w_start.isoformat(), w_end.isoformat(), attribution)
     margins = pd.DataFrame(columns=["asin", "margin"])
     changes = pd.DataFrame(columns=["entity_id", "change_type", "applied_at"])
     if account_id is not None:
@@ -150,4 +152,38 @@ def load_input(
         product_ads=product_ads,
         margins=margins,
         changes=changes,
+        asin_sales=asin_sales,
+        account_sales=account_sales,
     )
+
+
+def load_sales(
+    db: Database, profile_id: str, start: str, end: str, attribution: str = "7d"
+) -> tuple[pd.DataFrame, dict]:
+    """Total sales beside ad-attributed sales for the Target TACoS strategy, over the days of [start, end] that
+    Seller Central has published (about 72 hours late; a day without a total must not count its ad sales).
+
+    Per ASIN (asin, total_sales, ad_sales) over the days with per-ASIN figures; the account's
+    {"total_sales", "ad_sales"} over the days with an account total ({} when there are none)."""
+    col = f"sales_{attribution}" if attribution in ATTRIBUTION else "sales_7d"
+    asin_sales = _frame(
+        db,
+        f"""SELECT asin, SUM(total) AS total_sales, SUM(ad) AS ad_sales FROM (
+            SELECT upper(asin) AS asin, ordered_product_sales AS total, 0 AS ad FROM sales_traffic_day
+            WHERE profile_id = ? AND date BETWEEN ? AND ?
+            UNION ALL
+            SELECT upper(asin), 0, coalesce({col}, 0) FROM advertised_product_day
+            WHERE profile_id = ? AND date IN (
+                SELECT DISTINCT date FROM sales_traffic_day WHERE profile_id = ? AND date BETWEEN ? AND ?)
+        ) WHERE asin IS NOT NULL GROUP BY asin""",
+        [profile_id, start, end, profile_id, profile_id, start, end],
+    )
+    row = db.conn.execute(
+        f"""SELECT (SELECT SUM(ordered_product_sales) FROM sales_traffic_account_day
+                    WHERE profile_id = ? AND date BETWEEN ? AND ?),
+                   (SELECT SUM(coalesce({col}, 0)) FROM campaign_day WHERE profile_id = ? AND date IN (
+                    SELECT date FROM sales_traffic_account_day WHERE profile_id = ? AND date BETWEEN ? AND ?))""",
+        [profile_id, start, end, profile_id, profile_id, start, end],
+    ).fetchone()
+    account = {"total_sales": row[0], "ad_sales": row[1] or 0.0} if row and row[0] else {}
+    return asin_sales, account

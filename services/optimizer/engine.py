@@ -7,9 +7,11 @@ evidence, one plain sentence), how sure (confidence) and the expected effect.
 
 Rules (thresholds live in `Settings`, per account with per-campaign overrides):
 
-- target:     explicit target ACOS, else half the break-even ACOS (pre-ad margin) of the campaign's
-              products (`break_even_share`): the profit-maximising bid sits well below break-even
-              because extra bid buys ever fewer extra clicks while every click costs more.
+- target:     the account's goals (`services.optimizer.targets`): campaign override > product override >
+              the strategy (Target ACOS, Target TACoS converted per campaign, or Profit: half the
+              break-even ACOS (pre-ad margin) of the campaign's products (`break_even_share`), since the
+              profit-maximising bid sits well below break-even, else the default). Every suggestion's
+              `evidence` JSON records the target it aimed at and where it came from.
 - bid:        value bid = AOV x CVR x target ACOS, CVR shrunk (beta-binomial) toward the ad
               group, campaign and account so sparse data is not read as "CVR 0"; dead band
               around the target; step cap per run; min/max bid; click and order gates;
@@ -35,15 +37,17 @@ Metrics come from `services.analytics.metrics` (add_ratios / safe_ratio), never 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 
-from services.optimizer.bids import bid_suggestions, campaign_targets
+from services.optimizer.bids import bid_suggestions
 from services.optimizer.campaigns import budget_suggestions, placement_suggestions
 from services.optimizer.model import SUGGESTION_TYPES, OptimizerInput, _empty_suggestions
 from services.optimizer.settings import Settings, SettingsBook
+from services.optimizer.targets import Target, default_target, resolve_targets
 from services.optimizer.terms import harvest_suggestions, negative_suggestions
 
 RULES = {
@@ -60,7 +64,8 @@ def optimize(
 ) -> pd.DataFrame:
     """Every rule over one profile's data; one DataFrame of suggestions (SUGGESTION_COLUMNS)."""
     book = settings if isinstance(settings, SettingsBook) else SettingsBook(settings or Settings())
-    targets = campaign_targets(inp, book)
+    resolved = resolve_targets(inp, book)
+    targets = {cid: t.acos for cid, t in resolved.items()}
     frames = [RULES[t](inp, book, targets) for t in types]
     frames = [f for f in frames if not f.empty]
     if not frames:
@@ -70,6 +75,7 @@ def optimize(
     new, old = (pd.to_numeric(out[c], errors="coerce") for c in ("proposed_value", "current_value"))
     lowering = set(out.loc[(out["type"] == "bid") & (new < old), "campaign_id"])
     out = out[~((out["type"] == "budget") & (out["rule"] == "budget_down") & out["campaign_id"].isin(lowering))]
+    out["evidence"] = _target_evidence(out, resolved, default_target(book))
     # a term both negated and harvested in the same ad group is a contradiction: keep the harvest
     harvested = set(
         zip(out.loc[out["type"] == "harvest", "ad_group_id"], out.loc[out["type"] == "harvest", "search_term"])
@@ -78,6 +84,18 @@ def optimize(
         [(a, t) in harvested for a, t in zip(out["ad_group_id"], out["search_term"])], dtype=bool
     )
     return out[~clash].reset_index(drop=True)
+
+
+def _target_evidence(out: pd.DataFrame, resolved: dict[str, Target], fallback: Target) -> list[str]:
+    """Per row, the JSON evidence of the target its rule aimed at: every rule looks its target up by the row's
+    campaign id, so the campaign's resolved target is the one used (the ACOS is the row's own `target_acos`)."""
+    rows = []
+    for cid, acos in zip(out["campaign_id"].astype(str), out["target_acos"]):
+        ev = resolved.get(cid, fallback).evidence()
+        if acos is not None and not pd.isna(acos):
+            ev["target_acos"] = round(float(acos), 6)
+        rows.append(json.dumps(ev))
+    return rows
 
 
 def group_by_type(suggestions: pd.DataFrame) -> dict[str, pd.DataFrame]:

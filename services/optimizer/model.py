@@ -35,6 +35,8 @@ class OptimizerInput:
     changes:          entity_id, change_type, applied_at, old_value, new_value (cool-down, bid history)
     bid_recommendations: entity_id, low, suggested, high, level (Amazon's suggested range; optional, fetched by
                       the caller through `services.optimizer.recommendations`)
+    asin_sales:       asin, total_sales, ad_sales over the rule window's days that have a total (Target TACoS)
+    account_sales:    {"total_sales", "ad_sales"} of the account over the same days; empty when none are known
     """
 
     as_of: date
@@ -51,6 +53,8 @@ class OptimizerInput:
     margins: pd.DataFrame = field(default_factory=pd.DataFrame)
     changes: pd.DataFrame = field(default_factory=pd.DataFrame)
     bid_recommendations: pd.DataFrame = field(default_factory=pd.DataFrame)
+    asin_sales: pd.DataFrame = field(default_factory=pd.DataFrame)
+    account_sales: dict = field(default_factory=dict)
 
 
 SUGGESTION_TYPES = ("bid", "negative", "harvest", "budget", "placement")
@@ -99,6 +103,7 @@ SUGGESTION_COLUMNS = [
     "expected_sales_change",
     "window_start",
     "window_end",
+    "evidence",  # JSON text: the target the rule aimed at and its source (target_kind, target_value, ...)
 ]
 METRICS = ("impressions", "clicks", "cost", "orders", "sales")
 # Assumed response to a bid change of ratio r over the next week: clicks ~ r (more auctions won),

@@ -161,12 +161,32 @@ class Settings:
 DEFAULT_SETTINGS = Settings()
 
 
+STRATEGIES = ("profit", "acos", "tacos")
+
+
+@dataclass(frozen=True)
+class Goals:
+    """What the account aims at (the Goals page): a strategy and explicit target-ACOS overrides.
+
+    strategy:  "profit" (default: each product's margin sets its target), "acos" (`value` is the account's
+               target ACOS) or "tacos" (`value` is the account's target TACoS, ad spend / total sales).
+    campaigns: campaign id -> target ACOS (a fraction) that beats everything else for that campaign.
+    products:  ASIN -> target ACOS that beats the product's margin and the account's target.
+    """
+
+    strategy: str = "profit"
+    value: float | None = None
+    campaigns: dict[str, float] = field(default_factory=dict)
+    products: dict[str, float] = field(default_factory=dict)
+
+
 @dataclass
 class SettingsBook:
-    """Account-level settings plus per-campaign overrides (only the fields that differ)."""
+    """Account-level settings plus per-campaign overrides (only the fields that differ), and the account's goals."""
 
     account: Settings = field(default_factory=Settings)
     campaigns: dict[str, dict] = field(default_factory=dict)
+    goals: Goals = field(default_factory=Goals)
 
     def for_campaign(self, campaign_id: str | None) -> Settings:
         over = self.campaigns.get(str(campaign_id)) if campaign_id is not None else None

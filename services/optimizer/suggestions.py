@@ -23,7 +23,7 @@ from services.errors import DashboardError
 from services.optimizer.bids import break_even_table
 from services.optimizer.engine import optimize
 from services.optimizer.model import SUGGESTION_COLUMNS, SUGGESTION_TYPES, TYPE_LABELS
-from services.optimizer.settings import Settings, SettingsBook
+from services.optimizer.settings import Goals, Settings, SettingsBook
 from services.store import write
 
 migrations = Migrations("suggestions")
@@ -93,6 +93,19 @@ def m002_apply_journal(db: Database) -> None:
     db.conn.execute("CREATE INDEX IF NOT EXISTS idx_apply_journal_suggestion ON apply_journal(suggestion_id, batch_id)")
 
 
+@migrations()
+def m003_goals_and_evidence(db: Database) -> None:
+    """The account's goals (issue 13): one row for the strategy ('profit' | 'acos' | 'tacos' and its value) and
+    one per campaign or product target-ACOS override; and each suggestion's evidence JSON (the target it aimed
+    at and where that came from). A store whose suggestions table already has the column is left as it is."""
+    db.conn.execute("""CREATE TABLE IF NOT EXISTS opt_goals (
+        account_id TEXT NOT NULL, scope TEXT NOT NULL CHECK (scope IN ('account', 'campaign', 'product')),
+        scope_id TEXT NOT NULL DEFAULT '', kind TEXT NOT NULL CHECK (kind IN ('profit', 'acos', 'tacos')),
+        value REAL, updated_at TEXT, PRIMARY KEY (account_id, scope, scope_id))""")
+    if "evidence" not in {r[1] for r in db.conn.execute("PRAGMA table_info(suggestions)")}:
+        db.conn.execute("ALTER TABLE suggestions ADD COLUMN evidence TEXT")
+
+
 def ensure_schema(db: Database) -> None:
     """Apply this module's pending migrations to this database (idempotent).
 
@@ -137,7 +150,24 @@ def get_settings_book(db: Database, account_id: str) -> SettingsBook:
             book.account = Settings.from_dict(data)
         else:
             book.campaigns[cid] = data
+    book.goals = load_goals(db, account_id)
     return book
+
+
+def load_goals(db: Database, account_id: str) -> Goals:
+    """The account's strategy and its campaign and product overrides (Profit with none until the Goals page saves)."""
+    ensure_schema(db)
+    strategy, value, campaigns, products = "profit", None, {}, {}
+    for scope, sid, kind, v in db.conn.execute(
+        "SELECT scope, scope_id, kind, value FROM opt_goals WHERE account_id = ?", [account_id]
+    ):
+        if scope == "account":
+            strategy, value = kind, v
+        elif scope == "campaign" and v is not None:
+            campaigns[sid] = float(v)
+        elif scope == "product" and v is not None:
+            products[sid] = float(v)
+    return Goals(strategy, value, campaigns, products)
 
 
 def get_settings(db: Database, account_id: str, campaign_id: str | None = None) -> Settings:
@@ -220,8 +250,10 @@ def _margin_number(text: str, what: str) -> float:
     return value
 
 
-def import_margins_csv(db: Database, account_id: str, data: bytes | str) -> tuple[int, list[str]]:
-    """CSV with `asin` (and optional `sku`) plus either `margin` (fraction or percent) or `price` and
+def import_margins_csv(
+    db: Database, account_id: str, data: bytes | str, sku_to_asin: dict[str, str] | None = None
+) -> tuple[int, list[str]]:
+    """CSV with `asin` (or a `sku` that `sku_to_asin` knows, and optional `sku`) plus either `margin` (fraction or percent) or `price` and
     `cost` (cost = COGS + fees). Returns (rows imported, problems by line, each a sentence).
 
     Accepts the encodings spreadsheets write (UTF-8 with or without BOM, UTF-16 with BOM, cp1252) and
@@ -234,7 +266,12 @@ def import_margins_csv(db: Database, account_id: str, data: bytes | str) -> tupl
     for n, raw in enumerate(reader, start=2):
         row = {str(k).strip().lower(): (v or "").strip() for k, v in raw.items() if k is not None}
         asin = row.get("asin", "")
+        sku = row.get("sku", "")
         try:
+            if not asin and sku:
+                asin = (sku_to_asin or {}).get(sku.upper(), "")
+                if not asin:
+                    raise ValueError(f"no ASIN, and the SKU “{sku}” is not among the advertised products")
             if not asin:
                 raise ValueError("no ASIN")
             if row.get("margin"):

@@ -21,6 +21,7 @@ PAGES = [
     "products.py",
     "suggestions.py",
     "promotions.py",
+    "goals.py",
 ]
 
 
