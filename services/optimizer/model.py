@@ -33,6 +33,10 @@ class OptimizerInput:
     product_ads:      campaign_id, ad_group_id, asin, sku, state
     margins:          asin, margin (pre-ad margin as a fraction of price = break-even ACOS)
     changes:          entity_id, applied_at (for the cool-down)
+    search_term_history: ad_group_id, search_term, orders, converted: the whole history's orders per ad group and
+                      term as Amazon wrote it, only where some row had an order (`data.load_input` aggregates it in
+                      SQL so that `search_term_day` need only hold the rules' window). None: derived from
+                      `search_term_day`, which then holds the whole history (tests build inputs that way).
     """
 
     as_of: date
@@ -48,6 +52,9 @@ class OptimizerInput:
     product_ads: pd.DataFrame = field(default_factory=pd.DataFrame)
     margins: pd.DataFrame = field(default_factory=pd.DataFrame)
     changes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    search_term_history: pd.DataFrame | None = None
+    # frames several rules derive alike (the search-term aggregate), computed once per run
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 SUGGESTION_TYPES = ("bid", "negative", "harvest", "budget", "placement")
@@ -208,6 +215,22 @@ def _cooling(changes: pd.DataFrame, as_of: date, days: int, change_type: str | N
 
 # ------------------------------------------------------------------------------------------
 # rule: bids
+
+
+def term_history(inp: OptimizerInput, st: pd.DataFrame) -> tuple[pd.Series, set[str]]:
+    """(orders ever per (ad_group_id, term), terms that converted anywhere) over the whole history.
+
+    `st` is `search_term_day` with `term` (normalised) and numeric `orders`; it is the source unless the loader
+    gave `search_term_history`, the same sums aggregated in SQL (so the rules need not read every old row)."""
+    h = inp.search_term_history
+    if h is None:
+        ever = st.groupby(["ad_group_id", "term"])["orders"].sum().rename("orders_ever")
+        return ever, set(st.loc[st["orders"] > 0, "term"])
+    h = _num(h, ["orders", "converted"])
+    h["ad_group_id"] = h["ad_group_id"].astype(str)
+    h["term"] = h["search_term"].astype(str).str.strip().str.lower()
+    ever = h.groupby(["ad_group_id", "term"])["orders"].sum().rename("orders_ever")
+    return ever, set(h.loc[h["converted"] > 0, "term"])
 
 
 def _nan_none(v: Any) -> float | None:
