@@ -98,10 +98,11 @@ SANDBOX_RSS_TARGET_MB = 2048
 LARGE_SYNC_WALL_BEFORE_S = (229, 262)  # issue 15, the same sync before streaming
 
 
-def _large_sync_memory() -> dict:
+def _large_sync_memory(keep: str | None) -> dict:
+    """The 95-day large sync's peak RSS; its store is kept in `keep` for the page step (one large sync, not two)."""
     from bench import ingest_bench
 
-    return ingest_bench.run("large", LARGE_SYNC_DAYS, LARGE_SYNC_LATENCY_S, None, floor=False)
+    return ingest_bench.run("large", LARGE_SYNC_DAYS, LARGE_SYNC_LATENCY_S, None, floor=False, keep=keep)
 
 
 def _queue() -> dict:
@@ -232,8 +233,8 @@ def main() -> None:
         "--days",
         type=int,
         default=31,
-        help="days of the large world to sync (95 = all; default 31, "
-        "the pages' default 30-day range: a 95-day sync alone takes ~12 min on a loaded 2-core machine)",
+        help="days of the large world the page step syncs when the 95-day large sync kept no store "
+        "(the pages and the optimizer run on that 95-day store when it succeeded)",
     )
     ap.add_argument("--store", default=None, help="reuse a large store kept by bench.page_bench --keep DIR")
     ap.add_argument("--no-write", action="store_true", help="do not write bench/results.json")
@@ -252,15 +253,18 @@ def main() -> None:
 
     results["sync"] = _step("sync vs serial bound and floor + insert throughput", sync_bench.run, results, errors)
     results["queue"] = _step(f"{QUEUE_SELLERS - 1} sellers through the job queue", _queue, results, errors)
-    results["large_sync"] = _step(f"{LARGE_SYNC_DAYS}-day large sync, peak RSS", _large_sync_memory, results, errors)
-
     store_dir = Path(a.store) if a.store else Path(tempfile.mkdtemp(prefix="bench-large-"))
     try:
+        results["large_sync"] = _step(
+            f"{LARGE_SYNC_DAYS}-day large sync, peak RSS",
+            lambda: _large_sync_memory(None if a.store else str(store_dir)),
+            results,
+            errors,
+        )
+        reuse = a.store or ((store_dir / page_bench.META_NAME).exists() and str(store_dir))
         results["pages"] = _step(
-            "large world sync + page times",
-            lambda: page_bench.run(
-                days=a.days, keep=None if a.store else str(store_dir), store=a.store, progress=False
-            ),
+            "page times on the large store" if reuse else "large world sync + page times",
+            lambda: page_bench.run(days=a.days, keep=None if reuse else str(store_dir), store=reuse or None),
             results,
             errors,
         )

@@ -169,8 +169,30 @@ def build_store(
         sandbox_rss = sb.peak_rss_mb()
     finally:
         sb.stop()
+    return describe_store(
+        workdir,
+        db,
+        account_id,
+        us[0],
+        key,
+        scale=scale,
+        days_requested=days or 95,
+        world_build_s=round(sb.build_s, 1),
+        sandbox_peak_rss_mb=sandbox_rss,
+        sync_s=round(sync_s, 1),
+        sync_status=summary.status,
+        sync_reports=summary.reports,
+        sync_rows=summary.rows,
+        sync_retries=summary.retries,
+        sync_failures=summary.failures,
+    )
+
+
+def describe_store(workdir: Path, db, account_id: str, profile_id: str, key: str, **fields) -> dict:
+    """Row counts of a synced store, the optimizer run once on its profile (timed: wall and CPU), and
+    workdir/bench-store.json so that `run(store=workdir)` can time the pages on it. Closes `db`."""
     counts = {
-        t: db.conn.execute(f"SELECT COUNT(*) FROM {t} WHERE profile_id = ?", [us[0]]).fetchone()[0]
+        t: db.conn.execute(f"SELECT COUNT(*) FROM {t} WHERE profile_id = ?", [profile_id]).fetchone()[0]
         for t in (
             "campaigns",
             "keywords",
@@ -183,31 +205,22 @@ def build_store(
         )
     }
     span = db.conn.execute(
-        "SELECT MIN(date), MAX(date), COUNT(DISTINCT date) FROM search_term_day WHERE profile_id = ?", [us[0]]
+        "SELECT MIN(date), MAX(date), COUNT(DISTINCT date) FROM search_term_day WHERE profile_id = ?", [profile_id]
     ).fetchone()
 
     # The Suggestions page shows what the optimizer proposed: run it once, as "Refresh suggestions" does.
     from services import optimizer as sugg
 
     t0, c0 = time.perf_counter(), time.process_time()
-    found = sugg.generate(db, account_id, us[0], attribution="7d")
+    found = sugg.generate(db, account_id, profile_id, attribution="7d")
     optimize_s, optimize_cpu_s = time.perf_counter() - t0, time.process_time() - c0
     db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.conn.close()
     meta = {
-        "scale": scale,
         "account_id": account_id,
-        "profile_id": us[0],
+        "profile_id": profile_id,
         "key": key,
-        "days_requested": days or 95,
-        "world_build_s": round(sb.build_s, 1),
-        "sandbox_peak_rss_mb": sandbox_rss,
-        "sync_s": round(sync_s, 1),
-        "sync_status": summary.status,
-        "sync_reports": summary.reports,
-        "sync_rows": summary.rows,
-        "sync_retries": summary.retries,
-        "sync_failures": summary.failures,
+        **fields,
         "rows": counts,
         "days_synced": span[2],
         "first_date": span[0],
