@@ -132,8 +132,41 @@ def _floor(url: str, db_path: Path, latency: float) -> dict:
     }
 
 
-def run(scale: str, days: int | None, latency: float, profile: str | None, floor: bool) -> dict:
+def _keep_store(db_path: Path, out: dict) -> None:
+    """The synced store stays for the page bench (`bench.page_bench.run(store=DIR)`): its account, US profile,
+    the vault's key file and the optimizer run once on it (bench-store.json)."""
+    from bench.page_bench import describe_store
+    from services.secrets.vault import key_file_for
+    from services.store import open_db
+
+    db = open_db(db_path)
+    account_id, profile_id = db.conn.execute(
+        "SELECT account_id, profile_id FROM profiles ORDER BY country_code = 'US' DESC, profile_id LIMIT 1"
+    ).fetchone()
+    out["kept_store"] = describe_store(
+        db_path.parent,
+        db,
+        account_id,
+        str(profile_id),
+        key_file_for(db_path).read_text().strip(),
+        scale=out["scale"],
+        days_requested=out["days"],
+        world_build_s=out.get("sandbox_start_s"),
+        sandbox_peak_rss_mb=out.get("sandbox_peak_rss_mb"),
+        sync_s=out["sync_wall_s"],
+        sync_status=out["sync_status"],
+        sync_reports=out.get("sync_reports"),
+        sync_rows=out.get("sync_rows"),
+    )
+    out["kept_store"] = {k: v for k, v in out["kept_store"].items() if k != "key"}
+
+
+def run(
+    scale: str, days: int | None, latency: float, profile: str | None, floor: bool, keep: str | None = None
+) -> dict:
+    """`keep`: sync into DIR/dashboard.db and keep it (with bench-store.json) for the page bench."""
     port = _free_port()
+    t_start = time.monotonic()
     url = f"http://127.0.0.1:{port}"
     sandbox = subprocess.Popen(
         [sys.executable, "-m", "sandbox", "--scale", scale, "--port", str(port), "--report-latency", str(latency)],
@@ -148,9 +181,12 @@ def run(scale: str, days: int | None, latency: float, profile: str | None, floor
         line = sandbox.stdout.readline()
         if "listening" not in line:
             raise SystemExit(f"the sandbox did not start: {line!r}")
+        out["sandbox_start_s"] = round(time.monotonic() - t_start, 1)
         out["sandbox_rss_before_sync_mb"] = _vm_rss_mb(sandbox.pid)
         with tempfile.TemporaryDirectory() as tmp:
-            db = Path(tmp) / "bench.db"
+            if keep:
+                Path(keep).mkdir(parents=True, exist_ok=True)
+            db = Path(keep) / "dashboard.db" if keep else Path(tmp) / "bench.db"
             argv = ["--db", str(db), "--sandbox-url", url] + (["--days", str(days)] if days else [])
             argv += ["--profile", profile] if profile else []
             t0 = time.monotonic()
@@ -177,6 +213,8 @@ def run(scale: str, days: int | None, latency: float, profile: str | None, floor
             if floor and out["sync_status"] in ("ok", "partial"):
                 out.update(_floor(url, db, latency))
                 out["ratio_to_floor"] = round(out["sync_wall_s"] / out["floor_s"], 2)
+            if keep and out["sync_status"] in ("ok", "partial"):
+                _keep_store(db, out)
     finally:
         sandbox.terminate()
         try:
@@ -194,8 +232,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--latency", type=float, default=2.0, help="the sandbox's report latency in seconds")
     ap.add_argument("--profile", default=None, help="sync only this profile id")
     ap.add_argument("--no-floor", action="store_true", help="skip the floor (it asks for every report again)")
+    ap.add_argument("--keep", default=None, help="sync into DIR and keep the store for bench.page_bench --store DIR")
     a = ap.parse_args(argv)
-    print(json.dumps(run(a.scale, a.days, a.latency, a.profile, not a.no_floor), indent=2), flush=True)
+    print(json.dumps(run(a.scale, a.days, a.latency, a.profile, not a.no_floor, a.keep), indent=2), flush=True)
     return 0
 
 

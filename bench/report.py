@@ -79,13 +79,36 @@ def markdown_table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+def pages_table(results: dict) -> str:
+    """Issue 15's page table: each page's cold and warm run with the bare SQL it needs beside it."""
+    pages = (results.get("pages") or {}).get("pages") or {}
+    if not pages:
+        return ""
+    out = [
+        "| page | cold | warm | bare SQL | warm / SQL | target (cold / warm) | met? |",
+        "|---|---:|---:|---:|---:|---|---|",
+    ]
+    for name, p in pages.items():
+        t = p.get("targets_s") or {}
+        ok = bool(p.get("cold_ok") and p.get("warm_ok") and not p.get("exception"))
+        ratio = p.get("warm_over_sql")
+        out.append(
+            f"| {name} | {fmt(p.get('cold_worst_s'))} s | {fmt(p.get('warm_s'))} s | {fmt(p.get('bare_sql_s'))} s | "
+            f"{'—' if ratio is None else f'{ratio:.2f}×'} | ≤ {fmt(t.get('cold'))} s / ≤ {fmt(t.get('warm'))} s "
+            f"| {met(ok)} |"
+        )
+    return "\n".join(out)
+
+
 def markdown_section(results: dict) -> str:
-    """The README's table and machine line from a results.json (python -m bench.report bench/results.json)."""
+    """The README's tables and machine line from a results.json (python -m bench.report bench/results.json)."""
     m = results["machine"]
+    pages = pages_table(results)
     return "\n".join(
         [
             markdown_table(results["table"]),
             "",
+            *([pages, ""] if pages else []),
             f"Measured {m['date']} on {m['nproc']} cores ({m['cpu']}), {m['memory_gb']} GB RAM, Python {m['python']}; "
             f"load average {results.get('load_at_start')} at the start, {results.get('load_at_end')} at the end "
             "(a shared machine: other people's tests were running).",
@@ -93,7 +116,20 @@ def markdown_section(results: dict) -> str:
     )
 
 
-if __name__ == "__main__":
+def main(argv: list[str] | None = None) -> None:
+    """python -m bench.report [bench/results.json] [--markdown]: the README's Performance section (Markdown, the
+    default), or the plain-text table `python -m bench` prints with --text."""
+    import argparse
     import json
 
-    print(markdown_section(json.loads(Path(sys.argv[1] if len(sys.argv) > 1 else "bench/results.json").read_text())))
+    ap = argparse.ArgumentParser(prog="python -m bench.report")
+    ap.add_argument("results", nargs="?", default="bench/results.json")
+    ap.add_argument("--markdown", action="store_true", help="the README's section (the default)")
+    ap.add_argument("--text", action="store_true", help="the plain table instead")
+    a = ap.parse_args(argv)
+    results = json.loads(Path(a.results).read_text())
+    print(text_table(results["table"]) if a.text else markdown_section(results))
+
+
+if __name__ == "__main__":
+    main()

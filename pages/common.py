@@ -297,6 +297,16 @@ def products(account_id: str, q: analytics.Query, version: str):
     return analytics.products_table(store(), q), analytics.halo_table(store(), q)
 
 
+@st.cache_data(ttl="15m", max_entries=64, show_spinner=False)
+def promotion_suggestions(account_id: str, profile_id: str, version: str):
+    """The Promotions page's suggested changes: `suggest` reads only synced data (coupons, deals, ad reports; its
+    "today" is the store's), so the result holds until the next sync changes `version`; without the cache every
+    rerun (any widget on the page) ran ~100 small queries and one-row frames again."""
+    from services.promotions.suggestions import suggest
+
+    return suggest(store(), profile_id)
+
+
 def download(df, table: str, c: Controls, key: str, label: str | None = None) -> None:
     """Every table shown gets a CSV through the one safe writer; the file name carries profile and range.
 

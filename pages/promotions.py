@@ -11,7 +11,6 @@ from services.analytics.charts import timeline_figure
 from services.promotions import form as promotion_form
 from services.promotions import store as promotion_store
 from services.promotions.drafts import CouponDraft, PedDraft, PercentOffDraft
-from services.promotions.suggestions import suggest
 
 c = common.need_controls()
 db = common.store()
@@ -52,7 +51,7 @@ with perf_tab:
         )
 
 with sugg_tab:
-    found = suggest(db, c.profile_id)
+    found = common.promotion_suggestions(c.account_id, c.profile_id, c.version())
     if found.empty:
         st.write("No promotion changes to suggest right now.")
     else:

@@ -38,6 +38,20 @@ def _metrics_sql(attribution: str) -> str:
     )
 
 
+def _search_term_history(db: Database, profile_id: str, end: str, attribution: str) -> pd.DataFrame:
+    """Orders per (ad group, search term) over the whole history up to `end`, only where a row had an order: the
+    rules ask "did this term ever convert here / anywhere", and rows without an order add nothing to either."""
+    _metrics_sql(attribution)  # validates the window name
+    orders = f"coalesce(purchases_{attribution}, 0)"
+    return _frame(
+        db,
+        f"""SELECT ad_group_id, search_term, sum({orders}) AS orders, max({orders} > 0) AS converted
+        FROM search_term_day WHERE profile_id = ? AND date <= ? AND {orders} <> 0
+        GROUP BY ad_group_id, search_term""",
+        [profile_id, end],
+    )
+
+
 def load_input(
     db: Database,
     profile_id: str,
@@ -65,13 +79,14 @@ def load_input(
         FROM target_day WHERE profile_id = ? AND date BETWEEN ? AND ?""",
         [pid, start, end],
     )
-    st_start = "0000-01-01"  # whole history for "has this term ever converted here"
+    # the rows of the rules' window only; "has this term ever converted here" reads the whole history, summed in SQL
     search_term_day = _frame(
         db,
         f"""SELECT date, campaign_id, ad_group_id, keyword_id AS entity_id, search_term,
         match_type, keyword_type, {m} FROM search_term_day WHERE profile_id = ? AND date BETWEEN ? AND ?""",
-        [pid, st_start, end],
+        [pid, start, end],
     )
+    search_term_history = _search_term_history(db, pid, end, attribution)
     keywords = _frame(
         db,
         """SELECT k.keyword_id AS entity_id, 'keyword' AS kind, k.campaign_id, k.ad_group_id,
@@ -154,6 +169,7 @@ def load_input(
         changes=changes,
         asin_sales=asin_sales,
         account_sales=account_sales,
+        search_term_history=search_term_history,
     )
 
 

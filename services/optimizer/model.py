@@ -37,6 +37,10 @@ class OptimizerInput:
                       the caller through `services.optimizer.recommendations`)
     asin_sales:       asin, total_sales, ad_sales over the rule window's days that have a total (Target TACoS)
     account_sales:    {"total_sales", "ad_sales"} of the account over the same days; empty when none are known
+    search_term_history: ad_group_id, search_term, orders, converted: the whole history's orders per ad group and
+                      term as Amazon wrote it, only where some row had an order (`data.load_input` aggregates it in
+                      SQL so that `search_term_day` need only hold the rules' window). None: derived from
+                      `search_term_day`, which then holds the whole history (tests build inputs that way).
     """
 
     as_of: date
@@ -55,6 +59,9 @@ class OptimizerInput:
     bid_recommendations: pd.DataFrame = field(default_factory=pd.DataFrame)
     asin_sales: pd.DataFrame = field(default_factory=pd.DataFrame)
     account_sales: dict = field(default_factory=dict)
+    search_term_history: pd.DataFrame | None = None
+    # frames several rules derive alike (the search-term aggregate), computed once per run
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 SUGGESTION_TYPES = ("bid", "negative", "harvest", "budget", "placement")
@@ -216,6 +223,22 @@ def _cooling(changes: pd.DataFrame, as_of: date, days: int, change_type: str | N
 
 # ------------------------------------------------------------------------------------------
 # rule: bids
+
+
+def term_history(inp: OptimizerInput, st: pd.DataFrame) -> tuple[pd.Series, set[str]]:
+    """(orders ever per (ad_group_id, term), terms that converted anywhere) over the whole history.
+
+    `st` is `search_term_day` with `term` (normalised) and numeric `orders`; it is the source unless the loader
+    gave `search_term_history`, the same sums aggregated in SQL (so the rules need not read every old row)."""
+    h = inp.search_term_history
+    if h is None:
+        ever = st.groupby(["ad_group_id", "term"])["orders"].sum().rename("orders_ever")
+        return ever, set(st.loc[st["orders"] > 0, "term"])
+    h = _num(h, ["orders", "converted"])
+    h["ad_group_id"] = h["ad_group_id"].astype(str)
+    h["term"] = h["search_term"].astype(str).str.strip().str.lower()
+    ever = h.groupby(["ad_group_id", "term"])["orders"].sum().rename("orders_ever")
+    return ever, set(h.loc[h["converted"] > 0, "term"])
 
 
 def _nan_none(v: Any) -> float | None:

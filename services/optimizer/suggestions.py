@@ -364,11 +364,11 @@ def save_suggestions(db: Database, account_id: str, df: pd.DataFrame, run_id: st
                 blocked.add(key)
             elif status == "rejected" and decided and decided > (now - timedelta(days=30)).isoformat():
                 blocked.add(key)
-        n = 0
         cols = ["suggestion_id", "suggestion_key", "account_id", "profile_id", "run_id", "created_at", "status"] + [
             c for c in _SUGG_COLS if c != "profile_id"
         ]
         sql = "INSERT INTO suggestions ({}) VALUES ({})".format(", ".join(cols), ", ".join("?" for _ in cols))
+        batch = []  # one executemany: a large profile's ~20k suggestions, one execute each, held the write lock
         for r in df.to_dict("records"):
             if r["suggestion_key"] in blocked:
                 continue
@@ -390,9 +390,9 @@ def save_suggestions(db: Database, account_id: str, df: pd.DataFrame, run_id: st
                     if v is None or (isinstance(v, float) and pd.isna(v))
                     else (v.item() if hasattr(v, "item") else v)
                 )
-            db.conn.execute(sql, [values[c] for c in cols])
-            n += 1
-    return n
+            batch.append([values[c] for c in cols])
+        db.conn.executemany(sql, batch)
+    return len(batch)
 
 
 SORTABLE = (

@@ -22,6 +22,7 @@ from services.optimizer.model import (
     _num,
     _round_money,
     shrink,
+    term_history,
     window,
 )
 from services.optimizer.settings import Settings, SettingsBook
@@ -29,14 +30,23 @@ from services.optimizer.settings import Settings, SettingsBook
 ASIN_RE = r"^b0[0-9a-z]{8}$"
 
 
-def _term_frame(inp: OptimizerInput, s: Settings) -> tuple[pd.DataFrame, date, date, pd.DataFrame]:
+def _term_frame(inp: OptimizerInput, s: Settings) -> tuple[pd.DataFrame, date, date, set[str]]:
+    """Search terms aggregated per (campaign, ad group, term) over the window, with their parents' rates, and the
+    terms that converted anywhere; built once per run (negatives and harvesting both read it; read-only)."""
+    key = ("term_frame", s)
+    if key not in inp.memo:
+        inp.memo[key] = _build_term_frame(inp, s)
+    return inp.memo[key]
+
+
+def _build_term_frame(inp: OptimizerInput, s: Settings) -> tuple[pd.DataFrame, date, date, set[str]]:
     start, end = window(inp.as_of, s.search_term_lookback_days, s.settling_days)
     st = _num(inp.search_term_day)
     for c in ("campaign_id", "ad_group_id", "entity_id"):
         st[c] = st[c].astype(str)
     st["term"] = st["search_term"].astype(str).str.strip().str.lower()
     # orders ever seen for the term in this ad group (the whole history, settling days included):
-    ever = st.groupby(["ad_group_id", "term"])["orders"].sum().rename("orders_ever")
+    ever, converting = term_history(inp, st)
     win = _in_window(st, start, end)
     if "match_type" not in win.columns:
         win = win.assign(match_type=None)
@@ -49,12 +59,21 @@ def _term_frame(inp: OptimizerInput, s: Settings) -> tuple[pd.DataFrame, date, d
             orders=("orders", "sum"),
             sales=("sales", "sum"),
             impressions=("impressions", "sum"),
-            match_types=("match_type", lambda x: ",".join(sorted(set(x)))),
             search_term=("search_term", "first"),
             source_entity=("entity_id", "first"),
         )
         .reset_index()
     )
+    keys = ["campaign_id", "ad_group_id", "term"]
+    match_types = (
+        win[keys + ["match_type"]]
+        .drop_duplicates()
+        .sort_values("match_type")
+        .groupby(keys, dropna=False)["match_type"]
+        .agg(",".join)
+        .rename("match_types")
+    )
+    agg = agg.merge(match_types, left_on=keys, right_index=True, how="left")
     agg = agg.merge(ever, left_on=["ad_group_id", "term"], right_index=True, how="left")
     # parent rates come from the keyword/target report of the same window (clicks of every term)
     tday = _num(_in_window(inp.target_day, *window(inp.as_of, s.search_term_lookback_days, s.settling_days)))
@@ -81,7 +100,7 @@ def _term_frame(inp: OptimizerInput, s: Settings) -> tuple[pd.DataFrame, date, d
     agg["cvr_shrunk"], agg["weight"] = shrink(agg["orders"], agg["clicks"], agg["cvr_ad_group"], s.prior_max_clicks)
     agg = add_ratios(agg, ["acos", "cvr", "cpc", "aov"])
     agg = _attach_names(agg, inp)
-    return agg, start, end, st
+    return agg, start, end, converting
 
 
 def _negated(inp: OptimizerInput) -> set[tuple[str, str]]:
@@ -136,7 +155,7 @@ def negative_suggestions(
     if inp.search_term_day.empty:
         return _empty_suggestions()
     targets = targets if targets is not None else campaign_targets(inp, book)
-    agg, start, end, st = _term_frame(inp, s0)
+    agg, start, end, converts_somewhere = _term_frame(inp, s0)
     negated = _negated(inp)
     exact_own = _exact_keywords(inp)
     enabled = _enabled_parents(inp)
@@ -144,7 +163,6 @@ def negative_suggestions(
     agg["expected"] = agg["clicks"] * agg["cvr_parent_loo"]
     zero = (agg["orders_ever"].fillna(0) <= 0) & (agg["orders"] <= 0)
     pooled = agg[zero].groupby("term")["expected"].sum()
-    converts_somewhere = set(st.loc[st["orders"] > 0, "term"])
     agg["expected_pooled"] = agg["term"].map(pooled).fillna(0.0)
     own_only = agg["term"].isin(converts_somewhere)
     agg.loc[own_only, "expected_pooled"] = agg.loc[own_only, "expected"]

@@ -88,3 +88,29 @@ def test_valid_coupon_round_trip_to_scheduled_and_live(demo_account):
     overview = at.dataframe[0].value
     mine = overview[overview["name"].fillna("").str.contains("garden tools from the form")].iloc[0]
     assert mine["status"] == "live" and mine["clips"] > 0 and mine["redemptions"] > 0
+
+
+def test_suggestions_computed_once_per_data_version(demo_account, monkeypatch):
+    """A rerun (any widget) reuses the cached suggestions; `suggest` runs again only when a sync changes the data
+    version (issue 15: it ran ~100 queries on every rerun)."""
+    import streamlit as st
+
+    from services.promotions import suggestions
+
+    real = suggestions.suggest
+    calls = []
+
+    def counted(db, profile_id, *args, **kwargs):
+        calls.append(profile_id)
+        return real(db, profile_id, *args, **kwargs)
+
+    monkeypatch.setattr(suggestions, "suggest", counted)
+    st.cache_data.clear()
+    at = new_app(demo_account, "promotions.py")
+    at.run()
+    at.run()
+    assert not at.exception, at.exception
+    assert len(calls) == 1, calls
+    shown = next(d.value for d in at.dataframe if "proposed_value" in d.value.columns)
+    direct = real(connect.open_store(), calls[0])
+    assert list(shown["reason"]) == list(direct["reason"])

@@ -91,3 +91,234 @@ def test_load_maps_columns_and_defaults_bid(tmp_path):
     assert inp.campaigns.iloc[0]["state"] == "enabled"
     inp14 = load_input(db, "P", attribution="14d")
     assert inp14.target_day.iloc[0]["orders"] == 3
+
+
+# ------------------------------------------------------------------ the loader's shortcuts change no suggestion
+
+AS_OF = date(2026, 3, 31)
+P = "P"
+
+
+def _world(tmp_path, seed: int = 3):
+    """A small profile with 120 days of history: an auto campaign (targets), a manual one with broad, phrase and
+    exact keywords, terms written in several casings and with stray spaces, terms that converted only before the
+    search-term window or only in its settling days, and terms that bleed."""
+    import random
+    from datetime import timedelta
+
+    rnd = random.Random(seed)
+    db = store.open_db(tmp_path / "w.db")
+    camps = [("CA", "AUTO"), ("CM", "MANUAL")]
+    groups = {"CA": ["GA1", "GA2"], "CM": ["GM1", "GM2", "GM3"]}
+    kws, tgts, ads, tday, stday, cday, pday = [], [], [], [], [], [], []
+    for g in groups["CA"]:
+        for i in range(3):
+            tgts.append(
+                dict(
+                    profile_id=P,
+                    target_id=f"T{g}{i}",
+                    campaign_id="CA",
+                    ad_group_id=g,
+                    expression_type="AUTO",
+                    targeting=f"auto {i}",
+                    state="ENABLED",
+                    bid=0.9,
+                )
+            )
+    for j, g in enumerate(groups["CM"]):
+        for i, mt in enumerate(("BROAD", "PHRASE", "EXACT")):
+            kws.append(
+                dict(
+                    profile_id=P,
+                    keyword_id=f"K{g}{i}",
+                    campaign_id="CM",
+                    ad_group_id=g,
+                    keyword_text=f"yoga mat {j}" if mt == "EXACT" else f"mat {j} {mt.lower()}",
+                    match_type=mt,
+                    state="ENABLED",
+                    bid=1.1,
+                )
+            )
+    for cid, gs in groups.items():
+        for g in gs:
+            for a in ("B0AAAAAAA1", "B0AAAAAAA2"):
+                ads.append(
+                    dict(
+                        profile_id=P,
+                        ad_id=f"AD{g}{a}",
+                        campaign_id=cid,
+                        ad_group_id=g,
+                        asin=a,
+                        sku=a.lower(),
+                        state="ENABLED",
+                    )
+                )
+    entity_ids = [(t["target_id"], t["campaign_id"], t["ad_group_id"], "TARGETING_EXPRESSION_PREDEFINED") for t in tgts]
+    entity_ids += [(k["keyword_id"], k["campaign_id"], k["ad_group_id"], k["match_type"]) for k in kws]
+    terms = [f"term {i}" for i in range(40)] + ["b0zzzzzzz1", "old converter", "settling converter"]
+    spellings = lambda t: [t, t.upper(), f" {t.title()} "]  # noqa: E731
+    for back in range(120):
+        d = (AS_OF - timedelta(days=back)).isoformat()
+        for cid, _ in camps:
+            cday.append(
+                dict(
+                    profile_id=P,
+                    date=d,
+                    campaign_id=cid,
+                    budget=20.0,
+                    impressions=900,
+                    clicks=30,
+                    cost=19.5 if back < 6 else 12.0,
+                    purchases_7d=3,
+                    sales_7d=75.0,
+                )
+            )
+            pday.append(
+                dict(
+                    profile_id=P,
+                    date=d,
+                    campaign_id=cid,
+                    placement="Top of Search on-Amazon",
+                    impressions=300,
+                    clicks=10,
+                    cost=6.0,
+                    purchases_7d=2,
+                    sales_7d=50.0,
+                )
+            )
+        for eid, cid, g, mt in entity_ids:
+            clicks = rnd.randint(0, 6)
+            orders = sum(rnd.random() < 0.12 for _ in range(clicks))
+            tday.append(
+                dict(
+                    profile_id=P,
+                    date=d,
+                    keyword_id=eid,
+                    campaign_id=cid,
+                    ad_group_id=g,
+                    impressions=clicks * 40,
+                    clicks=clicks,
+                    cost=clicks * 0.8,
+                    purchases_7d=orders,
+                    sales_7d=orders * 25.0,
+                )
+            )
+            for t in rnd.sample(terms, 4):
+                clicks = rnd.randint(0, 3)
+                if t in ("term 0", "term 1", "term 2"):  # bleeders: many clicks, never an order
+                    orders = 0
+                    clicks += 2
+                elif t == "old converter":
+                    orders = 1 if back > 80 and clicks else 0  # converted before the 60-day window only
+                elif t == "settling converter":
+                    orders = 1 if back < 2 and clicks else 0
+                elif t in ("term 3", "term 4"):  # harvestable converters
+                    clicks += 1
+                    orders = int(rnd.random() < 0.45)
+                else:
+                    orders = sum(rnd.random() < 0.1 for _ in range(clicks))
+                stday.append(
+                    dict(
+                        profile_id=P,
+                        date=d,
+                        keyword_id=eid,
+                        search_term=rnd.choice(spellings(t)),
+                        match_type=None if mt.startswith("TARGETING") else mt,
+                        campaign_id=cid,
+                        ad_group_id=g,
+                        impressions=clicks * 30,
+                        clicks=clicks,
+                        cost=round(clicks * rnd.uniform(0.5, 1.2), 2),
+                        purchases_7d=orders,
+                        sales_7d=orders * 25.0,
+                        purchases_14d=orders,
+                        sales_14d=orders * 25.0,
+                    )
+                )
+    with store.write(db):
+        store.upsert_rows(
+            db,
+            "campaigns",
+            [
+                dict(
+                    profile_id=P,
+                    campaign_id=c,
+                    name=c,
+                    state="ENABLED",
+                    targeting_type=t,
+                    budget=20.0,
+                    placement_top_pct=10.0,
+                )
+                for c, t in camps
+            ],
+        )
+        store.upsert_rows(
+            db,
+            "ad_groups",
+            [
+                dict(profile_id=P, ad_group_id=g, campaign_id=c, name=g, state="ENABLED", default_bid=1.0)
+                for c, gs in groups.items()
+                for g in gs
+            ],
+        )
+        for table, rows in (
+            ("keywords", kws),
+            ("targets", tgts),
+            ("product_ads", ads),
+            ("target_day", tday),
+            ("search_term_day", stday),
+            ("campaign_day", cday),
+            ("placement_day", pday),
+        ):
+            store.upsert_rows(db, table, rows)
+        store.upsert_rows(
+            db,
+            "negative_keywords",
+            [
+                dict(
+                    profile_id=P,
+                    keyword_id="N1",
+                    campaign_id="CA",
+                    ad_group_id="GA1",
+                    keyword_text="term 2",
+                    match_type="NEGATIVE_EXACT",
+                    state="ENABLED",
+                )
+            ],
+        )
+    return db
+
+
+def _reference_input(db, inp):
+    """The loader as it was: every search-term row of the whole history, nothing summed in SQL."""
+    from dataclasses import replace
+
+    from services.optimizer.data import _frame, _metrics_sql
+
+    whole = _frame(
+        db,
+        f"""SELECT date, campaign_id, ad_group_id, keyword_id AS entity_id, search_term, match_type, keyword_type,
+        {_metrics_sql("7d")} FROM search_term_day WHERE profile_id = ? AND date BETWEEN '0000-01-01' AND ?""",
+        [P, inp.as_of.isoformat()],
+    )
+    return replace(inp, search_term_day=whole, search_term_history=None, memo={})
+
+
+def test_windowed_load_and_sql_history_give_the_same_suggestions(tmp_path):
+    import pandas as pd
+
+    from services.optimizer import optimize
+    from services.optimizer.settings import Settings
+
+    db = _world(tmp_path)
+    inp = load_input(db, P, as_of=AS_OF, settings=Settings())
+    ref = _reference_input(db, inp)
+    assert len(inp.search_term_day) < len(ref.search_term_day)  # the old rows are no longer read
+    fast, slow = optimize(inp, Settings()), optimize(ref, Settings())
+    assert {"bid", "negative", "harvest"} <= set(slow["type"]), slow["type"].value_counts()
+    negated = set(slow.loc[slow["type"] == "negative", "search_term"].str.strip().str.lower())
+    assert "old converter" not in negated  # its orders before the window still count
+    assert "term 0" in negated
+    key = ["suggestion_key"]
+    fast, slow = fast.sort_values(key).reset_index(drop=True), slow.sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(fast, slow, check_exact=False, rtol=1e-9)
