@@ -297,7 +297,7 @@ def admin_grants_the_stranger_an_account_on_the_access_page(team: Team, tab: Pag
     assert "Access" in nav_titles(tab)
     assert account_options(tab) == ["Demo Seller", "Second Seller"]  # an admin sees every account
     go_to(tab, "Access")
-    tab.get_by_label("Sign-in email").fill("Carol@Example.com")
+    tab.get_by_label("Sign-in email", exact=True).fill("Carol@Example.com")
     box = tab.get_by_role("combobox", name="Account", exact=True).last  # the form's, not the sidebar's switcher
     box.click()
     tab.get_by_role("option", name="Second Seller").click()
