@@ -33,6 +33,23 @@ def page(name: str, title: str, icon: str, **kw) -> st.Page:
     return st.Page(HERE / "pages" / name, title=title, icon=icon, url_path=name.removesuffix(".py"), **kw)
 
 
+# With a login: a login button until signed in, one sentence while nothing is granted, and only then the pages,
+# each showing only the accounts granted (pages/common.py). Without one: the local user, every right, as before.
+me = common.person()
+if common.login_configured():
+    if not st.user.is_logged_in:
+        st.navigation([st.Page(common.login_view, title="Log in", icon=":material/login:")], position="hidden").run()
+        st.stop()
+    common.signed_in_menu(me)
+    if not me.can_administer and not me.roles:
+        st.navigation([st.Page(common.no_access_view, title="No access")], position="hidden").run()
+        st.stop()
+admin_pages = (
+    {"Admin": [page("access.py", "Access", ":material/group:")]}
+    if common.login_configured() and me.can_administer
+    else {}
+)
+
 nav = st.navigation(
     {
         "Account": [page("connect.py", "Connect", ":material/power:", default=True)],
@@ -47,9 +64,10 @@ nav = st.navigation(
             page("goals.py", "Goals", ":material/flag:"),
             page("promotions.py", "Promotions", ":material/sell:"),
         ],
+        **admin_pages,
     }
 )
-if os.environ.get("DASHBOARD_DEMO") == "1" and not common.current_account():
+if os.environ.get("DASHBOARD_DEMO") == "1" and me.can_administer and not common.current_account():
     common.open_demo_seller()  # `make run`: a first visit lands on the demo seller, ready to sync
 try:
     st.session_state["_controls"] = common.sidebar()

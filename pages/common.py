@@ -15,11 +15,13 @@ from datetime import date
 import streamlit as st
 
 from services import analytics, connect
+from services.accounts import grants
 from services.analytics.periods import COMPARISONS, RANGE_CHOICES, Period, comparison_period, resolve_range
 from services.analytics.text import escape_markdown
 from services.errors import DashboardError
 
 ACCOUNT_KEY = "account_id"  # session_state holds ids only, never a token
+NOBODY = grants.Person(user="")  # with a login configured, before signing in: no right at all
 
 
 def login_configured() -> bool:
@@ -50,8 +52,48 @@ def _configured_keys() -> str | None:
 
 
 def store():
-    """A connection for this script run (SQLite connections are not shared between sessions)."""
-    return connect.open_store(connect.db_path())
+    """A connection for this script run (SQLite connections are not shared between sessions), bound to the person
+    using this session: the services refuse what that person may not do (`grants.require`)."""
+    return grants.bind(connect.open_store(connect.db_path()), person())
+
+
+def person() -> grants.Person:
+    """Who uses this session. Without a login (loopback, one local user): every right, as before. With one: the
+    signed-in person and their grants from the store, or nobody before signing in. Never kept in session_state:
+    read afresh each run, so a revoked grant takes effect on the next click."""
+    if not login_configured():
+        return grants.LOCAL_USER
+    if not st.user.is_logged_in:
+        return NOBODY
+    key = grants.user_key(dict(st.user))
+    if not key:
+        return NOBODY
+    return grants.person_for(connect.open_store(connect.db_path()), key)
+
+
+def can_change(account_id: str | None = None) -> bool:
+    """May this session approve, apply, undo and sync the account (default: the current one)? For showing buttons;
+    the services check again."""
+    return person().can_change(account_id or current_account())
+
+
+def login_view() -> None:
+    """The only page before signing in: nothing about any account, just the way in."""
+    st.title("Amazon Ads dashboard")
+    st.write("Sign in to see the accounts you were given access to.")
+    if st.button("Log in", key="login", type="primary"):
+        st.login()
+
+
+def no_access_view() -> None:
+    """Signed in, but granted nothing: one sentence and no account name, no data."""
+    st.info(grants.NO_ACCESS)
+
+
+def signed_in_menu(me: grants.Person) -> None:
+    """Who is signed in, and the way out (sidebar)."""
+    st.sidebar.caption(f"Signed in as {md(me.user)}" + (" · admin" if me.admin else ""))
+    st.sidebar.button("Log out", key="logout", on_click=st.logout)
 
 
 def vault():
@@ -65,7 +107,18 @@ def vault():
 
 
 def current_account() -> str | None:
-    return st.session_state.get(ACCOUNT_KEY)
+    """The session's account, if this person may see it. A signed-in person lands on their first account; the local
+    user (no login) chooses on the Connect page, as before."""
+    account_id = st.session_state.get(ACCOUNT_KEY)
+    me = person()
+    if account_id and not me.can_view(account_id):
+        st.session_state.pop(ACCOUNT_KEY, None)
+        account_id = None
+    if account_id is None and not me.local:
+        visible = connect.list_accounts(store())["account_id"].tolist()
+        if visible:
+            account_id = st.session_state[ACCOUNT_KEY] = visible[0]
+    return account_id
 
 
 def data_version(account_id: str) -> str:
@@ -336,9 +389,11 @@ def need_controls() -> Controls:
     """The sidebar's controls, or a friendly stop when nothing is connected or synced yet."""
     c = st.session_state.get("_controls")
     if c is not None and (
-        c.account_id != current_account() or not connect.owns_profile(store(), c.account_id, c.profile_id)
+        c.account_id != current_account()
+        or not person().can_view(c.account_id)
+        or not connect.owns_profile(store(), c.account_id, c.profile_id)
     ):
-        c = None  # a profile of another account is never shown, whatever session_state says
+        c = None  # a profile of another account, or of one not granted, is never shown, whatever session_state says
     if c is None:
         st.info("Connect an account (or explore the demo seller) and sync it to see this page.")
         st.page_link(page_path("connect.py"), label="Go to Connect", icon="🔌")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages import common
+from pages import common, readonly
 from services import optimizer as sugg
 from services.analytics.export import export_filename
 from services.errors import DashboardError
@@ -14,6 +14,9 @@ TABLE = "sugg_table"
 APPLY_IDS = "apply_ids"  # the approved ids the open confirmation lists (and will send)
 
 c = common.need_controls()
+if not common.can_change(c.account_id):  # a viewer: read and export only (the services refuse changes too)
+    readonly.suggestions(c)
+    st.stop()
 db, vault = common.store(), common.vault()
 st.title("Suggested changes")
 st.caption("Every suggestion shows its evidence and one sentence of why. Nothing reaches Amazon until you confirm.")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 from sqlite_utils import Database
 
-from services.accounts import authorize, oauth
+from services.accounts import authorize, grants, oauth
 from services.accounts import registry as accounts
 from services.accounts.profiles import profiles_frame
 from services.amazon.lwa import LwaClient
@@ -108,6 +108,7 @@ def connect_account(
     authorized_on: str | None = None,
 ) -> str:
     """Check the token by exchanging it once, then store the account with its secrets encrypted."""
+    grants.require(db, None, grants.ADMINISTER)
     name = " ".join(str(name or "").split())[:80]
     if not name or not name.isprintable():
         raise InvalidInput("Give the account a name, for example the seller's brand.")
@@ -146,6 +147,7 @@ def connect_account(
 
 def connect_demo_seller(db: Database, vault: Vault) -> str:
     """Start (or reuse) this process's sandbox and connect its demo seller like any account."""
+    grants.require(db, None, grants.ADMINISTER)
     from services.demo import demo_credentials, sandbox_url
 
     return accounts.connect_demo(db, vault, sandbox_url(), demo_credentials())
@@ -156,6 +158,7 @@ def refresh_profiles(db: Database, vault: Vault, account_id: str) -> pd.DataFram
 
     A profile another account holds, or another seller's, is refused with a sentence and nothing is stored.
     """
+    grants.require(db, None, grants.ADMINISTER)
     clients = accounts.clients_for(db, vault, account_id)
     frames = [profiles_frame(clients.ads(region).list_profiles(), region=region) for region in REGIONS]
     df = pd.concat(frames, ignore_index=True)
@@ -177,7 +180,9 @@ def stored_profiles(db: Database, account_id: str) -> pd.DataFrame:
 
 
 def list_accounts(db: Database) -> pd.DataFrame:
-    rows = accounts.list_accounts(db)
+    """The accounts the connection's person may see (every account without a login, or for an admin)."""
+    person = grants.acting_person(db)
+    rows = [r for r in accounts.list_accounts(db) if person.can_view(r["account_id"])]
     cols = ["account_id", "name", "region", "backend", "status", "authorized_on"]
     return pd.DataFrame([{c: r.get(c) for c in cols} for r in rows], columns=cols)
 
@@ -186,17 +191,23 @@ ProgressFn = Callable[[str, int, int, int], None]
 
 
 def run_sync(
-    db_path_: Path,
+    store: Database | Path,
     vault: Vault,
     account_id: str,
     profile_ids: list[str] | None,
     progress: ProgressFn | None = None,
     days: int | None = None,
 ):
-    """Sync the chosen profiles; an account flagged 'reconnect needed' (or past its year) is not synced at all."""
+    """Sync the chosen profiles; an account flagged 'reconnect needed' (or past its year) is not synced at all.
+
+    `store` is the page's connection (it carries the signed-in person: syncing needs the approver role) or a path."""
     from services.sync import sync_account
 
-    db = open_store(db_path_)
+    db = store if isinstance(store, Database) else open_store(store)
+    db_path_ = (
+        Path(store) if not isinstance(store, Database) else Path(db.conn.execute("PRAGMA database_list").fetchone()[2])
+    )
+    grants.require(db, account_id, grants.CHANGE)
     check_sync_request(db, account_id, profile_ids, days)
     summary = sync_account(db_path_, account_id, vault, profile_ids=profile_ids, days=days, progress=progress)
     if summary.status == "reconnect_needed":  # the sync kept every completed report; nothing is half-written
@@ -261,6 +272,7 @@ def _clean_name(name: str) -> str:
 
 def start_consent(db: Database, vault: Vault, name: str, region: str, client_id: str, client_secret: str) -> str:
     """'Connect with Amazon' for a real account: the consent URL of the region (pending state stored server-side)."""
+    grants.require(db, None, grants.ADMINISTER)
     name = _clean_name(name)
     client_id = str(client_id or "").strip()
     client_secret = str(client_secret or "").strip() or configured_client_secret()
@@ -278,6 +290,7 @@ def start_consent(db: Database, vault: Vault, name: str, region: str, client_id:
 
 def start_sandbox_consent(db: Database, vault: Vault, seller: str = "demo", name: str | None = None) -> str:
     """The same flow against the embedded sandbox's consent page (its demo app client)."""
+    grants.require(db, None, grants.ADMINISTER)
     from services.demo import demo_credentials, sandbox_url
 
     creds = demo_credentials()
@@ -297,6 +310,7 @@ def start_sandbox_consent(db: Database, vault: Vault, seller: str = "demo", name
 
 def start_reconnect(db: Database, vault: Vault, account_id: str, seller_hint: str | None = None) -> str:
     """Consent again for an existing account (before the year ends, or after a revocation)."""
+    grants.require(db, None, grants.ADMINISTER)
     account = accounts.get_account(db, account_id)
     sandbox = account["sandbox_url"] if account["backend"] == "sandbox" else None
     return oauth.start(
@@ -315,6 +329,7 @@ def start_reconnect(db: Database, vault: Vault, account_id: str, seller_hint: st
 
 def finish_consent(db: Database, vault: Vault, params: dict) -> tuple[str, str]:
     """Amazon's redirect arrived: exchange the code, check who signed in, store the account. (account_id, sentence)"""
+    grants.require(db, None, grants.ADMINISTER)
     done = oauth.finish(db, vault, params)
     verb = "reconnected" if done.reconnected else "connected"
     return done.account_id, (
@@ -406,6 +421,7 @@ def check_sync_request(db: Database, account_id: str, profile_ids: list[str] | N
 
 def remove_account(db: Database, account_id: str) -> None:
     """Delete the account, its tokens, its pending consents and all its data."""
+    grants.require(db, None, grants.ADMINISTER)
     with write(db):
         db.conn.execute("DELETE FROM oauth_states WHERE account_id = ?", [account_id])
     accounts.remove_account(db, account_id)

@@ -14,6 +14,7 @@ import pandas as pd
 from sqlite_utils import Database
 
 from services import optimizer as sugg
+from services.accounts import grants
 from services.optimizer import TYPE_LABELS
 from services.optimizer.actions import _actions_for
 from services.optimizer.bulksheet import approved_bulk_xlsx, bulk_filename
@@ -62,7 +63,10 @@ def shown_suggestions(
 
 
 def decide(db: Database, ids: list[str], decision: str, snooze_days: int = 7) -> int:
-    """approve / reject / snooze / reset the given suggestions; returns how many changed."""
+    """approve / reject / snooze / reset the given suggestions; returns how many changed.
+
+    Deciding is changing: only an approver of every account the suggestions belong to may do it."""
+    _require_change(db, _accounts_of(db, "suggestions", "suggestion_id", ids))
     if decision == "approve":
         return sugg.approve(db, ids)
     if decision == "reject":
@@ -72,6 +76,22 @@ def decide(db: Database, ids: list[str], decision: str, snooze_days: int = 7) ->
     if decision == "reset":
         return sugg.reset(db, ids)
     raise ValueError(f"unknown decision {decision!r}")
+
+
+def _accounts_of(db: Database, table: str, key: str, ids: list[str]) -> list[str]:
+    """The accounts the given suggestions or changes belong to (what a decision or an undo would change)."""
+    ids = [str(i) for i in ids]
+    if not ids or not db.conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", [table]).fetchone():
+        return []
+    marks = ", ".join("?" for _ in ids)
+    rows = db.conn.execute(f"SELECT DISTINCT account_id FROM [{table}] WHERE [{key}] IN ({marks})", ids)
+    return [str(r[0]) for r in rows]
+
+
+def _require_change(db: Database, account_ids: list[str]) -> None:
+    """The signed-in person must be an approver of each account (services.accounts.grants holds the rule)."""
+    for account_id in dict.fromkeys(account_ids):
+        grants.require(db, account_id, grants.CHANGE)
 
 
 def merge_selection(selected: list[str], rendered_ids: list[str], rows: object) -> list[str]:
@@ -192,6 +212,7 @@ def apply_approved_changes(
     db: Database, vault, account_id: str, profile_id: str, suggestion_ids: list[str], *, confirmed: bool
 ) -> pd.DataFrame:
     """Send exactly these approved suggestions (the confirmation's list) to Amazon; Amazon's per-item answer."""
+    _require_change(db, [account_id])
     client = sugg.client_for_profile(db, vault, account_id, profile_id)
     return sugg.apply_approved(db, client, account_id, profile_id, confirmed=confirmed, ids=suggestion_ids).frame
 
@@ -215,6 +236,7 @@ def undoable_ids(db: Database, account_id: str, profile_id: str, last_batch_only
 def undo_changes(
     db: Database, vault, account_id: str, profile_id: str, change_ids: list[str], *, confirmed: bool
 ) -> pd.DataFrame:
+    _require_change(db, [account_id, *_accounts_of(db, "change_history", "change_id", change_ids)])
     client = sugg.client_for_profile(db, vault, account_id, profile_id)
     return sugg.undo(db, client, change_ids, confirmed=confirmed).frame
 

@@ -338,3 +338,33 @@ def m005_sales_traffic_and_products(db: Database) -> None:
 
 
 DATA_TABLES = DATA_TABLES + SALES_TABLES
+
+
+@migrations()
+def m006_dashboard_grants(db: Database) -> None:
+    """Who may see and change which account when people sign in (issue 12, "nobody let in").
+
+    `grants`: one row per person and account (natural key), role 'viewer' (read and export) or 'approver' (may
+    also approve, apply, undo and sync). A person is the OpenID Connect email, lower-cased, or the `sub` claim when
+    the provider gives no email. Removing an account removes its grants (foreign key). `dashboard_admins`: people
+    who see every account, connect and remove accounts and grant access; the first is added with the CLI
+    (`python -m services.accounts.grants`). Without a login configured nobody is looked up: the local user has
+    every right, as before."""
+    db.conn.execute(
+        """CREATE TABLE grants (
+            user TEXT NOT NULL,
+            account_id TEXT NOT NULL REFERENCES accounts(account_id) ON DELETE CASCADE,
+            role TEXT NOT NULL CHECK (role IN ('viewer','approver')),
+            granted_at TEXT NOT NULL,
+            granted_by TEXT,
+            PRIMARY KEY (user, account_id)
+        )"""
+    )
+    db.conn.execute("CREATE INDEX idx_grants_account ON grants(account_id)")
+    db.conn.execute(
+        """CREATE TABLE dashboard_admins (
+            user TEXT PRIMARY KEY,
+            added_at TEXT NOT NULL,
+            added_by TEXT
+        )"""
+    )

@@ -88,15 +88,19 @@ def _free_port() -> int:
 class AppServer:
     """`streamlit run app.py` on a free port, its output kept in a file for the report on failure."""
 
-    def __init__(self, workdir: Path):
+    def __init__(
+        self, workdir: Path, *, port: int | None = None, env: dict | None = None, args: tuple[str, ...] = ()
+    ):
+        """`port`, `env` (e.g. a prepared DASHBOARD_DB and its key) and extra `args` (e.g. --secrets.files) let a
+        test serve a store of its own; by default a fresh store and key."""
         from cryptography.fernet import Fernet
 
-        self.port = _free_port()
+        self.port = port or _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.db = workdir / "dashboard.db"
         self.log_path = workdir / "server.log"
-        env = dict(os.environ)
-        env.update(
+        env_ = dict(os.environ)
+        env_.update(
             {
                 "DASHBOARD_DB": str(self.db),
                 "DASHBOARD_SECRET_KEYS": Fernet.generate_key().decode(),
@@ -104,6 +108,9 @@ class AppServer:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        env_.update(env or {})
+        self.db = Path(env_["DASHBOARD_DB"])
+        env = env_
         env.pop("DASHBOARD_DEMO", None)
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
@@ -123,6 +130,7 @@ class AppServer:
                 "false",
                 "--server.fileWatcherType",
                 "none",
+                *args,
             ],
             cwd=ROOT,
             env=env,
