@@ -159,15 +159,10 @@ common.table(
     FIRST + (["waste_threshold"] if view == "wasted" else []),
     on_select="rerun",
     selection_mode="multi-row",
-    column_config={
-        "term_product": st.column_config.Column("Product (searched ASIN)"),
-        "target_product": st.column_config.Column("Product (targeted ASIN)"),
-        "waste_threshold": st.column_config.NumberColumn(
-            "Clicks to judge", help="Clicks without an order after which the term counts as wasted."
-        ),
-    },
 )
-common.download(lambda: terms.all_terms(common.store(), q, f), FILES[view], c, key="dl_search_terms")
+common.download(
+    lambda: terms.all_terms(common.store(), q, f).drop(columns=["row_key"]), FILES[view], c, key="dl_search_terms"
+)
 
 # ------------------------------------------------------------------ negate or harvest the selected terms
 st.subheader("Act on the selected search terms")

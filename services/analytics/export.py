@@ -22,13 +22,16 @@ from datetime import date
 import pandas as pd
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# A negative amount written as text ("-26.14", "-3.50%": the registry's money and percent cells) is a number to a
+# spreadsheet, not a formula: it stays as it is. Anything more ("-2+3") is guarded.
+_PLAIN_NUMBER = re.compile(r"-\d+(?:\.\d+)?%?")
 
 
 def neutralize_cell(value: object) -> object:
     """Prefix formula-looking text with an apostrophe; numbers stay numbers (-1.5 is not a formula)."""
     if isinstance(value, str):
         cleaned = value.replace("\x00", "")
-        if cleaned.startswith(FORMULA_TRIGGERS):
+        if cleaned.startswith(FORMULA_TRIGGERS) and not _PLAIN_NUMBER.fullmatch(cleaned):
             return "'" + cleaned
         return cleaned
     return value

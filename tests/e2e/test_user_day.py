@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from services.analytics.presentation import label as header_of
 from tests.e2e.conftest import in_ci, wait_for_app_loaded, wait_for_app_run
 
 try:
@@ -233,10 +234,12 @@ def walk(page: Page, url: str, shots, step) -> None:
     step("5. campaigns")
     go_to(page, "Campaigns")
     expect(page.get_by_role("heading", name="Campaigns", exact=True)).to_be_visible()
-    n_campaigns = table(page, 0, lambda t: t.rows >= 3 and "Campaign name" in t.headers, "the campaigns").rows
+    n_campaigns = table(
+        page, 0, lambda t: t.rows >= 3 and header_of("campaign_name") in t.headers, "the campaigns"
+    ).rows
     shots(page, "campaigns")
     choose_option(page, "Campaign", 1)
-    table(page, 1, lambda t: t.rows >= 1 and "Ad group name" in t.headers, "the chosen campaign's ad groups")
+    table(page, 1, lambda t: t.rows >= 1 and header_of("ad_group_name") in t.headers, "the chosen campaign's ad groups")
     ad_group = choose_option(page, "Ad group", 0)
     assert ad_group
     table(page, 2, lambda t: t.rows >= 1 and {"Targeting", "Match type"} <= set(t.headers), "the ad group's targets")
@@ -250,9 +253,9 @@ def walk(page: Page, url: str, shots, step) -> None:
     assert name.startswith("campaigns_") and name.endswith(".csv"), name
     rows = open_safe_csv(body)
     header = rows[0]
-    assert "campaign_name" in header and "campaign_id" in header, header
+    assert header_of("campaign_name") in header and header_of("campaign_id") in header, header
     assert len(rows) - 1 == n_campaigns, (len(rows) - 1, n_campaigns)
-    names = [r[header.index("campaign_name")] for r in rows[1:]]
+    names = [r[header.index(header_of("campaign_name"))] for r in rows[1:]]
     assert any(n.startswith("'=") for n in names), f"the demo's hostile campaign name is neutralised: {names}"
 
     # 6. search terms: the n-gram view, 2-word fragments, and its CSV
@@ -276,7 +279,8 @@ def walk(page: Page, url: str, shots, step) -> None:
     name, body = download(page, page.get_by_role("button", name="Download CSV"), shots.folder)
     assert name.startswith("n-grams_"), name
     rows = open_safe_csv(body)
-    assert "ngram" in rows[0] and all(len(r[rows[0].index("ngram")].split()) == 2 for r in rows[1:]), rows[:3]
+    ngram = header_of("ngram")
+    assert ngram in rows[0] and all(len(r[rows[0].index(ngram)].split()) == 2 for r in rows[1:]), rows[:3]
 
     # 7. suggestions: refresh, keep bid changes, approve them, apply after confirming, then undo
     step("7. suggestions")
@@ -344,9 +348,9 @@ def walk(page: Page, url: str, shots, step) -> None:
     assert name.startswith("change-history_"), name
     rows = open_safe_csv(body)
     header, records = rows[0], [dict(zip(rows[0], r)) for r in rows[1:]]
-    assert {"applied_at", "old_value", "new_value", "ok", "undone_at"} <= set(header), header
+    assert {header_of(c) for c in ("applied_at", "old_value", "new_value", "ok", "undone_at")} <= set(header), header
     assert len(records) == 2 * shown, (len(records), shown)
-    undone = [r for r in records if r["undone_at"]]
+    undone = [r for r in records if r[header_of("undone_at")]]
     assert len(undone) == shown, f"{len(undone)} of {shown} applied changes marked undone"
 
     # 8. a coupon: two of the seller's ASINs from the Products page, the create form, the export, the file

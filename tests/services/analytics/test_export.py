@@ -54,3 +54,13 @@ def test_nul_bytes_dropped():
 def test_export_filename_carries_profile_and_range():
     name = export_filename("Search terms", "US 1234 / Demo", date(2026, 10, 1), date(2026, 10, 30))
     assert name == "search-terms_us-1234-demo_2026-10-01_2026-10-30.csv"
+
+
+@pytest.mark.parametrize("text", ["-26.14", "-3.50%", "-7"])
+def test_a_negative_amount_as_text_stays_a_number(text):
+    assert neutralize_cell(text) == text
+
+
+@pytest.mark.parametrize("text", ["-26.14+1", "-1e5", "- 3", "-3%%", "-.5"])
+def test_anything_more_than_a_plain_negative_number_is_guarded(text):
+    assert neutralize_cell(text) == "'" + text
