@@ -127,3 +127,16 @@ def test_search_terms_and_campaigns_agree_on_spend_to_the_cent(demo_store):
         assert on_terms == pytest.approx(on_campaigns, abs=0.005) and on_campaigns == pytest.approx(truth, abs=0.005)
         checked += 1
     assert checked >= 3
+
+
+def test_asin_search_terms_and_asin_targets_show_the_product_name():
+    df = pd.DataFrame(
+        {
+            "search_term": ["b0abcdefgh", "yoga mat", "b0zzzzzzzz"],
+            "triggered_by": ["close-match", 'asin="B0ABCDEFGH"', "loose-match"],
+        }
+    )
+    out = terms.with_product_names(df, {"B0ABCDEFGH": "Zentara Yoga Mat (1)"})
+    assert list(out.columns) == ["search_term", "term_product", "triggered_by", "target_product"]
+    assert out["term_product"].fillna("").tolist() == ["Zentara Yoga Mat (1)", "", ""]  # unknown ASIN: no name
+    assert out["target_product"].fillna("").tolist() == ["", "Zentara Yoga Mat (1)", ""]
