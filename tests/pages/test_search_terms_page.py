@@ -18,6 +18,11 @@ def _table(at, key=TABLE):
     return next(d for d in at.dataframe if d.key == key).value
 
 
+def _frame_with(at, column):
+    """A table drawn without row selection has no key in AppTest: find it by a column only it has."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
 def _click_rows(at, rows):
     """What the browser sends when the user ticks these rows of the table on screen."""
     at.session_state[TABLE] = {"selection": {"rows": rows, "columns": [], "cells": []}}
@@ -28,6 +33,22 @@ def _store():
     from services import connect
 
     return connect.open_store(connect.db_path())
+
+
+def _negative_states(terms):
+    """States of the exact negatives with these texts (the demo has none of its own: its negatives are phrase)."""
+    terms = sorted(terms)
+    rows = (
+        _store()
+        .conn.execute(
+            f"SELECT keyword_text, state FROM negative_keywords WHERE match_type = 'NEGATIVE_EXACT' "
+            f"AND keyword_text IN ({', '.join('?' for _ in terms)})",
+            terms,
+        )
+        .fetchall()
+    )
+    assert {t for t, _ in rows} == set(terms), rows
+    return {s for _, s in rows}
 
 
 def _suggestions(account_id, rule_prefix):
@@ -56,7 +77,7 @@ def test_filters_counts_and_paging(demo_account):
     assert (wasted["waste_threshold"] >= 10).all()
     assert any("counts as wasted when it had no order after at least 10 clicks" in c.value for c in at.caption)
     at.radio(key="st_view").set_value("N-grams").run()
-    grams = _table(at, "ngram_table")
+    grams = _frame_with(at, "ngram")
     assert "for" not in set(grams["ngram"]) and not at.exception
 
 
@@ -81,7 +102,7 @@ def test_negate_from_search_terms_then_apply_and_undo(demo_account):
     _button(at, "st_send").click().run()
     assert not at.exception, at.exception
     assert any("Send 2 change(s) to Amazon now?" in w.value for w in at.warning)
-    plan = _table(at, "st_plan")
+    plan = _frame_with(at, "entity_type")
     assert sorted(plan["entity"]) == sorted(k.split("\x1f", 1)[1] for k in keys)
     assert set(plan["entity_type"]) == {"Negative keyword"}
     made = _suggestions(demo_account, "search_terms_page:negative_exact")
@@ -94,22 +115,15 @@ def test_negate_from_search_terms_then_apply_and_undo(demo_account):
     made = _suggestions(demo_account, "search_terms_page:negative_exact")
     assert set(made["status"]) == {"applied"}
     terms = {k.split("\x1f", 1)[1] for k in keys}
-    negs = _store().conn.execute(
-        "SELECT keyword_text, match_type, state FROM negative_keywords WHERE keyword_text IN (?, ?)", sorted(terms)
-    ).fetchall()
-    assert {(t, m) for t, m, s in negs if s == "ENABLED"} == {(t, "NEGATIVE_EXACT") for t in terms}
+    assert _negative_states(terms) == {"ENABLED"}
 
     # the change history on Suggestions lists them; undo here archives them on Amazon
     sugg = new_app(demo_account, "suggestions.py")
-    history = next(d for d in sugg.dataframe if d.key == "history_table").value
+    history = _frame_with(sugg, "undone_at")
     assert terms <= set(history["entity_name"])
     _button(at, "st_undo").click().run()
     assert not at.exception, at.exception
-    states = _store().conn.execute(
-        "SELECT state FROM negative_keywords WHERE keyword_text IN (?, ?) AND match_type = 'NEGATIVE_EXACT'",
-        sorted(terms),
-    ).fetchall()
-    assert states and {s for (s,) in states} == {"ARCHIVED"}
+    assert _negative_states(terms) == {"ARCHIVED"}
 
 
 def test_harvest_through_review_on_suggestions_apply_and_undo(demo_account):
@@ -137,20 +151,28 @@ def test_harvest_through_review_on_suggestions_apply_and_undo(demo_account):
     assert term in set(shown["search_term"])
     _button(sugg, "decide_approve").click().run()
     _button(sugg, "apply").click().run()
-    plan = next(d for d in sugg.dataframe if d.key == "apply_plan").value
+    plan = _frame_with(sugg, "entity_type")
     assert {"Keyword", "Negative keyword"} <= set(plan["entity_type"]) and term in set(plan["entity"])
     _button(sugg, "apply_confirm").click().run()
     assert not sugg.exception, sugg.exception
     assert any("Amazon accepted" in m.value for m in sugg.success), [e.value for e in sugg.error]
-    kw = _store().conn.execute(
-        "SELECT ad_group_id, bid, state FROM keywords WHERE keyword_text = ? AND match_type = 'EXACT'", [term]
-    ).fetchall()
+    kw = (
+        _store()
+        .conn.execute(
+            "SELECT ad_group_id, bid, state FROM keywords WHERE keyword_text = ? AND match_type = 'EXACT'", [term]
+        )
+        .fetchall()
+    )
     assert (str(s["dest_ad_group_id"]), 0.55, "ENABLED") in {(str(a), b, st) for a, b, st in kw}
     _button(sugg, "undo").click().run()
     _button(sugg, "undo_confirm").click().run()
     assert not sugg.exception, sugg.exception
-    state = _store().conn.execute(
-        "SELECT state FROM keywords WHERE keyword_text = ? AND match_type = 'EXACT' AND ad_group_id = ?",
-        [term, str(s["dest_ad_group_id"])],
-    ).fetchone()
+    state = (
+        _store()
+        .conn.execute(
+            "SELECT state FROM keywords WHERE keyword_text = ? AND match_type = 'EXACT' AND ad_group_id = ?",
+            [term, str(s["dest_ad_group_id"])],
+        )
+        .fetchone()
+    )
     assert state == ("ARCHIVED",)
