@@ -3,9 +3,9 @@
 They are ordinary suggestions (type `negative` or `harvest`, the same columns, keys and evidence as the
 optimizer's), so the one review → apply → history → undo path sends them with its journal; nothing here calls
 Amazon. What marks them is the rule (`search_terms_page…`) and the reason's first words ("Chosen on the Search
-terms page"). A harvest goes where the optimizer would put it (`terms._harvest_destinations`: a live manual ad
-group advertising the same products) and, as the optimizer does, negates the term exactly in its source ad group
-so the two do not compete.
+terms page"); their confidence is 1 (a person decided, no model), so no confidence filter hides them. A harvest
+goes where the optimizer would put it (`terms._harvest_destinations`: a live manual ad group advertising the same
+products) and, as the optimizer does, negates the term exactly in its source ad group so the two do not compete.
 """
 
 from __future__ import annotations
@@ -196,7 +196,7 @@ def build(
                 "ad_group_id": ag,
                 "ad_group_name": r.get("ad_group_name"),
                 "search_term": term,
-                "confidence": None,
+                "confidence": 1.0,  # the marketer chose it: the Suggestions page's confidence filter keeps it
                 **ev,
             }
         )
