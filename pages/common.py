@@ -324,25 +324,35 @@ def placements(account_id: str, q: analytics.Query, campaign_id: str | None, ver
     return analytics.placements_table(store(), q, campaign_id)
 
 
-@st.cache_data(ttl="15m", max_entries=128, show_spinner=False)
-def search_terms(account_id: str, q: analytics.Query, version: str):
-    return analytics.search_terms_table(store(), q)
+@st.cache_data(ttl="15m", max_entries=256, show_spinner=False)
+def term_page(account_id: str, q: analytics.Query, f, page: int, version: str):
+    """One page of search terms and the totals of what the filters match (keyed by the filters and the page)."""
+    from services.analytics import search_terms
+
+    return search_terms.term_page(store(), q, f, page)
 
 
 @st.cache_data(ttl="15m", max_entries=128, show_spinner=False)
-def converters_not_exact(account_id: str, q: analytics.Query, version: str):
-    return analytics.converters_not_exact(store(), q, search_terms(account_id, q, version))
+def waste_summary(account_id: str, q: analytics.Query, floor: int, expected_orders: float, version: str):
+    from services.analytics import search_terms
+
+    f = search_terms.TermFilter(waste_floor=floor, waste_expected_orders=expected_orders)
+    return search_terms.waste_summary(store(), q, f)
+
+
+@st.cache_data(ttl="15m", max_entries=64, show_spinner=False)
+def campaign_choices(account_id: str, q: analytics.Query, version: str):
+    from services.analytics import search_terms
+
+    return search_terms.campaign_choices(store(), q)
 
 
 @st.cache_data(ttl="15m", max_entries=256, show_spinner=False)
-def ngrams(account_id: str, q: analytics.Query, n: int, version: str):
-    from services.analytics.ngrams import ngram_table
+def ngrams(account_id: str, q: analytics.Query, f, n: int, version: str):
+    """The top n-grams of the filtered search terms and how many there are in all."""
+    from services.analytics import search_terms
 
-    terms = search_terms(account_id, q, version)
-    by_term = terms.groupby("search_term", as_index=False)[
-        ["impressions", "clicks", "cost", "sales", "orders", "units"]
-    ].sum()
-    return ngram_table(by_term, n)
+    return search_terms.ngram_page(store(), q, f, n)
 
 
 @st.cache_data(ttl="15m", max_entries=128, show_spinner=False)
@@ -366,13 +376,14 @@ def download(df, table: str, c: Controls, key: str, label: str | None = None) ->
     The file carries the page's headers and formats (`presentation.export_frame`); `label` says what it downloads
     when a page has more than one. The CSV is written when the button is clicked (a callable: Streamlit's deferred
     download), not on every script run: on the large world the search-term CSV alone took longer than the page's 1 s
-    warm budget."""
+    warm budget. `df` may itself be a callable that reads the frame, so a table shown a page at a time exports all
+    its rows only when asked."""
     from services.analytics.export import export_filename, to_safe_csv
     from services.analytics.presentation import export_frame
 
     st.download_button(
         label or "Download CSV",
-        lambda: to_safe_csv(export_frame(df)),
+        lambda: to_safe_csv(export_frame(df() if callable(df) else df)),
         file_name=export_filename(table, c.profile_id, c.period.start, c.period.end),
         mime="text/csv",
         key=key,

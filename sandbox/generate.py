@@ -11,6 +11,7 @@ import numpy as np
 
 from . import catalog as cat
 from .constants import AUTO_TYPES, KINDS, _Grow, _iso
+from .localize import localize
 
 
 class ProfileGeneration:
@@ -18,6 +19,7 @@ class ProfileGeneration:
 
     # ------------------------------------------------------------------ generation
     def _q(self, text: str, vol: float, rel: float, comp: float, ctr: float, qv: list) -> int:
+        text = localize(text, self.country)  # shoppers type in the marketplace's language
         i = self.qmap.get(text)
         if i is None:
             i = len(self.queries)
@@ -343,7 +345,7 @@ class ProfileGeneration:
                                 new_query(cat.typo(head, rng), base_rel=qv[hq][1], v=qv[hq][0] * 0.05),
                             ]
                             sh = [1.0, 1.0, 1.0]
-                            exact_texts.add(head)
+                            exact_texts.add(localize(head, self.country))
                         elif mt == "PHRASE":
                             qs = [hq] + tl
                             sh = [0.6] + [0.45] * len(tl)
@@ -362,7 +364,7 @@ class ProfileGeneration:
                             "keywordId": kid,
                             "campaignId": cid,
                             "adGroupId": agid,
-                            "keywordText": head,
+                            "keywordText": localize(head, self.country),
                             "matchType": mt,
                             "state": "ENABLED" if rng.random() > 0.04 or planted else "PAUSED",
                             "bid": bid,
@@ -378,7 +380,9 @@ class ProfileGeneration:
                             "keywordId": nid,
                             "campaignId": cid,
                             "adGroupId": agid,
-                            "keywordText": f"{nouns[0]} {cat.IRRELEVANT[int(rng.integers(len(cat.IRRELEVANT)))]}",
+                            "keywordText": localize(
+                                f"{nouns[0]} {cat.IRRELEVANT[int(rng.integers(len(cat.IRRELEVANT)))]}", self.country
+                            ),
                             "matchType": "NEGATIVE_PHRASE",
                             "state": "ENABLED",
                             "extendedData": dict(ext),

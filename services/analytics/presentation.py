@@ -46,6 +46,16 @@ _EXTRA: dict[str, Column] = {
     "keyword_text": Column("Keyword"),
     "search_term": Column("Search term"),
     "triggered_by": Column("Triggered by"),
+    "term_product": Column(
+        "Product (searched ASIN)", help="The product whose ASIN the shopper typed as the search term."
+    ),
+    "target_product": Column("Product (targeted ASIN)", help="The product a product target aims at."),
+    "waste_threshold": Column(
+        "Clicks to judge",
+        "count",
+        "Clicks without an order after which the term counts as wasted: at least the floor, and enough clicks to "
+        "expect an order at its ad group's conversion rate.",
+    ),
     "targeting": Column("Targeting"),
     "kind": Column("Kind", "enum"),
     "keyword_type": Column("Target type", "enum"),

@@ -73,6 +73,11 @@ def _placement_payload(db: Database, profile_id: str, campaign_id: str, top_pct:
     return {"campaignId": campaign_id, "dynamicBidding": {"strategy": strategy, "placementBidding": pb}}
 
 
+def negative_match(s: dict) -> str:
+    """A negative suggestion's match type: exact unless it says phrase (the Search terms page offers both)."""
+    return "NEGATIVE_PHRASE" if str(s.get("match_type") or "").upper() == "NEGATIVE_PHRASE" else "NEGATIVE_EXACT"
+
+
 def _actions_for(db: Database, s: dict) -> list[Action]:
     t, sid, pid = s["type"], s["suggestion_id"], s["profile_id"]
     base = dict(suggestion_id=sid, campaign_id=s["campaign_id"], ad_group_id=s["ad_group_id"])
@@ -138,7 +143,7 @@ def _actions_for(db: Database, s: dict) -> list[Action]:
                     "campaignId": s["campaign_id"],
                     "adGroupId": s["ad_group_id"],
                     "keywordText": s["search_term"],
-                    "matchType": "NEGATIVE_EXACT",
+                    "matchType": negative_match(s),
                     "state": "ENABLED",
                 },
                 entity_kind="negative_keyword",

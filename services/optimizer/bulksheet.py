@@ -12,6 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from services.analytics.export import text_xlsx
+from services.optimizer.actions import negative_match
 
 SHEET = "Sponsored Products Campaigns"
 COLUMNS = [
@@ -144,7 +145,7 @@ def rows_for(suggestions: pd.DataFrame, campaigns: pd.DataFrame | None = None) -
                     "Ad Group ID": agid,
                     "State": "enabled",
                     "Keyword Text": s["search_term"],
-                    "Match Type": MATCH["NEGATIVE_EXACT"],
+                    "Match Type": MATCH[negative_match(s)],
                 },
             )
         elif t == "harvest":

@@ -416,3 +416,35 @@ def test_advance_single_profile_matches_full_advance_and_catches_up():
     full.advance(1)
     assert one._p(other).sim_until == one.today  # ... and caught up by the next full advance
     assert one.true_profit(other, TODAY, full.today) == full.true_profit(other, TODAY, full.today)
+
+
+def _de(w):
+    return next(p["profileId"] for p in w.profiles() if p["countryCode"] == "DE")
+
+
+def test_de_shoppers_type_german_from_the_same_latent_world(world, monkeypatch):
+    """Issue 14: the DE profile's search terms and keywords are German; only the words change, not the numbers
+    (the English world rendered through `sandbox.localize`, which draws nothing from the random generator)."""
+    import sandbox.generate
+
+    start, end = TODAY - dt.timedelta(days=30), TODAY - dt.timedelta(days=1)
+    cols = ["date", "keywordId", "searchTerm", "impressions", "clicks", "cost", "sales7d"]
+    german = pd.DataFrame(
+        world.report_rows(_de(world), "spSearchTerm", ["searchTerm"], "DAILY", start, end, cols), columns=cols
+    )
+    words = set(" ".join(german["searchTerm"]).split())
+    assert {"für", "kinder", "groß", "schwarz"} & words and not {"for", "kids", "cheap", "best"} & words
+    kw = [e["keywordText"] for e in world.entities(_de(world), "keywords")]
+    assert not {"for", "kids", "large", "black", "mat", "bottle"} & set(" ".join(kw).split())
+
+    monkeypatch.setattr(sandbox.generate, "localize", lambda text, country: text)
+    english_world = World(seed=7, scale="demo", today=TODAY)
+    english = pd.DataFrame(
+        english_world.report_rows(_de(english_world), "spSearchTerm", ["searchTerm"], "DAILY", start, end, cols),
+        columns=cols,
+    )
+    assert {"for", "kids"} <= set(" ".join(english["searchTerm"]).split())
+    numbers = ["date", "keywordId", "impressions", "clicks", "cost", "sales7d"]
+    key = ["date", "keywordId", "impressions", "clicks", "cost"]
+    assert german[numbers].sort_values(key).values.tolist() == english[numbers].sort_values(key).values.tolist()
+    assert world.profiles() == english_world.profiles()

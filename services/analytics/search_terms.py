@@ -1,0 +1,357 @@
+"""The Search terms workbench: one filtered, sorted page of search terms, with totals, straight from SQL.
+
+Why SQL does the work: on the large world a 30-day range has ~200k (keyword, search term) rows. Sending them all
+to the page cost most of its time (Streamlit hashing a 49 MB message), so the page asks for one page of rows and
+the totals of everything the filters match, computed by SQLite in one statement. The CSV download runs the same
+statement without the page limit.
+
+Identity: a row is one search term under one keyword or target (`keyword_id`, `search_term`), the natural key
+Amazon reports a term by; the page keeps selections by that key (`row_key`), never by position.
+
+Wasted spend: a term is "wasted" only when it had enough clicks that an order was to be expected. The expected
+orders of a term are its clicks times its ad group's conversion rate in the same range (the account's rate when
+the ad group has no order at all), so the evidence threshold is
+    clicks ≥ max(floor, ceil(expected_orders / ad group CVR))
+with floor 10 and expected_orders 1 by default: a term in an ad group converting at 8 % needs 13 clicks without
+an order, one in an ad group at 2 % needs 50. Terms below it are shown apart ("too few clicks to judge"), with
+the single-click spend separately, because one click without an order says almost nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+from sqlite_utils import Database
+
+from services.analytics.metrics import add_ratios
+from services.analytics.sales import product_names
+from services.analytics.tables import Query, _sums
+
+VIEWS = ("all", "wasted", "converters")
+SORTS = ("cost", "clicks", "orders", "sales", "impressions", "acos", "search_term")
+MATCH_TYPES = ("EXACT", "PHRASE", "BROAD", "TARGETING_EXPRESSION", "TARGETING_EXPRESSION_PREDEFINED")
+PAGE_SIZE = 500
+WASTE_FLOOR = 10
+WASTE_EXPECTED_ORDERS = 1.0
+TERM_COLUMNS = [
+    "search_term",
+    "triggered_by",
+    "match_type",
+    "campaign_name",
+    "ad_group_name",
+    "impressions",
+    "clicks",
+    "cost",
+    "orders",
+    "units",
+    "sales",
+    "waste_threshold",
+    "keyword_id",
+    "keyword_type",
+    "campaign_id",
+    "ad_group_id",
+]
+
+
+@dataclass(frozen=True)
+class TermFilter:
+    """What the marketer narrowed the table to; hashable, so the page's cache can key on it."""
+
+    view: str = "all"
+    search: str = ""
+    campaign_ids: tuple[str, ...] = ()
+    match_types: tuple[str, ...] = ()
+    min_clicks: int = 0
+    orders: str = "any"  # any | with | without
+    waste_floor: int = WASTE_FLOOR
+    waste_expected_orders: float = WASTE_EXPECTED_ORDERS
+    sort: str = "cost"
+    descending: bool = True
+
+    def __post_init__(self) -> None:
+        if self.view not in VIEWS:
+            raise ValueError(f"view must be one of {VIEWS}")
+        if self.sort not in SORTS:
+            raise ValueError(f"sort must be one of {SORTS}")
+        if self.orders not in ("any", "with", "without"):
+            raise ValueError("orders is any, with or without")
+        if self.min_clicks < 0 or self.waste_floor < 1 or not self.waste_expected_orders > 0:
+            raise ValueError("Minimum clicks is 0 or more; the wasted-spend floor 1 or more.")
+
+
+@dataclass
+class TermPage:
+    """One page of rows and what the whole filtered result adds up to."""
+
+    rows: pd.DataFrame
+    matched: int  # rows the filters match
+    total: int  # rows in the range before any filter
+    totals: dict = field(default_factory=dict)  # summed metrics of the matched rows
+    page: int = 0
+    pages: int = 1
+
+
+@dataclass(frozen=True)
+class WasteSummary:
+    """The wasted-spend figures the page states: the thresholded one and what the naive count would say."""
+
+    wasted_cost: float
+    wasted_terms: int
+    unjudged_cost: float  # no order, but fewer clicks than the threshold
+    unjudged_terms: int
+    single_click_cost: float
+    single_click_terms: int
+    naive_cost: float  # every term with a click and no order (what the page used to call wasted)
+    naive_terms: int
+    account_cvr: float | None
+    floor: int
+    expected_orders: float
+
+
+def _base_sql(q: Query, f: TermFilter) -> tuple[str, list]:
+    """The CTEs every statement here shares: sums per (keyword, term), the keyword's labels, the ad group's CVR.
+
+    The labels are read from each keyword's latest row (a point lookup by rowid) instead of being carried through
+    the GROUP BY, whose sort they made ~3x slower on the large world.
+    """
+    w = q.window
+    sql = f"""
+    WITH agg AS MATERIALIZED (
+        SELECT keyword_id, search_term, MAX(rowid) AS row_id, {_sums(w)}
+        FROM search_term_day WHERE profile_id = ? AND date BETWEEN ? AND ? GROUP BY keyword_id, search_term),
+    kw AS MATERIALIZED (
+        SELECT s.keyword_id, COALESCE(s.keyword, s.targeting) AS triggered_by, s.match_type, s.keyword_type,
+               s.campaign_id, s.campaign_name, s.ad_group_id, s.ad_group_name
+        FROM (SELECT keyword_id, MAX(row_id) AS row_id FROM agg GROUP BY keyword_id) k
+        JOIN search_term_day s ON s.rowid = k.row_id),
+    grp AS MATERIALIZED (
+        SELECT kw.ad_group_id, SUM(agg.orders) AS orders, SUM(agg.clicks) AS clicks
+        FROM agg JOIN kw USING (keyword_id) GROUP BY kw.ad_group_id),
+    acct AS (SELECT CAST(SUM(orders) AS REAL) / NULLIF(SUM(clicks), 0) AS cvr FROM grp),
+    full AS MATERIALIZED (
+        SELECT agg.search_term, kw.triggered_by, kw.match_type, kw.campaign_name, kw.ad_group_name,
+               agg.impressions, agg.clicks, agg.cost, agg.orders, agg.units, agg.sales,
+               MAX(?, CAST(CEIL(? / COALESCE(CAST(NULLIF(grp.orders, 0) AS REAL) / grp.clicks,
+                                              (SELECT cvr FROM acct), 0.1)) AS INTEGER)) AS waste_threshold,
+               agg.keyword_id, kw.keyword_type, kw.campaign_id, kw.ad_group_id
+        FROM agg JOIN kw USING (keyword_id) LEFT JOIN grp ON grp.ad_group_id = kw.ad_group_id)
+    """
+    return sql, [*q.params, int(f.waste_floor), float(f.waste_expected_orders)]
+
+
+def _where(q: Query, f: TermFilter) -> tuple[str, list]:
+    cond, params = ["1"], []
+    if f.search.strip():
+        cond.append("instr(lower(search_term || ' ' || COALESCE(triggered_by, '')), ?) > 0")
+        params.append(f.search.strip().lower())
+    if f.campaign_ids:
+        cond.append(f"campaign_id IN ({', '.join('?' for _ in f.campaign_ids)})")
+        params += list(f.campaign_ids)
+    if f.match_types:
+        cond.append(f"upper(COALESCE(match_type, '')) IN ({', '.join('?' for _ in f.match_types)})")
+        params += [m.upper() for m in f.match_types]
+    if f.min_clicks:
+        cond.append("clicks >= ?")
+        params.append(int(f.min_clicks))
+    if f.orders == "with":
+        cond.append("orders > 0")
+    elif f.orders == "without":
+        cond.append("orders = 0")
+    if f.view == "wasted":
+        cond.append("orders = 0 AND clicks >= waste_threshold")
+    elif f.view == "converters":
+        cond.append(
+            "orders > 0 AND upper(COALESCE(match_type, '')) != 'EXACT' AND lower(trim(search_term)) NOT IN "
+            "(SELECT lower(trim(keyword_text)) FROM keywords WHERE profile_id = ? AND upper(match_type) = 'EXACT' "
+            "AND upper(state) = 'ENABLED' AND keyword_text IS NOT NULL)"
+        )
+        params.append(q.profile_id)
+    return " AND ".join(cond), params
+
+
+def _order(f: TermFilter) -> str:
+    direction = "DESC" if f.descending else "ASC"
+    if f.sort == "acos":
+        key = "CASE WHEN sales > 0 THEN cost / sales END"
+        return f"{key} IS NULL, {key} {direction}, search_term, keyword_id"
+    if f.sort == "search_term":
+        return f"lower(search_term) {direction}, keyword_id"
+    return f"{f.sort} {direction}, search_term, keyword_id"  # whitelisted by TermFilter
+
+
+_ASIN = re.compile(r"(?i)\b(b0[0-9a-z]{8})\b")
+
+
+def with_product_names(df: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """A product name beside every ASIN: an ASIN typed as the search term, and an ASIN a product target aims at
+    (names come from the Catalog Items cache; an ASIN the store has no name for stays without one)."""
+
+    def name_in(text: object) -> str | None:
+        m = _ASIN.search(str(text or ""))
+        return names.get(m.group(1).upper()) if m else None
+
+    out = df.copy()
+    out.insert(out.columns.get_loc("search_term") + 1, "term_product", out["search_term"].map(name_in))
+    out.insert(out.columns.get_loc("triggered_by") + 1, "target_product", out["triggered_by"].map(name_in))
+    return out
+
+
+def _finish(df: pd.DataFrame) -> pd.DataFrame:
+    for col in ("impressions", "clicks", "orders", "units", "waste_threshold"):
+        df[col] = pd.to_numeric(df[col], errors="coerce").fillna(0).astype("int64")
+    for col in ("cost", "sales"):
+        df[col] = pd.to_numeric(df[col], errors="coerce").fillna(0.0).round(2)
+    df = add_ratios(df, ["ctr", "cpc", "cvr", "acos", "roas"])
+    df["row_key"] = row_keys(df)
+    return df
+
+
+def row_keys(df: pd.DataFrame) -> list[str]:
+    """The natural key of each row as one string: the keyword or target id and the search term."""
+    return [f"{k}\x1f{t}" for k, t in zip(df["keyword_id"].astype(str), df["search_term"].astype(str))]
+
+
+def split_key(key: str) -> tuple[str, str]:
+    keyword_id, _, term = key.partition("\x1f")
+    return keyword_id, term
+
+
+_TOTALS = ("impressions", "clicks", "cost", "orders", "units", "sales")
+
+
+def term_page(db: Database, q: Query, f: TermFilter, page: int = 0, page_size: int = PAGE_SIZE) -> TermPage:
+    """One page of the filtered, sorted search terms, the matched and total row counts and the matched totals,
+    in one SQL statement (window sums over the matched rows, an uncorrelated count of all rows)."""
+    base, params = _base_sql(q, f)
+    where, wparams = _where(q, f)
+    sums = ", ".join(f"SUM({c}) OVER () AS _t_{c}" for c in _TOTALS)
+    page = max(int(page), 0)
+    sql = (
+        f"{base} SELECT *, COUNT(*) OVER () AS _matched, {sums}, (SELECT COUNT(*) FROM full) AS _total "
+        f"FROM full WHERE {where} ORDER BY {_order(f)} LIMIT ? OFFSET ?"
+    )
+    cur = db.conn.execute(sql, [*params, *wparams, int(page_size), page * int(page_size)])
+    cols = [c[0] for c in cur.description]
+    raw = pd.DataFrame(cur.fetchall(), columns=cols)
+    if raw.empty and page > 0:  # the filters shrank the result under this page: show the last one
+        probe = term_page(db, q, f, 0, page_size)
+        last = max(math.ceil(probe.matched / page_size) - 1, 0)
+        return term_page(db, q, f, last, page_size) if last else probe
+    if raw.empty:
+        total = db.conn.execute(f"{base} SELECT COUNT(*) FROM full", params).fetchone()[0]
+        empty = with_product_names(_finish(raw[TERM_COLUMNS].copy()), {})
+        return TermPage(empty, 0, int(total), {c: 0 for c in _TOTALS}, 0, 1)
+    first = raw.iloc[0]
+    totals = {c: (round(float(first[f"_t_{c}"]), 2) if c in ("cost", "sales") else int(first[f"_t_{c}"]))
+              for c in _TOTALS}  # fmt: skip
+    matched = int(first["_matched"])
+    return TermPage(
+        with_product_names(_finish(raw[TERM_COLUMNS].copy()), product_names(db, q.profile_id)),
+        matched,
+        int(first["_total"]),
+        totals,
+        page,
+        max(math.ceil(matched / page_size), 1),
+    )
+
+
+def all_terms(db: Database, q: Query, f: TermFilter) -> pd.DataFrame:
+    """Every row the filters match, in the page's order: what the CSV download writes."""
+    base, params = _base_sql(q, f)
+    where, wparams = _where(q, f)
+    cur = db.conn.execute(f"{base} SELECT * FROM full WHERE {where} ORDER BY {_order(f)}", [*params, *wparams])
+    df = pd.DataFrame(cur.fetchall(), columns=[c[0] for c in cur.description])
+    return with_product_names(_finish(df[TERM_COLUMNS].copy()), product_names(db, q.profile_id))
+
+
+def rows_by_key(db: Database, q: Query, keys: list[str]) -> pd.DataFrame:
+    """The rows (metrics over the range, labels) of exactly these natural keys, whatever the filters show now."""
+    if not keys:
+        return _finish(pd.DataFrame(columns=TERM_COLUMNS))
+    base, params = _base_sql(q, TermFilter())
+    pairs = [split_key(k) for k in keys]
+    values = ", ".join("(?, ?)" for _ in pairs)
+    flat = [x for p in pairs for x in p]
+    cur = db.conn.execute(
+        f"{base}, picked(keyword_id, search_term) AS (VALUES {values}) "
+        "SELECT full.* FROM full JOIN picked USING (keyword_id, search_term)",
+        [*params, *flat],
+    )
+    df = pd.DataFrame(cur.fetchall(), columns=[c[0] for c in cur.description])
+    return _finish(df[TERM_COLUMNS].copy())
+
+
+def waste_summary(db: Database, q: Query, f: TermFilter) -> WasteSummary:
+    """Wasted spend at the evidence threshold beside the single-click spend and the naive count (whole range,
+    before the table's filters: the caption speaks for the account)."""
+    base, params = _base_sql(q, f)
+    row = db.conn.execute(
+        f"""{base} SELECT
+            SUM(CASE WHEN orders = 0 AND clicks >= waste_threshold THEN cost ELSE 0 END),
+            SUM(CASE WHEN orders = 0 AND clicks >= waste_threshold THEN 1 ELSE 0 END),
+            SUM(CASE WHEN orders = 0 AND clicks > 0 AND clicks < waste_threshold THEN cost ELSE 0 END),
+            SUM(CASE WHEN orders = 0 AND clicks > 0 AND clicks < waste_threshold THEN 1 ELSE 0 END),
+            SUM(CASE WHEN orders = 0 AND clicks = 1 THEN cost ELSE 0 END),
+            SUM(CASE WHEN orders = 0 AND clicks = 1 THEN 1 ELSE 0 END),
+            SUM(CASE WHEN orders = 0 AND (clicks > 0 OR cost > 0) THEN cost ELSE 0 END),
+            SUM(CASE WHEN orders = 0 AND (clicks > 0 OR cost > 0) THEN 1 ELSE 0 END),
+            (SELECT cvr FROM acct)
+        FROM full""",
+        params,
+    ).fetchone()
+    v = [x or 0 for x in row[:8]]
+    return WasteSummary(
+        round(float(v[0]), 2),
+        int(v[1]),
+        round(float(v[2]), 2),
+        int(v[3]),
+        round(float(v[4]), 2),
+        int(v[5]),
+        round(float(v[6]), 2),
+        int(v[7]),
+        float(row[8]) if row[8] is not None else None,
+        int(f.waste_floor),
+        float(f.waste_expected_orders),
+    )
+
+
+def term_sums(db: Database, q: Query, f: TermFilter) -> pd.DataFrame:
+    """One row per distinct search term (summed over its keywords) among the filtered rows: the n-grams' input."""
+    base, params = _base_sql(q, f)
+    where, wparams = _where(q, f)
+    cur = db.conn.execute(
+        f"{base} SELECT search_term, SUM(impressions) AS impressions, SUM(clicks) AS clicks, SUM(cost) AS cost, "
+        f"SUM(sales) AS sales, SUM(orders) AS orders, SUM(units) AS units FROM full WHERE {where} "
+        "GROUP BY search_term",
+        [*params, *wparams],
+    )
+    return pd.DataFrame(cur.fetchall(), columns=[c[0] for c in cur.description])
+
+
+def campaign_choices(db: Database, q: Query) -> dict[str, str]:
+    """Campaign id -> name, for the campaign filter (every campaign of the profile, by name)."""
+    rows = db.conn.execute(
+        "SELECT campaign_id, name FROM campaigns WHERE profile_id = ? ORDER BY lower(name), campaign_id",
+        [q.profile_id],
+    ).fetchall()
+    return {str(cid): str(name) for cid, name in rows}
+
+
+def profile_language(db: Database, profile_id: str) -> str:
+    """The language the profile's shoppers type in, from its marketplace's country."""
+    from services.analytics.ngrams import language_of
+
+    row = db.conn.execute("SELECT country_code FROM profiles WHERE profile_id = ?", [profile_id]).fetchone()
+    return language_of(row[0] if row else None)
+
+
+def ngram_page(db: Database, q: Query, f: TermFilter, n: int, limit: int = PAGE_SIZE) -> tuple[pd.DataFrame, int]:
+    """The n-grams of the filtered terms without the marketplace language's stop words, by spend: the top `limit`
+    rows (all rows with limit=None) and how many fragments there are in all."""
+    from services.analytics.ngrams import ngram_table
+
+    grams = ngram_table(term_sums(db, q, f), n, language=profile_language(db, q.profile_id))
+    return (grams if limit is None else grams.head(limit)), len(grams)
