@@ -88,9 +88,7 @@ def _free_port() -> int:
 class AppServer:
     """`streamlit run app.py` on a free port, its output kept in a file for the report on failure."""
 
-    def __init__(
-        self, workdir: Path, *, port: int | None = None, env: dict | None = None, args: tuple[str, ...] = ()
-    ):
+    def __init__(self, workdir: Path, *, port: int | None = None, env: dict | None = None, args: tuple[str, ...] = ()):
         """`port`, `env` (e.g. a prepared DASHBOARD_DB and its key) and extra `args` (e.g. --secrets.files) let a
         test serve a store of its own; by default a fresh store and key."""
         from cryptography.fernet import Fernet
