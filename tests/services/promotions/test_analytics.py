@@ -218,6 +218,10 @@ def test_timeline_frames_feed_the_chart(db):
     assert promos["label"].is_unique and len(promos) == 4
     fig = timeline_figure(promos, sales)
     assert len(fig.data) == 1 + len(promos)
+    bars, (ad_sales,) = fig.data[:-1], fig.data[-1:]
+    # the bars sit on the promotions' axis; the ad sales on their own small chart below, titled with what they are
+    assert {b.yaxis for b in bars} == {"y"} and ad_sales.yaxis == "y2" and ad_sales.xaxis == "x2"
+    assert "7-day average" in ad_sales.name and fig.layout.yaxis2.overlaying is None
 
 
 def test_promoted_asin_performance_before_and_during(db):
