@@ -242,15 +242,18 @@ def coupon_suggestions(
                     **base,
                     "type": "coupon_underpacing",
                     "rule": "coupon_pacing_behind",
+                    # Amazon only allows raising a live coupon's budget: nothing is proposed for this coupon, the
+                    # smaller budget is advice for the next one
                     "current_value": k["budget"],
-                    "proposed_value": proposed,
+                    "proposed_value": None,
                     "confidence": _conf(k),
-                    "evidence": _evidence(k, ret),
+                    "evidence": {**_evidence(k, ret), "next_coupon_budget": proposed},
                     "expected_effect": f"At this pace about {_money(k['projected_spend'], cur)} of "
-                    f"{_money(k['budget'], cur)} will be used; unused budget is not charged.",
+                    f"{_money(k['budget'], cur)} will be used; unused budget is not charged, so leave this coupon "
+                    "as it is.",
                     "reason": f"The coupon has used only {_pct(used)} of its budget after {_pct(k['time_elapsed'])} of "
-                    f"its days ({pace:.2f}× the even pace), so it reaches few buyers: plan "
-                    f"{_money(proposed, cur)} for the next one, or make it more visible (ads, deeper "
+                    f"its days ({pace:.2f}× the even pace), so it reaches few buyers. A live coupon's budget can only "
+                    f"be raised: plan {_money(proposed, cur)} for the next one, or make it more visible (ads, deeper "
                     "discount next time).",
                 }
             )
@@ -282,6 +285,7 @@ def _depth(db, profile_id, c, k, as_of, settings, margins, base, ret=None) -> li
     unit = "%" if percent else (cur or "")
     ev = _evidence(k, ret)
     ev["redemptions_per_baseline_unit"] = share
+    ev["discount_type"] = "PERCENTAGE" if percent else "AMOUNT"
     return [
         {
             **base,
@@ -505,3 +509,44 @@ def suggest(
         .sort_values(["confidence", "type"], ascending=[False, True], kind="stable")
         .reset_index(drop=True)
     )
+
+
+def change_text(row: Mapping[str, Any]) -> str:
+    """What a suggestion changes, in a marketer's words and units ("84% of the budget used · offline at 80%",
+    "Budget $200.00 → $260.00", "Bids × 0.87 (−13%)"), instead of bare numbers such as "0.8432 → 0.8"."""
+    from services.analytics.metrics import MINUS, format_money, format_percent
+
+    kind, cur = row.get("type"), row.get("currency_code") or "USD"
+    now, new = row.get("current_value"), row.get("proposed_value")
+    evidence = row.get("evidence") or {}
+    if kind == "raise_coupon_budget":
+        return f"Budget {format_money(now, cur)} → {format_money(new, cur)}"
+    if kind == "coupon_underpacing":
+        return (
+            f"Keep this coupon's {format_money(now, cur)} (a live budget can only be raised) · next coupon "
+            f"{format_money(evidence.get('next_coupon_budget'), cur)}"
+        )
+    if kind == "coupon_budget_warning":
+        return f"{format_percent(now, 0)} of the budget used · offline at {format_percent(new, 0)}"
+    if kind == "extend_coupon_end":
+        return f"End {_day(now)} → {_day(new)}"
+    if kind == "reduce_coupon_depth":
+        if str(evidence.get("discount_type") or "").upper().startswith("PERCENT"):
+            return f"{now:g}% off → {new:g}% off (next coupon)"
+        return f"{format_money(now, cur)} off → {format_money(new, cur)} off (next coupon)"
+    if kind == "cut_bids_aov_drop":
+        if new is None:
+            return "—"
+        ratio = float(new)
+        change = format_percent(ratio - 1, 0).replace("-", MINUS)
+        return f"Bids × {ratio:.2f} ({change})"
+    if kind == "merge_coupons":
+        return f"{now} coupons → {new}"
+    return f"{now} → {new}"
+
+
+def _day(value: Any) -> str:
+    try:
+        return f"{date.fromisoformat(str(value)[:10]):%d %b %Y}"
+    except ValueError:
+        return str(value)

@@ -1,8 +1,10 @@
 """Promotion analytics and the draft/export/link store on a hand-filled store (no sandbox)."""
 
 import json
+import re
 from datetime import date, timedelta
 
+import pandas as pd
 import pytest
 
 from services import promotions as pr
@@ -10,7 +12,7 @@ from services.analytics.charts import timeline_figure
 from services.promotions import store as ps
 from services.promotions.drafts import CouponDraft, PedDraft
 from services.promotions.files import COUPON_FILE_COLUMNS, read_back
-from services.promotions.suggestions import SUGGESTION_COLUMNS, suggest
+from services.promotions.suggestions import SUGGESTION_COLUMNS, change_text, suggest
 from services.store import open_db, upsert_rows, write
 
 TODAY = date(2026, 3, 20)
@@ -245,6 +247,17 @@ def test_suggestions_flag_fast_and_slow_with_numbers(db):
     assert raise_["evidence"]["pace"] == pytest.approx(2.1) and raise_["evidence"]["incremental_return"] > 0
     for r in df.to_dict("records"):
         assert r["reason"].endswith(".") and r["expected_effect"] and 0 <= r["confidence"] <= 1
+    # Why: "One suggestion proposes cutting a live coupon's budget from 1,677 to 330" (Amazon only allows raising)
+    slow = df[df["type"] == "coupon_underpacing"].iloc[0]
+    assert pd.isna(slow["proposed_value"]) and slow["evidence"]["next_coupon_budget"] < slow["current_value"]
+    budgets = df[df["type"].isin(["raise_coupon_budget", "coupon_underpacing"])]
+    assert all(pd.isna(p) or p > c for c, p in zip(budgets["current_value"], budgets["proposed_value"]))
+    # Why: '"0.8432 → 0.8" reads as nothing': every change reads in units
+    changes = {r["type"]: change_text(r) for r in df.to_dict("records")}
+    assert changes["raise_coupon_budget"].startswith("Budget $200.00 → $")
+    assert re.fullmatch(r"\d+% of the budget used · offline at 80%", changes["coupon_budget_warning"])
+    assert changes["coupon_underpacing"].startswith("Keep this coupon's $")
+    assert re.fullmatch(r"Bids × 0\.\d\d \(\u2212\d+%\)", changes["cut_bids_aov_drop"])
 
 
 def test_merge_suggestion_saves_fixed_fees(db):
