@@ -330,8 +330,12 @@ def need_controls() -> Controls:
     ):
         c = None  # a profile of another account is never shown, whatever session_state says
     if c is None:
-        st.info("Connect an account (or explore the demo seller) and sync it to see this page.")
-        st.page_link(page_path("connect.py"), label="Go to Connect", icon="🔌")
+        if current_account():  # connected (the demo seller too), nothing synced yet: say the next step
+            st.info("Your account is connected, but its data isn't synced yet. Sync it to see this page.")
+            st.page_link(page_path("connect.py"), label="Sync now on the Connect page", icon="🔄")
+        else:
+            st.info("Connect an account (or explore the demo seller) and sync it to see this page.")
+            st.page_link(page_path("connect.py"), label="Go to Connect", icon="🔌")
         st.stop()
     return c
 
