@@ -68,11 +68,14 @@ def _key(*parts: Any) -> str:
 
 
 def _money(v: float | None, cur: str | None) -> str:
-    return "—" if v is None else f"{v:,.2f} {cur or ''}".strip()
+    """Money in the sentences as in the tables ("$1,677.00"): the one money format of `metrics`."""
+    from services.analytics.metrics import format_money
+
+    return format_money(v, cur or "USD")
 
 
 def _pct(v: float | None) -> str:
-    return "—" if v is None else f"{v * 100:.0f} %"
+    return "—" if v is None else f"{v * 100:.0f}%"
 
 
 def _round_up(v: float, step: float = 10.0) -> float:
@@ -509,6 +512,32 @@ def suggest(
         .sort_values(["confidence", "type"], ascending=[False, True], kind="stable")
         .reset_index(drop=True)
     )
+
+
+TYPE_LABELS = {
+    "raise_coupon_budget": "Raise the coupon's budget",
+    "extend_coupon_end": "Extend the coupon",
+    "coupon_budget_warning": "Coupon near its budget",
+    "coupon_underpacing": "Coupon spending slowly",
+    "reduce_coupon_depth": "Smaller discount next time",
+    "cut_bids_aov_drop": "Lower bids during the promotion",
+    "merge_coupons": "Merge coupons",
+}
+
+
+def readable_suggestions(df: pd.DataFrame) -> pd.DataFrame:
+    """The suggestions as the page lists them: what kind, on what, the change in units, why and what to expect."""
+    out = pd.DataFrame(
+        {
+            "type": [TYPE_LABELS.get(t, str(t).replace("_", " ").capitalize()) for t in df["type"]],
+            "entity_name": df["entity_name"],
+            "change": [change_text(r) for r in df.to_dict("records")],
+            "reason": df["reason"],
+            "expected_effect": df["expected_effect"],
+            "confidence": df["confidence"],
+        }
+    )
+    return out.reset_index(drop=True)
 
 
 def change_text(row: Mapping[str, Any]) -> str:

@@ -420,3 +420,30 @@ def test_export_n_ped_drafts_exports_every_valid_one(db):
     # one draft alone still gets its plain file
     single = form.export(db, [ped("Winter PED", "SKU-A", 10)], "ped", "xlsx", "US", today=TODAY)
     assert single.ok and single.filename.endswith(".xlsx") and read_back(single.data, "xlsx").iloc[0]["sku"] == "SKU-A"
+
+
+def test_drafts_that_break_rules_are_named_marked_and_deletable(db):
+    """Why: "Drafts that break rules are saved alongside valid ones, can't be deleted, and '11 draft(s) still break
+    rules' names none of them"."""
+    from services.promotions import form
+
+    good, _ = form.check_and_save(
+        db, valid_draft(title_suffix="spring tools"), profile_id=PID, account_id="a", today=TODAY
+    )
+    bad, result = form.check_and_save(
+        db, valid_draft(percent_off=95, title_suffix="too deep"), profile_id=PID, account_id="a", today=TODAY
+    )
+    assert result.errors
+    rows = {r["record_id"]: r for r in form.drafts_table(db, PID)}
+    assert rows[good]["check"] == "Ready to export"
+    assert rows[bad]["check"] == "Breaks a rule: " + form.first_error(result.errors)
+    message = form.failing_drafts_message(list(rows.values()))
+    assert (
+        message.startswith("1 draft(s) break")
+        and "“too deep”" in message
+        and form.first_error(result.errors) in message
+    )
+    assert form.delete_drafts(db, "another-profile", [bad]) == 0  # another profile's page deletes nothing here
+    assert form.delete_drafts(db, PID, [bad]) == 1
+    assert [r["record_id"] for r in form.drafts_table(db, PID)] == [good]
+    assert form.failing_drafts_message(form.drafts_table(db, PID)) is None
