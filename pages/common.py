@@ -355,6 +355,9 @@ def column_config(df, currency: str) -> dict:
     from services.analytics.metrics import format_money
 
     symbol = format_money(0, currency)[:-4].replace("%", "%%")
+    # Streamlit's currency formats put the sign before the symbol and group thousands ("-$26.14", "$8,347.66");
+    # a printf format would write "$-26.14" and "$8347.66", so it is only the fallback for other currencies
+    money_format = {"USD": "dollar", "EUR": "euro", "JPY": "yen"}.get(currency, f"{symbol}%.2f")
     config = {}
     for col in df.columns:
         entry = presentation.column(col)
@@ -362,7 +365,7 @@ def column_config(df, currency: str) -> dict:
         if kind == "percent":
             config[col] = st.column_config.NumberColumn(title, format="percent", help=help_text)
         elif kind == "money":
-            config[col] = st.column_config.NumberColumn(title, format=f"{symbol}%.2f", help=help_text)
+            config[col] = st.column_config.NumberColumn(title, format=money_format, help=help_text)
         elif kind == "points":
             config[col] = st.column_config.NumberColumn(title, format="%+d%%", help=help_text)
         elif kind == "multiple":

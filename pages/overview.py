@@ -73,4 +73,4 @@ elif data.movers.empty:
 else:
     movers = ["campaign_name", "cost", "cost_prev", "cost_change", "sales", "sales_prev", "sales_change"]
     common.table(data.movers, c, "movers", movers)
-    common.download(data.movers, "movers", c, key="dl_movers", label="Download the biggest movers (CSV)")
+    common.download(data.movers[movers], "movers", c, key="dl_movers", label="Download the biggest movers (CSV)")

@@ -54,3 +54,13 @@ def test_nul_bytes_dropped():
 def test_export_filename_carries_profile_and_range():
     name = export_filename("Search terms", "US 1234 / Demo", date(2026, 10, 1), date(2026, 10, 30))
     assert name == "search-terms_us-1234-demo_2026-10-01_2026-10-30.csv"
+
+
+def test_numbers_written_as_text_stay_numbers_and_formulas_do_not():
+    """Money and percentages reach the CSV as text ("-26.14", "-12.50%"): a spreadsheet reads them as numbers,
+    so no apostrophe; anything else starting with "-" is still neutralised."""
+    from services.analytics.export import neutralize_cell
+
+    assert neutralize_cell("-26.14") == "-26.14" and neutralize_cell("-12.50%") == "-12.50%"
+    assert neutralize_cell("-2+3+cmd|' /C calc'!A0") == "'-2+3+cmd|' /C calc'!A0"
+    assert neutralize_cell("-1e5") == "'-1e5"
