@@ -272,6 +272,14 @@ def _percent_text(value: object) -> object:
     return "" if math.isnan(v) else f"{v * 100:.2f}%"
 
 
+def _count_text(value: object) -> object:
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return value
+    return "" if math.isnan(v) else (str(int(v)) if v.is_integer() else f"{v:.2f}")
+
+
 def _id_text(value: object) -> str:
     if value is None:
         return ""
@@ -298,4 +306,8 @@ def export_frame(df: pd.DataFrame) -> pd.DataFrame:
             out[col] = out[col].map(_percent_text)
         elif k == "id":
             out[col] = out[col].map(_id_text)
+        elif k in ("multiple", "number"):
+            out[col] = out[col].map(_money_text)  # two decimals: ROAS 5.01, not 5.011268214582475
+        elif k == "count":
+            out[col] = out[col].map(_count_text)  # 759, not 759.0
     return out.rename(columns={c: label(c) for c in out.columns})

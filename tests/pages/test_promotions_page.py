@@ -18,7 +18,7 @@ def test_performance_and_suggestions_tabs(demo_account):
     at = new_app(demo_account, "promotions.py")
     assert not at.exception, at.exception
     overview = at.dataframe[0].value
-    assert "coupon" in set(overview["kind"]) and set(overview["kind"]) & {"best_deal", "lightning_deal"}
+    assert "Coupon" in set(overview["kind"]) and set(overview["kind"]) & {"Best deal", "Lightning deal"}
     assert {"clips", "redemptions", "clip_to_redeem", "pace", "fee"} <= set(overview.columns)
     assert at.get("plotly_chart"), "the promotion timeline is drawn"
 
@@ -80,11 +80,11 @@ def test_valid_coupon_round_trip_to_scheduled_and_live(demo_account):
     at = new_app(demo_account, "promotions.py")
     overview = at.dataframe[0].value
     mine = overview[overview["name"].fillna("").str.contains("garden tools from the form")]
-    assert list(mine["status"]) == ["scheduled"]
+    assert list(mine["status"]) == ["Scheduled"]
 
     requests.post(f"{demo.sandbox_url()}/_sandbox/advance", json={"days": 5}, timeout=300).raise_for_status()
     assert sync_account(connect.db_path(), demo_account, connect.make_vault(), days=7).status == "ok"
     at = new_app(demo_account, "promotions.py")
     overview = at.dataframe[0].value
     mine = overview[overview["name"].fillna("").str.contains("garden tools from the form")].iloc[0]
-    assert mine["status"] == "live" and mine["clips"] > 0 and mine["redemptions"] > 0
+    assert mine["status"] == "Live" and mine["clips"] > 0 and mine["redemptions"] > 0
