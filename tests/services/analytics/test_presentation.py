@@ -56,14 +56,14 @@ def test_enum_values_read_as_in_amazons_console():
 def test_export_frame_headers_money_percent_and_ids():
     df = pd.DataFrame(
         {
-            "campaign_id": [123456789012345678, None],
+            "campaign_id": pd.Series([123456789012345678, None], dtype=object),
             "campaign_name": ["=SUM(A1)", "Kinder­spielzeug"],
             "cost": [1234.5, -26.144],
             "acos": [0.182, None],
             "clicks": [10, 3],
             "sales_trend": [[1, 2], [3, 4]],
         }
-    ).astype({"campaign_id": "object"})
+    )
     back = pd.read_csv(io.BytesIO(to_safe_csv(presentation.export_frame(df))), dtype=str, keep_default_na=False)
     assert list(back.columns) == ["Campaign ID", "Campaign", "Spend", "ACOS", "Clicks"]
     assert back["Campaign ID"].tolist() == ["123456789012345678", ""]
