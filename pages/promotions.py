@@ -111,23 +111,29 @@ with create_tab:
         key="promo_kind",
     )
     today = date.today()
+    if kind == "Coupon":  # outside the form, so the form shows only the chosen discount's field
+        dtype = st.radio(
+            "Discount",
+            ["percent", "money"],
+            format_func={"percent": "Percentage off", "money": "Money off"}.get,
+            horizontal=True,
+            key="discount_type",
+        )
     with st.form("promo_form", clear_on_submit=False):
         if kind == "Coupon":
             asins = st.text_area("ASINs (separated by ; or new lines)", key="asins")
             field_messages("asins")
-            dtype = st.radio(
-                "Discount",
-                ["percent", "money"],
-                format_func={"percent": "Percentage off", "money": "Money off"}.get,
-                horizontal=True,
-                key="discount_type",
-            )
-            pct = st.number_input(
-                "Percent off", min_value=0.0, max_value=100.0, value=10.0, step=1.0, key="percent_off"
-            )
-            field_messages("percent_off")
-            money = st.number_input(f"Money off ({c.currency})", min_value=0.0, value=0.0, step=0.5, key="money_off")
-            field_messages("money_off")
+            pct = money = None
+            if dtype == "percent":
+                pct = st.number_input(
+                    "Percent off", min_value=0.0, max_value=100.0, value=10.0, step=1.0, key="percent_off"
+                )
+                field_messages("percent_off")
+            else:
+                money = st.number_input(
+                    f"Money off ({c.currency})", min_value=0.0, value=0.0, step=0.5, key="money_off"
+                )
+                field_messages("money_off")
             title = st.text_input("Title suffix (after Amazon's 'Save X% on')", max_chars=200, key="title_suffix")
             field_messages("title_suffix")
             budget = st.number_input(f"Budget ({c.currency})", min_value=0.0, value=100.0, step=50.0, key="budget")
