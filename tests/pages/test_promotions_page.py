@@ -62,7 +62,7 @@ def test_valid_coupon_round_trip_to_scheduled_and_live(demo_account):
     assert "rules are met" in at.success[0].value
     _button(at, "export_coupon").click().run()
     assert not at.exception, at.exception
-    out = at.session_state["promo_export"]
+    out = at.session_state[f"promo_export_{us[0]}"]  # an export belongs to its profile
     assert out["ok"], out
     body = out["data"]
     assert body.decode("utf-8-sig").splitlines()[0].startswith("ASIN list,Discount type,% off value,Money-off value")
