@@ -14,8 +14,18 @@ SPEND_COLOR = "#E47911"
 SALES_COLOR = "#146EB4"
 ACOS_COLOR = "#232F3E"
 
-# A ratio axis: values are fractions (0.25), ticks read "25%" at round steps, never "18.01".
-PERCENT_AXIS = {"tickformat": ".0%", "rangemode": "tozero", "overlaying": "y", "side": "right", "showgrid": False}
+# A ratio axis: values are fractions (0.25), ticks read "25%" at round steps, never "18.01". plotly.js gives an
+# overlaying axis tickmode "sync" (ticks at the spend axis's grid lines, so at values like 18.01 or 23%); "auto"
+# puts them at round percentages of its own.
+PERCENT_AXIS = {
+    "tickformat": ".0%",
+    "tickmode": "auto",
+    "nticks": 6,
+    "rangemode": "tozero",
+    "overlaying": "y",
+    "side": "right",
+    "showgrid": False,
+}
 PERCENT_HOVER = "%{y:.1%}"
 
 
