@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from services.analytics.presentation import label as header_of
 from tests.e2e.conftest import in_ci, wait_for_app_loaded, wait_for_app_run
 
 try:
@@ -325,7 +326,7 @@ def walk(page: Page, url: str, shots, step) -> None:
     name, body = download(page, page.get_by_role("button", name="Download CSV"), shots.folder)
     assert name.startswith("n-grams_"), name
     rows = open_safe_csv(body)
-    gram = label("ngram")  # the CSV carries the page's headers (the presentation registry)
+    gram = header_of("ngram")  # the CSV carries the page's headers (the presentation registry)
     assert gram in rows[0] and all(len(r[rows[0].index(gram)].split()) == 2 for r in rows[1:]), rows[:3]
 
     # 7. suggestions: refresh, keep bid changes, approve them, apply after confirming, then undo
@@ -375,7 +376,7 @@ def walk(page: Page, url: str, shots, step) -> None:
     table(
         page,
         page.get_by_test_id("stDataFrame").count() - 1,
-        lambda t: t.rows == shown and {"undone_at", label("undone_at")} & set(t.headers),
+        lambda t: t.rows == shown and {"undone_at", header_of("undone_at")} & set(t.headers),
         f"the change history with the {shown} applied change(s)",
     )
     step("7c. undo the last apply")
@@ -394,9 +395,9 @@ def walk(page: Page, url: str, shots, step) -> None:
     assert name.startswith("change-history_"), name
     rows = open_safe_csv(body)
     header, records = rows[0], [dict(zip(rows[0], r)) for r in rows[1:]]
-    assert {label(f) for f in ("applied_at", "old_value", "new_value", "ok", "undone_at")} <= set(header), header
+    assert {header_of(f) for f in ("applied_at", "old_value", "new_value", "ok", "undone_at")} <= set(header), header
     assert len(records) == 2 * shown, (len(records), shown)
-    undone = [r for r in records if r[label("undone_at")]]
+    undone = [r for r in records if r[header_of("undone_at")]]
     assert len(undone) == shown, f"{len(undone)} of {shown} applied changes marked undone"
 
     # 8. a coupon: two of the seller's ASINs from the Products page, the create form, the export, the file
