@@ -19,25 +19,6 @@ st.title("Connect your Amazon Ads account")
 db, vault = common.store(), common.vault()
 
 
-SYNC_STAGES = {
-    "profiles": "Advertising profiles",
-    "entities": "Campaign settings",
-    "reports": "Campaign reports",
-    "coupons": "Coupons",
-    "deals": "Deals",
-    "sales": "Seller Central sales",
-    "done": "All downloads",
-}
-
-
-def sync_progress_text(stage: str, done: int, total: int, rows: int) -> str:
-    """The progress line in a marketer's words: "Downloads from Amazon: 12 of 96 ready · 48,210 rows saved (last:
-    campaign reports)". The counts are of all the sync's downloads (reports, settings, coupons, deals, sales), so
-    the line names the kind of the latest one instead of pretending they are all of that kind."""
-    what = SYNC_STAGES.get(stage, stage.replace("_", " ").capitalize()).lower()
-    return f"Downloads from Amazon: {done:,} of {total:,} ready · {rows:,} rows saved (last: {what})"
-
-
 def fail(exc: Exception) -> None:
     if not isinstance(exc, DashboardError):
         log.error("connect page action failed: %s", type(exc).__name__)
@@ -223,7 +204,9 @@ if account_id:
         bar = st.progress(0.0, text="Starting…")
 
         def progress(stage: str, done: int, total: int, rows: int) -> None:
-            bar.progress(min(done / total, 1.0) if total else 0.0, text=sync_progress_text(stage, done, total, rows))
+            bar.progress(
+                min(done / total, 1.0) if total else 0.0, text=connect.sync_progress_text(stage, done, total, rows)
+            )
 
         try:
             summary = connect.run_sync(connect.db_path(), vault, account_id, picked, progress)
