@@ -428,12 +428,15 @@ def walk(page: Page, url: str, shots, step) -> None:
     form.get_by_label(re.compile(r"^Budget \(")).fill("1500")
     shots(page, "coupon-form")
     click(page, "Check and save draft")
-    expect(page.get_by_test_id("stAlertContentSuccess").filter(has_text="Amazon's rules are met")).to_be_visible()
+    # the check saves the draft and reruns the page: on a busy machine that second run starts after click() returned
+    expect(page.get_by_test_id("stAlertContentSuccess").filter(has_text="Amazon's rules are met")).to_be_visible(
+        timeout=ACTION_TIMEOUT
+    )
     step("8c. export and download the Seller Central file")
     click(page, "Export 1 coupon draft(s)")
     expect(page.get_by_test_id("stAlertContentError")).to_have_count(0)
     file_button = page.get_by_role("button", name="Download the Seller Central file")
-    expect(file_button).to_be_visible()
+    expect(file_button).to_be_visible(timeout=ACTION_TIMEOUT)
     scroll_to(file_button)
     shots(page, "coupon-exported")
     name, body = download(page, file_button, shots.folder)
