@@ -38,6 +38,8 @@ HISTORY_SHOWN = [
 
 def promotion_table(overview: pd.DataFrame) -> pd.DataFrame:
     shown = overview[[col for col in OVERVIEW_SHOWN if col in overview.columns]].copy()
+    # a promotion's name is not a product's, and a coupon's budget is for its whole run, not a day
+    shown = shown.rename(columns={"name": "promotion_name", "budget": "promotion_budget"})
     shown["asins"] = [
         "; ".join(a) if isinstance(a, (list, tuple)) else ("" if a is None else str(a)) for a in shown["asins"]
     ]
@@ -52,8 +54,12 @@ with perf_tab:
         c,
         "promo_table",
         column_config={
-            "budget_used": st.column_config.ProgressColumn("Budget used", min_value=0.0, max_value=1.0),
-            "time_elapsed": st.column_config.ProgressColumn("Time elapsed", min_value=0.0, max_value=1.0),
+            "budget_used": st.column_config.ProgressColumn(
+                "Budget used", min_value=0.0, max_value=1.0, format="percent"
+            ),
+            "time_elapsed": st.column_config.ProgressColumn(
+                "Time elapsed", min_value=0.0, max_value=1.0, format="percent"
+            ),
         },
     )
     common.download(shown, "promotions", c, key="dl_promotions", label="Download the promotions (CSV)")

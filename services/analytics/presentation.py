@@ -119,6 +119,8 @@ _EXTRA: dict[str, Column] = {
     "brand": Column("Brand"),
     "image_url": Column("Image"),
     # promotions (coupons, deals, drafts, their suggestions)
+    "promotion_name": Column("Promotion"),
+    "promotion_budget": Column("Budget", "money", "The promotion's budget for its whole run."),
     "period": Column("Period"),
     "days": Column("Days", "count"),
     "units_per_day": Column("Units per day", "number"),

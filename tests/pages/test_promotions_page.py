@@ -79,12 +79,12 @@ def test_valid_coupon_round_trip_to_scheduled_and_live(demo_account):
     assert sync_account(connect.db_path(), demo_account, connect.make_vault(), days=3).status == "ok"
     at = new_app(demo_account, "promotions.py")
     overview = at.dataframe[0].value
-    mine = overview[overview["name"].fillna("").str.contains("garden tools from the form")]
+    mine = overview[overview["promotion_name"].fillna("").str.contains("garden tools from the form")]
     assert list(mine["status"]) == ["Scheduled"]
 
     requests.post(f"{demo.sandbox_url()}/_sandbox/advance", json={"days": 5}, timeout=300).raise_for_status()
     assert sync_account(connect.db_path(), demo_account, connect.make_vault(), days=7).status == "ok"
     at = new_app(demo_account, "promotions.py")
     overview = at.dataframe[0].value
-    mine = overview[overview["name"].fillna("").str.contains("garden tools from the form")].iloc[0]
+    mine = overview[overview["promotion_name"].fillna("").str.contains("garden tools from the form")].iloc[0]
     assert mine["status"] == "Live" and mine["clips"] > 0 and mine["redemptions"] > 0
