@@ -406,8 +406,12 @@ def need_controls() -> Controls:
     ):
         c = None  # a profile of another account, or of one not granted, is never shown, whatever session_state says
     if c is None:
-        st.info("Connect an account (or explore the demo seller) and sync it to see this page.")
-        st.page_link(page_path("connect.py"), label="Go to Connect", icon="🔌")
+        if current_account():  # connected (the demo seller too), nothing synced yet: say the next step
+            st.info("Your account is connected, but its data isn't synced yet. Sync it to see this page.")
+            st.page_link(page_path("connect.py"), label="Sync now on the Connect page", icon="🔄")
+        else:
+            st.info("Connect an account (or explore the demo seller) and sync it to see this page.")
+            st.page_link(page_path("connect.py"), label="Go to Connect", icon="🔌")
         st.stop()
     return c
 
@@ -427,6 +431,9 @@ def column_config(df, currency: str) -> dict:
     from services.analytics.metrics import format_money
 
     symbol = format_money(0, currency)[:-4].replace("%", "%%")
+    # Streamlit's currency formats put the sign before the symbol and group thousands ("-$26.14", "$8,347.66");
+    # a printf format would write "$-26.14" and "$8347.66", so it is only the fallback for other currencies
+    money_format = {"USD": "dollar", "EUR": "euro", "JPY": "yen"}.get(currency, f"{symbol}%.2f")
     config = {}
     for col in df.columns:
         entry = presentation.column(col)
@@ -434,7 +441,7 @@ def column_config(df, currency: str) -> dict:
         if kind == "percent":
             config[col] = st.column_config.NumberColumn(title, format="percent", help=help_text)
         elif kind == "money":
-            config[col] = st.column_config.NumberColumn(title, format=f"{symbol}%.2f", help=help_text)
+            config[col] = st.column_config.NumberColumn(title, format=money_format, help=help_text)
         elif kind == "points":
             config[col] = st.column_config.NumberColumn(title, format="%+d%%", help=help_text)
         elif kind == "multiple":
@@ -456,4 +463,5 @@ def table(df, c: Controls, key: str, first: list[str] | None = None, **kw):
     shown = readable(df[display_columns(df, first)] if first is not None else df)
     config = column_config(shown, c.currency)
     config.update(kw.pop("column_config", {}))
+    kw.setdefault("placeholder", "—")  # a missing value (a ratio without a base, a total with no state) reads "—", not "None"
     return st.dataframe(shown, hide_index=True, width="stretch", key=key, column_config=config, **kw)

@@ -212,7 +212,9 @@ if account_id:
         bar = st.progress(0.0, text="Starting…")
 
         def progress(stage: str, done: int, total: int, rows: int) -> None:
-            bar.progress(min(done / total, 1.0) if total else 0.0, text=f"{stage}: {done}/{total} · {rows:,} rows")
+            bar.progress(
+                min(done / total, 1.0) if total else 0.0, text=connect.sync_progress_text(stage, done, total, rows)
+            )
 
         try:
             summary = connect.run_sync(db, vault, account_id, picked, progress)

@@ -8,28 +8,61 @@ import streamlit as st
 from pages import common
 from services import promotions
 from services.analytics.charts import timeline_figure
+from services.analytics.sales import product_names
 from services.promotions import form as promotion_form
-from services.promotions import store as promotion_store
+from services.promotions.analytics import asin_list
 from services.promotions.drafts import CouponDraft, PedDraft, PercentOffDraft
+from services.promotions.performance import promoted_asin_rows
+from services.promotions.suggestions import readable_suggestions
 
 c = common.need_controls()
 db = common.store()
+# a check or export belongs to the profile it was made on: the UK page never shows a US form's errors
+CHECK_KEY, EXPORT_KEY = f"promo_check_{c.profile_id}", f"promo_export_{c.profile_id}"
 st.title("Promotions")
 perf_tab, sugg_tab, create_tab = st.tabs(["Performance", "Suggested changes", "Create a promotion"])
 
+OVERVIEW_SHOWN = [
+    "name", "kind", "status", "start", "end", "discount", "audience", "budget", "budget_spent", "budget_used",
+    "time_elapsed", "pace", "clips", "redemptions", "clip_to_redeem", "sales", "fee", "cost_per_redemption",
+    "fee_share", "effective_depth", "sales_per_spend", "units_sold", "revenue", "glance_views", "conversion",
+    "alert", "asins", "promotion_id",
+]  # fmt: skip
+
+
+HISTORY_SHOWN = [
+    "snapshot_date", "clips", "new_clips", "redemptions", "new_redemptions", "budget", "budget_spent", "new_spend",
+    "budget_used", "time_elapsed", "pace", "sales", "new_sales", "total_discount",
+]  # fmt: skip
+
+
+def promotion_table(overview: pd.DataFrame) -> pd.DataFrame:
+    shown = overview[[col for col in OVERVIEW_SHOWN if col in overview.columns]].copy()
+    # a promotion's name is not a product's, and a coupon's budget is for its whole run, not a day
+    shown = shown.rename(columns={"name": "promotion_name", "budget": "promotion_budget"})
+    shown["asins"] = [
+        "; ".join(a) if isinstance(a, (list, tuple)) else ("" if a is None else str(a)) for a in shown["asins"]
+    ]
+    return shown
+
+
 with perf_tab:
     overview = promotions.promotions_overview(db, c.profile_id)
-    st.dataframe(
-        overview,
-        hide_index=True,
-        width="stretch",
-        key="promo_table",
+    shown = promotion_table(overview)
+    common.table(
+        shown,
+        c,
+        "promo_table",
         column_config={
-            "budget_used": st.column_config.ProgressColumn("Budget used", min_value=0.0, max_value=1.0),
-            "time_elapsed": st.column_config.ProgressColumn("Time elapsed", min_value=0.0, max_value=1.0),
+            "budget_used": st.column_config.ProgressColumn(
+                "Budget used", min_value=0.0, max_value=1.0, format="percent"
+            ),
+            "time_elapsed": st.column_config.ProgressColumn(
+                "Time elapsed", min_value=0.0, max_value=1.0, format="percent"
+            ),
         },
     )
-    common.download(overview, "promotions", c, key="dl_promotions")
+    common.download(shown, "promotions", c, key="dl_promotions", label="Download the promotions (CSV)")
     promos, sales = promotions.timeline_frames(db, c.profile_id)
     st.plotly_chart(timeline_figure(promos, sales, c.currency), key="promo_timeline")
     coupons = overview[(overview["kind"] == "coupon") & overview["promotion_id"].notna()]
@@ -40,49 +73,36 @@ with perf_tab:
         st.write(
             f"Daily snapshots of **{common.md(row['name'])}** (Amazon reports totals to date; the daily change is derived)."
         )
-        st.dataframe(promotions.coupon_history(db, cid), hide_index=True, width="stretch", key="coupon_history")
-        st.write("Ad performance of the promoted ASINs: the promotion against the weeks before.")
-        asins = [a for a in str(row["asins"] or "").replace(",", ";").split(";") if a.strip()]
-        st.dataframe(
-            promotions.promoted_asin_performance(db, c.profile_id, asins, row["start"], row["end"]),
-            hide_index=True,
-            width="stretch",
-            key="promo_asins",
+        history = promotions.coupon_history(db, cid)
+        common.table(history[[col for col in HISTORY_SHOWN if col in history.columns]], c, "coupon_history")
+        st.write(
+            "Ad performance of the promoted ASINs: the promotion against the weeks before (the same advertised-product "
+            "rows as the Products page)."
         )
+        perf = promotions.promoted_asin_performance(db, c.profile_id, asin_list(row["asins"]), row["start"], row["end"])
+        if perf.empty:
+            st.caption("The coupon has not run a full day yet: nothing to compare.")
+        else:
+            common.table(promoted_asin_rows(perf, product_names(db, c.profile_id)), c, "promo_asins")
 
 with sugg_tab:
     found = common.promotion_suggestions(c.account_id, c.profile_id, c.version())
     if found.empty:
         st.write("No promotion changes to suggest right now.")
     else:
-        st.dataframe(
-            found[
-                [
-                    "type",
-                    "entity_name",
-                    "current_value",
-                    "proposed_value",
-                    "reason",
-                    "confidence",
-                    "expected_effect",
-                    "rule",
-                ]
-            ],
-            hide_index=True,
-            width="stretch",
-            key="promo_sugg_table",
-        )
+        readable = readable_suggestions(found)
+        common.table(readable, c, "promo_sugg_table")
         st.caption(
             "Amazon allows only two changes on a live coupon: a higher budget and a later end date. Make them in Seller Central."
         )
         common.download(
-            found.drop(columns=["evidence"], errors="ignore"), "promotion-suggestions", c, key="dl_promo_sugg"
+            readable, "promotion-suggestions", c, key="dl_promo_sugg", label="Download the suggestions (CSV)"
         )
 
 
 def field_messages(field: str) -> None:
     """Errors and warnings of the last check, shown right under their field."""
-    last = st.session_state.get("promo_check") or {}
+    last = st.session_state.get(CHECK_KEY) or {}
     for msg in last.get("errors", {}).get(field, []):
         st.error(common.md(msg))
     for msg in last.get("warnings", {}).get(field, []):
@@ -97,23 +117,29 @@ with create_tab:
         key="promo_kind",
     )
     today = date.today()
+    if kind == "Coupon":  # outside the form, so the form shows only the chosen discount's field
+        dtype = st.radio(
+            "Discount",
+            ["percent", "money"],
+            format_func={"percent": "Percentage off", "money": "Money off"}.get,
+            horizontal=True,
+            key="discount_type",
+        )
     with st.form("promo_form", clear_on_submit=False):
         if kind == "Coupon":
             asins = st.text_area("ASINs (separated by ; or new lines)", key="asins")
             field_messages("asins")
-            dtype = st.radio(
-                "Discount",
-                ["percent", "money"],
-                format_func={"percent": "Percentage off", "money": "Money off"}.get,
-                horizontal=True,
-                key="discount_type",
-            )
-            pct = st.number_input(
-                "Percent off", min_value=0.0, max_value=100.0, value=10.0, step=1.0, key="percent_off"
-            )
-            field_messages("percent_off")
-            money = st.number_input(f"Money off ({c.currency})", min_value=0.0, value=0.0, step=0.5, key="money_off")
-            field_messages("money_off")
+            pct = money = None
+            if dtype == "percent":
+                pct = st.number_input(
+                    "Percent off", min_value=0.0, max_value=100.0, value=10.0, step=1.0, key="percent_off"
+                )
+                field_messages("percent_off")
+            else:
+                money = st.number_input(
+                    f"Money off ({c.currency})", min_value=0.0, value=0.0, step=0.5, key="money_off"
+                )
+                field_messages("money_off")
             title = st.text_input("Title suffix (after Amazon's 'Save X% on')", max_chars=200, key="title_suffix")
             field_messages("title_suffix")
             budget = st.number_input(f"Budget ({c.currency})", min_value=0.0, value=100.0, step=50.0, key="budget")
@@ -208,45 +234,59 @@ with create_tab:
         submitted = st.form_submit_button("Check and save draft")
     if submitted:
         rid, result = promotion_form.check_and_save(db, draft, profile_id=c.profile_id, account_id=c.account_id)
-        st.session_state["promo_check"] = {"errors": result.errors, "warnings": result.warnings, "record_id": rid}
+        st.session_state[CHECK_KEY] = {"errors": result.errors, "warnings": result.warnings, "record_id": rid}
         st.rerun()
-    last = st.session_state.get("promo_check")
+    last = st.session_state.get(CHECK_KEY)
     if last:
         if last["errors"]:
             st.error(
-                f"{sum(len(v) for v in last['errors'].values())} problem(s) to fix before Amazon will accept this. The draft is saved."
+                f"{sum(len(v) for v in last['errors'].values())} problem(s) to fix before Amazon will accept this. "
+                "The draft is kept, marked as breaking a rule, and is not exported until it is fixed."
             )
         else:
             st.success("Amazon's rules are met. The draft is saved and ready to export.")
 
     st.subheader("Drafts and exports")
-    records = pd.DataFrame(promotion_store.list_records(db, profile_id=c.profile_id))
+    rows = promotion_form.drafts_table(db, c.profile_id)
+    records = pd.DataFrame(rows)
     if records.empty:
         st.write("No drafts yet.")
     else:
-        st.dataframe(
-            records[
-                [
-                    col
-                    for col in ["name", "kind", "status", "created_at", "exported_at", "coupon_id"]
-                    if col in records.columns
-                ]
-            ],
+        listed = records.drop(columns=["record_id"]).assign(
+            kind=[promotion_form.KIND_LABELS.get(k, k) for k in records["kind"]]
+        )
+        picked = st.dataframe(
+            listed,
             hide_index=True,
             width="stretch",
             key="records_table",
+            on_select="rerun",
+            selection_mode="multi-row",
+            column_config=common.column_config(listed, c.currency),
         )
+        chosen = [records.iloc[i]["record_id"] for i in picked.selection.rows if i < len(records)]
+        deletable = [rid for rid in chosen if records.set_index("record_id").loc[rid, "status"] == "draft"]
+        if st.button(
+            f"Delete {len(deletable)} selected draft(s)", key="delete_drafts", disabled=not deletable,
+            help="Select drafts in the table (click their rows). Exported promotions stay: they are what was sent.",
+        ):  # fmt: skip
+            gone = promotion_form.delete_drafts(db, c.profile_id, deletable)
+            st.session_state.pop(CHECK_KEY, None)
+            st.session_state.pop("records_table", None)  # the rows selected are gone
+            st.session_state["promo_deleted"] = gone
+            st.rerun()
+        if st.session_state.get("promo_deleted"):
+            st.success(f"{st.session_state.pop('promo_deleted')} draft(s) deleted.")
+        failing = promotion_form.failing_drafts_message(rows)
+        if failing:
+            st.warning(common.md(failing))
         drafts = records[records["status"] == "draft"]
-        ready = drafts[drafts["errors"].map(lambda e: not e)]
-        if len(ready) < len(drafts):
-            st.caption(
-                f"{len(drafts) - len(ready)} draft(s) still break one of Amazon's rules and stay drafts: they are not exported."
-            )
+        ready = drafts[drafts["check"] == "Ready to export"]
         fmt = st.radio("File", ["csv", "xlsx"], horizontal=True, key="export_fmt")
         for k, group in ready.groupby("kind"):
             if st.button(f"Export {len(group)} {k} draft(s)", key=f"export_{k}"):
                 res = promotion_form.export(db, group["record_id"].tolist(), k, fmt, c.profile_id)
-                st.session_state["promo_export"] = {
+                st.session_state[EXPORT_KEY] = {
                     "ok": res.ok,
                     "message": res.message,
                     "data": res.data,
@@ -254,7 +294,7 @@ with create_tab:
                     "mime": res.mime,
                     "errors": {r: v.errors for r, v in res.results.items() if v.errors},
                 }
-        out = st.session_state.get("promo_export")
+        out = st.session_state.get(EXPORT_KEY)
         if out:
             (st.success if out["ok"] else st.error)(common.md(out["message"]))
             for rid, errs in out["errors"].items():

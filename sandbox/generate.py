@@ -91,6 +91,7 @@ class ProfileGeneration:
         manual_ag = int(sum(n_ag[i] for i in range(n_camp) if kinds[i] != "auto"))
         per_ag = max(4, int(round((n_tgt - 4 * sum(n_ag[kinds == "auto"])) / max(1, manual_ag))))
         hostile_names = list(cat.HOSTILE_NAMES)
+        used_names: dict[str, int] = {}
         exact_texts: set[str] = set()
         head_tails: dict[int, list[int]] = {}
 
@@ -152,13 +153,7 @@ class ProfileGeneration:
             label, nouns, attrs, brand = cat.THEMES[theme]
             cid = self.new_id()
             mt_style = str(rng.choice(["EXACT", "PHRASE", "BROAD", "MIXED"]))
-            if kind == "auto":
-                name = f"SP - {label} - Auto"
-            elif kind == "kw":
-                name = f"SP - {label} - {mt_style.title()} KW"
-            else:
-                name = f"SP - {label} - Product Targeting"
-            name = f"{name} {ci + 1:03d}"
+            name = _seller_name(label, kind, mt_style, used_names)
             if hostile_names and ci % 9 == 4:
                 name = hostile_names.pop(0)
             start = self.start - _dt.timedelta(days=int(rng.integers(10, 200)))
@@ -443,6 +438,7 @@ class ProfileGeneration:
             b = float(round(b * fx if d <= 0 else b, 0))
             camp["budget"]["budget"] = b
             camp["budget"]["effectiveBudget"] = b
+        self._hostile_names_on_small_campaigns(demand)
         # planted efficient campaigns: make their queries strong converters
         for ci in np.flatnonzero(np.array(self.camp_planted) == "efficient_out_of_budget"):
             tmask = self.s_tcamp == ci
@@ -451,3 +447,34 @@ class ProfileGeneration:
             self.q_rel.a[qs] = np.maximum(self.q_rel.a[qs], 1.8)
         self._dirty = True
         self._gen_promotions()
+
+    def _hostile_names_on_small_campaigns(self, demand) -> None:
+        """Hostile names (formula, script, RTL, emoji) stay in the data for the tests, on the campaigns with the
+        least expected spend: the campaign a demo opens with (the biggest) carries an ordinary seller's name.
+        Names are swapped, so every name stays in the world once and nothing random is drawn."""
+        hostile = [ci for ci, c in enumerate(self.campaigns) if c["name"] in cat.HOSTILE_NAMES]
+        if not hostile:
+            return
+        small = sorted(
+            (ci for ci in range(len(self.campaigns)) if ci >= 4 and not self.camp_planted[ci]),
+            key=lambda ci: (float(demand[ci]), ci),
+        )[: len(hostile)]
+        movers = [ci for ci in hostile if ci not in small]
+        free = [ci for ci in small if ci not in hostile]
+        for a, b in zip(movers, free):
+            self.campaigns[a]["name"], self.campaigns[b]["name"] = self.campaigns[b]["name"], self.campaigns[a]["name"]
+
+
+_MATCH_NAMES = {"EXACT": "Exact", "PHRASE": "Phrase", "BROAD": "Broad", "MIXED": "Keywords"}
+
+
+def _seller_name(label: str, kind: str, match_style: str, used: dict[str, int]) -> str:
+    """A campaign name as sellers write them ("Yoga Mats - Exact", "Yoga Mats - Auto 2"): theme, then targeting."""
+    if kind == "auto":
+        base = f"{label} - Auto"
+    elif kind == "kw":
+        base = f"{label} - {_MATCH_NAMES.get(match_style, 'Keywords')}"
+    else:
+        base = f"{label} - Product targeting"
+    used[base] = used.get(base, 0) + 1
+    return base if used[base] == 1 else f"{base} {used[base]}"

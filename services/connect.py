@@ -460,3 +460,22 @@ def scheduled_runs(db: Database, account_id: str, limit: int = 10) -> pd.DataFra
         ],
         columns=cols,
     )
+
+
+SYNC_STAGES = {
+    "profiles": "Advertising profiles",
+    "entities": "Campaign settings",
+    "reports": "Campaign reports",
+    "coupons": "Coupons",
+    "deals": "Deals",
+    "sales": "Seller Central sales",
+    "done": "All downloads",
+}
+
+
+def sync_progress_text(stage: str, done: int, total: int, rows: int) -> str:
+    """The progress line in a marketer's words: "Downloads from Amazon: 12 of 96 ready · 48,210 rows saved (last:
+    campaign reports)". The counts are of all the sync's downloads (reports, settings, coupons, deals, sales), so
+    the line names the kind of the latest one instead of pretending they are all of that kind."""
+    what = SYNC_STAGES.get(stage, stage.replace("_", " ").capitalize()).lower()
+    return f"Downloads from Amazon: {done:,} of {total:,} ready · {rows:,} rows saved (last: {what})"

@@ -6,12 +6,27 @@ from datetime import date
 
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from services.analytics.metrics import add_ratios
 
 SPEND_COLOR = "#E47911"
 SALES_COLOR = "#146EB4"
 ACOS_COLOR = "#232F3E"
+
+# A ratio axis: values are fractions (0.25), ticks read "25%" at round steps, never "18.01". plotly.js gives an
+# overlaying axis tickmode "sync" (ticks at the spend axis's grid lines, so at values like 18.01 or 23%); "auto"
+# puts them at round percentages of its own.
+PERCENT_AXIS = {
+    "tickformat": ".0%",
+    "tickmode": "auto",
+    "nticks": 6,
+    "rangemode": "tozero",
+    "overlaying": "y",
+    "side": "right",
+    "showgrid": False,
+}
+PERCENT_HOVER = "%{y:.1%}"
 
 
 def _values(series: pd.Series) -> list:
@@ -41,11 +56,12 @@ def trend_figure(
     fig.add_bar(x=_values(df["date"]), y=_values(df["sales"]), name=f"Sales ({currency})", marker_color=SALES_COLOR)
     fig.add_scatter(
         x=_values(df["date"]),
-        y=_values(df["acos"] * 100),
+        y=_values(df["acos"]),
         name="ACOS %",
         yaxis="y2",
         mode="lines+markers",
         line={"color": ACOS_COLOR},
+        hovertemplate=PERCENT_HOVER,
     )
     if settling and grain == "Daily":
         start = pd.Timestamp(min(settling)) - pd.Timedelta(hours=12)
@@ -76,8 +92,8 @@ def trend_figure(
         barmode="group",
         height=380,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        yaxis={"title": currency},
-        yaxis2={"title": "ACOS %", "overlaying": "y", "side": "right", "rangemode": "tozero"},
+        yaxis={"title": currency, "tickformat": ",.0f"},
+        yaxis2={"title": "ACOS", **PERCENT_AXIS},
         legend={"orientation": "h", "y": -0.15},
     )
     return fig
@@ -93,33 +109,37 @@ def placement_figure(placements: pd.DataFrame, currency: str = "USD") -> go.Figu
     )
     fig.add_scatter(
         x=_values(df["placement"]),
-        y=_values(df["acos"] * 100),
+        y=_values(df["acos"]),
         name="ACOS %",
         yaxis="y2",
         mode="markers",
         marker={"size": 12, "color": ACOS_COLOR},
+        hovertemplate=PERCENT_HOVER,
     )
     fig.update_layout(
         barmode="group",
         height=320,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        yaxis2={"title": "ACOS %", "overlaying": "y", "side": "right", "rangemode": "tozero"},
+        yaxis={"title": currency, "tickformat": ",.0f"},
+        yaxis2={"title": "ACOS", **PERCENT_AXIS},
     )
     return fig
 
 
 def timeline_figure(promotions: pd.DataFrame, daily_sales: pd.DataFrame, currency: str = "USD") -> go.Figure:
-    """Promotions as bars on a timeline over the account's daily ad sales."""
-    fig = go.Figure()
-    if not daily_sales.empty:
-        fig.add_scatter(
-            x=_values(pd.to_datetime(daily_sales["date"])),
-            y=_values(daily_sales["sales"]),
-            name=f"Ad sales ({currency})",
-            yaxis="y2",
-            line={"color": SALES_COLOR},
-        )
-    for _i, row in enumerate(promotions.itertuples(index=False)):
+    """Promotions as bars on a timeline; the account's ad sales on their own small chart below, same dates.
+
+    The ad sales are a 7-day average (a daily line is spiky and says nothing about a promotion), on an axis of
+    their own that says what it is, never overlaid on the bars' category axis."""
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        row_heights=[0.72, 0.28],
+        vertical_spacing=0.08,
+        subplot_titles=("Promotions", f"Ad sales, 7-day average ({currency})"),
+    )
+    for row in promotions.itertuples(index=False):
         start, end = pd.Timestamp(row.start), pd.Timestamp(row.end)
         fig.add_scatter(
             x=[start.isoformat(), end.isoformat()],
@@ -130,12 +150,28 @@ def timeline_figure(promotions: pd.DataFrame, daily_sales: pd.DataFrame, currenc
             showlegend=False,
             hovertext=f"{row.label}: {start:%d %b} – {end:%d %b}",
             hoverinfo="text",
+            row=1,
+            col=1,
+        )
+    if not daily_sales.empty:
+        smooth = daily_sales.assign(date=pd.to_datetime(daily_sales["date"])).sort_values("date")
+        avg = smooth["sales"].astype("float64").rolling(7, min_periods=1).mean().round(2)
+        fig.add_scatter(
+            x=_values(smooth["date"]),
+            y=_values(avg),
+            name=f"Ad sales, 7-day average ({currency})",
+            mode="lines",
+            fill="tozeroy",
+            line={"color": SALES_COLOR, "width": 1.5},
+            showlegend=False,
+            row=2,
+            col=1,
         )
     fig.update_layout(
-        height=max(260, 40 * len(promotions) + 120),
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        yaxis={"type": "category"},
-        yaxis2={"overlaying": "y", "side": "right", "title": currency},
+        height=max(320, 36 * len(promotions) + 220),
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        yaxis={"type": "category", "automargin": True},
+        yaxis2={"title": currency, "tickformat": ",.0f", "rangemode": "tozero"},
     )
     return fig
 
@@ -164,18 +200,19 @@ def ad_vs_organic_figure(daily: pd.DataFrame, grain: str = "Daily", currency: st
     fig.add_bar(x=x, y=_values(df["organic_sales"]), name=f"Organic sales ({currency})", marker_color=ORGANIC_COLOR)
     fig.add_scatter(
         x=x,
-        y=_values(df["tacos"] * 100) if "tacos" in df.columns else [],
+        y=_values(df["tacos"]) if "tacos" in df.columns else [],
         name="TACoS %",
         yaxis="y2",
         mode="lines+markers",
         line={"color": ACOS_COLOR},
+        hovertemplate=PERCENT_HOVER,
     )
     fig.update_layout(
         barmode="stack",
         height=340,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        yaxis={"title": currency},
-        yaxis2={"title": "TACoS %", "overlaying": "y", "side": "right", "rangemode": "tozero"},
+        yaxis={"title": currency, "tickformat": ",.0f"},
+        yaxis2={"title": "TACoS", **PERCENT_AXIS},
         legend={"orientation": "h", "y": -0.15},
     )
     return fig

@@ -28,7 +28,8 @@ _PLAIN_NUMBER = re.compile(r"-\d+(?:\.\d+)?%?")
 
 
 def neutralize_cell(value: object) -> object:
-    """Prefix formula-looking text with an apostrophe; numbers stay numbers (-1.5 is not a formula)."""
+    """Prefix formula-looking text with an apostrophe; numbers stay numbers (-1.5 is not a formula), also when
+    they come as text ("-26.14", "-12.50%": the presentation layer writes money and percentages as text)."""
     if isinstance(value, str):
         cleaned = value.replace("\x00", "")
         if cleaned.startswith(FORMULA_TRIGGERS) and not _PLAIN_NUMBER.fullmatch(cleaned):

@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 
 MISSING = "—"
+MINUS = "\u2212"  # the typographic minus: "−$26.14", never "$-26.14" nor a hyphen a spreadsheet reads as a formula
+CURRENCY_SYMBOLS = {"USD": "$", "GBP": "£", "EUR": "€", "CAD": "CA$", "JPY": "¥"}
 
 Number = float | int | None
 
@@ -112,28 +114,41 @@ def _fmt(value: Number, formatter: Callable[[float], str]) -> str:
     return formatter(v)
 
 
+def currency_symbol(currency: str = "USD") -> str:
+    return CURRENCY_SYMBOLS.get(currency, currency + " ")
+
+
 def format_money(value: Number, currency: str = "USD") -> str:
-    symbol = {"USD": "$", "GBP": "£", "EUR": "€", "CAD": "CA$", "JPY": "¥"}.get(currency, currency + " ")
-    return _fmt(value, lambda v: f"-{symbol}{abs(v):,.2f}" if v < 0 else f"{symbol}{v:,.2f}")
+    """"$8,347.66", "−$26.14": the full amount, used in tables, tooltips and sentences."""
+    symbol = currency_symbol(currency)
+    return _fmt(value, lambda v: f"{MINUS}{symbol}{abs(v):,.2f}" if round(v, 2) < 0 else f"{symbol}{abs(v):,.2f}")
+
+
+COMPACT_FROM = {"money": 1_000, "count": 10_000}
 
 
 def format_compact(name: str, value: Number, currency: str = "USD") -> str:
-    """Tile text: money and counts of 10,000 or more shortened (35.4K, 1.2M) so a tile never cuts a number."""
-    kind = RATIOS[name][3] if name in RATIOS else SUMS.get(name, ("", "count"))[1]
+    """Tile text, the one rule for every tile: money from 1,000 and counts from 10,000 shortened to one decimal
+    with K, M or B ("$8.3K", "1.2M"), so a tile never cuts a number; the exact value goes in the tile's tooltip
+    (`format_metric`). Smaller amounts, ratios and multiples are written in full."""
+    kind = metric_kind(name)
     try:
         v = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return MISSING
-    if kind not in ("money", "count") or math.isnan(v) or abs(v) < 10_000:
+    if kind not in COMPACT_FROM or math.isnan(v) or math.isinf(v) or abs(v) < COMPACT_FROM[kind]:
         return format_metric(name, value, currency)
     for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
         if abs(v) >= size:
-            short = f"{v / size:.1f}{suffix}"
+            short = f"{abs(v) / size:.1f}{suffix}"
             break
-    if kind == "money":
-        symbol = format_money(0, currency)[:-4]
-        return f"-{symbol}{short[1:]}" if v < 0 else f"{symbol}{short}"
-    return short
+    sign = MINUS if v < 0 else ""
+    return f"{sign}{currency_symbol(currency)}{short}" if kind == "money" else f"{sign}{short}"
+
+
+def metric_kind(name: str) -> str:
+    """money, count, percent or multiple: how a metric is written."""
+    return RATIOS[name][3] if name in RATIOS else SUMS.get(name, ("", "count"))[1]
 
 
 def format_percent(value: Number, digits: int = 1) -> str:
@@ -150,7 +165,7 @@ def format_multiple(value: Number) -> str:
 
 def format_metric(name: str, value: Number, currency: str = "USD") -> str:
     """Format any metric by its kind, so tiles and tables agree."""
-    kind = RATIOS[name][3] if name in RATIOS else SUMS.get(name, ("", "count"))[1]
+    kind = metric_kind(name)
     if kind == "money":
         return format_money(value, currency)
     if kind == "percent":

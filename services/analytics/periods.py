@@ -69,6 +69,16 @@ def comparison_period(period: Period, choice: str, earliest: date | None = None)
     return cmp
 
 
+def comparison_gap(comparison: Period | None, first_synced: date | None) -> str | None:
+    """"no data before 28 Aug" when the comparison period starts before the first synced day, else None.
+
+    A comparison period that lies partly or wholly before the synced data compares a full range with a part of
+    one ("Spend +1,816 %"): the page shows this note instead of any percentage change."""
+    if comparison is None or first_synced is None or comparison.start >= first_synced:
+        return None
+    return f"no data before {first_synced:%d %b %Y}"
+
+
 def _year_back(d: date) -> date:
     try:
         return d.replace(year=d.year - 1)

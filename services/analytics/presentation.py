@@ -125,6 +125,40 @@ _EXTRA: dict[str, Column] = {
     "created_at": Column("Created", "datetime"),
     "applied_at": Column("Applied", "datetime"),
     "sales_trend": Column("Sales trend", "list"),
+    # products
+    "brand": Column("Brand"),
+    "image_url": Column("Image"),
+    # promotions (coupons, deals, drafts, their suggestions)
+    "promotion_name": Column("Promotion"),
+    "promotion_budget": Column("Budget", "money", "The promotion's budget for its whole run."),
+    "period": Column("Period"),
+    "days": Column("Days", "count"),
+    "units_per_day": Column("Units per day", "number"),
+    "start": Column("Start", "date"),
+    "end": Column("End", "date"),
+    "discount": Column("Discount"),
+    "audience": Column("Audience"),
+    "asins": Column("ASINs"),
+    "pace": Column("Pace", "multiple", "Budget used ÷ time elapsed: above 1× the coupon spends faster than its days."),
+    "sales_per_spend": Column("Sales per spend", "multiple"),
+    "units_sold": Column("Units sold", "count"),
+    "glance_views": Column("Glance views", "count"),
+    "alert": Column("Alert"),
+    "fee_model": Column("Fee model"),
+    "snapshot_date": Column("Snapshot", "date"),
+    "total_discount": Column("Discount given", "money"),
+    "new_clips": Column("New clips", "count"),
+    "new_redemptions": Column("New redemptions", "count"),
+    "new_spend": Column("New spend", "money"),
+    "new_sales": Column("New sales", "money"),
+    "new_discount": Column("New discount", "money"),
+    "entity_name": Column("On"),
+    "type": Column("Suggestion"),
+    "change": Column("Change"),
+    "expected_effect": Column("Expected effect"),
+    "check": Column("Amazon's rules"),
+    "exported_at": Column("Exported", "datetime"),
+    "coupon_id": Column("Coupon ID", "id"),
 }
 
 _METRICS: dict[str, Column] = {
@@ -176,7 +210,18 @@ ENUM_LABELS: dict[str, dict[str, str]] = {
         "Rest of Search on-Amazon": "Rest of search",
     },
 }
-ENUM_LABELS["kind"] = ENUM_LABELS["match_type"]
+PROMOTION_KINDS = {
+    "coupon": "Coupon",
+    "best_deal": "Best deal",
+    "lightning_deal": "Lightning deal",
+    "percent_off": "Percentage off",
+    "bogo": "Buy one get one",
+    "ped": "Prime Exclusive Discount",
+}
+ENUM_LABELS["kind"] = {**ENUM_LABELS["match_type"], **PROMOTION_KINDS}
+ENUM_LABELS["status"] = {
+    s: s.capitalize() for s in ("live", "scheduled", "ended", "draft", "exported", "linked", "canceled", "expired")
+}
 ENUM_LABELS["keyword_type"] = {
     "KEYWORD": "Keyword",
     "TARGETING_EXPRESSION": "Product targeting",
@@ -239,6 +284,14 @@ def _percent_text(value: object) -> object:
     return "" if math.isnan(v) else f"{v * 100:.2f}%"
 
 
+def _count_text(value: object) -> object:
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return value
+    return "" if math.isnan(v) else (str(int(v)) if v.is_integer() else f"{v:.2f}")
+
+
 def _id_text(value: object) -> str:
     if value is None:
         return ""
@@ -265,4 +318,8 @@ def export_frame(df: pd.DataFrame) -> pd.DataFrame:
             out[col] = out[col].map(_percent_text)
         elif k == "id":
             out[col] = out[col].map(_id_text)
+        elif k in ("multiple", "number"):
+            out[col] = out[col].map(_money_text)  # two decimals: ROAS 5.01, not 5.011268214582475
+        elif k == "count":
+            out[col] = out[col].map(_count_text)  # 759, not 759.0
     return out.rename(columns={c: label(c) for c in out.columns})

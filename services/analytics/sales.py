@@ -100,6 +100,16 @@ def product_names(db: Database, profile_id: str) -> dict[str, str]:
     return dict(rows)
 
 
+def product_brands(db: Database, profile_id: str) -> dict[str, str]:
+    """ASIN -> brand in the profile's marketplace (from the Catalog Items cache)."""
+    rows = db.conn.execute(
+        "SELECT n.asin, n.brand FROM products n JOIN profiles p ON p.marketplace_id = n.marketplace_id "
+        "WHERE p.profile_id = ? AND n.brand IS NOT NULL",
+        [profile_id],
+    ).fetchall()
+    return dict(rows)
+
+
 def with_names(df: pd.DataFrame, names: dict[str, str], asin_col: str = "asin", name_col: str = "name") -> pd.DataFrame:
     """Insert a product-name column right after the ASIN column (missing names stay empty, never the ASIN)."""
     if asin_col not in df.columns:

@@ -17,8 +17,15 @@ import pandas as pd
 from sqlite_utils import Database
 
 from services.analytics.metrics import RATIOS, SUMS, add_ratios, change, totals
-from services.analytics.periods import Period, settling_days
-from services.analytics.sales import add_daily_sales, add_product_sales, product_names, sales_totals, with_names
+from services.analytics.periods import Period, comparison_gap, settling_days
+from services.analytics.sales import (
+    add_daily_sales,
+    add_product_sales,
+    product_brands,
+    product_names,
+    sales_totals,
+    with_names,
+)
 
 WINDOWS = (7, 14)
 
@@ -170,19 +177,27 @@ class Overview:
     daily: pd.DataFrame
     movers: pd.DataFrame
     settling: list[date]
+    # "no data before 28 Aug 2026" when the comparison period starts before the synced data: no change is shown
+    comparison_gap: str | None = None
 
 
 def overview(db: Database, q: Query, comparison: Period | None) -> Overview:
-    """Tiles with their change against the comparison period, the daily trend and the biggest movers."""
+    """Tiles with their change against the comparison period, the daily trend and the biggest movers.
+
+    When the comparison period starts before the first synced day, its sums cover only part of it: no change
+    and no movers are computed, and `comparison_gap` says why."""
     cur_daily = add_daily_sales(db, q.profile_id, daily(db, q))
     current = {**totals(cur_daily), **sales_totals(cur_daily)}
+    first, last = data_span(db, q.profile_id)
+    gap = comparison_gap(comparison, first)
+    if gap:
+        comparison = None
     previous = None
     if comparison:
         prev_daily = add_daily_sales(db, q.profile_id, daily(db, q.shifted(comparison)))
         previous = {**totals(prev_daily), **sales_totals(prev_daily)}
-    _, last = data_span(db, q.profile_id)
     settling = [d for d in settling_days(last) if q.start <= d <= q.end] if last else []
-    return Overview(tiles(current, previous), cur_daily, movers(db, q, comparison), settling)
+    return Overview(tiles(current, previous), cur_daily, movers(db, q, comparison), settling, gap)
 
 
 def movers(db: Database, q: Query, comparison: Period | None, limit: int = 10) -> pd.DataFrame:
@@ -369,7 +384,9 @@ def products_table(db: Database, q: Query) -> pd.DataFrame:
         q.params,
     )
     df = add_product_sales(db, q.profile_id, q.start.isoformat(), q.end.isoformat(), _finish(df))
-    return with_names(df, product_names(db, q.profile_id)).sort_values("cost", ascending=False, ignore_index=True)
+    df = with_names(df, product_names(db, q.profile_id))
+    df.insert(df.columns.get_loc("name") + 1, "brand", df["asin"].map(product_brands(db, q.profile_id)))
+    return df.sort_values("cost", ascending=False, ignore_index=True)
 
 
 def halo_table(db: Database, q: Query) -> pd.DataFrame:

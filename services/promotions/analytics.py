@@ -87,6 +87,11 @@ def _num(v: Any) -> float:
     return 0.0 if pd.isna(f) else f
 
 
+def asin_list(value: Any) -> list[str]:
+    """A promotion's ASINs, whatever form they come in (a list, the store's JSON text, "A; B" typed)."""
+    return _asins(value)
+
+
 def _asins(value: Any) -> list[str]:
     if value is None:
         return []

@@ -74,3 +74,59 @@ def export(
         {},
         "Marked as exported: create it in Seller Central › Advertising › Promotions with these values.",
     )
+
+
+KIND_LABELS = {"coupon": "Coupon", "percent_off": "Percentage off", "bogo": "Buy one get one", "ped": "Prime Exclusive"}
+
+
+def first_error(errors: dict | None) -> str | None:
+    """The first of a draft's rule breaks, as the form showed it next to its field."""
+    for messages in (errors or {}).values():
+        for message in messages or []:
+            return str(message)
+    return None
+
+
+def drafts_table(db: Database, profile_id: str) -> list[dict]:
+    """A profile's promotion records for the drafts list: the ones that break a rule marked with their first error,
+    so they are never mistaken for drafts ready to export."""
+    out = []
+    for r in ps.list_records(db, profile_id=profile_id):
+        problem = first_error(r.get("errors")) if r["status"] == "draft" else None
+        out.append(
+            {
+                "record_id": r["record_id"],
+                "name": r.get("name") or "(no name)",
+                "kind": r.get("kind"),
+                "status": r["status"],
+                "check": ("Breaks a rule: " + problem)
+                if problem
+                else ("Ready to export" if r["status"] == "draft" else ""),
+                "created_at": r.get("created_at"),
+                "exported_at": r.get("exported_at"),
+                "coupon_id": r.get("coupon_id"),
+            }
+        )
+    return out
+
+
+def failing_drafts_message(rows: list[dict]) -> str | None:
+    """ "2 drafts break Amazon's rules and are not exported: 'Spring sale' (ASIN … is not one of yours), …" """
+    failing = [r for r in rows if r["check"].startswith("Breaks a rule: ")]
+    if not failing:
+        return None
+    named = "; ".join(f"“{r['name']}” ({r['check'].removeprefix('Breaks a rule: ')})" for r in failing[:5])
+    more = f"; and {len(failing) - 5} more" if len(failing) > 5 else ""
+    return (
+        f"{len(failing)} draft(s) break one of Amazon's rules and are not exported: {named}{more}. Fix them in the "
+        "form, or delete them."
+    )
+
+
+def delete_drafts(db: Database, profile_id: str, record_ids: list[str]) -> int:
+    """Delete drafts of this profile (exported and linked records stay: they are the history of what was sent)."""
+    mine = {r["record_id"] for r in ps.list_records(db, profile_id=profile_id, status="draft")}
+    gone = [rid for rid in record_ids if rid in mine]
+    for rid in gone:
+        ps.delete_record(db, rid)
+    return len(gone)

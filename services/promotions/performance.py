@@ -292,3 +292,24 @@ def coupon_return(
             "No ad baseline for these ASINs before the coupon: the return counts every redemption as incremental."
         )
     return out
+
+
+PERIOD_LABELS = {"before": "Weeks before", "during": "During the promotion"}
+_SHOWN = ["days", "clicks", "orders", "sales", "cost", "units", "units_per_day", "cvr", "aov", "acos"]
+
+
+def promoted_asin_rows(perf: pd.DataFrame, names: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """promoted_asin_performance as a table a person reads: one row per ASIN and period ("Weeks before",
+    "During the promotion"), with the product's name and the same metric columns as every other table."""
+    names = names or {}
+    rows = []
+    for r in perf.to_dict("records"):
+        for period, label in PERIOD_LABELS.items():
+            row = {
+                "asin": "All promoted ASINs" if r["asin"] == "All" else r["asin"],
+                "name": None if r["asin"] == "All" else names.get(r["asin"]),
+                "period": label,
+            }
+            row.update({m: r.get(f"{m}_{period}") for m in _SHOWN})
+            rows.append(row)
+    return pd.DataFrame(rows, columns=["asin", "name", "period", *_SHOWN])

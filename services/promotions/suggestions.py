@@ -68,11 +68,14 @@ def _key(*parts: Any) -> str:
 
 
 def _money(v: float | None, cur: str | None) -> str:
-    return "—" if v is None else f"{v:,.2f} {cur or ''}".strip()
+    """Money in the sentences as in the tables ("$1,677.00"): the one money format of `metrics`."""
+    from services.analytics.metrics import format_money
+
+    return format_money(v, cur or "USD")
 
 
 def _pct(v: float | None) -> str:
-    return "—" if v is None else f"{v * 100:.0f} %"
+    return "—" if v is None else f"{v * 100:.0f}%"
 
 
 def _round_up(v: float, step: float = 10.0) -> float:
@@ -242,15 +245,18 @@ def coupon_suggestions(
                     **base,
                     "type": "coupon_underpacing",
                     "rule": "coupon_pacing_behind",
+                    # Amazon only allows raising a live coupon's budget: nothing is proposed for this coupon, the
+                    # smaller budget is advice for the next one
                     "current_value": k["budget"],
-                    "proposed_value": proposed,
+                    "proposed_value": None,
                     "confidence": _conf(k),
-                    "evidence": _evidence(k, ret),
+                    "evidence": {**_evidence(k, ret), "next_coupon_budget": proposed},
                     "expected_effect": f"At this pace about {_money(k['projected_spend'], cur)} of "
-                    f"{_money(k['budget'], cur)} will be used; unused budget is not charged.",
+                    f"{_money(k['budget'], cur)} will be used; unused budget is not charged, so leave this coupon "
+                    "as it is.",
                     "reason": f"The coupon has used only {_pct(used)} of its budget after {_pct(k['time_elapsed'])} of "
-                    f"its days ({pace:.2f}× the even pace), so it reaches few buyers: plan "
-                    f"{_money(proposed, cur)} for the next one, or make it more visible (ads, deeper "
+                    f"its days ({pace:.2f}× the even pace), so it reaches few buyers. A live coupon's budget can only "
+                    f"be raised: plan {_money(proposed, cur)} for the next one, or make it more visible (ads, deeper "
                     "discount next time).",
                 }
             )
@@ -282,6 +288,7 @@ def _depth(db, profile_id, c, k, as_of, settings, margins, base, ret=None) -> li
     unit = "%" if percent else (cur or "")
     ev = _evidence(k, ret)
     ev["redemptions_per_baseline_unit"] = share
+    ev["discount_type"] = "PERCENTAGE" if percent else "AMOUNT"
     return [
         {
             **base,
@@ -505,3 +512,70 @@ def suggest(
         .sort_values(["confidence", "type"], ascending=[False, True], kind="stable")
         .reset_index(drop=True)
     )
+
+
+TYPE_LABELS = {
+    "raise_coupon_budget": "Raise the coupon's budget",
+    "extend_coupon_end": "Extend the coupon",
+    "coupon_budget_warning": "Coupon near its budget",
+    "coupon_underpacing": "Coupon spending slowly",
+    "reduce_coupon_depth": "Smaller discount next time",
+    "cut_bids_aov_drop": "Lower bids during the promotion",
+    "merge_coupons": "Merge coupons",
+}
+
+
+def readable_suggestions(df: pd.DataFrame) -> pd.DataFrame:
+    """The suggestions as the page lists them: what kind, on what, the change in units, why and what to expect."""
+    out = pd.DataFrame(
+        {
+            "type": [TYPE_LABELS.get(t, str(t).replace("_", " ").capitalize()) for t in df["type"]],
+            "entity_name": df["entity_name"],
+            "change": [change_text(r) for r in df.to_dict("records")],
+            "reason": df["reason"],
+            "expected_effect": df["expected_effect"],
+            "confidence": df["confidence"],
+        }
+    )
+    return out.reset_index(drop=True)
+
+
+def change_text(row: Mapping[str, Any]) -> str:
+    """What a suggestion changes, in a marketer's words and units ("84% of the budget used · offline at 80%",
+    "Budget $200.00 → $260.00", "Bids × 0.87 (−13%)"), instead of bare numbers such as "0.8432 → 0.8"."""
+    from services.analytics.metrics import MINUS, format_money, format_percent
+
+    kind, cur = row.get("type"), row.get("currency_code") or "USD"
+    now, new = row.get("current_value"), row.get("proposed_value")
+    evidence = row.get("evidence") or {}
+    if kind == "raise_coupon_budget":
+        return f"Budget {format_money(now, cur)} → {format_money(new, cur)}"
+    if kind == "coupon_underpacing":
+        return (
+            f"Keep this coupon's {format_money(now, cur)} (a live budget can only be raised) · next coupon "
+            f"{format_money(evidence.get('next_coupon_budget'), cur)}"
+        )
+    if kind == "coupon_budget_warning":
+        return f"{format_percent(now, 0)} of the budget used · offline at {format_percent(new, 0)}"
+    if kind == "extend_coupon_end":
+        return f"End {_day(now)} → {_day(new)}"
+    if kind == "reduce_coupon_depth":
+        if str(evidence.get("discount_type") or "").upper().startswith("PERCENT"):
+            return f"{now:g}% off → {new:g}% off (next coupon)"
+        return f"{format_money(now, cur)} off → {format_money(new, cur)} off (next coupon)"
+    if kind == "cut_bids_aov_drop":
+        if new is None:
+            return "—"
+        ratio = float(new)
+        change = format_percent(ratio - 1, 0).replace("-", MINUS)
+        return f"Bids × {ratio:.2f} ({change})"
+    if kind == "merge_coupons":
+        return f"{now} coupons → {new}"
+    return f"{now} → {new}"
+
+
+def _day(value: Any) -> str:
+    try:
+        return f"{date.fromisoformat(str(value)[:10]):%d %b %Y}"
+    except ValueError:
+        return str(value)

@@ -51,7 +51,7 @@ from services.sync.plan import (
     plan_range,
     windows,
 )
-from services.sync.records import ENTITY_KINDS, _coupon_rows, _deal_rows, _entity_rows, _profile_row
+from services.sync.records import ENTITY_FILTERS, ENTITY_KINDS, _coupon_rows, _deal_rows, _entity_rows, _profile_row
 from services.sync.reports import GRAINS, report_body
 from services.sync.runs import (
     _OWNER,
@@ -290,7 +290,8 @@ def sync_account(
                 jobs[executor.submit(run_deals, p, today_for(p))] = ("deals", p)
         for p in selected:
             for kind in ENTITY_KINDS:
-                jobs[executor.submit(retrying, clients.ads(p["region"]).list_entities, p["profile_id"], kind)] = (
+                lister = clients.ads(p["region"]).list_entities
+                jobs[executor.submit(retrying, lister, p["profile_id"], kind, ENTITY_FILTERS.get(kind))] = (
                     "entities",
                     p,
                     kind,

@@ -137,6 +137,9 @@ def _entity_rows(kind: str, profile_id: str, currency: str | None, items: list[d
 
 
 ENTITY_KINDS = ("campaigns", "adGroups", "keywords", "targets", "negativeKeywords", "productAds")
+# The list calls ask for Amazon's extended fields where we store one of them: a campaign's servingStatus lives in
+# extendedData, which Amazon (and the sandbox) leave out unless includeExtendedDataFields is true.
+ENTITY_FILTERS: dict[str, dict] = {"campaigns": {"includeExtendedDataFields": True}}
 
 
 # ---------------------------------------------------------------------------------------------

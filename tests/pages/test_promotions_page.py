@@ -18,7 +18,7 @@ def test_performance_and_suggestions_tabs(demo_account):
     at = new_app(demo_account, "promotions.py")
     assert not at.exception, at.exception
     overview = at.dataframe[0].value
-    assert "coupon" in set(overview["kind"]) and set(overview["kind"]) & {"best_deal", "lightning_deal"}
+    assert "Coupon" in set(overview["kind"]) and set(overview["kind"]) & {"Best deal", "Lightning deal"}
     assert {"clips", "redemptions", "clip_to_redeem", "pace", "fee"} <= set(overview.columns)
     assert at.get("plotly_chart"), "the promotion timeline is drawn"
 
@@ -62,7 +62,7 @@ def test_valid_coupon_round_trip_to_scheduled_and_live(demo_account):
     assert "rules are met" in at.success[0].value
     _button(at, "export_coupon").click().run()
     assert not at.exception, at.exception
-    out = at.session_state["promo_export"]
+    out = at.session_state[f"promo_export_{us[0]}"]  # an export belongs to its profile
     assert out["ok"], out
     body = out["data"]
     assert body.decode("utf-8-sig").splitlines()[0].startswith("ASIN list,Discount type,% off value,Money-off value")
@@ -79,15 +79,15 @@ def test_valid_coupon_round_trip_to_scheduled_and_live(demo_account):
     assert sync_account(connect.db_path(), demo_account, connect.make_vault(), days=3).status == "ok"
     at = new_app(demo_account, "promotions.py")
     overview = at.dataframe[0].value
-    mine = overview[overview["name"].fillna("").str.contains("garden tools from the form")]
-    assert list(mine["status"]) == ["scheduled"]
+    mine = overview[overview["promotion_name"].fillna("").str.contains("garden tools from the form")]
+    assert list(mine["status"]) == ["Scheduled"]
 
     requests.post(f"{demo.sandbox_url()}/_sandbox/advance", json={"days": 5}, timeout=300).raise_for_status()
     assert sync_account(connect.db_path(), demo_account, connect.make_vault(), days=7).status == "ok"
     at = new_app(demo_account, "promotions.py")
     overview = at.dataframe[0].value
-    mine = overview[overview["name"].fillna("").str.contains("garden tools from the form")].iloc[0]
-    assert mine["status"] == "live" and mine["clips"] > 0 and mine["redemptions"] > 0
+    mine = overview[overview["promotion_name"].fillna("").str.contains("garden tools from the form")].iloc[0]
+    assert mine["status"] == "Live" and mine["clips"] > 0 and mine["redemptions"] > 0
 
 
 def test_suggestions_computed_once_per_data_version(demo_account, monkeypatch):

@@ -18,7 +18,10 @@ def test_trend_has_spend_sales_and_acos_with_missing_for_zero_sales():
     names = [t["name"] for t in fig["data"]]
     assert names[:3] == ["Spend (USD)", "Sales (USD)", "ACOS %"]
     acos = fig["data"][2]["y"]
-    assert acos[0] == 25.0 and acos[-1] is None  # no sales: a gap, not infinity
+    assert acos[0] == 0.25 and acos[-1] is None  # no sales: a gap, not infinity
+    # the ACOS axis reads in whole percentages ("18%"), never raw numbers such as 18.01
+    assert fig["layout"]["yaxis2"]["tickformat"] == ".0%" and fig["data"][2]["hovertemplate"] == "%{y:.1%}"
+    assert fig["layout"]["yaxis2"]["tickmode"] == "auto"  # not synced to the spend axis's grid (18.01, 23%)
     assert fig["layout"]["shapes"][0]["type"] == "rect"  # settling days shaded
 
 

@@ -64,3 +64,13 @@ def test_a_negative_amount_as_text_stays_a_number(text):
 @pytest.mark.parametrize("text", ["-26.14+1", "-1e5", "- 3", "-3%%", "-.5"])
 def test_anything_more_than_a_plain_negative_number_is_guarded(text):
     assert neutralize_cell(text) == "'" + text
+
+
+def test_numbers_written_as_text_stay_numbers_and_formulas_do_not():
+    """Money and percentages reach the CSV as text ("-26.14", "-12.50%"): a spreadsheet reads them as numbers,
+    so no apostrophe; anything else starting with "-" is still neutralised."""
+    from services.analytics.export import neutralize_cell
+
+    assert neutralize_cell("-26.14") == "-26.14" and neutralize_cell("-12.50%") == "-12.50%"
+    assert neutralize_cell("-2+3+cmd|' /C calc'!A0") == "'-2+3+cmd|' /C calc'!A0"
+    assert neutralize_cell("-1e5") == "'-1e5"

@@ -84,7 +84,9 @@ def test_format_metric(name, value, expected):
 
 def test_money_format_by_currency():
     assert m.format_money(3.5, "GBP") == "£3.50"
-    assert m.format_money(-3.5, "EUR") == "-€3.50"
+    assert m.format_money(-3.5, "EUR") == "\u2212€3.50"  # a typographic minus before the symbol
+    assert m.format_money(-26.140000000000327, "USD") == "\u2212$26.14"
+    assert m.format_money(-0.001, "USD") == "$0.00"  # no "−$0.00"
 
 
 @pytest.mark.parametrize(
@@ -94,9 +96,11 @@ def test_money_format_by_currency():
         ("sales", 178022.16, "GBP", "£178.0K"),
         ("impressions", 9044003, "USD", "9.0M"),
         ("cost", 950.5, "USD", "$950.50"),
+        ("cost", 8347.66, "USD", "$8.3K"),
+        ("clicks", 9999, "USD", "9,999"),
         ("acos", 0.199, "USD", "19.9%"),
         ("sales", None, "USD", "—"),
-        ("cost", -12500, "EUR", "-€12.5K"),
+        ("cost", -12500, "EUR", "\u2212€12.5K"),
     ],
 )
 def test_format_compact_for_tiles(name, value, currency, expected):

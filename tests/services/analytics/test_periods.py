@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from services.analytics.periods import Period, comparison_period, resolve_range, settling_days
+from services.analytics.periods import Period, comparison_gap, comparison_period, resolve_range, settling_days
 
 LATEST = date(2026, 11, 27)
 
@@ -40,3 +40,11 @@ def test_same_period_last_year_needs_data():
 
 def test_settling_days_are_the_last_three():
     assert settling_days(LATEST) == [date(2026, 11, 25), date(2026, 11, 26), date(2026, 11, 27)]
+
+
+def test_comparison_gap_names_the_first_synced_day():
+    p = resolve_range("Last 14 days", LATEST)
+    c = comparison_period(p, "Previous period")
+    assert comparison_gap(c, c.start) is None  # wholly inside the synced data
+    assert comparison_gap(c, date(2026, 11, 1)) == "no data before 01 Nov 2026"  # partly before it
+    assert comparison_gap(None, date(2026, 11, 1)) is None

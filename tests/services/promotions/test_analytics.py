@@ -1,8 +1,10 @@
 """Promotion analytics and the draft/export/link store on a hand-filled store (no sandbox)."""
 
 import json
+import re
 from datetime import date, timedelta
 
+import pandas as pd
 import pytest
 
 from services import promotions as pr
@@ -10,7 +12,7 @@ from services.analytics.charts import timeline_figure
 from services.promotions import store as ps
 from services.promotions.drafts import CouponDraft, PedDraft
 from services.promotions.files import COUPON_FILE_COLUMNS, read_back
-from services.promotions.suggestions import SUGGESTION_COLUMNS, suggest
+from services.promotions.suggestions import SUGGESTION_COLUMNS, change_text, suggest
 from services.store import open_db, upsert_rows, write
 
 TODAY = date(2026, 3, 20)
@@ -218,6 +220,10 @@ def test_timeline_frames_feed_the_chart(db):
     assert promos["label"].is_unique and len(promos) == 4
     fig = timeline_figure(promos, sales)
     assert len(fig.data) == 1 + len(promos)
+    bars, (ad_sales,) = fig.data[:-1], fig.data[-1:]
+    # the bars sit on the promotions' axis; the ad sales on their own small chart below, titled with what they are
+    assert {b.yaxis for b in bars} == {"y"} and ad_sales.yaxis == "y2" and ad_sales.xaxis == "x2"
+    assert "7-day average" in ad_sales.name and fig.layout.yaxis2.overlaying is None
 
 
 def test_promoted_asin_performance_before_and_during(db):
@@ -241,6 +247,17 @@ def test_suggestions_flag_fast_and_slow_with_numbers(db):
     assert raise_["evidence"]["pace"] == pytest.approx(2.1) and raise_["evidence"]["incremental_return"] > 0
     for r in df.to_dict("records"):
         assert r["reason"].endswith(".") and r["expected_effect"] and 0 <= r["confidence"] <= 1
+    # Why: "One suggestion proposes cutting a live coupon's budget from 1,677 to 330" (Amazon only allows raising)
+    slow = df[df["type"] == "coupon_underpacing"].iloc[0]
+    assert pd.isna(slow["proposed_value"]) and slow["evidence"]["next_coupon_budget"] < slow["current_value"]
+    budgets = df[df["type"].isin(["raise_coupon_budget", "coupon_underpacing"])]
+    assert all(pd.isna(p) or p > c for c, p in zip(budgets["current_value"], budgets["proposed_value"]))
+    # Why: '"0.8432 → 0.8" reads as nothing': every change reads in units
+    changes = {r["type"]: change_text(r) for r in df.to_dict("records")}
+    assert changes["raise_coupon_budget"].startswith("Budget $200.00 → $")
+    assert re.fullmatch(r"\d+% of the budget used · offline at 80%", changes["coupon_budget_warning"])
+    assert changes["coupon_underpacing"].startswith("Keep this coupon's $")
+    assert re.fullmatch(r"Bids × 0\.\d\d \(\u2212\d+%\)", changes["cut_bids_aov_drop"])
 
 
 def test_merge_suggestion_saves_fixed_fees(db):
@@ -403,3 +420,30 @@ def test_export_n_ped_drafts_exports_every_valid_one(db):
     # one draft alone still gets its plain file
     single = form.export(db, [ped("Winter PED", "SKU-A", 10)], "ped", "xlsx", "US", today=TODAY)
     assert single.ok and single.filename.endswith(".xlsx") and read_back(single.data, "xlsx").iloc[0]["sku"] == "SKU-A"
+
+
+def test_drafts_that_break_rules_are_named_marked_and_deletable(db):
+    """Why: "Drafts that break rules are saved alongside valid ones, can't be deleted, and '11 draft(s) still break
+    rules' names none of them"."""
+    from services.promotions import form
+
+    good, _ = form.check_and_save(
+        db, valid_draft(title_suffix="spring tools"), profile_id=PID, account_id="a", today=TODAY
+    )
+    bad, result = form.check_and_save(
+        db, valid_draft(percent_off=95, title_suffix="too deep"), profile_id=PID, account_id="a", today=TODAY
+    )
+    assert result.errors
+    rows = {r["record_id"]: r for r in form.drafts_table(db, PID)}
+    assert rows[good]["check"] == "Ready to export"
+    assert rows[bad]["check"] == "Breaks a rule: " + form.first_error(result.errors)
+    message = form.failing_drafts_message(list(rows.values()))
+    assert (
+        message.startswith("1 draft(s) break")
+        and "“too deep”" in message
+        and form.first_error(result.errors) in message
+    )
+    assert form.delete_drafts(db, "another-profile", [bad]) == 0  # another profile's page deletes nothing here
+    assert form.delete_drafts(db, PID, [bad]) == 1
+    assert [r["record_id"] for r in form.drafts_table(db, PID)] == [good]
+    assert form.failing_drafts_message(form.drafts_table(db, PID)) is None
