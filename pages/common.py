@@ -463,5 +463,7 @@ def table(df, c: Controls, key: str, first: list[str] | None = None, **kw):
     shown = readable(df[display_columns(df, first)] if first is not None else df)
     config = column_config(shown, c.currency)
     config.update(kw.pop("column_config", {}))
-    kw.setdefault("placeholder", "—")  # a missing value (a ratio without a base, a total with no state) reads "—", not "None"
+    kw.setdefault(
+        "placeholder", "—"
+    )  # a missing value (a ratio without a base, a total with no state) reads "—", not "None"
     return st.dataframe(shown, hide_index=True, width="stretch", key=key, column_config=config, **kw)

@@ -119,7 +119,7 @@ def currency_symbol(currency: str = "USD") -> str:
 
 
 def format_money(value: Number, currency: str = "USD") -> str:
-    """"$8,347.66", "−$26.14": the full amount, used in tables, tooltips and sentences."""
+    """ "$8,347.66", "−$26.14": the full amount, used in tables, tooltips and sentences."""
     symbol = currency_symbol(currency)
     return _fmt(value, lambda v: f"{MINUS}{symbol}{abs(v):,.2f}" if round(v, 2) < 0 else f"{symbol}{abs(v):,.2f}")
 

@@ -70,7 +70,7 @@ def comparison_period(period: Period, choice: str, earliest: date | None = None)
 
 
 def comparison_gap(comparison: Period | None, first_synced: date | None) -> str | None:
-    """"no data before 28 Aug" when the comparison period starts before the first synced day, else None.
+    """ "no data before 28 Aug" when the comparison period starts before the first synced day, else None.
 
     A comparison period that lies partly or wholly before the synced data compares a full range with a part of
     one ("Spend +1,816 %"): the page shows this note instead of any percentage change."""
