@@ -10,7 +10,9 @@ PAGES = ["overview.py", "campaigns.py", "search_terms.py", "products.py"]
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_empty_state_before_connecting(app_env, page):
+def test_empty_state_before_connecting(app_env, page, tmp_path, monkeypatch):
+    # a store of its own: the session's store may already hold the demo account, whichever test ran first
+    monkeypatch.setenv("DASHBOARD_DB", str(tmp_path / "empty.db"))
     at = new_app(page=page)
     assert not at.exception
     assert "Connect an account" in at.info[0].value
