@@ -17,13 +17,16 @@ from services import optimizer as sugg
 from services.optimizer import TYPE_LABELS
 from services.optimizer.actions import _actions_for
 from services.optimizer.bulksheet import approved_bulk_xlsx, bulk_filename
+from services.optimizer.detail import FIELD_LABELS, campaign_names, field_change, local_time, zone
 
 HISTORY_COLUMNS = [
     "applied_at",
+    "campaign",
     "change_type",
     "action",
     "entity_name",
     "field",
+    "change",
     "old_value",
     "new_value",
     "ok",
@@ -120,6 +123,7 @@ PLAN_COLUMNS = [
     "campaign",
     "ad_group",
     "field",
+    "change",
     "old_value",
     "new_value",
     "expected_spend_change",
@@ -146,7 +150,9 @@ class ApplyPlan:
     sales_change: float
 
 
-def apply_plan(db: Database, account_id: str, profile_id: str, suggestion_ids: list[str]) -> ApplyPlan:
+def apply_plan(
+    db: Database, account_id: str, profile_id: str, suggestion_ids: list[str], currency: str = "USD"
+) -> ApplyPlan:
     """The confirmation's list: built from the same actions `apply_approved` sends for these approved ids."""
     df = sugg.list_suggestions(db, account_id, profile_id, statuses=("approved",))
     df = df[df["suggestion_id"].astype(str).isin([str(i) for i in suggestion_ids])]
@@ -163,7 +169,8 @@ def apply_plan(db: Database, account_id: str, profile_id: str, suggestion_ids: l
                     "entity": a.entity_name,
                     "campaign": s.get("campaign_name"),
                     "ad_group": s.get("ad_group_name"),
-                    "field": a.field,
+                    "field": FIELD_LABELS.get(a.field, a.field),
+                    "change": field_change(a.field, a.old_value, a.new_value, currency),
                     "old_value": a.old_value,
                     "new_value": a.new_value,
                     "expected_spend_change": _number(s.get("expected_spend_change")) if first else 0.0,
@@ -196,9 +203,36 @@ def apply_approved_changes(
     return sugg.apply_approved(db, client, account_id, profile_id, confirmed=confirmed, ids=suggestion_ids).frame
 
 
-def history(db: Database, account_id: str, profile_id: str) -> pd.DataFrame:
+def history(
+    db: Database, account_id: str, profile_id: str, timezone: str | None = None, currency: str = "USD"
+) -> pd.DataFrame:
+    """Changes sent to Amazon, newest first, with the campaign's name, times in `timezone` (the browser's; UTC
+    when unknown). The times stay text ('2026-12-01 15:03'): the page states which zone they are in."""
     h = sugg.change_history(db, account_id, profile_id)
-    return h[[c for c in HISTORY_COLUMNS if c in h.columns]] if not h.empty else pd.DataFrame(columns=HISTORY_COLUMNS)
+    if h.empty:
+        return pd.DataFrame(columns=HISTORY_COLUMNS)
+    tz, _ = zone(timezone)
+    names = campaign_names(db, profile_id, h["campaign_id"].tolist())
+    h = h.assign(
+        campaign=h["campaign_id"].map(lambda c: names.get(str(c))),
+        applied_at=h["applied_at"].map(lambda t: local_time(t, tz)),
+        undone_at=h["undone_at"].map(lambda t: local_time(t, tz)),
+        change=[field_change(f, o, n, currency) for f, o, n in zip(h["field"], h["old_value"], h["new_value"])],
+    )
+    return h[[c for c in HISTORY_COLUMNS if c in h.columns]]
+
+
+def outcome_sentence(kind: str, result: pd.DataFrame) -> tuple[bool, str]:
+    """(all went through, the banner's sentence) after an apply or an undo: an undo says what it put back."""
+    n = len(result)
+    ok = int(result["ok"].sum()) if "ok" in result and n else 0
+    if kind == "undo":
+        if ok == n:
+            return True, f"Undone on Amazon: {ok} of {n} change(s) put back to their earlier values."
+        return False, f"Amazon refused to undo {n - ok} of {n} change(s); see why below. The others were put back."
+    if ok == n:
+        return True, f"Amazon accepted {ok} of {n} change(s)."
+    return False, f"Amazon refused {n - ok} of {n} change(s); see why below."
 
 
 def undoable_ids(db: Database, account_id: str, profile_id: str, last_batch_only: bool = False) -> list[str]:
