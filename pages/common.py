@@ -325,16 +325,19 @@ def forget_suggestions() -> None:
     suggestion_list.clear()
 
 
-def download(df, table: str, c: Controls, key: str) -> None:
+def download(df, table: str, c: Controls, key: str, label: str | None = None) -> None:
     """Every table shown gets a CSV through the one safe writer; the file name carries profile and range.
 
-    The CSV is written when the button is clicked (a callable: Streamlit's deferred download), not on every
-    script run: on the large world the search-term CSV alone took longer than the page's 1 s warm budget."""
+    The file carries the page's headers and formats (`presentation.export_frame`); `label` says what it downloads
+    when a page has more than one. The CSV is written when the button is clicked (a callable: Streamlit's deferred
+    download), not on every script run: on the large world the search-term CSV alone took longer than the page's 1 s
+    warm budget."""
     from services.analytics.export import export_filename, to_safe_csv
+    from services.analytics.presentation import export_frame
 
     st.download_button(
-        "Download CSV",
-        lambda: to_safe_csv(df),
+        label or "Download CSV",
+        lambda: to_safe_csv(export_frame(df)),
         file_name=export_filename(table, c.profile_id, c.period.start, c.period.end),
         mime="text/csv",
         key=key,
@@ -369,63 +372,6 @@ def applied_changes(account_id: str, profile_id: str, version: str):
     return change_markers(store(), account_id, profile_id)
 
 
-_PERCENT_COLUMNS = {
-    "ctr",
-    "cvr",
-    "acos",
-    "tacos",
-    "budget_use",
-    "cvr_raw",
-    "cvr_shrunk",
-    "target_acos",
-    "clip_to_redeem",
-    "budget_used",
-    "time_elapsed",
-    "fee_share",
-    "effective_depth",
-    "conversion",
-    "organic_share",
-    "unit_session_pct",
-}
-_MONEY_COLUMNS = {
-    "cost",
-    "sales",
-    "cpc",
-    "aov",
-    "bid",
-    "default_bid",
-    "budget",
-    "keyword_bid",
-    "cost_prev",
-    "cost_change",
-    "sales_prev",
-    "sales_change",
-    "spend",
-    "value_bid",
-    "budget_spent",
-    "fee",
-    "cost_per_redemption",
-    "revenue",
-    "expected_spend_change",
-    "expected_sales_change",
-    "total_sales",
-    "organic_sales",
-}
-_TITLES = {
-    "ngram": "N-gram",
-    "terms": "Search terms",
-    "asin": "ASIN",
-    "sku": "SKU",
-    "advertised_asin": "Advertised ASIN",
-    "purchased_asin": "Purchased ASIN",
-    "placement": "Placement",
-    "name": "Product",
-    "advertised_name": "Advertised product",
-    "purchased_name": "Purchased product",
-}
-_COUNT_COLUMNS = {"impressions", "clicks", "orders", "units", "terms", "ads", "clips", "redemptions", "sessions"}
-
-
 def money_format(currency: str) -> str:
     """The printf format of a money column in this currency ("$%.2f"), as every table shows money."""
     from services.analytics.metrics import format_money
@@ -434,32 +380,39 @@ def money_format(currency: str) -> str:
 
 
 def column_config(df, currency: str) -> dict:
-    """Readable headers and formats for every metric column, so all tables read the same way."""
-    from services.analytics.metrics import format_money, label
+    """Headers and formats from the one registry (`services.analytics.presentation`), so every table reads the same
+    way and its CSV carries the same headers."""
+    from services.analytics import presentation
+    from services.analytics.metrics import format_money
 
     symbol = format_money(0, currency)[:-4].replace("%", "%%")
     config = {}
     for col in df.columns:
-        name = label(col) if col in _PERCENT_COLUMNS | _MONEY_COLUMNS | _COUNT_COLUMNS else col
-        title = name if name != col else _TITLES.get(col, col.replace("_", " ").capitalize())
-        if col in _PERCENT_COLUMNS:
-            config[col] = st.column_config.NumberColumn(title, format="percent")
-        elif col in _MONEY_COLUMNS:
-            config[col] = st.column_config.NumberColumn(title, format=f"{symbol}%.2f")
-        elif col == "roas":
-            config[col] = st.column_config.NumberColumn("ROAS", format="%.2f×")
-        elif col in _COUNT_COLUMNS:
-            config[col] = st.column_config.NumberColumn(title, format="localized")
+        entry = presentation.column(col)
+        title, kind, help_text = entry.label, entry.kind, entry.help or None
+        if kind == "percent":
+            config[col] = st.column_config.NumberColumn(title, format="percent", help=help_text)
+        elif kind == "money":
+            config[col] = st.column_config.NumberColumn(title, format=f"{symbol}%.2f", help=help_text)
+        elif kind == "points":
+            config[col] = st.column_config.NumberColumn(title, format="%+d%%", help=help_text)
+        elif kind == "multiple":
+            config[col] = st.column_config.NumberColumn(title, format="%.2f×", help=help_text)
+        elif kind == "count":
+            config[col] = st.column_config.NumberColumn(title, format="localized", help=help_text)
+        elif kind == "number":
+            config[col] = st.column_config.NumberColumn(title, format="%.2f", help=help_text)
         else:
-            config[col] = st.column_config.Column(title)
+            config[col] = st.column_config.Column(title, help=help_text)
     return config
 
 
 def table(df, c: Controls, key: str, first: list[str] | None = None, **kw):
     """A metric table: identity columns first, metrics in reading order, readable headers and formats."""
     from services.analytics import display_columns
+    from services.analytics.presentation import readable
 
-    shown = df[display_columns(df, first)] if first is not None else df
+    shown = readable(df[display_columns(df, first)] if first is not None else df)
     config = column_config(shown, c.currency)
     config.update(kw.pop("column_config", {}))
     return st.dataframe(shown, hide_index=True, width="stretch", key=key, column_config=config, **kw)

@@ -1,0 +1,258 @@
+"""How every column reads: header, kind (and so format and unit), and Amazon console labels for enum values.
+
+One registry for every table a page shows, every CSV a person downloads and the header checks of the browser test,
+so a column called `cvr_shrunk` reads "CVR (shrunk)" on the page and in the file, and a money column has two
+decimals everywhere. Metrics keep their definitions in `metrics` (labels and kinds come from there); this module adds
+the columns that are not metrics: identities, settings, optimizer and promotion fields.
+
+Kinds: money, percent (a fraction: 0.25 reads 25 %), points (already in percent: a placement adjustment of 50
+reads +50 %), count, multiple (ROAS 3.10×), number, id (kept as text, all
+digits), text, date, datetime, enum (a value with a console label), list (a chart cell, not exported).
+A column missing from the registry still reads as a sentence-cased header; `tests/services/analytics/
+test_presentation.py` keeps the pages' columns in the registry.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from services.analytics.metrics import RATIOS, SUMS
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str
+    kind: str = "text"
+    help: str = ""
+
+
+KINDS = ("money", "percent", "points", "count", "multiple", "number", "id", "text", "date", "datetime", "enum", "list")
+
+_EXTRA: dict[str, Column] = {
+    # identities
+    "campaign_id": Column("Campaign ID", "id"),
+    "ad_group_id": Column("Ad group ID", "id"),
+    "keyword_id": Column("Keyword ID", "id"),
+    "target_id": Column("Target ID", "id"),
+    "ad_id": Column("Ad ID", "id"),
+    "profile_id": Column("Profile ID", "id"),
+    "suggestion_id": Column("Suggestion ID", "id"),
+    "promotion_id": Column("Promotion ID", "id"),
+    "campaign_name": Column("Campaign"),
+    "ad_group_name": Column("Ad group"),
+    "keyword_text": Column("Keyword"),
+    "search_term": Column("Search term"),
+    "triggered_by": Column("Triggered by"),
+    "targeting": Column("Targeting"),
+    "kind": Column("Kind", "enum"),
+    "keyword_type": Column("Target type", "enum"),
+    "match_type": Column("Match type", "enum"),
+    "state": Column("State", "enum"),
+    "status": Column("Status", "enum"),
+    "serving_status": Column("Serving status", "enum"),
+    "targeting_type": Column("Targeting type", "enum"),
+    "bidding_strategy": Column("Bidding strategy", "enum"),
+    "placement": Column("Placement", "enum"),
+    "asin": Column("ASIN", "id"),
+    "sku": Column("SKU", "id"),
+    "name": Column("Product"),
+    "advertised_asin": Column("Advertised ASIN", "id"),
+    "advertised_name": Column("Advertised product"),
+    "purchased_asin": Column("Purchased ASIN", "id"),
+    "purchased_name": Column("Purchased product"),
+    "ngram": Column("N-gram"),
+    "terms": Column("Search terms", "count"),
+    "ads": Column("Ads", "count"),
+    "date": Column("Date", "date"),
+    "start_date": Column("Start", "date"),
+    "end_date": Column("End", "date"),
+    # money and percent fields that are not report metrics
+    "bid": Column("Bid", "money"),
+    "default_bid": Column("Default bid", "money"),
+    "keyword_bid": Column("Keyword bid", "money"),
+    "value_bid": Column("Value bid", "money", "The bid at which a click earns its break-even share."),
+    "budget": Column("Daily budget", "money"),
+    "placement_top_pct": Column("Top of search adjustment", "points", "Bid increase on top of search, in percent."),
+    "placement_product_page_pct": Column("Product pages adjustment", "points"),
+    "placement_rest_of_search_pct": Column("Rest of search adjustment", "points"),
+    "budget_use": Column("Budget use", "percent", "Share of the daily budget spent, averaged over the days shown."),
+    "budget_used": Column("Budget used", "percent"),
+    "budget_spent": Column("Budget spent", "money"),
+    "time_elapsed": Column("Time elapsed", "percent"),
+    "spend": Column("Spend", "money"),
+    "cost_prev": Column("Spend (previous)", "money"),
+    "cost_change": Column("Spend change", "money"),
+    "sales_prev": Column("Sales (previous)", "money"),
+    "sales_change": Column("Sales change", "money"),
+    "fee": Column("Fee", "money"),
+    "fee_share": Column("Fee share", "percent"),
+    "cost_per_redemption": Column("Cost per redemption", "money"),
+    "revenue": Column("Revenue", "money"),
+    "effective_depth": Column("Effective discount", "percent"),
+    "conversion": Column("Conversion", "percent"),
+    "clip_to_redeem": Column("Clip to redeem", "percent"),
+    "clips": Column("Clips", "count"),
+    "redemptions": Column("Redemptions", "count"),
+    "target_acos": Column("Target ACOS", "percent"),
+    "break_even_acos": Column("Break-even ACOS", "percent"),
+    "margin": Column("Margin", "percent"),
+    "price": Column("Price", "money"),
+    "unit_cost": Column("Unit cost", "money"),
+    "profit": Column("Profit", "money"),
+    # suggestions
+    "type_label": Column("Change"),
+    "reason": Column("Why"),
+    "rule": Column("Rule"),
+    "confidence": Column("Confidence", "percent"),
+    "cvr_raw": Column("CVR (observed)", "percent"),
+    "cvr_shrunk": Column("CVR (estimated)", "percent", "Observed CVR pulled toward the ad group's, by how few clicks."),
+    "expected_spend_change": Column("Expected spend change", "money"),
+    "expected_sales_change": Column("Expected sales change", "money"),
+    "expected_profit_change": Column("Expected profit change", "money"),
+    "created_at": Column("Created", "datetime"),
+    "applied_at": Column("Applied", "datetime"),
+    "sales_trend": Column("Sales trend", "list"),
+}
+
+_METRICS: dict[str, Column] = {
+    **{name: Column(label, kind) for name, (label, kind) in SUMS.items()},
+    **{name: Column(label, kind) for name, (_n, _d, label, kind) in RATIOS.items()},
+}
+COLUMNS: dict[str, Column] = {**_EXTRA, **_METRICS}
+
+# Values as Amazon's console writes them (Sponsored Products v3 enums and report values).
+ENUM_LABELS: dict[str, dict[str, str]] = {
+    "bidding_strategy": {
+        "LEGACY_FOR_SALES": "Dynamic bids - down only",
+        "AUTO_FOR_SALES": "Dynamic bids - up and down",
+        "MANUAL": "Fixed bids",
+        "RULE_BASED": "Rule-based bidding",
+    },
+    "match_type": {
+        "EXACT": "Exact",
+        "PHRASE": "Phrase",
+        "BROAD": "Broad",
+        "NEGATIVE_EXACT": "Negative exact",
+        "NEGATIVE_PHRASE": "Negative phrase",
+        "QUERY_HIGH_REL_MATCHES": "Close match",
+        "QUERY_BROAD_REL_MATCHES": "Loose match",
+        "ASIN_SUBSTITUTE_RELATED": "Substitutes",
+        "ASIN_ACCESSORY_RELATED": "Complements",
+        "TARGETING_EXPRESSION": "Product targeting",
+        "TARGETING_EXPRESSION_PREDEFINED": "Automatic targeting",
+    },
+    "state": {"ENABLED": "Enabled", "PAUSED": "Paused", "ARCHIVED": "Archived"},
+    "targeting_type": {"AUTO": "Automatic", "MANUAL": "Manual"},
+    "serving_status": {
+        "CAMPAIGN_STATUS_ENABLED": "Delivering",
+        "RUNNING": "Delivering",
+        "CAMPAIGN_PAUSED": "Paused",
+        "CAMPAIGN_ARCHIVED": "Archived",
+        "CAMPAIGN_OUT_OF_BUDGET": "Out of budget",
+        "ADVERTISER_PAYMENT_FAILURE": "Payment failure",
+        "ENDED": "Ended",
+        "PENDING_START_DATE": "Scheduled",
+    },
+    "placement": {
+        "PLACEMENT_TOP": "Top of search (first page)",
+        "PLACEMENT_PRODUCT_PAGE": "Product pages",
+        "PLACEMENT_REST_OF_SEARCH": "Rest of search",
+        "Top of Search on-Amazon": "Top of search",
+        "Detail Page on-Amazon": "Product pages",
+        "Other on-Amazon": "Rest of search",
+        "Rest of Search on-Amazon": "Rest of search",
+    },
+}
+ENUM_LABELS["kind"] = ENUM_LABELS["match_type"]
+ENUM_LABELS["keyword_type"] = {
+    "KEYWORD": "Keyword",
+    "TARGETING_EXPRESSION": "Product targeting",
+    "TARGETING_EXPRESSION_PREDEFINED": "Automatic targeting",
+}
+
+
+def column(name: str) -> Column:
+    """The registry's entry, or a sentence-cased header for a column nobody registered yet."""
+    found = COLUMNS.get(name)
+    if found is not None:
+        return found
+    return Column(name.replace("_", " ").strip().capitalize() or name)
+
+
+def label(name: str) -> str:
+    return column(name).label
+
+
+def kind(name: str) -> str:
+    return column(name).kind
+
+
+def raw_names() -> set[str]:
+    """Every registered field name whose header differs from it: a visible header equal to one of these is a field
+    name that leaked (the browser test checks the headers it sees against this set)."""
+    return {name for name, col in COLUMNS.items() if col.label != name}
+
+
+def enum_label(field: str, value: object) -> object:
+    """The console label of an enum value; unknown values pass through unchanged (case-insensitive lookup)."""
+    table = ENUM_LABELS.get(field)
+    if not table or not isinstance(value, str):
+        return value
+    return table.get(value) or table.get(value.upper()) or value
+
+
+def readable(df: pd.DataFrame) -> pd.DataFrame:
+    """Enum columns with their console labels (a copy; the data's own values stay in the store)."""
+    out = df.copy()
+    for col in out.columns:
+        if col in ENUM_LABELS:
+            out[col] = out[col].map(lambda v, c=col: enum_label(c, v))
+    return out
+
+
+def _money_text(value: object) -> object:
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return value
+    return "" if math.isnan(v) else f"{v:.2f}"
+
+
+def _percent_text(value: object) -> object:
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return value
+    return "" if math.isnan(v) else f"{v * 100:.2f}%"
+
+
+def _id_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        if value.is_integer():
+            return str(int(value))
+    return str(value)
+
+
+def export_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """The frame a person downloads: the page's headers, enum labels, money with two decimals, percentages as
+    percentages ("18.20%", which spreadsheets read as a number), ids as text so no digit is lost; chart cells dropped.
+    The formula guard is `export.to_safe_csv`'s job, after this."""
+    out = readable(df)
+    keep = [c for c in out.columns if kind(c) != "list"]
+    out = out[keep]
+    for col in out.columns:
+        k = kind(col)
+        if k == "money":
+            out[col] = out[col].map(_money_text)
+        elif k == "percent":
+            out[col] = out[col].map(_percent_text)
+        elif k == "id":
+            out[col] = out[col].map(_id_text)
+    return out.rename(columns={c: label(c) for c in out.columns})
