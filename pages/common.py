@@ -372,13 +372,6 @@ def applied_changes(account_id: str, profile_id: str, version: str):
     return change_markers(store(), account_id, profile_id)
 
 
-def money_format(currency: str) -> str:
-    """The printf format of a money column in this currency ("$%.2f"), as every table shows money."""
-    from services.analytics.metrics import format_money
-
-    return format_money(0, currency)[:-4].replace("%", "%%") + "%.2f"
-
-
 def column_config(df, currency: str) -> dict:
     """Headers and formats from the one registry (`services.analytics.presentation`), so every table reads the same
     way and its CSV carries the same headers."""

@@ -130,8 +130,28 @@ st.session_state[RENDERED] = shown_ids
 st.session_state[TABLE] = {
     "selection": {"rows": review.positions_of(selected_ids, shown_ids), "columns": [], "cells": []}
 }
-money = common.money_format(c.currency)
 view = rows.assign(status=rows["status"].map(STATUS_LABELS))
+columns = [
+    "type_label",
+    "status",
+    "change",
+    "expected_profit_change",
+    "campaign_name",
+    "ad_group_name",
+    "keyword_text",
+    "search_term",
+    "product",
+    "reason",
+    "confidence",
+    "clicks",
+    "orders",
+    "spend",
+    "sales",
+    "acos",
+]
+config = common.column_config(view[columns], c.currency)  # headers and formats from the one registry
+config["reason"] = st.column_config.TextColumn("Why", width="large", help="The whole sentence is in Details below")
+config["confidence"] = st.column_config.ProgressColumn("Confidence", min_value=0.0, max_value=1.0, format="percent")
 st.dataframe(
     view,
     hide_index=True,
@@ -139,44 +159,8 @@ st.dataframe(
     key=TABLE,
     on_select="rerun",
     selection_mode="multi-row",
-    column_order=[
-        "type_label",
-        "status",
-        "change",
-        "expected_profit_change",
-        "campaign_name",
-        "ad_group_name",
-        "keyword_text",
-        "search_term",
-        "product",
-        "reason",
-        "confidence",
-        "clicks",
-        "orders",
-        "spend",
-        "sales",
-        "acos",
-    ],
-    column_config={
-        "type_label": st.column_config.TextColumn("Type"),
-        "status": st.column_config.TextColumn("Status"),
-        "change": st.column_config.TextColumn("Change", help="Current → proposed, in the unit of what changes"),
-        "expected_profit_change": st.column_config.NumberColumn(
-            "Profit impact / week", format=money, help="Expected sales change × margin − expected spend change"
-        ),
-        "campaign_name": st.column_config.TextColumn("Campaign"),
-        "ad_group_name": st.column_config.TextColumn("Ad group"),
-        "keyword_text": st.column_config.TextColumn("Keyword or target"),
-        "search_term": st.column_config.TextColumn("Search term"),
-        "product": st.column_config.TextColumn("Product"),
-        "reason": st.column_config.TextColumn("Why", width="large", help="The full sentence is in Details below"),
-        "confidence": st.column_config.ProgressColumn("Confidence", min_value=0.0, max_value=1.0, format="percent"),
-        "clicks": st.column_config.NumberColumn("Clicks", format="localized"),
-        "orders": st.column_config.NumberColumn("Orders", format="localized"),
-        "spend": st.column_config.NumberColumn("Spend", format=money),
-        "sales": st.column_config.NumberColumn("Sales", format=money),
-        "acos": st.column_config.NumberColumn("ACOS", format="percent"),
-    },
+    column_order=columns,
+    column_config=config,
 )
 if wl.pages > 1:
     p1, p2 = st.columns([1, 4], vertical_alignment="bottom")
@@ -229,11 +213,7 @@ if row is not None:
         hide_index=True,
         width="stretch",
         key="sugg_evidence",
-        column_config={
-            "evidence": st.column_config.TextColumn("Evidence"),
-            "value": st.column_config.TextColumn("Value"),
-            "meaning": st.column_config.TextColumn("What it means", width="large"),
-        },
+        column_config={"meaning": st.column_config.TextColumn("What it means", width="large")},
     )
 
 # ---------------------------------------------------------------- apply
@@ -253,7 +233,7 @@ if n_approved:
     )
 e2.download_button(
     "Download these suggestions (CSV)",
-    lambda: sugg.export_suggestions_csv(worklist.matching_rows(db, c.account_id, c.profile_id, flt)),
+    lambda: review.suggestions_csv(worklist.matching_rows(db, c.account_id, c.profile_id, flt), c.currency),
     key="dl_sugg",
     on_click="ignore",  # written on click: every suggestion the filters match, all pages
     file_name=export_filename("suggestions", c.profile_id, c.period.start, c.period.end),
@@ -275,14 +255,7 @@ if st.session_state.get(APPLY_IDS):
         width="stretch",
         key="apply_plan",
         column_order=["entity_type", "entity", "campaign", "ad_group", "field", "change"],
-        column_config={
-            "entity_type": "What",
-            "entity": "Name",
-            "campaign": "Campaign",
-            "ad_group": "Ad group",
-            "field": "Field",
-            "change": "Change",
-        },
+        column_config=common.column_config(plan.changes, c.currency),
     )
     y, n = st.columns(2)
     if y.button("Yes, send to Amazon", key="apply_confirm", type="primary", disabled=plan.changes.empty):
@@ -322,23 +295,15 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     key="history_table",
+    column_order=[col for col in hist.columns if col not in ("old_value", "new_value", "change_id")],
     column_config={
+        **common.column_config(hist, c.currency),
         "applied_at": st.column_config.TextColumn(f"Applied ({tz_name})"),
-        "campaign": "Campaign",
-        "change_type": "Type",
-        "action": "Action",
-        "entity_name": "Name",
-        "field": "Field",
-        "change": "Change",
-        "old_value": None,
-        "new_value": None,
-        "ok": st.column_config.CheckboxColumn("Accepted"),
-        "message": "Amazon's answer",
         "undone_at": st.column_config.TextColumn(f"Undone ({tz_name})"),
-        "change_id": None,
+        "ok": st.column_config.CheckboxColumn("Accepted"),
     },
 )
-common.download(hist, "change-history", c, key="dl_history")
+common.download(hist, "change-history", c, key="dl_history", label="Download the change history (CSV)")
 undoable = review.undoable_ids(db, c.account_id, c.profile_id, last_batch_only=True)
 if st.button(f"Undo the last apply ({len(undoable)} change(s))…", key="undo", disabled=not undoable):
     st.session_state["confirm_undo"] = True

@@ -14,10 +14,12 @@ import pandas as pd
 from sqlite_utils import Database
 
 from services import optimizer as sugg
+from services.analytics.export import to_safe_csv
+from services.analytics.presentation import export_frame
 from services.optimizer import TYPE_LABELS
 from services.optimizer.actions import _actions_for
 from services.optimizer.bulksheet import approved_bulk_xlsx, bulk_filename
-from services.optimizer.detail import FIELD_LABELS, campaign_names, field_change, local_time, zone
+from services.optimizer.detail import FIELD_LABELS, campaign_names, change_texts, field_change, local_time, zone
 
 HISTORY_COLUMNS = [
     "applied_at",
@@ -251,6 +253,47 @@ def undo_changes(
 ) -> pd.DataFrame:
     client = sugg.client_for_profile(db, vault, account_id, profile_id)
     return sugg.undo(db, client, change_ids, confirmed=confirmed).frame
+
+
+CSV_COLUMNS = [
+    "type_label",
+    "status",
+    "change",
+    "expected_profit_change",
+    "campaign_name",
+    "ad_group_name",
+    "keyword_text",
+    "match_type",
+    "search_term",
+    "dest_campaign_name",
+    "dest_ad_group_name",
+    "current_value",
+    "proposed_value",
+    "reason",
+    "rule",
+    "confidence",
+    "clicks",
+    "orders",
+    "spend",
+    "sales",
+    "acos",
+    "cvr_raw",
+    "cvr_shrunk",
+    "target_acos",
+    "expected_spend_change",
+    "expected_sales_change",
+    "campaign_id",
+    "ad_group_id",
+    "entity_id",
+    "suggestion_id",
+]
+
+
+def suggestions_csv(rows: pd.DataFrame, currency: str) -> bytes:
+    """Every suggestion the filters match as the page reads them (same headers and units, through the registry),
+    plus the evidence columns and ids a spreadsheet user filters by; written by the one safe CSV writer."""
+    out = rows.assign(change=change_texts(rows, currency)) if not rows.empty else rows.assign(change=[])
+    return to_safe_csv(export_frame(out[[c for c in CSV_COLUMNS if c in out.columns]]))
 
 
 def bulk_file(db: Database, account_id: str, profile_id: str, day: date) -> tuple[Callable[[], bytes], str]:

@@ -52,7 +52,7 @@ def grid_with(page: Page, *headers: str) -> int:
 
 
 def identity(row: dict[str, str]) -> Identity:
-    return row["Keyword or target"], row["Campaign"], row["Ad group"]
+    return row["Keyword"], row["Campaign"], row["Ad group"]
 
 
 def tick(page: Page, position: int) -> None:

@@ -230,3 +230,14 @@ def test_outcome_sentence_says_what_an_undo_did():
     assert done and text == "Undone on Amazon: 5 of 5 change(s) put back to their earlier values."
     assert "accepted" not in text
     assert review.outcome_sentence("undo", pd.DataFrame({"ok": [True, False]}))[0] is False
+
+
+def test_csv_of_the_list_has_the_pages_headers_and_units(db):
+    import io
+
+    rows = worklist.matching_rows(db, ACC, PID, worklist.ListFilter())
+    back = pd.read_csv(io.BytesIO(review.suggestions_csv(rows, "USD")), dtype=str, keep_default_na=False)
+    assert len(back) == 30
+    assert back.columns[:4].tolist() == ["Type", "Status", "Change", "Expected profit / week"]
+    assert back["Change"].iloc[0] == "Add as negative exact" and back["Expected profit / week"].iloc[0] == "100.00"
+    assert back["ACOS"].iloc[1] == "62.50%" and back["Suggestion ID"].str.len().min() > 0
