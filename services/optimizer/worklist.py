@@ -247,16 +247,22 @@ def ids_with_status(db: Database, account_id: str, profile_id: str, status: str)
 
 
 def list_version(db: Database, account_id: str, profile_id: str) -> str:
-    """Changes whenever the profile's suggestions change: a generation (created_at), a decision (decided_at), an
-    apply or reconciliation (the counts per status). Part of the cached list's key, so a change made by another
-    session or by the CLI is seen too; one indexed read."""
+    """Changes whenever the profile's suggestions change: a generation (newest created_at), a decision (newest
+    decided_at), an apply, undo or reconciliation (newest change-history row: an apply settles the suggestions'
+    status in the same transaction that writes it). Part of the cached list's key, so a change made by another
+    session or by the CLI is seen too. Three index seeks, whatever the number of suggestions."""
     ensure_schema(db)
-    rows = db.conn.execute(
-        "SELECT status, count(*), max(created_at), max(decided_at) FROM suggestions "
-        "WHERE account_id = ? AND profile_id = ? GROUP BY status ORDER BY status",
-        [account_id, str(profile_id)],
-    ).fetchall()
-    return ";".join("|".join(str(v) for v in r) for r in rows)
+    args = [account_id, str(profile_id)]
+    created = db.conn.execute(
+        "SELECT max(created_at) FROM suggestions WHERE account_id = ? AND profile_id = ?", args
+    ).fetchone()[0]
+    decided = db.conn.execute(
+        "SELECT max(decided_at) FROM suggestions WHERE account_id = ? AND profile_id = ?", args
+    ).fetchone()[0]
+    applied = db.conn.execute(
+        "SELECT max(applied_at) FROM change_history WHERE account_id = ? AND profile_id = ?", args
+    ).fetchone()[0]
+    return f"{created}|{decided}|{applied}"
 
 
 @dataclass(frozen=True)

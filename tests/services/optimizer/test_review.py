@@ -125,15 +125,27 @@ def test_selected_ids_hidden_by_a_filter_are_not_acted_on(db):
     assert worklist.matching_ids(db, ACC, PID, worklist.ListFilter(), among=[]) == []
 
 
-def test_version_changes_with_every_decision_and_generation(db):
+def test_version_changes_with_every_decision_apply_and_generation(db):
     v0 = worklist.list_version(db, ACC, PID)
     ids = worklist.matching_ids(db, ACC, PID, worklist.ListFilter())
     sugg.approve(db, ids[:1])
     v1 = worklist.list_version(db, ACC, PID)
     assert v1 != v0
-    with write(db):  # what an apply does to a suggestion: its status, no decided_at
+    with write(db):  # what an apply records: the history row and the suggestion's status, in one transaction
+        db.conn.execute(
+            "INSERT INTO change_history (change_id, account_id, profile_id, suggestion_id, applied_at, change_type, "
+            "action, ok) VALUES ('h9', ?, ?, ?, '2099-01-01T00:00:00+00:00', 'bid', 'update', 1)",
+            [ACC, PID, ids[0]],
+        )
         db.conn.execute("UPDATE suggestions SET status = 'applied' WHERE suggestion_id = ?", [ids[0]])
-    assert worklist.list_version(db, ACC, PID) not in (v0, v1)
+    v2 = worklist.list_version(db, ACC, PID)
+    assert v2 not in (v0, v1)
+    with write(db):  # a generation a second later
+        db.conn.execute(
+            "UPDATE suggestions SET created_at = '2099-01-02T00:00:00+00:00' WHERE suggestion_id = ?", [ids[1]]
+        )
+    assert worklist.list_version(db, ACC, PID) not in (v0, v1, v2)
+    assert worklist.list_version(db, "other", PID) == "None|None|None"
 
 
 def test_freshness_says_when_a_sync_is_newer(db):
