@@ -44,8 +44,6 @@ RULE_WORDS = {
     "placement_top": "Top-of-search adjustment set by its ACOS against the target",
 }
 
-TARGET_KINDS = {"acos": "ACOS", "tacos": "TACoS"}
-
 
 def _num(value: Any) -> float | None:
     try:
@@ -116,27 +114,31 @@ def evidence_of(row: dict) -> dict:
     return out if isinstance(out, dict) else {}
 
 
+def _target_pct(x: float) -> str:
+    """25 %, 12.5 %: a fraction as the percent a marketer reads."""
+    v = round(x * 100, 1)
+    return f"{v:.0f} %" if v == int(v) else f"{v:.1f} %"
+
+
 def target_sentence(evidence: dict, fallback_target_acos: float | None = None) -> str | None:
     """'Aims at 25 % ACOS (campaign override).' from the evidence's target keys; for a suggestion saved before
-    targets were recorded, the ACOS target it carries ('Aims at 15 % ACOS.'); None when there is neither.
+    targets were recorded, the ACOS target its row carries ('Aims at 15 % ACOS.'); None when there is neither.
 
-    Keys (written by the optimizer's goals): target_kind profit|acos|tacos, target_value (fraction, None for
-    profit), target_acos (the ACOS the rule aimed at, fraction), target_source (a short phrase)."""
-    kind = str(evidence.get("target_kind") or "").lower()
-    source = evidence.get("target_source")
-    aimed = _num(evidence.get("target_acos"))
-    value = _num(evidence.get("target_value"))
-    where = f" ({source})" if isinstance(source, str) and source.strip() else ""
-    if kind == "profit":
-        at = f": {_pct(aimed, 0)} ACOS" if aimed is not None else ""
-        return f"Aims at the most profit{at}{where}."
-    if kind in TARGET_KINDS and value is not None:
-        also = f", bid at {_pct(aimed, 0)} ACOS" if kind == "tacos" and aimed is not None else ""
-        return f"Aims at {_pct(value, 0)} {TARGET_KINDS[kind]}{where}{also}."
-    if aimed is not None:
-        return f"Aims at {_pct(aimed, 0)} ACOS{where}."
-    fallback = _num(fallback_target_acos)
-    return f"Aims at {_pct(fallback, 0)} ACOS." if fallback is not None else None
+    Keys (the goals work writes them): target_kind profit|acos|tacos, target_value (fraction, None for profit),
+    target_acos (the ACOS the rule aimed at, fraction), target_source (a short phrase). The wording is the goals
+    branch's `targets.target_sentence`, so the two read the same; this one adds the fallback for old suggestions."""
+    acos = _num(evidence.get("target_acos"))
+    if acos is None:
+        fallback = _num(fallback_target_acos)
+        return f"Aims at {_target_pct(fallback)} ACOS." if fallback is not None else None
+    source = str(evidence.get("target_source") or "").strip()
+    kind, value = evidence.get("target_kind"), _num(evidence.get("target_value"))
+    where = f" ({source})" if source else ""
+    if kind == "tacos" and value is not None:
+        return f"Aims at {_target_pct(acos)} ACOS to reach a {_target_pct(value)} TACoS{where}."
+    if kind == "profit" and source.startswith("product margin"):
+        return f"Aims at {_target_pct(acos)} ACOS, below break-even for the most profit{where}."
+    return f"Aims at {_target_pct(acos)} ACOS{where}."
 
 
 def suggestion_detail(db: Database, account_id: str, profile_id: str, suggestion_id: str) -> dict | None:

@@ -94,7 +94,7 @@ def m002_apply_journal(db: Database) -> None:
 
 
 @migrations()
-def m003_suggestions_list_version_indexes(db: Database) -> None:
+def m004_suggestions_list_version_indexes(db: Database) -> None:
     """The Suggestions page asks on every rerun whether the profile's suggestions changed: the newest generation and
     the newest decision. With these two indexes each is one index seek instead of a scan of ~20k suggestions with
     their reason text (on the loaded test machine: 434 ms for the scan against well under 1 ms). Cost: two index

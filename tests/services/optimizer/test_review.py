@@ -196,9 +196,11 @@ def test_target_sentence_from_evidence_and_the_old_fallback():
     ev = {"target_kind": "acos", "target_value": 0.25, "target_acos": 0.25, "target_source": "campaign override"}
     assert detail.target_sentence(ev) == "Aims at 25 % ACOS (campaign override)."
     tacos = {"target_kind": "tacos", "target_value": 0.1, "target_acos": 0.3, "target_source": "account TACoS target"}
-    assert detail.target_sentence(tacos) == "Aims at 10 % TACoS (account TACoS target), bid at 30 % ACOS."
-    profit = {"target_kind": "profit", "target_value": None, "target_acos": 0.2, "target_source": "product margin"}
-    assert detail.target_sentence(profit) == "Aims at the most profit: 20 % ACOS (product margin)."
+    assert detail.target_sentence(tacos) == "Aims at 30 % ACOS to reach a 10 % TACoS (account TACoS target)."
+    profit = {"target_kind": "profit", "target_value": None, "target_acos": 0.125, "target_source": "product margin"}
+    assert (
+        detail.target_sentence(profit) == "Aims at 12.5 % ACOS, below break-even for the most profit (product margin)."
+    )
     assert detail.target_sentence({}, 0.15) == "Aims at 15 % ACOS."
     assert detail.target_sentence({}) is None
     assert detail.evidence_of({"evidence": json.dumps(ev)}) == ev
