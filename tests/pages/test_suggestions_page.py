@@ -7,6 +7,12 @@ def _button(at, key):
     return next(b for b in at.button if b.key == key)
 
 
+def _open(account_id: str):
+    """The Suggestions page; a run may compute suggestions (on open after a sync, or on Refresh), which takes
+    the optimizer's time: on a loaded 2-core machine well over AppTest's default 30 s."""
+    return new_app(account_id, "suggestions.py", timeout=300)
+
+
 def _summary_count(at, label: str) -> int:
     """The count the page's own summary line gives for a type (the table shows one page of rows)."""
     import re
@@ -16,7 +22,7 @@ def _summary_count(at, label: str) -> int:
 
 
 def test_approve_apply_and_undo(demo_account):
-    at = new_app(demo_account, "suggestions.py")
+    at = _open(demo_account)
     at.context = {"timezone": "Europe/Berlin"}
     assert not at.exception, at.exception
     _button(at, "generate").click().run()
@@ -70,13 +76,13 @@ def test_approve_apply_and_undo(demo_account):
 
 
 def test_history_falls_back_to_utc_and_says_so(demo_account):
-    at = new_app(demo_account, "suggestions.py")
+    at = _open(demo_account)
     assert not at.exception, at.exception
     assert any(c.value == "Times in UTC: your browser did not tell its time zone." for c in at.caption)
 
 
 def test_default_order_is_expected_profit_impact_with_units(demo_account):
-    at = new_app(demo_account, "suggestions.py")
+    at = _open(demo_account)
     assert at.selectbox(key="sugg_sort").value == "expected_profit_change"
     table = _table(at)
     impacts = table["expected_profit_change"].tolist()
@@ -98,14 +104,14 @@ def test_default_order_is_expected_profit_impact_with_units(demo_account):
 
 
 def test_detail_panel_shows_the_evidence_of_the_picked_suggestion(demo_account):
-    at = new_app(demo_account, "suggestions.py")
+    at = _open(demo_account)
     table = _table(at)
     assert any(h.value == "Details" for h in at.subheader)  # the first suggestion before any pick
     row = table.iloc[1]
     _click_rows(at, [1])
     assert not at.exception, at.exception
-    headline = next(m.value for m in at.markdown if m.value.startswith("**") and "·" in m.value)
-    assert _md(row["type_label"]) in headline and _md(row["change"]) in headline
+    headline = next(m.value for m in at.markdown if m.value.startswith(f"**{_md(row['type_label'])} · "))
+    assert _md(row["change"]) in headline
     # the whole sentence of why, not cut
     assert any(m.value == _md(row["reason"]) for m in at.markdown), row["reason"]
     evidence = next(d.value for d in at.dataframe if d.key == "sugg_evidence").set_index("evidence")
@@ -124,7 +130,7 @@ def test_detail_names_the_target_and_its_source(demo_account):
     from services import connect
     from services.store import write
 
-    at = new_app(demo_account, "suggestions.py")
+    at = _open(demo_account)
     table = _table(at)
     sid = str(table["suggestion_id"].iloc[2])
     db = connect.open_store(connect.db_path())
@@ -154,7 +160,7 @@ def test_suggestions_refresh_by_themselves_after_a_sync(demo_account, app_env):
     from services import connect
     from services.optimizer import worklist
 
-    at = new_app(demo_account, "suggestions.py")
+    at = _open(demo_account)
     profile = at.session_state["profile_id"]
     db = connect.open_store(connect.db_path())
     before = worklist.freshness(db, demo_account, profile)
@@ -162,7 +168,7 @@ def test_suggestions_refresh_by_themselves_after_a_sync(demo_account, app_env):
     summary = connect.run_sync(app_env, connect.make_vault(app_env), demo_account, [profile], days=2)
     assert summary.status == "ok", summary.line()
     assert worklist.freshness(db, demo_account, profile).stale
-    at = new_app(demo_account, "suggestions.py")
+    at = _open(demo_account)
     assert not at.exception, at.exception
     assert any(s.value.startswith("New data from the sync of ") and "ready for review" in s.value for s in at.success)
     after = worklist.freshness(db, demo_account, profile)
@@ -202,7 +208,7 @@ def _statuses(at, ids):
 
 
 def test_selection_follows_suggestions_through_sort_filter_search_and_apply(demo_account):
-    at = new_app(demo_account, "suggestions.py")
+    at = _open(demo_account)
     _button(at, "generate").click().run()
     assert not at.exception, at.exception
     at.multiselect(key="sugg_types").set_value(["Bid changes"]).run()
@@ -277,8 +283,7 @@ def review_positions(table, ids):
 
 
 def test_narrowing_search_with_selection_does_not_crash(demo_account):
-    at = new_app(demo_account, "suggestions.py")
-    _button(at, "generate").click().run()
+    at = _open(demo_account)
     n = len(_table(at))
     assert n >= 3
     _click_rows(at, [n - 3, n - 2, n - 1])
