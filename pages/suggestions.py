@@ -49,18 +49,19 @@ if fresh.stale and not st.session_state.get(auto_key):
     except DashboardError as exc:
         common.show_error(exc)
 s1, s2 = st.columns([3, 2], vertical_alignment="center")
-if fresh.stale:
+if s2.button("Refresh suggestions from the latest data", key="generate"):  # first: the line beside it is then true
+    try:
+        st.success(f"{generate()} suggestion(s) ready for review.")
+        fresh = worklist.freshness(db, c.account_id, c.profile_id)
+    except DashboardError as exc:
+        common.show_error(exc)
+if fresh.stale:  # prominent, with the button right beside it
     s1.warning(
         f"The data synced {when(fresh.synced_at)} is newer than these suggestions "
         f"(computed {when(fresh.generated_at)}). Refresh them to review today's data."
     )
 else:
     s1.caption(f"Suggestions computed {when(fresh.generated_at)} · data synced {when(fresh.synced_at)} ({tz_name}).")
-if s2.button("Refresh suggestions from the latest data", key="generate"):
-    try:
-        st.success(f"{generate()} suggestion(s) ready for review.")
-    except DashboardError as exc:
-        common.show_error(exc)
 
 # ---------------------------------------------------------------- the work list (filtered, sorted, paged in SQL)
 f1, f2, f3, f4 = st.columns([3, 2, 2, 2])
