@@ -21,11 +21,12 @@ except ImportError:  # requirements-dev.txt installs it; CI must not hide its ab
         raise
     pytest.skip("the playwright package is not installed", allow_module_level=True)
 
-from tests.e2e.test_user_day import SYNC_TIMEOUT, choose_option, click, go_to, grid, no_exception
+from tests.e2e.test_user_day import choose_option, click, go_to, grid, no_exception
 
 pytestmark = pytest.mark.e2e
 
 HEADER_PX, ROW_PX = 35, 35  # Streamlit's dataframe: header and row height
+SYNC_TIMEOUT = 600_000  # ms: the US profile's sync when this session has to run it (slow on a loaded machine)
 Identity = tuple[str, str, str]  # keyword, campaign, ad group: what a person recognises a suggestion by
 
 

@@ -114,7 +114,7 @@ def test_detail_panel_shows_the_evidence_of_the_picked_suggestion(demo_account):
     assert _md(row["change"]) in headline
     # the whole sentence of why, not cut
     assert any(m.value == _md(row["reason"]) for m in at.markdown), row["reason"]
-    evidence = next(d.value for d in at.dataframe if d.key == "sugg_evidence").set_index("evidence")
+    evidence = next(d.value for d in at.dataframe if "meaning" in d.value.columns).set_index("evidence")
     for what in ("Clicks", "Orders", "Spend", "Sales", "ACOS", "Conversion rate, raw", "Conversion rate, shrunk"):
         assert what in evidence.index
     for what in ("Rule", "Confidence", "Expected spend change", "Expected sales change", "Expected profit impact"):
