@@ -308,7 +308,10 @@ def suggestion_list(account_id: str, profile_id: str, f, currency: str, version:
 
     db = store()
     wl = worklist.work_list(db, account_id, profile_id, f)
+    from services.analytics.presentation import enum_label
+
     rows = detail.with_products(db, profile_id, wl.rows)
+    rows["keyword_text"] = rows["keyword_text"].map(lambda v: enum_label("match_type", v))  # auto targets by name
     rows.insert(rows.columns.get_loc("type_label") + 1, "change", detail.change_texts(rows, currency))
     campaigns = worklist.campaign_counts(db, account_id, profile_id, f)
     return worklist.WorkList(rows, wl.total, wl.by_type, wl.page, wl.pages), campaigns

@@ -18,6 +18,7 @@ import pandas as pd
 from sqlite_utils import Database
 
 from services.analytics.metrics import format_money
+from services.analytics.presentation import enum_label
 from services.analytics.sales import product_names
 from services.optimizer.model import TYPE_LABELS
 from services.optimizer.suggestions import ensure_schema, get_settings_book
@@ -208,7 +209,7 @@ def expected_profit(db: Database, account_id: str, profile_id: str, row: dict) -
 
 def headline(row: dict, currency: str) -> str:
     """'Bid changes · "garden hose" in Hoses › Exact: $1.15 → $0.92' — what the panel is about, in one line."""
-    what = row.get("keyword_text") or row.get("search_term") or row.get("campaign_name") or ""
+    what = enum_label("match_type", row.get("keyword_text")) or row.get("search_term") or row.get("campaign_name") or ""
     where = " › ".join(str(x) for x in (row.get("campaign_name"), row.get("ad_group_name")) if x)
     label = TYPE_LABELS.get(str(row.get("type")), str(row.get("type")))
     place = f" in {where}" if where and what != row.get("campaign_name") else ""

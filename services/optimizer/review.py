@@ -15,7 +15,7 @@ from sqlite_utils import Database
 
 from services import optimizer as sugg
 from services.analytics.export import to_safe_csv
-from services.analytics.presentation import export_frame
+from services.analytics.presentation import enum_label, export_frame
 from services.optimizer import TYPE_LABELS
 from services.optimizer.actions import _actions_for
 from services.optimizer.bulksheet import approved_bulk_xlsx, bulk_filename
@@ -168,7 +168,7 @@ def apply_plan(
             rows.append(
                 {
                     "entity_type": _ENTITY_TYPES.get(a.entity_kind, a.entity_kind),
-                    "entity": a.entity_name,
+                    "entity": enum_label("match_type", a.entity_name),  # an auto target by its console name
                     "campaign": s.get("campaign_name"),
                     "ad_group": s.get("ad_group_name"),
                     "field": FIELD_LABELS.get(a.field, a.field),
@@ -217,6 +217,7 @@ def history(
     names = campaign_names(db, profile_id, h["campaign_id"].tolist())
     h = h.assign(
         campaign=h["campaign_id"].map(lambda c: names.get(str(c))),
+        entity_name=h["entity_name"].map(lambda v: enum_label("match_type", v)),
         applied_at=h["applied_at"].map(lambda t: local_time(t, tz)),
         undone_at=h["undone_at"].map(lambda t: local_time(t, tz)),
         change=[field_change(f, o, n, currency) for f, o, n in zip(h["field"], h["old_value"], h["new_value"])],
