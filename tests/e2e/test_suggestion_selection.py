@@ -67,14 +67,20 @@ def tick(page: Page, position: int) -> None:
 
 
 def search_for(page: Page, text: str) -> None:
-    """Type into the search box as a person does: clear it, type (or not), press Enter."""
-    box = page.get_by_label("Search campaign, ad group, keyword or search term")
-    box.click()
-    box.press("Control+A")
-    box.press("Backspace")
-    if text:
+    """Type into the search box as a person does: clear it, type, press Enter; an empty search is made with the
+    box's own clear button (Streamlit's text input does not send an emptied box on Enter)."""
+    label = "Search campaign, ad group, keyword or search term"
+    box = page.get_by_label(label)
+    if not text:
+        clear = page.get_by_test_id("stTextInput").filter(has=box).get_by_test_id("stTextInputClearButton")
+        box.hover()
+        clear.click()
+    else:
+        box.click()
+        box.press("Control+A")
+        box.press("Backspace")
         box.type(text)
-    box.press("Enter")
+        box.press("Enter")
     wait_for_app_run(page, wait_delay_ms=1_000)
     no_exception(page)
 
