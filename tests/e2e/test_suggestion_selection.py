@@ -9,12 +9,14 @@ accessible <table role=grid> of the rows in view only, so counts come from the p
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
 from tests.e2e.conftest import in_ci, wait_for_app_loaded, wait_for_app_run
 
 try:
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import Page, expect
 except ImportError:  # requirements-dev.txt installs it; CI must not hide its absence
     if in_ci():
@@ -31,8 +33,7 @@ SYNC_TIMEOUT = 600_000  # ms: the US profile's sync when this session has to run
 Identity = tuple[str, str, str]  # keyword, campaign, ad group: what a person recognises a suggestion by
 
 
-def rows_in_view(page: Page, nth: int = 0) -> list[dict[str, str]]:
-    """The rows the grid draws, each as {header: cell text}."""
+def _read_rows(page: Page, nth: int) -> list[dict[str, str]]:
     g = grid(page, nth)
     headers = [t.strip() for t in g.locator("th").all_inner_texts()]
     out = []
@@ -42,6 +43,22 @@ def rows_in_view(page: Page, nth: int = 0) -> list[dict[str, str]]:
         cells = cells[len(cells) - len(hs) :]
         out.append(dict(zip(hs, cells)))
     return out
+
+
+def rows_in_view(page: Page, nth: int = 0, needs: tuple[str, ...] = ("Type",), timeout: float = 60.0) -> list[dict]:
+    """The rows the grid draws, each as {header: cell text}, once it has drawn rows with these headers (the grid
+    draws after the script run ends, and is redrawn while it is read)."""
+    deadline, seen = time.monotonic() + timeout, []
+    while True:
+        try:
+            seen = _read_rows(page, nth)
+            if seen and all(set(needs) <= set(r) for r in seen):
+                return seen
+        except PlaywrightError:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"table {nth}: no rows with {needs}; saw {seen[:3]}")
+        page.wait_for_timeout(250)
 
 
 def grid_with(page: Page, *headers: str) -> int:
@@ -129,7 +146,7 @@ def test_selection_never_moves_to_another_suggestion(page: Page, app_server, sho
     page.keyboard.press("Escape")
     wait_for_app_run(page)
     expect(page.get_by_text(re.compile(r"^Bid changes: \d+$"))).to_be_visible(timeout=WAIT)
-    rows = rows_in_view(page)
+    rows = rows_in_view(page, needs=("Type", "Keyword", "Campaign", "Ad group"))
     assert len(rows) >= 4 and {r["Type"] for r in rows} == {"Bid changes"}, rows[:3]
 
     # tick the first and the third row; the detail follows the newest tick
@@ -155,7 +172,7 @@ def test_selection_never_moves_to_another_suggestion(page: Page, app_server, sho
 
     # narrow the search to the first pick's keyword: no crash; the other pick is hidden, not swapped for another
     search_for(page, picked[0][0])
-    shown = rows_in_view(page)
+    shown = rows_in_view(page, needs=("Type", "Keyword", "Campaign", "Ad group"))
     assert picked[0] in [identity(r) for r in shown if r["Type"] == "Bid changes"], shown
     both_match = picked[0][0] in picked[1][0]
     expect(approve_button(page)).to_have_text(f"Approve ({2 if both_match else 1} selected)", timeout=WAIT)
@@ -176,7 +193,7 @@ def test_selection_never_moves_to_another_suggestion(page: Page, app_server, sho
     expect(
         page.get_by_test_id("stAlertContentWarning").filter(has_text="Send 2 change(s) to Amazon now?")
     ).to_be_visible(timeout=WAIT)
-    plan = rows_in_view(page, grid_with(page, "Name", "Field", "Change"))
+    plan = rows_in_view(page, grid_with(page, "Name", "Field", "Change"), needs=("Name", "Campaign", "Ad group"))
     assert sorted((r["Name"], r["Campaign"], r["Ad group"]) for r in plan) == sorted(picked), plan
     assert all(re.fullmatch(r"\$\d+\.\d\d → \$\d+\.\d\d", r["Change"]) for r in plan), plan
     shots(page, "confirmation")
@@ -188,7 +205,7 @@ def test_selection_never_moves_to_another_suggestion(page: Page, app_server, sho
     # after the apply the two are applied (out of the default view), and the selection did not land on others
     expect(approve_button(page)).to_have_text("Approve (0 selected)", timeout=WAIT)
     expect(page.get_by_text("2 selected, 2 hidden by filters", exact=False)).to_be_visible(timeout=WAIT)
-    history = rows_in_view(page, grid_with(page, "Amazon's answer"))
+    history = rows_in_view(page, grid_with(page, "Amazon's answer"), needs=("Name",))
     assert sorted(r["Name"] for r in history[:2]) == sorted(p[0] for p in picked), history[:2]
 
     # leave the demo account as it was: undo, and the banner says what the undo did
