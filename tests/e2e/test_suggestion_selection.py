@@ -61,13 +61,22 @@ def rows_in_view(page: Page, nth: int = 0, needs: tuple[str, ...] = ("Type",), t
         page.wait_for_timeout(250)
 
 
-def grid_with(page: Page, *headers: str) -> int:
-    """The position of the first grid on the page whose headers include these."""
+def grid_with(page: Page, *headers: str, timeout: float = 60.0) -> int:
+    """The position of the first grid on the page whose headers include these (each scrolled into view: Glide
+    draws a grid's accessible table only once it is on screen)."""
     frames = page.get_by_test_id("stDataFrame")
-    for n in range(frames.count()):
-        if set(headers) <= {t.strip() for t in grid(page, n).locator("th").all_inner_texts()}:
-            return n
-    raise AssertionError(f"no table with the headers {headers}")
+    deadline = time.monotonic() + timeout
+    while True:
+        for n in range(frames.count()):
+            try:
+                frames.nth(n).scroll_into_view_if_needed(timeout=5_000)
+                if set(headers) <= {t.strip() for t in grid(page, n).locator("th").all_inner_texts()}:
+                    return n
+            except PlaywrightError:
+                pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no table with the headers {headers}")
+        page.wait_for_timeout(500)
 
 
 def identity(row: dict[str, str]) -> Identity:
