@@ -370,6 +370,37 @@ def promotion_suggestions(account_id: str, profile_id: str, version: str):
     return suggest(store(), profile_id)
 
 
+@st.cache_data(ttl="15m", max_entries=256, show_spinner=False)
+def suggestion_list(account_id: str, profile_id: str, f, currency: str, version: str):
+    """One page of the Suggestions work list (issue 15: the page must not read ~20k suggestions per rerun).
+
+    Keyed by account, profile, the filter (a frozen `ListFilter`) and `version` = the sync's data version plus the
+    suggestions' own version (`worklist.list_version`), so an approve, apply, undo or new generation, here or in
+    another process, is a new entry; `forget_suggestions()` also drops the entries at once after this page acts."""
+    from services.optimizer import detail, worklist
+
+    db = store()
+    wl = worklist.work_list(db, account_id, profile_id, f)
+    from services.analytics.presentation import enum_label
+
+    rows = detail.with_products(db, profile_id, wl.rows)
+    rows["keyword_text"] = rows["keyword_text"].map(lambda v: enum_label("match_type", v))  # auto targets by name
+    rows.insert(rows.columns.get_loc("type_label") + 1, "change", detail.change_texts(rows, currency))
+    campaigns = worklist.campaign_counts(db, account_id, profile_id, f)
+    return worklist.WorkList(rows, wl.total, wl.by_type, wl.page, wl.pages), campaigns
+
+
+def suggestions_version(account_id: str, profile_id: str) -> str:
+    from services.optimizer import worklist
+
+    return f"{data_version(account_id)}#{worklist.list_version(store(), account_id, profile_id)}"
+
+
+def forget_suggestions() -> None:
+    """After approve / reject / snooze / apply / undo / refresh: the cached work lists are stale."""
+    suggestion_list.clear()
+
+
 def download(df, table: str, c: Controls, key: str, label: str | None = None) -> None:
     """Every table shown gets a CSV through the one safe writer; the file name carries profile and range.
 

@@ -15,16 +15,21 @@ from sqlite_utils import Database
 
 from services import optimizer as sugg
 from services.accounts import grants
+from services.analytics.export import to_safe_csv
+from services.analytics.presentation import enum_label, export_frame
 from services.optimizer import TYPE_LABELS
 from services.optimizer.actions import _actions_for
 from services.optimizer.bulksheet import approved_bulk_xlsx, bulk_filename
+from services.optimizer.detail import FIELD_LABELS, campaign_names, change_texts, field_change, local_time, zone
 
 HISTORY_COLUMNS = [
     "applied_at",
+    "campaign",
     "change_type",
     "action",
     "entity_name",
     "field",
+    "change",
     "old_value",
     "new_value",
     "ok",
@@ -140,6 +145,7 @@ PLAN_COLUMNS = [
     "campaign",
     "ad_group",
     "field",
+    "change",
     "old_value",
     "new_value",
     "expected_spend_change",
@@ -166,7 +172,9 @@ class ApplyPlan:
     sales_change: float
 
 
-def apply_plan(db: Database, account_id: str, profile_id: str, suggestion_ids: list[str]) -> ApplyPlan:
+def apply_plan(
+    db: Database, account_id: str, profile_id: str, suggestion_ids: list[str], currency: str = "USD"
+) -> ApplyPlan:
     """The confirmation's list: built from the same actions `apply_approved` sends for these approved ids."""
     df = sugg.list_suggestions(db, account_id, profile_id, statuses=("approved",))
     df = df[df["suggestion_id"].astype(str).isin([str(i) for i in suggestion_ids])]
@@ -180,10 +188,11 @@ def apply_plan(db: Database, account_id: str, profile_id: str, suggestion_ids: l
             rows.append(
                 {
                     "entity_type": _ENTITY_TYPES.get(a.entity_kind, a.entity_kind),
-                    "entity": a.entity_name,
+                    "entity": enum_label("match_type", a.entity_name),  # an auto target by its console name
                     "campaign": s.get("campaign_name"),
                     "ad_group": s.get("ad_group_name"),
-                    "field": a.field,
+                    "field": FIELD_LABELS.get(a.field, a.field),
+                    "change": field_change(a.field, a.old_value, a.new_value, currency),
                     "old_value": a.old_value,
                     "new_value": a.new_value,
                     "expected_spend_change": _number(s.get("expected_spend_change")) if first else 0.0,
@@ -217,9 +226,37 @@ def apply_approved_changes(
     return sugg.apply_approved(db, client, account_id, profile_id, confirmed=confirmed, ids=suggestion_ids).frame
 
 
-def history(db: Database, account_id: str, profile_id: str) -> pd.DataFrame:
+def history(
+    db: Database, account_id: str, profile_id: str, timezone: str | None = None, currency: str = "USD"
+) -> pd.DataFrame:
+    """Changes sent to Amazon, newest first, with the campaign's name, times in `timezone` (the browser's; UTC
+    when unknown). The times stay text ('2026-12-01 15:03'): the page states which zone they are in."""
     h = sugg.change_history(db, account_id, profile_id)
-    return h[[c for c in HISTORY_COLUMNS if c in h.columns]] if not h.empty else pd.DataFrame(columns=HISTORY_COLUMNS)
+    if h.empty:
+        return pd.DataFrame(columns=HISTORY_COLUMNS)
+    tz, _ = zone(timezone)
+    names = campaign_names(db, profile_id, h["campaign_id"].tolist())
+    h = h.assign(
+        campaign=h["campaign_id"].map(lambda c: names.get(str(c))),
+        entity_name=h["entity_name"].map(lambda v: enum_label("match_type", v)),
+        applied_at=h["applied_at"].map(lambda t: local_time(t, tz)),
+        undone_at=h["undone_at"].map(lambda t: local_time(t, tz)),
+        change=[field_change(f, o, n, currency) for f, o, n in zip(h["field"], h["old_value"], h["new_value"])],
+    )
+    return h[[c for c in HISTORY_COLUMNS if c in h.columns]]
+
+
+def outcome_sentence(kind: str, result: pd.DataFrame) -> tuple[bool, str]:
+    """(all went through, the banner's sentence) after an apply or an undo: an undo says what it put back."""
+    n = len(result)
+    ok = int(result["ok"].sum()) if "ok" in result and n else 0
+    if kind == "undo":
+        if ok == n:
+            return True, f"Undone on Amazon: {ok} of {n} change(s) put back to their earlier values."
+        return False, f"Amazon refused to undo {n - ok} of {n} change(s); see why below. The others were put back."
+    if ok == n:
+        return True, f"Amazon accepted {ok} of {n} change(s)."
+    return False, f"Amazon refused {n - ok} of {n} change(s); see why below."
 
 
 def undoable_ids(db: Database, account_id: str, profile_id: str, last_batch_only: bool = False) -> list[str]:
@@ -239,6 +276,47 @@ def undo_changes(
     _require_change(db, [account_id, *_accounts_of(db, "change_history", "change_id", change_ids)])
     client = sugg.client_for_profile(db, vault, account_id, profile_id)
     return sugg.undo(db, client, change_ids, confirmed=confirmed).frame
+
+
+CSV_COLUMNS = [
+    "type_label",
+    "status",
+    "change",
+    "expected_profit_change",
+    "campaign_name",
+    "ad_group_name",
+    "keyword_text",
+    "match_type",
+    "search_term",
+    "dest_campaign_name",
+    "dest_ad_group_name",
+    "current_value",
+    "proposed_value",
+    "reason",
+    "rule",
+    "confidence",
+    "clicks",
+    "orders",
+    "spend",
+    "sales",
+    "acos",
+    "cvr_raw",
+    "cvr_shrunk",
+    "target_acos",
+    "expected_spend_change",
+    "expected_sales_change",
+    "campaign_id",
+    "ad_group_id",
+    "entity_id",
+    "suggestion_id",
+]
+
+
+def suggestions_csv(rows: pd.DataFrame, currency: str) -> bytes:
+    """Every suggestion the filters match as the page reads them (same headers and units, through the registry),
+    plus the evidence columns and ids a spreadsheet user filters by; written by the one safe CSV writer."""
+    out = rows.assign(change=change_texts(rows, currency)) if not rows.empty else rows.assign(change=[])
+    return to_safe_csv(export_frame(out[[c for c in CSV_COLUMNS if c in out.columns]]))
 
 
 def bulk_file(db: Database, account_id: str, profile_id: str, day: date) -> tuple[Callable[[], bytes], str]:

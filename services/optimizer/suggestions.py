@@ -106,6 +106,20 @@ def m003_goals_and_evidence(db: Database) -> None:
         db.conn.execute("ALTER TABLE suggestions ADD COLUMN evidence TEXT")
 
 
+@migrations()
+def m004_suggestions_list_version_indexes(db: Database) -> None:
+    """The Suggestions page asks on every rerun whether the profile's suggestions changed: the newest generation and
+    the newest decision. With these two indexes each is one index seek instead of a scan of ~20k suggestions with
+    their reason text (on the loaded test machine: 434 ms for the scan against well under 1 ms). Cost: two index
+    entries per saved suggestion."""
+    db.conn.execute(
+        "CREATE INDEX IF NOT EXISTS idx_suggestions_created ON suggestions(account_id, profile_id, created_at)"
+    )
+    db.conn.execute(
+        "CREATE INDEX IF NOT EXISTS idx_suggestions_decided ON suggestions(account_id, profile_id, decided_at)"
+    )
+
+
 def ensure_schema(db: Database) -> None:
     """Apply this module's pending migrations to this database (idempotent).
 

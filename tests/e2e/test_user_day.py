@@ -376,7 +376,7 @@ def walk(page: Page, url: str, shots, step) -> None:
     table(
         page,
         page.get_by_test_id("stDataFrame").count() - 1,
-        lambda t: t.rows == shown and {"undone_at", header_of("undone_at")} & set(t.headers),
+        lambda t: t.rows == shown and any(h.startswith("Undone (") for h in t.headers),
         f"the change history with the {shown} applied change(s)",
     )
     step("7c. undo the last apply")
@@ -384,20 +384,23 @@ def walk(page: Page, url: str, shots, step) -> None:
     expect(page.get_by_test_id("stAlertContentWarning").filter(has_text="Put these values back")).to_be_visible()
     click(page, "Yes, undo on Amazon")
     expect(page.get_by_role("button", name="Undo the last apply (0 change(s))…")).to_be_disabled()
+    # the banner says what the undo did (issue 14: it used to repeat "Amazon accepted ...")
     expect(
-        page.get_by_test_id("stAlertContentSuccess").filter(has_text=f"Amazon accepted {shown} of {shown} change(s).")
+        page.get_by_test_id("stAlertContentSuccess").filter(
+            has_text=f"Undone on Amazon: {shown} of {shown} change(s) put back to their earlier values."
+        )
     ).to_be_visible()
     heading = page.get_by_role("heading", name="Change history")
     scroll_to(heading)
     shots(page, "suggestions-undone")
     # the history's own CSV: every applied change is now marked undone, and the undo itself is listed
-    name, body = download(page, page.get_by_role("button", name="Download CSV", exact=True), shots.folder)
+    name, body = download(page, page.get_by_role("button", name="Download the change history (CSV)"), shots.folder)
     assert name.startswith("change-history_"), name
     rows = open_safe_csv(body)
     header, records = rows[0], [dict(zip(rows[0], r)) for r in rows[1:]]
-    assert {header_of(f) for f in ("applied_at", "old_value", "new_value", "ok", "undone_at")} <= set(header), header
+    assert {"Applied", "Old value", "New value", "Accepted", "Undone"} <= set(header), header
     assert len(records) == 2 * shown, (len(records), shown)
-    undone = [r for r in records if r[header_of("undone_at")]]
+    undone = [r for r in records if r["Undone"]]
     assert len(undone) == shown, f"{len(undone)} of {shown} applied changes marked undone"
 
     # 8. a coupon: two of the seller's ASINs from the Products page, the create form, the export, the file

@@ -7,40 +7,173 @@ def _button(at, key):
     return next(b for b in at.button if b.key == key)
 
 
+def _open(account_id: str):
+    """The Suggestions page; a run may compute suggestions (on open after a sync, or on Refresh), which takes
+    the optimizer's time: on a loaded 2-core machine well over AppTest's default 30 s."""
+    return new_app(account_id, "suggestions.py", timeout=300)
+
+
+def _summary_count(at, label: str) -> int:
+    """The count the page's own summary line gives for a type (the table shows one page of rows)."""
+    import re
+
+    line = next(m.value for m in at.markdown if f"**{label}**" in m.value)
+    return int(re.search(rf"\*\*{re.escape(label)}\*\*: (\d+)", line).group(1))
+
+
 def test_approve_apply_and_undo(demo_account):
-    at = new_app(demo_account, "suggestions.py")
+    at = _open(demo_account)
+    at.context = {"timezone": "Europe/Berlin"}
     assert not at.exception, at.exception
     _button(at, "generate").click().run()
     assert not at.exception, at.exception
-    assert "ready for review" in at.success[0].value
+    assert any("ready for review" in s.value for s in at.success)
     table = at.dataframe[0].value
-    assert len(table) > 0 and {"reason", "confidence", "cvr_shrunk", "current_value", "proposed_value"} <= set(
-        table.columns
-    )
+    assert len(table) > 0 and {"reason", "confidence", "change", "expected_profit_change"} <= set(table.columns)
 
     # narrow to bid changes with high confidence, approve all of them
     at.multiselect(key="sugg_types").set_value(["Bid changes"]).run()
     at.slider(key="sugg_conf").set_value(0.5).run()
     shown = at.dataframe[0].value
-    assert len(shown) > 0 and set(shown["type_label"]) == {"Bid changes"}
+    n = _summary_count(at, "Bid changes")
+    assert n > 0 and set(shown["type_label"]) == {"Bid changes"}
+    assert _button(at, "decide_approve").label == f"Approve (all {n} shown)"
     _button(at, "decide_approve").click().run()
-    assert f"{len(shown)} approved change(s) waiting." in [m.value for m in at.markdown]
+    assert f"{n} approved change(s) waiting." in [m.value for m in at.markdown]
 
-    # nothing is sent without the explicit confirmation
+    # nothing is sent without the explicit confirmation; the confirmation shows each change with its unit
     _button(at, "apply").click().run()
     assert "Send" in at.warning[0].value
-    assert not any(d.key == "apply_table" for d in at.dataframe) if hasattr(at.dataframe[0], "key") else True
+    plan = next(d.value for d in at.dataframe if "entity_type" in d.value.columns)
+    assert plan["change"].str.fullmatch(r"\$\d+\.\d\d → \$\d+\.\d\d").all(), plan["change"].tolist()
     _button(at, "apply_confirm").click().run()
     assert not at.exception, at.exception
-    assert any("Amazon accepted" in s.value for s in at.success), [e.value for e in at.error]
+    assert any(s.value == f"Amazon accepted {n} of {n} change(s)." for s in at.success), [e.value for e in at.error]
     history = at.dataframe[-1].value
-    assert len(history) >= len(shown) and history["ok"].all()
+    assert len(history) >= n and history["ok"].all()
+    # History: the campaign of each change, and times in the browser's zone (Berlin is UTC+1 in December)
+    assert history["campaign"].notna().all()
+    assert any(c.value == "Times in your browser's time zone (Europe/Berlin)." for c in at.caption)
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from services import connect
+    from services.optimizer import change_history
+
+    raw = change_history(connect.open_store(connect.db_path()), demo_account, at.session_state["profile_id"])
+    newest = datetime.fromisoformat(raw["applied_at"].iloc[0]).astimezone(ZoneInfo("Europe/Berlin"))
+    assert history["applied_at"].iloc[0] == newest.strftime("%Y-%m-%d %H:%M")
 
     _button(at, "undo").click().run()
     _button(at, "undo_confirm").click().run()
     assert not at.exception, at.exception
     history = at.dataframe[-1].value
-    assert history["undone_at"].notna().sum() >= len(shown)
+    assert history["undone_at"].notna().sum() >= n
+    # the banner says what the undo did, not what the apply did
+    assert [s.value for s in at.success if "change(s)" in s.value] == [
+        f"Undone on Amazon: {n} of {n} change(s) put back to their earlier values."
+    ]
+
+
+def test_history_falls_back_to_utc_and_says_so(demo_account):
+    at = _open(demo_account)
+    assert not at.exception, at.exception
+    assert any(c.value == "Times in UTC: your browser did not tell its time zone." for c in at.caption)
+
+
+def test_default_order_is_expected_profit_impact_with_units(demo_account):
+    at = _open(demo_account)
+    assert at.selectbox(key="sugg_sort").value == "expected_profit_change"
+    table = _table(at)
+    impacts = table["expected_profit_change"].tolist()
+    assert len(impacts) > 1 and impacts == sorted(impacts, reverse=True)
+    by_type = dict(zip(table["type"], table["change"]))
+    money, pct = r"\$\d[\d,]*\.\d\d", r"\d+ %"
+    import re
+
+    for kind, pattern in (
+        ("bid", rf"{money} → {money}"),
+        ("budget", rf"{money} → {money} a day"),
+        ("placement", rf"{pct} → {pct}"),
+        ("negative", r"Add as negative (exact|phrase)"),
+        ("harvest", rf"New exact keyword at {money}"),
+    ):
+        if kind in by_type:
+            assert re.fullmatch(pattern, by_type[kind]), (kind, by_type[kind])
+    assert {"bid", "negative"} <= set(by_type), set(by_type)
+
+
+def test_detail_panel_shows_the_evidence_of_the_picked_suggestion(demo_account):
+    at = _open(demo_account)
+    table = _table(at)
+    assert any(h.value == "Details" for h in at.subheader)  # the first suggestion before any pick
+    row = table.iloc[1]
+    _click_rows(at, [1])
+    assert not at.exception, at.exception
+    headline = next(m.value for m in at.markdown if m.value.startswith(f"**{_md(row['type_label'])} · "))
+    assert _md(row["change"]) in headline
+    # the whole sentence of why, not cut
+    assert any(m.value == _md(row["reason"]) for m in at.markdown), row["reason"]
+    evidence = next(d.value for d in at.dataframe if "meaning" in d.value.columns).set_index("evidence")
+    for what in ("Clicks", "Orders", "Spend", "Sales", "ACOS", "Conversion rate, raw", "Conversion rate, shrunk"):
+        assert what in evidence.index
+    for what in ("Rule", "Confidence", "Expected spend change", "Expected sales change", "Expected profit impact"):
+        assert what in evidence.index
+    assert evidence.loc["Clicks", "value"] == f"{int(row['clicks']):,}"
+    assert evidence.loc["Confidence", "value"] == f"{row['confidence'] * 100:.0f} %"
+
+
+def test_detail_names_the_target_and_its_source(demo_account):
+    """The goals work stores target_* keys in each suggestion's evidence JSON; the detail says them in words."""
+    import json
+
+    from services import connect
+    from services.store import write
+
+    at = _open(demo_account)
+    table = _table(at)
+    sid = str(table["suggestion_id"].iloc[2])
+    db = connect.open_store(connect.db_path())
+    cols = {r[1] for r in db.conn.execute("PRAGMA table_info(suggestions)")}
+    evidence = {"target_kind": "acos", "target_value": 0.25, "target_acos": 0.25, "target_source": "campaign override"}
+    with write(db):
+        if "evidence" not in cols:  # the column the goals branch adds; added here the same way until it lands
+            db.conn.execute("ALTER TABLE suggestions ADD COLUMN evidence TEXT")
+        db.conn.execute("UPDATE suggestions SET evidence = ? WHERE suggestion_id = ?", [json.dumps(evidence), sid])
+    _click_rows(at, [2])
+    assert not at.exception, at.exception
+    assert [i.value for i in at.info] == [_md("Aims at 25 % ACOS (campaign override).")]
+    # an old suggestion, without target keys: the ACOS target it carries
+    other = str(table["suggestion_id"].iloc[3])
+    carried = db.conn.execute("SELECT target_acos FROM suggestions WHERE suggestion_id = ?", [other]).fetchone()[0]
+    _click_rows(at, [2, 3])  # the detail follows the newest pick
+    assert [i.value for i in at.info] == [_md(f"Aims at {carried * 100:.0f} % ACOS.")]
+
+
+def _md(text: str) -> str:
+    from services.analytics.text import escape_markdown
+
+    return escape_markdown(text)
+
+
+def test_suggestions_refresh_by_themselves_after_a_sync(demo_account, app_env):
+    from services import connect
+    from services.optimizer import worklist
+
+    at = _open(demo_account)
+    profile = at.session_state["profile_id"]
+    db = connect.open_store(connect.db_path())
+    before = worklist.freshness(db, demo_account, profile)
+    assert not before.stale
+    summary = connect.run_sync(app_env, connect.make_vault(app_env), demo_account, [profile], days=2)
+    assert summary.status == "ok", summary.line()
+    assert worklist.freshness(db, demo_account, profile).stale
+    at = _open(demo_account)
+    assert not at.exception, at.exception
+    assert any(s.value.startswith("New data from the sync of ") and "ready for review" in s.value for s in at.success)
+    after = worklist.freshness(db, demo_account, profile)
+    assert not after.stale and after.generated_at > before.generated_at
+    assert not at.warning
 
 
 # ------------------------------------------------------------------ selection by identity (issue 12)
@@ -75,7 +208,7 @@ def _statuses(at, ids):
 
 
 def test_selection_follows_suggestions_through_sort_filter_search_and_apply(demo_account):
-    at = new_app(demo_account, "suggestions.py")
+    at = _open(demo_account)
     _button(at, "generate").click().run()
     assert not at.exception, at.exception
     at.multiselect(key="sugg_types").set_value(["Bid changes"]).run()
@@ -150,8 +283,7 @@ def review_positions(table, ids):
 
 
 def test_narrowing_search_with_selection_does_not_crash(demo_account):
-    at = new_app(demo_account, "suggestions.py")
-    _button(at, "generate").click().run()
+    at = _open(demo_account)
     n = len(_table(at))
     assert n >= 3
     _click_rows(at, [n - 3, n - 2, n - 1])
