@@ -122,24 +122,16 @@ def _target_pct(x: float) -> str:
 
 
 def target_sentence(evidence: dict, fallback_target_acos: float | None = None) -> str | None:
-    """'Aims at 25 % ACOS (campaign override).' from the evidence's target keys; for a suggestion saved before
-    targets were recorded, the ACOS target its row carries ('Aims at 15 % ACOS.'); None when there is neither.
+    """The detail's target line: `targets.target_sentence` (the one wording, "Aims at 25 % ACOS (campaign
+    override).") from the evidence's target keys; for a suggestion saved before targets were recorded, the ACOS
+    target its row carries ("Aims at 15 % ACOS."); None when there is neither."""
+    from services.optimizer.targets import target_sentence as sentence
 
-    Keys (the goals work writes them): target_kind profit|acos|tacos, target_value (fraction, None for profit),
-    target_acos (the ACOS the rule aimed at, fraction), target_source (a short phrase). The wording is the goals
-    branch's `targets.target_sentence`, so the two read the same; this one adds the fallback for old suggestions."""
-    acos = _num(evidence.get("target_acos"))
-    if acos is None:
-        fallback = _num(fallback_target_acos)
-        return f"Aims at {_target_pct(fallback)} ACOS." if fallback is not None else None
-    source = str(evidence.get("target_source") or "").strip()
-    kind, value = evidence.get("target_kind"), _num(evidence.get("target_value"))
-    where = f" ({source})" if source else ""
-    if kind == "tacos" and value is not None:
-        return f"Aims at {_target_pct(acos)} ACOS to reach a {_target_pct(value)} TACoS{where}."
-    if kind == "profit" and source.startswith("product margin"):
-        return f"Aims at {_target_pct(acos)} ACOS, below break-even for the most profit{where}."
-    return f"Aims at {_target_pct(acos)} ACOS{where}."
+    found = sentence(evidence)
+    if found:
+        return found
+    fallback = _num(fallback_target_acos)
+    return f"Aims at {_target_pct(fallback)} ACOS." if fallback is not None else None
 
 
 def suggestion_detail(db: Database, account_id: str, profile_id: str, suggestion_id: str) -> dict | None:
