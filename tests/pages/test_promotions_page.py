@@ -111,6 +111,6 @@ def test_suggestions_computed_once_per_data_version(demo_account, monkeypatch):
     at.run()
     assert not at.exception, at.exception
     assert len(calls) == 1, calls
-    shown = next(d.value for d in at.dataframe if "proposed_value" in d.value.columns)
+    shown = next(d.value for d in at.dataframe if {"change", "expected_effect"} <= set(d.value.columns))
     direct = real(connect.open_store(), calls[0])
     assert list(shown["reason"]) == list(direct["reason"])

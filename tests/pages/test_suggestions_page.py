@@ -140,11 +140,13 @@ def test_detail_names_the_target_and_its_source(demo_account):
         if "evidence" not in cols:  # the column the goals branch adds; added here the same way until it lands
             db.conn.execute("ALTER TABLE suggestions ADD COLUMN evidence TEXT")
         db.conn.execute("UPDATE suggestions SET evidence = ? WHERE suggestion_id = ?", [json.dumps(evidence), sid])
+        # a suggestion saved before targets were recorded in the evidence
+        other = str(table["suggestion_id"].iloc[3])
+        db.conn.execute("UPDATE suggestions SET evidence = NULL WHERE suggestion_id = ?", [other])
     _click_rows(at, [2])
     assert not at.exception, at.exception
     assert [i.value for i in at.info] == [_md("Aims at 25 % ACOS (campaign override).")]
     # an old suggestion, without target keys: the ACOS target it carries
-    other = str(table["suggestion_id"].iloc[3])
     carried = db.conn.execute("SELECT target_acos FROM suggestions WHERE suggestion_id = ?", [other]).fetchone()[0]
     _click_rows(at, [2, 3])  # the detail follows the newest pick
     assert [i.value for i in at.info] == [_md(f"Aims at {carried * 100:.0f} % ACOS.")]
