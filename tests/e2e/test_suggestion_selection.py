@@ -201,7 +201,10 @@ def test_selection_never_moves_to_another_suggestion(page: Page, app_server, sho
     expect(
         page.get_by_test_id("stAlertContentWarning").filter(has_text="Send 2 change(s) to Amazon now?")
     ).to_be_visible(timeout=WAIT)
-    plan = rows_in_view(page, grid_with(page, "Name", "Field", "Change"), needs=("Name", "Campaign", "Ad group"))
+    # "Ad group" tells the plan from the change history below it, which also has Name, Field and Change
+    plan = rows_in_view(
+        page, grid_with(page, "Name", "Field", "Change", "Ad group"), needs=("Name", "Campaign", "Ad group")
+    )
     assert sorted((r["Name"], r["Campaign"], r["Ad group"]) for r in plan) == sorted(picked), plan
     assert all(re.fullmatch(r"\$\d+\.\d\d → \$\d+\.\d\d", r["Change"]) for r in plan), plan
     shots(page, "confirmation")
