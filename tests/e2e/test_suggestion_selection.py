@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from tests.e2e.conftest import in_ci, wait_for_app_loaded, wait_for_app_run
+from tests.e2e.conftest import AppServer, in_ci, wait_for_app_loaded, wait_for_app_run
 
 try:
     from playwright.sync_api import Error as PlaywrightError
@@ -142,8 +142,21 @@ def open_suggestions(page: Page, url: str) -> None:
     expect(page.get_by_role("heading", name="Suggested changes")).to_be_visible(timeout=WAIT)
 
 
-def test_selection_never_moves_to_another_suggestion(page: Page, app_server, shots):
-    open_suggestions(page, app_server.url)
+@pytest.fixture()
+def own_server(app_server, tmp_path):
+    """A server and store of this test's own: the changes it applies and undoes must not show up in the day walk's
+    change history, which shares the session's server when both run in one worker (`app_server` only makes sure
+    the browser is there)."""
+    server = AppServer(tmp_path)
+    try:
+        server.wait_healthy()
+        yield server
+    finally:
+        server.stop()
+
+
+def test_selection_never_moves_to_another_suggestion(page: Page, own_server, shots):
+    open_suggestions(page, own_server.url)
     waiting = page.get_by_text(re.compile(r"^\d+ approved change\(s\) waiting\.$"))
     expect(waiting).to_be_visible(timeout=WAIT)
     assert waiting.inner_text().startswith("0 "), "a clean start: no approved change left by another test"
