@@ -21,22 +21,6 @@ from services.errors import (
 
 logger = logging.getLogger(__name__)
 
-# kind -> (media type, envelope, success id key, delete filter name, representation key)
-KINDS: dict[str, tuple[str, str, str, str, str]] = {
-    "campaigns": ("spCampaign", "campaigns", "campaignId", "campaignIdFilter", "campaign"),
-    "adGroups": ("spAdGroup", "adGroups", "adGroupId", "adGroupIdFilter", "adGroup"),
-    "keywords": ("spKeyword", "keywords", "keywordId", "keywordIdFilter", "keyword"),
-    "targets": ("spTargetingClause", "targetingClauses", "targetId", "targetIdFilter", "targetingClause"),
-    "negativeKeywords": (
-        "spNegativeKeyword",
-        "negativeKeywords",
-        "negativeKeywordId",
-        "negativeKeywordIdFilter",
-        "negativeKeyword",
-    ),
-    "productAds": ("spProductAd", "productAds", "adId", "adIdFilter", "productAd"),
-}
-
 
 def decode_json_payload(content: bytes) -> Any:
     """Report files are gzip (unless a proxy already inflated them) holding UTF-8 JSON."""
