@@ -243,8 +243,8 @@ def summary_sentence(impacts: pd.DataFrame, currency: str = "USD", *, today: dat
     s = impact_summary(recent)
     if s["measured"] == 0:
         return (
-            f"Changes applied in the last {days} days: {s['changes']}; their effect shows once "
-            f"{MIN_AFTER_DAYS} days after each have settled."
+            f"Changes applied in the last {days} days: {s['changes']}, none measured yet (the first figures come "
+            f"{MIN_AFTER_DAYS} days after a change, once {SETTLING_DAYS} settling days have passed)."
         )
     if s["profit_effect"] is None:
         return (
