@@ -497,13 +497,14 @@ def autopilot_schedule(db: Database, account_id: str) -> dict | None:
     return get_schedule(db, account_id, "autopilot")
 
 
-def set_autopilot_schedule(db: Database, account_id: str, every_hours: int, enabled: bool) -> None:
+def set_autopilot_schedule(db: Database, account_id: str, every_hours: int, enabled: bool) -> dict:
     """Turn the scheduled autopilot on or off for one account (an approver's decision: it changes the live
-    account without asking). `python -m services.jobs schedule` then enqueues its runs."""
-    from services.jobs.records import set_schedule
+    account without asking). `python -m services.jobs schedule` then enqueues its runs. Returns the schedule."""
+    from services.jobs.records import get_schedule, set_schedule
 
     grants.require(db, account_id, grants.CHANGE)
     set_schedule(db, account_id, every_hours, kind="autopilot", enabled=enabled)
+    return get_schedule(db, account_id, "autopilot") or {}
 
 
 SYNC_STAGES = {
