@@ -29,7 +29,7 @@ def impacts(c: common.Controls) -> pd.DataFrame:
 
 def impact_line(c: common.Controls) -> None:
     """'Changes applied in the last 30 days: +$X profit, estimated' under the page title."""
-    st.info(common.md(impact.summary_sentence(impacts(c), c.currency)), icon=":material/trending_up:")
+    st.markdown(f":material/trending_up: **{common.md(impact.summary_sentence(impacts(c), c.currency))}**")
 
 
 def history(c: common.Controls, db, tz_name: str) -> pd.DataFrame:

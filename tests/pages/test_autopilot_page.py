@@ -77,7 +77,8 @@ def _frame(at, key):
 def test_run_shows_with_its_changes_effects_and_markers_then_one_click_undoes_it(autopilot_store):
     w = autopilot_store
     at = _app(w, "suggestions.py")
-    line = next(i.value for i in at.info if "last 30 days" in i.value).replace("\\", "")  # markdown escapes
+    line = next(m.value for m in at.markdown if "last 30 days" in m.value).replace("\\", "")  # markdown escapes
+    line = line.removeprefix(":material/trending_up: **").removesuffix("**")
     assert line.startswith(f"Changes applied in the last 30 days: {CHANGES}")  # applied today: not measured yet
 
     runs = _frame(at, "autopilot_runs")
