@@ -125,3 +125,15 @@ def test_a_viewer_cannot_undo_a_run(autopilot_store):
     db = grants.bind(connect.open_store(), grants.Person(user="viewer@example.com", roles={w["acc"]: grants.VIEWER}))
     with pytest.raises(grants.NotPermitted):
         autopilot_history.undo_autopilot_run(db, None, w["acc"], w["run"], confirmed=True)
+
+
+def test_a_viewer_sees_the_runs_and_effects_without_an_undo_button(autopilot_store, monkeypatch):
+    """The read-only Suggestions page (a viewer's grant) shows the runs, the effects and their CSVs, no undo."""
+    from pages import common
+
+    monkeypatch.setattr(common, "can_change", lambda account_id=None: False)
+    at = _app(autopilot_store, "suggestions.py")
+    assert any("view-only" in i.value for i in at.info)
+    assert len(_frame(at, "autopilot_runs")) == 1 and "measured" in _frame(at, "history_table").columns
+    assert not [b for b in at.button if b.key in ("autopilot_undo", "autopilot_undo_confirm")]
+    assert any("an approver can undo a run" in x.value for x in at.caption)
