@@ -396,6 +396,21 @@ def suggestions_version(account_id: str, profile_id: str) -> str:
     return f"{data_version(account_id)}#{worklist.list_version(store(), account_id, profile_id)}"
 
 
+@st.cache_data(ttl="15m", max_entries=64, show_spinner=False)
+def change_impacts(account_id: str, profile_id: str, attribution: str, version: str):
+    """Each applied change's measured effect (a few queries per change): computed once per account, profile,
+    attribution window and version (`impacts_version`: a sync or an apply/undo), not on every rerun."""
+    from services.optimizer.impact import measure_impacts
+
+    return measure_impacts(store(), account_id, profile_id, attribution=attribution)
+
+
+def impacts_version(account_id: str, profile_id: str) -> str:
+    from services.optimizer.impact import history_version
+
+    return f"{data_version(account_id)}#{history_version(store(), account_id, profile_id)}"
+
+
 def forget_suggestions() -> None:
     """After approve / reject / snooze / apply / undo / refresh: the cached work lists are stale."""
     suggestion_list.clear()

@@ -228,6 +228,9 @@ if account_id:
 
     runs = connect.scheduled_runs(db, account_id)
     if not runs.empty:
-        st.subheader("Scheduled syncs")
-        st.caption("Syncs run by the job queue (`python -m services.jobs worker`), newest first.")
+        st.subheader("Scheduled syncs and autopilot runs")
+        st.caption(
+            "Jobs run by the job queue (`python -m services.jobs worker`), newest first. An autopilot run's changes "
+            "and their undo are on Suggestions."
+        )
         st.dataframe(runs, hide_index=True, width="stretch")

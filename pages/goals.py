@@ -7,8 +7,9 @@ import pandas as pd
 import streamlit as st
 
 from pages import common
+from services import connect
 from services.errors import DashboardError
-from services.optimizer import goals
+from services.optimizer import autopilot_settings, goals
 
 log = logging.getLogger(__name__)
 c = common.need_controls()
@@ -194,6 +195,56 @@ with st.expander("Thresholds, limits and windows (stored for this account)"):
             for name in settings["name"]:
                 st.session_state.pop(f"goal_set_{name}", None)
             done("success", "Settings are back to their defaults.")
+
+# ------------------------------------------------------------------ autopilot
+st.subheader("Autopilot")
+st.caption(
+    "The autopilot syncs, computes suggestions and applies those within these guardrails, through the same change "
+    "history and undo as your own applies. Its runs, what each changed and why, and the undo of a whole run are on "
+    "Suggestions. Leave it off to apply everything yourself."
+)
+may_change = common.can_change(c.account_id)
+if not may_change:
+    st.caption("Your access to this account is view-only: an approver sets the autopilot.")
+rails, excluded = autopilot_settings.guardrail_values(db, c.account_id)
+schedule = connect.autopilot_schedule(db, c.account_id) or {"every_hours": 24, "enabled": False}
+with st.form("goal_autopilot_form"):
+    on = st.checkbox("Run the autopilot on a schedule", value=schedule["enabled"], key="goal_autopilot_on")
+    every = st.number_input(
+        "Every (hours)", 1, 168, value=int(schedule["every_hours"]), step=1, key="goal_autopilot_every"
+    )
+    typed = {}
+    cols = st.columns(2)
+    for i, f in enumerate(autopilot_settings.FIELDS):
+        unit = {"%": " (%)", "money": f" ({c.currency})"}.get(f.unit, "")
+        whole = f.unit in ("changes", "clicks")
+        typed[f.name] = cols[i % 2].number_input(
+            f"{f.label}{unit}",
+            min_value=int(f.low) if whole else float(f.low),
+            max_value=int(f.high) if whole else float(f.high),
+            value=int(rails[f.name]) if whole else float(rails[f.name]),
+            step=1 if whole else 0.5,
+            help=f.help,
+            key=f"goal_rail_{f.name}",
+        )
+    names = dict(zip(camps["campaign_id"], camps["name"])) if not camps.empty else {}
+    names.update({cid: cid for cid in excluded if cid not in names})  # an excluded campaign since removed stays listed
+    left_out = st.multiselect(
+        "Campaigns the autopilot never touches",
+        list(names),
+        default=[cid for cid in excluded if cid in names],
+        format_func=names.get,
+        key="goal_autopilot_excluded",
+    )
+    if st.form_submit_button("Save autopilot settings", disabled=not may_change):
+        saved = act(autopilot_settings.save_guardrail_values, db, c.account_id, typed, left_out)
+        if saved is not None and act(connect.set_autopilot_schedule, db, c.account_id, int(every), on):
+            when = f"runs every {int(every)} h" if on else "is off: nothing is applied without you"
+            done(
+                "success",
+                f"Autopilot settings saved. The autopilot {when}"
+                + (" (the job queue's `schedule` command starts each run)." if on else "."),
+            )
 
 # ------------------------------------------------------------------ suggestions
 st.subheader("Suggestions with these goals")

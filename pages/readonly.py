@@ -6,7 +6,7 @@ The services refuse a viewer's change anyway (services.accounts.grants.require);
 
 import streamlit as st
 
-from pages import common
+from pages import change_review, common
 from services import optimizer as sugg
 from services.analytics.export import export_filename
 from services.optimizer import review
@@ -32,6 +32,7 @@ def suggestions(c: common.Controls) -> None:
     db = common.store()
     st.title("Suggested changes")
     st.info("Your access to this account is view-only: you can read and export; an approver decides and applies.")
+    change_review.impact_line(c)
     shown = review.shown_suggestions(
         db,
         c.account_id,
@@ -58,6 +59,8 @@ def suggestions(c: common.Controls) -> None:
         mime="text/csv",
     )
     st.subheader("Change history")
-    hist = review.history(db, c.account_id, c.profile_id)
+    hist = change_review.history(c, db, "UTC")
     st.dataframe(hist, hide_index=True, width="stretch", key="history_table")
     common.download(hist, "change-history", c, key="dl_history")
+    change_review.effects_download(c)
+    change_review.autopilot_runs(c, db, None, "UTC", may_change=False, result_key="apply_result")

@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from pages import common, readonly
+from pages import change_review, common, readonly
 from services import optimizer as sugg
 from services.analytics.export import export_filename
 from services.analytics.metrics import format_money
@@ -27,6 +27,7 @@ db, vault = common.store(), common.vault()
 tz, tz_name = detail.zone(st.context.timezone)
 st.title("Suggested changes")
 st.caption("Every suggestion shows its evidence and one sentence of why. Nothing reaches Amazon until you confirm.")
+change_review.impact_line(c)
 
 
 def generate() -> int:
@@ -293,7 +294,7 @@ if st.context.timezone and tz_name == st.context.timezone:
     st.caption(f"Times in your browser's time zone ({tz_name}).")
 else:
     st.caption("Times in UTC: your browser did not tell its time zone.")
-hist = review.history(db, c.account_id, c.profile_id, tz_name, c.currency)
+hist = change_review.history(c, db, tz_name)  # each applied change with its measured effect
 st.dataframe(
     hist,
     hide_index=True,
@@ -308,6 +309,7 @@ st.dataframe(
     },
 )
 common.download(hist, "change-history", c, key="dl_history", label="Download the change history (CSV)")
+change_review.effects_download(c)
 undoable = review.undoable_ids(db, c.account_id, c.profile_id, last_batch_only=True)
 if st.button(f"Undo the last apply ({len(undoable)} change(s))…", key="undo", disabled=not undoable):
     st.session_state["confirm_undo"] = True
@@ -324,3 +326,6 @@ if st.session_state.get("confirm_undo") and undoable:
             st.rerun()
         except DashboardError as exc:
             common.show_error(exc)
+
+# ---------------------------------------------------------------- the autopilot's runs
+change_review.autopilot_runs(c, db, vault, tz_name, may_change=True, result_key=RESULT)

@@ -8,6 +8,7 @@ through the same token store as a real account.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Callable
@@ -432,11 +433,12 @@ def key_notice(vault: Vault) -> str:
 
 
 def scheduled_runs(db: Database, account_id: str, limit: int = 10) -> pd.DataFrame:
-    """The job queue's latest syncs of this account, as the Connect page shows them (no token, no raw summary)."""
+    """The job queue's latest syncs and autopilot runs of this account, as the Connect page shows them (no token,
+    no raw summary: what an autopilot run did is one sentence)."""
     from services.jobs.records import job_runs
 
     rows = job_runs(db, account_id, limit)
-    cols = ["Queued", "Started", "Finished", "Outcome", "Reason"]
+    cols = ["Job", "Queued", "Started", "Finished", "Outcome", "Result", "Reason"]
     if not rows:
         return pd.DataFrame(columns=cols)
     outcome = {
@@ -447,19 +449,62 @@ def scheduled_runs(db: Database, account_id: str, limit: int = 10) -> pd.DataFra
         "queued": "Waiting for a worker",
         "running": "Running",
     }
+    autopilot_outcome = {
+        **outcome,
+        "ok": "Ran",
+        "partial": "Ran, Amazon refused some changes",
+        "skipped": "Changed nothing: the sync did not finish",
+    }
     return pd.DataFrame(
         [
             [
+                "Autopilot" if r["kind"] == "autopilot" else "Sync",
                 r["enqueued_at"],
                 r["started_at"],
                 r["finished_at"],
-                outcome.get(r["status"], r["status"]),
+                (autopilot_outcome if r["kind"] == "autopilot" else outcome).get(r["status"], r["status"]),
+                _job_result(r),
                 r["error"] or "",
             ]
             for r in rows
         ],
         columns=cols,
     )
+
+
+def _job_result(row: dict) -> str:
+    """'12,345 rows' for a sync; '5 changes applied, 482 held back by the guardrails' for an autopilot run."""
+    try:
+        summary = json.loads(row["summary"]) if row.get("summary") else {}
+    except ValueError:
+        return ""
+    if not isinstance(summary, dict):
+        return ""
+    if row["kind"] != "autopilot":
+        return f"{int(summary['rows']):,} rows" if isinstance(summary.get("rows"), int) else ""
+    runs = summary.get("runs") or []
+    held = sum(sum(int(n) for n in (r.get("skipped") or {}).values()) for r in runs)
+    if summary.get("dry_run"):
+        return f"dry run: {sum(int(r.get('kept') or 0) for r in runs)} change(s) it would make; nothing changed"
+    applied, refused = (sum(int(r.get(k) or 0) for r in runs) for k in ("applied", "failed"))
+    return f"{applied} change(s) applied, {refused} refused, {held} held back by the guardrails"
+
+
+def autopilot_schedule(db: Database, account_id: str) -> dict | None:
+    """The account's autopilot schedule ({every_hours, enabled, next_run_at}), or None: never turned on."""
+    from services.jobs.records import get_schedule
+
+    return get_schedule(db, account_id, "autopilot")
+
+
+def set_autopilot_schedule(db: Database, account_id: str, every_hours: int, enabled: bool) -> dict:
+    """Turn the scheduled autopilot on or off for one account (an approver's decision: it changes the live
+    account without asking). `python -m services.jobs schedule` then enqueues its runs. Returns the schedule."""
+    from services.jobs.records import get_schedule, set_schedule
+
+    grants.require(db, account_id, grants.CHANGE)
+    set_schedule(db, account_id, every_hours, kind="autopilot", enabled=enabled)
+    return get_schedule(db, account_id, "autopilot") or {}
 
 
 SYNC_STAGES = {

@@ -34,6 +34,43 @@ def _values(series: pd.Series) -> list:
     return [None if pd.isna(v) else (v.isoformat() if hasattr(v, "isoformat") else v) for v in series.tolist()]
 
 
+def change_days(changes: pd.DataFrame) -> pd.DataFrame:
+    """One row per day with changes: date, total, manual, autopilot, undo and the hover text, e.g.
+    "12 changes applied: 9 by the autopilot, 3 by hand (8 bid changes, 4 negative keywords)".
+    `changes` is `optimizer.change_markers` (count, source, label per type); a bare list of applied_at counts
+    each row once, made by hand."""
+    df = changes.copy()
+    df["day"] = pd.to_datetime(df["applied_at"], utc=True).dt.tz_localize(None).dt.normalize()
+    df["count"] = pd.to_numeric(df["count"], errors="coerce").fillna(1) if "count" in df else 1
+    df["source"] = df["source"] if "source" in df else "manual"
+    rows = []
+    for day, g in df.groupby("day", sort=True):
+        by = g.groupby("source")["count"].sum()
+        manual, auto, undo = (int(by.get(k, 0)) for k in ("manual", "autopilot", "undo"))
+        parts = [f"{auto} by the autopilot"] * bool(auto) + [f"{manual} by hand"] * bool(manual)
+        parts += [f"{undo} undone"] * bool(undo)
+        total = manual + auto + undo
+        text = f"{total} change{'s' if total != 1 else ''} applied: {', '.join(parts)}"
+        if "change_type" in g:
+            per_type = g.groupby("change_type")["count"].sum()
+            text += f" ({', '.join(_type_label(int(n), t) for t, n in per_type.items())})"
+        rows.append({"date": day, "total": total, "manual": manual, "autopilot": auto, "undo": undo, "text": text})
+    return pd.DataFrame(rows, columns=["date", "total", "manual", "autopilot", "undo", "text"])
+
+
+_TYPE_NAMES = {
+    "bid": "bid change",
+    "budget": "budget change",
+    "placement": "placement change",
+    "negative": "negative keyword",
+    "keyword": "new keyword",
+}
+
+
+def _type_label(n: int, change_type: str) -> str:
+    return f"{n} {_TYPE_NAMES.get(change_type, change_type)}{'s' if n != 1 else ''}"
+
+
 def trend_figure(
     daily: pd.DataFrame,
     grain: str = "Daily",
@@ -76,16 +113,16 @@ def trend_figure(
             annotation_position="top left",
         )
     if changes is not None and not changes.empty:
-        when = pd.to_datetime(changes["applied_at"]).dt.normalize()
-        counts = when.value_counts().sort_index()
+        days = change_days(changes)
         top = float(max(df["cost"].max() if not df.empty else 0, df["sales"].max() if not df.empty else 0) or 1)
         fig.add_scatter(
-            x=[d.isoformat() for d in counts.index],
-            y=[top * 1.05] * len(counts),
+            x=[d.isoformat() for d in days["date"]],
+            y=[top * 1.05] * len(days),
             mode="markers",
             name="Changes applied",
             marker={"symbol": "triangle-down", "size": 12, "color": "#C40000"},
-            text=[f"{n} change(s) applied" for n in counts.values],
+            text=days["text"].tolist(),
+            customdata=days[["manual", "autopilot"]].values.tolist(),
             hoverinfo="text+x",
         )
     fig.update_layout(

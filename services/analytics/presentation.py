@@ -146,6 +146,40 @@ _EXTRA: dict[str, Column] = {
     "created_at": Column("Created", "datetime"),
     "applied_at": Column("Applied", "datetime"),
     "sales_trend": Column("Sales trend", "list"),
+    # autopilot runs and the measured effect of applied changes (the Suggestions page's record of what was done)
+    "run_id": Column("Run ID", "id"),
+    "started_at": Column("Started", "datetime"),
+    "mode": Column("Mode"),
+    "run_status": Column("Outcome"),
+    "suggested": Column("Suggested", "count", "Suggestions the run computed from the latest data."),
+    "kept": Column("Within the guardrails", "count", "Suggestions the guardrails on Goals let through."),
+    "applied": Column("Applied", "count", "Changes Amazon accepted."),
+    "failed": Column("Refused", "count", "Changes Amazon refused."),
+    "live_changes": Column("Still in effect", "count", "Changes of the run not undone: what an undo puts back."),
+    "skipped": Column("Held back by", help="How many suggestions each guardrail held back."),
+    "measured": Column(
+        "Measured effect",
+        help="14 days after the change (settling days left out) against the 14 days before, adjusted by the "
+        "account's own trend over the same days.",
+    ),
+    "applied_on": Column("Applied on", "date"),
+    "scope": Column("Measured on"),
+    "days_before": Column("Days before", "count"),
+    "days_after": Column("Days after", "count"),
+    **{
+        f"{m}_{part}": Column(
+            f"{label} {words}",
+            "count" if m == "clicks" else "money",
+            "After minus what the account's trend predicted from before." if part == "effect" else "",
+        )
+        for m, label in (("clicks", "Clicks"), ("spend", "Spend"), ("sales", "Sales"), ("profit", "Profit"))
+        for part, words in (
+            ("before", "before"),
+            ("after", "after"),
+            ("expected", "expected (trend)"),
+            ("effect", "effect"),
+        )
+    },
     # products
     "brand": Column("Brand"),
     "image_url": Column("Image"),

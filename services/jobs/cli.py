@@ -2,8 +2,10 @@
 
 - `worker`: runs the consumer (threads) until interrupted; one per machine is enough for dozens of accounts.
 - `schedule`: enqueues a sync for every connected account that is due (daily unless `set-schedule` said
-  otherwise); run it from cron every few minutes, it adds nothing when nothing is due.
-- `enqueue --account NAME`: one sync now. `status`: the latest outcomes. `set-schedule --account NAME --every H`.
+  otherwise), and an autopilot run for every account whose autopilot is on (Goals page, or
+  `set-schedule --kind autopilot`); run it from cron every few minutes, it adds nothing when nothing is due.
+- `enqueue --account NAME [--kind autopilot]`: one sync (or autopilot run) now. `status`: the latest outcomes.
+- `set-schedule --account NAME --every H [--kind autopilot] [--off]`.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--account", default=None, help="account name (enqueue, set-schedule, status)")
     ap.add_argument("--every", type=int, default=None, help="hours between syncs (set-schedule, 1..168)")
     ap.add_argument("--workers", type=int, default=2, help="worker threads (worker)")
+    ap.add_argument("--kind", choices=records.KINDS, default="sync", help="sync or autopilot (enqueue, set-schedule)")
+    ap.add_argument("--off", action="store_true", help="stop the schedule, keeping its interval (set-schedule)")
     a = ap.parse_args(argv)
     install_redaction()
     try:
@@ -49,8 +53,8 @@ def main(argv: list[str] | None = None) -> int:
         queue.consumer(a.workers).run()  # blocks; Ctrl-C / SIGINT stops it gracefully
         return 0
     if a.command == "schedule":
-        jobs = queue.schedule_due()
-        print(f"{len(jobs)} sync job(s) queued.")
+        jobs = queue.schedule_due_by_kind()
+        print(f"{len(jobs['sync'])} sync job(s) queued." + f" {len(jobs['autopilot'])} autopilot run(s) queued.")
         return 0
     if a.command in ("enqueue", "set-schedule") and not a.account:
         print(f"`{a.command}` needs --account NAME.", file=sys.stderr)
@@ -59,15 +63,17 @@ def main(argv: list[str] | None = None) -> int:
     if a.account and aid is None:
         return 2
     if a.command == "enqueue":
-        print(f"queued {queue.enqueue_sync(aid)}")
+        print(f"queued {queue.enqueue_autopilot(aid) if a.kind == 'autopilot' else queue.enqueue_sync(aid)}")
         return 0
     if a.command == "set-schedule":
         try:
-            records.set_schedule(db, aid, a.every if a.every is not None else records.DEFAULT_EVERY_HOURS)
+            every = a.every if a.every is not None else records.DEFAULT_EVERY_HOURS
+            records.set_schedule(db, aid, every, kind=a.kind, enabled=not a.off)
         except ValueError as exc:
             print(str(exc), file=sys.stderr)
             return 2
-        print(f"{a.account}: a sync every {a.every or records.DEFAULT_EVERY_HOURS} h.")
+        what = "an autopilot run" if a.kind == "autopilot" else "a sync"
+        print(f"{a.account}: {what} every {every} h." if not a.off else f"{a.account}: {what} no longer scheduled.")
         return 0
     for r in records.job_runs(db, aid):
         print(f"{r['enqueued_at']}  {r['account_id'][:8]}  {r['kind']}  {r['status']}  {r['error'] or ''}".rstrip())

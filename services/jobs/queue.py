@@ -1,4 +1,5 @@
-"""The job queue: one Huey instance per store, SQLite storage beside the database or Redis, and the job code.
+"""The job queue: one Huey instance per store, SQLite storage beside the database or Redis, and the job code
+(a sync of one account; an autopilot run of one account: sync, then `services.optimizer.autopilot` per profile).
 
 The job code is the same on both storages; only the instance differs. A job carries the database path and the
 account id, never a token: the worker decrypts the refresh token itself, at the moment of use, with the keys it
@@ -19,6 +20,8 @@ from huey.consumer import Consumer
 from services.amazon.http import RetryPolicy
 from services.errors import DashboardError
 from services.jobs import records
+from services.optimizer import autopilot
+from services.optimizer.actions import client_for_profile
 from services.secrets.logsafe import redact
 from services.secrets.vault import Vault, keys_from_secrets_toml
 from services.store import open_db
@@ -57,6 +60,50 @@ def run_sync_job(
     return {"job_id": job_id, "account_id": account_id, "status": summary.status, "rows": summary.rows}
 
 
+def run_autopilot_job(
+    db_path: str,
+    account_id: str,
+    job_id: str,
+    days: int | None = None,
+    rate: float | None = DEFAULT_PROFILE_RATE,
+    dry_run: bool = False,
+) -> dict:
+    """Sync one account, then one autopilot run per profile within the guardrails set on Goals; record the outcome.
+
+    Like the CLI, nothing is applied unless the sync finished cleanly: suggestions from half a sync would act on
+    missing days. Never raises (one account failing must not stop the others); the reason is kept, redacted."""
+    db = open_db(db_path)
+    records.ensure_schema(db)
+    records.record_started(db, job_id)
+    try:
+        vault = Vault(secret_keys=keys_from_secrets_toml(), db_path=db_path)
+        synced = sync_account(db_path, account_id, vault, days=days, policy=RetryPolicy(per_profile_rate=rate))
+        if synced.status != "ok":
+            error = redact("; ".join(synced.errors[:3])) if synced.errors else None
+            status = "reconnect_needed" if synced.status == "reconnect_needed" else "skipped"
+            why = "The sync did not finish cleanly, so the autopilot changed nothing this time."
+            records.record_finished(db, job_id, status, {"sync": synced.status}, f"{why} {error or ''}".strip())
+            return {"job_id": job_id, "account_id": account_id, "status": status}
+        profiles = [r[0] for r in db.conn.execute("SELECT profile_id FROM profiles WHERE account_id = ?", [account_id])]
+        runs = []
+        for pid in profiles:
+            client = client_for_profile(db, vault, account_id, pid)
+            runs.append(autopilot.run(db, client, account_id, pid, dry_run=dry_run))
+    except (DashboardError, OSError, LookupError, ValueError) as exc:
+        error = redact(str(exc)) or type(exc).__name__
+        records.record_finished(db, job_id, "failed", error=error)
+        log.warning("autopilot job %s for account %s failed: %s", job_id, account_id, error)
+        return {"job_id": job_id, "account_id": account_id, "status": "failed", "error": error}
+    summary = {
+        "dry_run": dry_run,
+        "runs": [{"run_id": r.run_id, "status": r.status, "applied": r.applied, "failed": r.failed,
+                  "kept": r.kept, "suggested": r.suggested, "skipped": r.skipped} for r in runs],
+    }  # fmt: skip
+    status = "partial" if any(r.failed for r in runs) else "ok"
+    records.record_finished(db, job_id, status, summary)
+    return {"job_id": job_id, "account_id": account_id, "status": status, "runs": summary["runs"]}
+
+
 @dataclass
 class JobQueue:
     """A store's queue: `enqueue_sync` from anywhere, `consumer()` in the worker."""
@@ -68,6 +115,7 @@ class JobQueue:
     def __post_init__(self) -> None:
         # registered by name, so a worker started from the same code finds the job whatever process enqueued it
         self._sync = self.huey.task(name="sync_account")(run_sync_job)
+        self._autopilot = self.huey.task(name="autopilot_run")(run_autopilot_job)
         self.results: dict = {}  # job id -> Huey result handle, for callers that wait (tests, one-off runs)
 
     def enqueue_sync(self, account_id: str, days: int | None = None) -> str:
@@ -76,13 +124,26 @@ class JobQueue:
         self.results[job_id] = self._sync(self.db_path, account_id, job_id, days, self.rate)
         return job_id
 
+    def enqueue_autopilot(self, account_id: str, days: int | None = None, dry_run: bool = False) -> str:
+        """Queue an autopilot run of one account (sync first, then apply within its guardrails)."""
+        job_id = records.record_enqueued(open_db(self.db_path), account_id, "autopilot")
+        self.results[job_id] = self._autopilot(self.db_path, account_id, job_id, days, self.rate, dry_run)
+        return job_id
+
     def schedule_due(self, now: datetime | None = None) -> list[str]:
-        """Enqueue a sync for every connected account that is due, and move its next run on. Returns job ids."""
+        """Enqueue what is due and move each next run on: a sync for every connected account on its schedule, and
+        an autopilot run for every account whose seller turned the autopilot on. Returns job ids."""
+        return [jid for ids in self.schedule_due_by_kind(now).values() for jid in ids]
+
+    def schedule_due_by_kind(self, now: datetime | None = None) -> dict[str, list[str]]:
         now = now or datetime.now(UTC)
         db = open_db(self.db_path)
-        due = records.due_accounts(db, now)
-        records.mark_scheduled(db, due, now)
-        return [self.enqueue_sync(aid) for aid in due]
+        out: dict[str, list[str]] = {}
+        for kind, enqueue in (("sync", self.enqueue_sync), ("autopilot", self.enqueue_autopilot)):
+            due = records.due_accounts(db, now, kind)
+            records.mark_scheduled(db, due, now, kind)
+            out[kind] = [enqueue(aid) for aid in due]
+        return out
 
     def consumer(self, workers: int = 2) -> Consumer:
         """Threads, not processes: each job is mostly waiting on Amazon, and the sync writes from one thread."""

@@ -16,6 +16,8 @@ from services.store import write
 
 migrations = Migrations("jobs")
 DEFAULT_EVERY_HOURS = 24  # Amazon restates conversions daily; one sync a day keeps a seller's data fresh
+KINDS = ("sync", "autopilot")
+OPT_IN_KINDS = ("autopilot",)  # scheduled only for accounts with an enabled schedule row (the seller's choice)
 
 
 @migrations()
@@ -98,7 +100,10 @@ def job_runs(db: Database, account_id: str | None = None, limit: int = 20) -> li
 
 
 def set_schedule(db: Database, account_id: str, every_hours: int, kind: str = "sync", enabled: bool = True) -> None:
-    """Sync this account every `every_hours` hours (1..168); the next run is due at once."""
+    """Run `kind` (a sync, or the autopilot) for this account every `every_hours` hours (1..168); the next run is
+    due at once. `enabled=False` keeps the interval and stops the runs."""
+    if kind not in KINDS:
+        raise ValueError(f"A schedule is for one of: {', '.join(KINDS)}.")
     if not 1 <= int(every_hours) <= 168:
         raise ValueError("A schedule runs every 1 to 168 hours.")
     ensure_schema(db)
@@ -111,13 +116,25 @@ def set_schedule(db: Database, account_id: str, every_hours: int, kind: str = "s
         )
 
 
+def get_schedule(db: Database, account_id: str, kind: str = "sync") -> dict | None:
+    """{every_hours, enabled, next_run_at} of one account's `kind` schedule, or None when it has none."""
+    ensure_schema(db)
+    row = db.conn.execute(
+        "SELECT every_hours, enabled, next_run_at FROM job_schedules WHERE account_id = ? AND kind = ?",
+        [account_id, kind],
+    ).fetchone()
+    return None if row is None else {"every_hours": int(row[0]), "enabled": bool(row[1]), "next_run_at": row[2]}
+
+
 def due_accounts(db: Database, now: datetime, kind: str = "sync") -> list[str]:
-    """Connected accounts whose `kind` job is due: on their schedule, or daily when they have none.
+    """Connected accounts whose `kind` job is due: on their schedule, or (a sync) daily when they have none;
+    an autopilot run only where its schedule is enabled.
 
     An account that needs reconnecting is left out: its authorization was refused, and retrying it every hour
     would only hammer Login with Amazon.
     """
     ensure_schema(db)
+    opt_in = kind in OPT_IN_KINDS  # the autopilot runs only where the seller turned it on
     rows = db.conn.execute(
         "SELECT a.account_id, s.enabled, s.next_run_at FROM accounts a "
         "LEFT JOIN job_schedules s ON s.account_id = a.account_id AND s.kind = ? "
@@ -125,7 +142,11 @@ def due_accounts(db: Database, now: datetime, kind: str = "sync") -> list[str]:
         [kind],
     ).fetchall()
     stamp = now_iso(now)
-    return [aid for aid, enabled, nxt in rows if (enabled is None or enabled) and (nxt is None or nxt <= stamp)]
+    return [
+        aid
+        for aid, enabled, nxt in rows
+        if (enabled if opt_in else (enabled is None or enabled)) and (nxt is None or nxt <= stamp)
+    ]
 
 
 def mark_scheduled(db: Database, account_ids: list[str], now: datetime, kind: str = "sync") -> None:

@@ -229,15 +229,20 @@ def change_history(
 def change_markers(
     db: Database, account_id: str, profile_id: str | None = None, *, start: date | None = None, end: date | None = None
 ) -> pd.DataFrame:
-    """One row per day and change type for the overview's trend chart: applied_at (first change of the day),
-    date, change_type, count, label (e.g. "12 bid changes")."""
+    """One row per day, change type and source for the overview's trend chart: applied_at (first change of the
+    day), date, change_type, source ("autopilot", "manual" or "undo"), count, label (e.g. "12 bid changes")."""
     h = change_history(db, account_id, profile_id, start=start, end=end, only_ok=True)
-    cols = ["applied_at", "date", "change_type", "count", "label"]
+    cols = ["applied_at", "date", "change_type", "source", "count", "label"]
     if h.empty:
         return pd.DataFrame(columns=cols)
+    auto = _autopilot_change_ids(db, account_id)
+    h["source"] = [
+        "undo" if isinstance(u, str) and u else ("autopilot" if c in auto else "manual")
+        for c, u in zip(h["change_id"], h["undo_of"])
+    ]
     h["date"] = pd.to_datetime(h["applied_at"], utc=True).dt.date
     g = (
-        h.groupby(["date", "change_type"])
+        h.groupby(["date", "change_type", "source"])
         .agg(applied_at=("applied_at", "min"), count=("change_id", "size"))
         .reset_index()
     )
@@ -250,6 +255,19 @@ def change_markers(
     }
     g["label"] = [f"{n} {names.get(t, t)}{'s' if n != 1 else ''}" for n, t in zip(g["count"], g["change_type"])]
     return g[cols].sort_values("applied_at").reset_index(drop=True)
+
+
+def _autopilot_change_ids(db: Database, account_id: str) -> set[str]:
+    """Changes made by an autopilot run (their suggestion carries the run's id); none before the autopilot's
+    tables exist (it creates them on its first run)."""
+    if not db.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'autopilot_runs'").fetchone():
+        return set()
+    rows = db.conn.execute(
+        "SELECT h.change_id FROM change_history h JOIN suggestions s ON s.suggestion_id = h.suggestion_id "
+        "JOIN autopilot_runs r ON r.run_id = s.run_id WHERE h.account_id = ?",
+        [account_id],
+    )
+    return {str(r[0]) for r in rows}
 
 
 def recent_changes_for_cooldown(db: Database, account_id: str, profile_id: str) -> pd.DataFrame:

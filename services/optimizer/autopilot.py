@@ -11,8 +11,9 @@ in `autopilot_runs` (running -> done / dry-run / failed; a row left `running` by
 undoes a whole run.
 
 Guardrails (`Guardrails`, stored per account in `autopilot_settings`; each one is tested as binding):
-max changes per run, largest bid change, max bid, max expected daily spend increase, min confidence, min clicks
-(data), and campaigns excluded from automation (never touched, nor used as a harvest destination).
+max changes per run, largest bid change, max bid, max expected daily spend increase, a weekly spend ceiling (the
+profile's last 7 days of spend plus the run's expected increase), min confidence, min clicks (data), and campaigns
+excluded from automation (never touched, nor used as a harvest destination).
 """
 
 from __future__ import annotations
@@ -52,6 +53,12 @@ def m001_autopilot(db: Database) -> None:
         kept INTEGER, applied INTEGER, failed INTEGER, plan TEXT, message TEXT)""")
 
 
+@migrations()
+def m002_skipped(db: Database) -> None:
+    """How many suggestions each guardrail held back, per run (JSON {reason: count}), for the app's run list."""
+    db.conn.execute("ALTER TABLE autopilot_runs ADD COLUMN skipped TEXT")
+
+
 def ensure_schema(db: Database) -> None:
     if migrations.pending(db):
         with write(db):
@@ -69,6 +76,7 @@ class Guardrails:
     max_daily_spend_increase: float = 50.0  # account currency a day, summed over the run's expected spend changes
     min_confidence: float = 0.5
     min_clicks: int = 12
+    weekly_spend_ceiling: float = 0.0  # account currency a week; 0 = no ceiling
     excluded_campaigns: tuple[str, ...] = field(default=())
 
     @classmethod
@@ -100,8 +108,13 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def apply_guardrails(suggestions: pd.DataFrame, g: Guardrails) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(kept, skipped-with-a-reason). Order: most confident first, so the caps keep the surest changes."""
+def apply_guardrails(
+    suggestions: pd.DataFrame, g: Guardrails, weekly_spend: float = 0.0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(kept, skipped-with-a-reason). Order: most confident first, so the caps keep the surest changes.
+
+    `weekly_spend` is what the profile spent in its last 7 days: with a weekly ceiling set, a change that would
+    raise spend is kept only while that spend plus the run's expected increase stays under the ceiling."""
     if suggestions.empty:
         return suggestions, suggestions.assign(skip_reason=[])
     df = suggestions.sort_values(["confidence", "suggestion_key"], ascending=[False, True]).copy()
@@ -127,12 +140,29 @@ def apply_guardrails(suggestions: pd.DataFrame, g: Guardrails) -> tuple[pd.DataF
         if total + spend_day[i] > g.max_daily_spend_increase + 1e-9:
             reason[i] = "daily spend increase limit reached"
             continue
+        if (
+            g.weekly_spend_ceiling > 0
+            and spend_day[i] > 0
+            and weekly_spend + (total + spend_day[i]) * 7 > g.weekly_spend_ceiling + 1e-9
+        ):
+            reason[i] = "weekly spend ceiling reached"
+            continue
         if n >= g.max_changes:
             reason[i] = "changes per run limit reached"
             continue
         total += spend_day[i]
         n += 1
     return df[reason == ""], df[reason != ""].assign(skip_reason=reason[reason != ""])
+
+
+def last_week_spend(db: Database, profile_id: str) -> float:
+    """The profile's spend over its last 7 synced days (what the weekly spend ceiling is measured against)."""
+    row = db.conn.execute(
+        "SELECT coalesce(sum(cost), 0) FROM campaign_day WHERE profile_id = ? AND date > "
+        "(SELECT date(max(date), '-7 days') FROM campaign_day WHERE profile_id = ?)",
+        [str(profile_id), str(profile_id)],
+    ).fetchone()
+    return float(row[0] or 0.0)
 
 
 @dataclass
@@ -204,9 +234,9 @@ def run(
     inp = load_input(db, pid, as_of=as_of, settings=book.account, account_id=account_id)
     inp.bid_recommendations = fetch_bid_recommendations(client, inp)
     found = optimize(inp, book)
-    kept, skipped = apply_guardrails(found, g)
+    kept, skipped = apply_guardrails(found, g, weekly_spend=last_week_spend(db, pid))
     report.suggested, report.kept = len(found), len(kept)
-    report.skipped = skipped["skip_reason"].value_counts().to_dict() if len(skipped) else {}
+    report.skipped = {str(k): int(v) for k, v in skipped["skip_reason"].value_counts().items()} if len(skipped) else {}
     plan = kept[["type", "entity_id", "campaign_id", "keyword_text", "current_value", "proposed_value", "reason"]]
     if not dry_run:
         save_suggestions(db, account_id, found, run_id=run_id)
@@ -225,7 +255,7 @@ def run(
     with write(db):
         db.conn.execute(
             "UPDATE autopilot_runs SET status = ?, finished_at = ?, suggested = ?, kept = ?, applied = ?, failed = ?, "
-            "plan = ?, message = ? WHERE run_id = ?",
+            "plan = ?, message = ?, skipped = ? WHERE run_id = ?",
             [
                 report.status,
                 _now(),
@@ -235,6 +265,7 @@ def run(
                 report.failed,
                 plan.to_json(orient="records"),
                 report.line(),
+                json.dumps(report.skipped),
                 run_id,
             ],
         )
@@ -282,7 +313,7 @@ def _sync(db_path: str, account_name: str, profiles: list[str]) -> int:
     return subprocess.run(cmd, check=False).returncode
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str = "python -m services.optimizer.autopilot") -> int:
     """`python -m services.optimizer.autopilot`: exit 0 when the run finished, 1 when changes failed, 2 on bad input."""
     from pathlib import Path
 
@@ -293,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
     from services.store import open_db
 
     install_redaction()
-    ap = argparse.ArgumentParser(prog="python -m services.optimizer.autopilot", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n")[0])
     ap.add_argument("--db", required=True, help="path of the SQLite database")
     ap.add_argument("--account", required=True, help="account id or name")
     ap.add_argument("--profile", action="append", help="profile id (repeatable; default: every profile synced)")

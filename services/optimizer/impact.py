@@ -21,6 +21,7 @@ import pandas as pd
 from sqlite_utils import Database
 
 from services.analytics.export import to_safe_csv
+from services.analytics.metrics import format_money
 from services.optimizer.apply import change_history
 
 WINDOW_DAYS = 14
@@ -174,3 +175,83 @@ def impact_summary(impacts: pd.DataFrame) -> dict:
 def impacts_csv(impacts: pd.DataFrame) -> bytes:
     """The impact table as CSV through the one safe writer (cells that look like formulas are neutralised)."""
     return to_safe_csv(impacts.reindex(columns=COLUMNS))
+
+
+# ------------------------------------------------------------------ what the Suggestions page shows
+
+HISTORY_EFFECT_COLUMNS = [
+    "measured",
+    "profit_before",
+    "profit_after",
+    "profit_effect",
+    "sales_effect",
+    "spend_effect",
+    "clicks_effect",
+]
+EFFECT_COLUMNS = ["measured", *COLUMNS]  # the CSV: the sentence, then every figure
+
+
+def history_version(db: Database, account_id: str, profile_id: str) -> str:
+    """Changes when a change is applied, undone or reconciled: part of the cached impacts' key, with the data
+    version (a sync adds the days that measure them)."""
+    row = db.conn.execute(
+        "SELECT count(*), max(applied_at), max(undone_at) FROM change_history WHERE account_id = ? AND profile_id = ?",
+        [account_id, str(profile_id)],
+    ).fetchone()
+    return "|".join(str(v) for v in row)
+
+
+def measured_text(row: dict, window_days: int = WINDOW_DAYS) -> str:
+    """'measured over 14 days', 'measuring — 5 days to go (first 9 days shown)' or 'measuring — 12 days to go'."""
+    days = int(row.get("days_after") or 0)
+    to_go = max(window_days - days, 1)
+    if row.get("status") == "measured":
+        return f"measured over {window_days} days, trend-adjusted"
+    if row.get("status") == "partly measured":
+        return f"measuring — {to_go} days to go (first {days} days shown)"
+    return f"measuring — {to_go} days to go"
+
+
+def with_measured_text(impacts: pd.DataFrame) -> pd.DataFrame:
+    out = impacts.copy()
+    out["measured"] = [measured_text(r) for r in impacts.to_dict("records")] if len(impacts) else []
+    return out.reindex(columns=EFFECT_COLUMNS)
+
+
+def history_with_effects(history: pd.DataFrame, impacts: pd.DataFrame) -> pd.DataFrame:
+    """The change history with each applied change's measured effect beside it (undo rows and refused or undone
+    changes have none: nothing of theirs is in effect to measure)."""
+    effects = with_measured_text(impacts)[["change_id", *HISTORY_EFFECT_COLUMNS]]
+    merged = history.merge(effects, on="change_id", how="left") if len(history) else history
+    return merged.reindex(columns=[*history.columns, *HISTORY_EFFECT_COLUMNS])
+
+
+def _signed(value: float, currency: str) -> str:
+    return ("+" if round(value, 2) > 0 else "") + format_money(value, currency)
+
+
+def summary_sentence(impacts: pd.DataFrame, currency: str = "USD", *, today: date | None = None, days: int = 30) -> str:
+    """The Suggestions page's line: 'Changes applied in the last 30 days: +$412.50 profit, estimated (…)'.
+
+    Only changes applied in the last `days` days count; each measured one adds its trend-adjusted profit effect."""
+    today = today or date.today()
+    if len(impacts):
+        impacts = impacts[pd.to_datetime(impacts["applied_on"]).dt.date >= today - timedelta(days=days)]
+    recent = impacts
+    if recent.empty:
+        return f"No changes applied in the last {days} days."
+    s = impact_summary(recent)
+    if s["measured"] == 0:
+        return (
+            f"Changes applied in the last {days} days: {s['changes']}, none measured yet (the first figures come "
+            f"{MIN_AFTER_DAYS} days after a change, once {SETTLING_DAYS} settling days have passed)."
+        )
+    if s["profit_effect"] is None:
+        return (
+            f"Changes applied in the last {days} days: {_signed(s['sales_effect'], currency)} sales, estimated "
+            f"({s['measured']} of {s['changes']} measured). Set product margins on Goals to see the profit."
+        )
+    return (
+        f"Changes applied in the last {days} days: {_signed(s['profit_effect'], currency)} profit, estimated "
+        f"({s['measured']} of {s['changes']} changes measured so far, against the account's own trend)."
+    )

@@ -142,3 +142,40 @@ def test_goals_drive_the_suggestions_targets(demo_account, app_env):
             goals.set_campaign_target(db, demo_account, cid, None)
         db.conn.execute("DELETE FROM product_margins WHERE account_id = ?", [demo_account])
         db.conn.commit()
+
+
+def test_every_autopilot_guardrail_and_its_schedule_are_set_on_goals(demo_account, app_env):
+    """Issue 16 item 5: the seller sets the guardrails (changes per run, bid change, max bid, daily spend increase,
+    weekly spend ceiling, confidence, data, excluded campaigns) and turns the scheduled autopilot on, here."""
+    from services.optimizer import autopilot
+
+    at = new_app(demo_account, "goals.py")
+    assert not at.exception, at.exception
+    typed = {
+        "max_changes": 7,
+        "max_bid_change": 25.0,
+        "max_bid": 3.5,
+        "max_daily_spend_increase": 20.0,
+        "weekly_spend_ceiling": 900.0,
+        "min_confidence": 70.0,
+        "min_clicks": 15,
+    }
+    for name, value in typed.items():
+        at.number_input(key=f"goal_rail_{name}").set_value(value)
+    camps = goals.campaigns_table(connect.open_store(app_env), demo_account, at.session_state["profile_id"])
+    at.multiselect(key="goal_autopilot_excluded").select(str(camps["campaign_id"].iloc[0]))
+    at.checkbox(key="goal_autopilot_on").check()
+    at.number_input(key="goal_autopilot_every").set_value(12)
+    _submit(at, "Save autopilot settings").click().run()
+    assert not at.exception, at.exception
+    assert any("The autopilot runs every 12 h" in s.value for s in at.success), [e.value for e in at.error]
+    db = connect.open_store(app_env)
+    g = autopilot.get_guardrails(db, demo_account)
+    assert (g.max_changes, g.max_bid_change, g.max_bid, g.max_daily_spend_increase) == (7, 0.25, 3.5, 20.0)
+    assert (g.weekly_spend_ceiling, g.min_confidence, g.min_clicks) == (900.0, 0.7, 15)
+    assert g.excluded_campaigns == (str(camps["campaign_id"].iloc[0]),)
+    assert connect.autopilot_schedule(db, demo_account)["enabled"] is True
+    at.checkbox(key="goal_autopilot_on").uncheck()
+    _submit(at, "Save autopilot settings").click().run()
+    assert any("is off" in s.value for s in at.success)
+    assert connect.autopilot_schedule(db, demo_account)["enabled"] is False

@@ -35,7 +35,24 @@ def test_change_markers():
     changes = pd.DataFrame({"applied_at": ["2026-11-05T10:00:00", "2026-11-05T11:00:00", "2026-11-09T09:00:00"]})
     fig = json.loads(trend_figure(_daily(), changes=changes).to_json())
     marker = [t for t in fig["data"] if t["name"] == "Changes applied"][0]
-    assert len(marker["x"]) == 2 and marker["text"][0] == "2 change(s) applied"
+    assert len(marker["x"]) == 2 and marker["text"][0] == "2 changes applied: 2 by hand"
+
+
+def test_change_markers_split_autopilot_from_manual_with_the_count_of_the_day():
+    """`optimizer.change_markers` rows: one per day, type and source, each with its count."""
+    changes = pd.DataFrame(
+        {
+            "applied_at": ["2026-11-05T06:00:00+00:00", "2026-11-05T06:00:00+00:00", "2026-11-05T15:00:00+00:00"],
+            "change_type": ["bid", "negative", "bid"],
+            "source": ["autopilot", "autopilot", "manual"],
+            "count": [8, 4, 1],
+        }
+    )
+    fig = json.loads(trend_figure(_daily(), changes=changes).to_json())
+    marker = [t for t in fig["data"] if t["name"] == "Changes applied"][0]
+    assert marker["x"] == ["2026-11-05T00:00:00"]
+    assert marker["text"] == ["13 changes applied: 12 by the autopilot, 1 by hand (9 bid changes, 4 negative keywords)"]
+    assert marker["customdata"] == [[1, 12]]  # manual, autopilot
 
 
 def test_placement_figure():

@@ -108,3 +108,48 @@ def test_cli_refuses_bad_input_with_a_sentence(agency, capsys):
     assert jobs_main(["schedule", "--db", str(path), "--queue-url", "http://x"]) == 2
     assert jobs_main(["schedule", "--db", str(path)]) == 0
     assert "2 sync job(s) queued." in capsys.readouterr().out
+
+
+def test_schedule_enqueues_autopilot_runs_only_where_the_seller_turned_it_on(agency):
+    """The autopilot's schedule is stored like the sync's (job_schedules, kind 'autopilot') but is opt-in."""
+    path, db, demo, revoked = agency
+    queue = make_queue(path)
+    now = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+    first = queue.schedule_due_by_kind(now)
+    assert len(first["sync"]) == 2 and first["autopilot"] == []  # nobody turned the autopilot on
+    connect.set_autopilot_schedule(db, demo, 12, enabled=True)
+    assert connect.autopilot_schedule(db, demo) == {"every_hours": 12, "enabled": True, "next_run_at": None}
+    second = queue.schedule_due_by_kind(now + timedelta(hours=1))
+    assert second["sync"] == [] and len(second["autopilot"]) == 1
+    assert queue.schedule_due_by_kind(now + timedelta(hours=2))["autopilot"] == []  # not due again for 12 h
+    assert len(queue.schedule_due_by_kind(now + timedelta(hours=13))["autopilot"]) == 1
+    connect.set_autopilot_schedule(db, demo, 12, enabled=False)
+    assert queue.schedule_due_by_kind(now + timedelta(hours=30))["autopilot"] == []
+    kinds = [(r["account_id"], r["kind"]) for r in records.job_runs(db)]
+    assert kinds.count((demo, "autopilot")) == 2 and (revoked, "autopilot") not in kinds
+    assert connect.scheduled_runs(db, demo).loc[0, "Job"] in ("Autopilot", "Sync")
+
+
+def test_an_autopilot_job_syncs_runs_and_its_outcome_shows_on_connect(agency):
+    """The job's code end to end on the SQLite queue (a dry run, so the shared sandbox is left as it was); the
+    revoked seller's run fails alone, with the reconnect sentence, and changes nothing."""
+    from services.optimizer import autopilot
+
+    path, db, demo, revoked = agency
+    queue = make_queue(path)
+    jobs = {
+        queue.enqueue_autopilot(demo, days=14, dry_run=True): demo,
+        queue.enqueue_autopilot(revoked, days=3): revoked,
+    }
+    results = {jobs[j]: r for j, r in _run_jobs(queue, list(jobs), timeout=600).items()}
+    assert results[demo]["status"] == "ok" and results[demo]["runs"], results[demo]
+    assert results[revoked]["status"] == "reconnect_needed"
+    runs = autopilot.runs(db, demo)
+    assert set(runs["status"]) == {"dry-run"} and len(runs) == len(results[demo]["runs"])
+    shown = connect.scheduled_runs(db, demo).iloc[0]
+    assert (shown["Job"], shown["Outcome"]) == ("Autopilot", "Ran")
+    assert shown["Result"].startswith("dry run: ") and shown["Result"].endswith("nothing changed")
+    refused = connect.scheduled_runs(db, revoked).iloc[0]
+    assert (refused["Job"], refused["Outcome"]) == ("Autopilot", "Reconnect needed")
+    assert "changed nothing" in refused["Reason"]
+    assert autopilot.runs(db, revoked).empty

@@ -82,6 +82,17 @@ def test_each_guardrail_binds(change, expected):
     assert _skipped(g) == expected
 
 
+def test_weekly_spend_ceiling_counts_last_weeks_spend_and_never_holds_back_savings():
+    g = Guardrails(**{**LOOSE.__dict__, "weekly_spend_ceiling": 30.0})
+    # a, b, c, d add 7 a week each, f 70: with 10 spent last week, a (17) and b (24) fit, c (31) and d (31) do not
+    kept, skipped = apply_guardrails(_frame(), g, weekly_spend=10.0)
+    assert dict(zip(skipped["suggestion_key"], skipped["skip_reason"])) == {
+        k: "weekly spend ceiling reached" for k in "cdf"
+    }
+    assert set(kept["suggestion_key"]) == {"a", "b", "e"}  # the negative saves spend: never held back
+    assert set(apply_guardrails(_frame(), Guardrails(**LOOSE.__dict__), weekly_spend=1e6)[1]["suggestion_key"]) == set()
+
+
 # ---------------------------------------------------------------------------------------------- on the sandbox
 
 
@@ -105,9 +116,27 @@ def world(tmp_path_factory):
     h.stop()
 
 
+def test_cli_as_the_issue_spells_it_refuses_bad_input_with_a_sentence(tmp_path):
+    """`python -m services.autopilot` is the command cron runs: it forwards to the optimizer's autopilot."""
+    run = subprocess.run(
+        [sys.executable, "-m", "services.autopilot", "--db", str(tmp_path / "none.db"), "--account", "Shop"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 2 and f"No database file at {tmp_path / 'none.db'}." in run.stderr
+    assert "Traceback" not in run.stderr
+    usage = subprocess.run(
+        [sys.executable, "-m", "services.autopilot", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert usage.returncode == 0 and "python -m services.autopilot" in usage.stdout and "--dry-run" in usage.stdout
+
+
 def _cli(w, *extra, env=None) -> subprocess.CompletedProcess:
+    """The runs below go through `python -m services.autopilot`, the forwarder cron calls."""
     return subprocess.run(
-        [sys.executable, "-m", "services.optimizer.autopilot", "--db", str(w["path"]), "--account", w["acc"]]
+        [sys.executable, "-m", "services.autopilot", "--db", str(w["path"]), "--account", w["acc"]]
         + ["--profile", w["pid"], "--no-sync", *extra],
         cwd=ROOT,
         capture_output=True,
