@@ -37,8 +37,9 @@ def main(argv: list[str] | None = None) -> int:
         p.error("--sellers must be between 0 and 200")
     if a.rate_limit < 0:
         p.error("--rate-limit must be 0 (no cap) or more")
-    from sandbox import start_sandbox
+    from sandbox import allocator, start_sandbox
 
+    allocator.tune()  # a process of its own: big report buffers get their own mappings, returned when freed
     h = start_sandbox(
         port=a.port,
         seed=a.seed,

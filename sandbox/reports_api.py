@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 
+from sandbox import allocator
 from sandbox.protocol import (
     COUNTRY_REGION,
     FileResponse,
@@ -205,8 +206,11 @@ def _ads_status(state: SandboxState, r: dict, now: float) -> str:
 
 
 REPORT_WORKERS = 3  # reports generated at once, each outside the global lock but for its world reads
-CHUNK_DAYS = 10  # a DAILY report is read from the world this many days at a time (bounded memory, short lock holds)
-CHUNK_ROWS = 20_000  # rows serialised and gzipped at a time
+CHUNK_DAYS = 10  # a DAILY report is read from the world at most this many days at a time (short lock holds) ...
+# ... and at most about this many rows: a frame costs ~1 KB a row with its intermediates, on each of the workers
+# (10 days of the large world's targeting report were 440k rows, and three at once took the sandbox past 2 GB)
+CHUNK_FRAME_ROWS = 100_000
+CHUNK_ROWS = 5_000  # rows serialised and gzipped at a time (one dict per row while serialised)
 _sequence = itertools.count()
 
 
@@ -234,11 +238,19 @@ def _enqueue(state: SandboxState, r: dict) -> None:
                 except Exception as e:  # a broken generation fails the report instead of the server
                     rec["fail"] = True
                     _log(f"report generation failed: {type(e).__name__}")
+                allocator.trim()  # the report's transient arrays and rows are freed: give their pages back
 
         for i in range(REPORT_WORKERS):
             threading.Thread(target=work, name=f"sandbox-reports-{i}", daemon=True).start()
     if not r["fail"]:
         state._report_queue.put((_estimated_rows(state, r), next(_sequence), r))
+
+
+def _chunk_days(state: SandboxState, r: dict) -> int:
+    """Days of a DAILY report read at a time: CHUNK_DAYS, fewer where a day has many rows (one day at least)."""
+    days = (r["endDate"] - r["startDate"]).days + 1
+    per_day = max(_estimated_rows(state, r) // max(days, 1), 1)
+    return max(1, min(CHUNK_DAYS, CHUNK_FRAME_ROWS // per_day))
 
 
 def _frames(state: SandboxState, r: dict):
@@ -248,7 +260,9 @@ def _frames(state: SandboxState, r: dict):
 
     c = r["config"]
     first, last = r["startDate"], r["endDate"]
-    step = dt.timedelta(days=CHUNK_DAYS if c["timeUnit"] == "DAILY" else (last - first).days + 1)
+    with state.lock:
+        days = _chunk_days(state, r) if c["timeUnit"] == "DAILY" else (last - first).days + 1
+    step = dt.timedelta(days=days)
     while first <= last:
         upto = min(first + step - dt.timedelta(days=1), last)
         with state.lock:
