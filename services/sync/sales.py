@@ -39,6 +39,7 @@ ASIN_DAYS = 31  # per-ASIN figures cost one report per day: the last month (the 
 # (names keep 30 days). The demo has ~400 targeted and ~2,000 typed ASINs a marketplace: all at once would add a
 # minute to every first sync for names deep in the tables' tails.
 OTHER_ASINS_PER_SYNC = 100
+CLICKS_DAYS = 60
 _ASIN = re.compile(r"\b(B0[0-9A-Z]{8})\b", re.IGNORECASE)
 _ASIN_TERM = "lower(search_term) GLOB 'b0" + "[0-9a-z]" * 8 + "'"
 
@@ -209,8 +210,10 @@ def wanted_asins(db, profile_id: str) -> tuple[set[str], list[str]]:
 
     Own: advertised, sold, bought after a click, promoted. Others: the ASINs product targets aim at (by the target's
     clicks) and ASINs shoppers typed as search terms (by the term's clicks), ranked together by those clicks, so the
-    rows at the top of a table sorted by spend are named first."""
+    rows at the top of a table sorted by spend are named first. Clicks of the last CLICKS_DAYS count (the pages'
+    ranges), which also keeps the scan short on a store of many months."""
     pid = [profile_id]
+    since = (datetime.now(UTC).date() - timedelta(days=CLICKS_DAYS)).isoformat()
     own = {
         a.upper()
         for (a,) in db.conn.execute(
@@ -226,16 +229,16 @@ def wanted_asins(db, profile_id: str) -> tuple[set[str], list[str]]:
         own.update(a.upper() for a in _ASIN.findall(str(text or "")))
     clicks: dict[str, float] = {}
     for expression, n in db.conn.execute(
-        "SELECT t.expression, coalesce(SUM(d.clicks), 0) FROM targets t LEFT JOIN target_day d "
-        "ON d.profile_id = t.profile_id AND d.keyword_id = t.target_id WHERE t.profile_id = ? GROUP BY t.target_id",
-        pid,
+        "SELECT t.expression, coalesce(SUM(d.clicks), 0) FROM targets t LEFT JOIN target_day d ON d.profile_id = "
+        "t.profile_id AND d.keyword_id = t.target_id AND d.date >= ? WHERE t.profile_id = ? GROUP BY t.target_id",
+        [since, profile_id],
     ):
         for a in _ASIN.findall(str(expression or "")):
             clicks[a.upper()] = max(clicks.get(a.upper(), 0), float(n))
     for term, n in db.conn.execute(
-        f"SELECT upper(search_term), SUM(clicks) FROM search_term_day WHERE profile_id = ? AND {_ASIN_TERM} "
-        "GROUP BY upper(search_term)",
-        pid,
+        f"SELECT upper(search_term), SUM(clicks) FROM search_term_day WHERE profile_id = ? AND date >= ? "
+        f"AND {_ASIN_TERM} GROUP BY upper(search_term)",
+        [profile_id, since],
     ):
         clicks[term] = max(clicks.get(term, 0), float(n or 0))
     others = sorted((a for a in clicks if a not in own), key=lambda a: (-clicks[a], a))
