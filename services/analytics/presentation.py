@@ -164,6 +164,7 @@ _EXTRA: dict[str, Column] = {
     "discount": Column("Discount"),
     "audience": Column("Audience"),
     "asins": Column("ASINs"),
+    "asin_names": Column("Products", help="The promoted products by name, in the order of the ASINs."),
     "pace": Column("Pace", "multiple", "Budget used ÷ time elapsed: above 1× the coupon spends faster than its days."),
     "sales_per_spend": Column("Sales per spend", "multiple"),
     "units_sold": Column("Units sold", "count"),

@@ -93,7 +93,7 @@ def test_product_names_on_products_and_promotions(demo_account):
     # main images from the catalogue, drawn by the sandbox on this machine (nothing fetched from outside)
     on_this_machine = r"http://127\.0\.0\.1:\d+/_images/B0[0-9A-Z]{8}\.svg"
     assert products["image_url"].notna().all() and products["image_url"].str.fullmatch(on_this_machine).all()
-    config = json.loads(at.dataframe[0].proto.column_config)["image_url"]
+    config = json.loads(at.dataframe[0].proto.columns)["image_url"]
     assert config["type_config"]["type"] == "image" and config["label"] == "Image"
     halo = at.dataframe[1].value
     assert list(halo.columns[:2]) == ["advertised_name", "purchased_name"] and halo["advertised_name"].notna().all()
@@ -103,6 +103,15 @@ def test_product_names_on_products_and_promotions(demo_account):
     perf = next(d.value for d in at.dataframe if "period" in d.value.columns)
     per_asin = perf[perf["asin"] != "All promoted ASINs"]
     assert not per_asin.empty and per_asin["name"].notna().all()
+    # the promotions list names its ASINs too, in their order
+    from services.analytics.sales import product_names
+
+    names = product_names(connect.open_store(), at.session_state["profile_id"])
+    listed = next(d.value for d in at.dataframe if "asin_names" in d.value.columns)
+    listed = listed[listed["asins"].str.len() > 0]
+    assert not listed.empty
+    for asins, named in zip(listed["asins"], listed["asin_names"]):
+        assert named == "; ".join(names[a] for a in asins.split("; ")), (asins, named)
 
 
 def test_other_sellers_asins_carry_their_names_on_search_terms(demo_account):
