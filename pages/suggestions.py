@@ -218,7 +218,11 @@ if row is not None:
         hide_index=True,
         width="stretch",
         key="sugg_evidence",
-        column_config={"meaning": st.column_config.TextColumn("What it means", width="large")},
+        column_config={
+            "evidence": st.column_config.TextColumn("Evidence"),
+            "value": st.column_config.TextColumn("Value"),
+            "meaning": st.column_config.TextColumn("What it means", width="large"),
+        },
     )
     what, days = detail.entity_days(db, c.profile_id, row)
     if not days.empty:

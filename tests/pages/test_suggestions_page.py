@@ -159,6 +159,10 @@ def test_detail_panel_charts_the_last_30_days_of_a_bid_suggestions_keyword(demo_
     assert sum(by_name["Clicks"]["y"]) == clicks
     assert abs(sum(by_name["Spend (USD)"]["y"]) - spend) < 0.01
     assert any("last 30 synced days" in c.value for c in at.caption)
+    # the evidence table above it reads as words, not field names (issue 14: "Headers are field names")
+    evidence = next(d for d in at.dataframe if "meaning" in d.value.columns)
+    labels = {k: v.get("label") for k, v in json.loads(evidence.proto.columns).items() if k != "_index"}
+    assert labels == {"evidence": "Evidence", "value": "Value", "meaning": "What it means"}, labels
 
 
 def test_detail_names_the_target_and_its_source(demo_account):

@@ -131,8 +131,12 @@ def test_product_targets_in_the_drill_down_carry_the_aimed_products_name(ctx):
         for t in targets.itertuples():
             m = re.search(r"B0[0-9A-Z]{8}", str(t.targeting), re.IGNORECASE)
             if m:
-                assert t.target_product == names.get(m.group(0).upper()), t.targeting
+                expected = names.get(m.group(0).upper())
+                if expected is None:  # not named yet: empty, never the code or another product's name
+                    assert pd.isna(t.target_product), t.targeting
+                else:
+                    assert t.target_product == expected, t.targeting
+                    named += 1
                 found += 1
-                named += t.target_product is not None
     # the first sync names the most clicked of other sellers' ASINs (OTHER_ASINS_PER_SYNC), later syncs the rest
     assert found >= 50 and named >= 20, (found, named)
