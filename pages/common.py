@@ -496,6 +496,8 @@ def column_config(df, currency: str) -> dict:
             config[col] = st.column_config.NumberColumn(title, format="localized", help=help_text)
         elif kind == "number":
             config[col] = st.column_config.NumberColumn(title, format="%.2f", help=help_text)
+        elif kind == "image":
+            config[col] = st.column_config.ImageColumn(title, help=help_text, width="small")
         else:
             config[col] = st.column_config.Column(title, help=help_text)
     return config

@@ -5,8 +5,8 @@ import streamlit as st
 from pages import common
 from services.analytics import table_view as tv
 
-PRODUCT_COLUMNS = ["name", "brand", "asin", "sku", *tv.READING_ORDER, "total_sales", "organic_sales", "tacos"]
-PRODUCT_COLUMNS += ["organic_share", "sessions", "unit_session_pct", "ads"]
+PRODUCT_COLUMNS = ["image_url", "name", "brand", "asin", "sku", *tv.READING_ORDER, "total_sales", "organic_sales"]
+PRODUCT_COLUMNS += ["tacos", "organic_share", "sessions", "unit_session_pct", "ads"]
 HALO_COLUMNS = ["advertised_name", "purchased_name", "orders", "units", "sales", "advertised_asin", "purchased_asin"]
 
 c = common.need_controls()

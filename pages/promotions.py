@@ -13,6 +13,7 @@ from services.promotions import form as promotion_form
 from services.promotions.analytics import asin_list
 from services.promotions.drafts import CouponDraft, PedDraft, PercentOffDraft
 from services.promotions.performance import promoted_asin_rows
+from services.promotions.store import account_asins
 from services.promotions.suggestions import readable_suggestions
 
 c = common.need_controls()
@@ -36,19 +37,22 @@ HISTORY_SHOWN = [
 ]  # fmt: skip
 
 
-def promotion_table(overview: pd.DataFrame) -> pd.DataFrame:
+def promotion_table(overview: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
     shown = overview[[col for col in OVERVIEW_SHOWN if col in overview.columns]].copy()
     # a promotion's name is not a product's, and a coupon's budget is for its whole run, not a day
     shown = shown.rename(columns={"name": "promotion_name", "budget": "promotion_budget"})
-    shown["asins"] = [
-        "; ".join(a) if isinstance(a, (list, tuple)) else ("" if a is None else str(a)) for a in shown["asins"]
-    ]
+    listed = [asin_list(a) for a in shown["asins"]]
+    shown["asins"] = ["; ".join(a) for a in listed]
+    # every table that shows an ASIN also shows its product's name (issue 14)
+    shown.insert(
+        shown.columns.get_loc("asins"), "asin_names", ["; ".join(names.get(a) or a for a in x) for x in listed]
+    )
     return shown
 
 
 with perf_tab:
     overview = promotions.promotions_overview(db, c.profile_id)
-    shown = promotion_table(overview)
+    shown = promotion_table(overview, product_names(db, c.profile_id))
     common.table(
         shown,
         c,
@@ -100,6 +104,19 @@ with sugg_tab:
         )
 
 
+def asin_field() -> str:
+    """The ASINs of a draft: products picked by name from the account's catalogue, plus any typed by hand."""
+    names = product_names(db, c.profile_id)
+    known = sorted(account_asins(db, c.profile_id), key=lambda a: (names.get(a) or "~", a))
+    picked = st.multiselect(
+        "Products", known, format_func=lambda a: f"{names.get(a) or a} ({a})", key="asins_picked",
+        placeholder="Pick products by name",
+    )  # fmt: skip
+    typed = st.text_area("ASINs (separated by ; or new lines)", key="asins")
+    field_messages("asins")
+    return "; ".join([*picked, typed]) if typed.strip() else "; ".join(picked)
+
+
 def field_messages(field: str) -> None:
     """Errors and warnings of the last check, shown right under their field."""
     last = st.session_state.get(CHECK_KEY) or {}
@@ -127,8 +144,7 @@ with create_tab:
         )
     with st.form("promo_form", clear_on_submit=False):
         if kind == "Coupon":
-            asins = st.text_area("ASINs (separated by ; or new lines)", key="asins")
-            field_messages("asins")
+            asins = asin_field()
             pct = money = None
             if dtype == "percent":
                 pct = st.number_input(
@@ -187,8 +203,7 @@ with create_tab:
         else:
             name = st.text_input("Internal description", key="name")
             field_messages("name")
-            asins = st.text_area("ASINs (separated by ; or new lines)", key="asins")
-            field_messages("asins")
+            asins = asin_field()
             start = st.date_input("Start", value=today + timedelta(days=1), key="po_start")
             field_messages("start")
             end = st.date_input("End", value=today + timedelta(days=14), key="po_end")

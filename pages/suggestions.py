@@ -6,6 +6,7 @@ import streamlit as st
 
 from pages import change_review, common, readonly
 from services import optimizer as sugg
+from services.analytics import charts
 from services.analytics.export import export_filename
 from services.analytics.metrics import format_money
 from services.errors import DashboardError
@@ -218,8 +219,16 @@ if row is not None:
         hide_index=True,
         width="stretch",
         key="sugg_evidence",
-        column_config={"meaning": st.column_config.TextColumn("What it means", width="large")},
+        column_config={
+            "evidence": st.column_config.TextColumn("Evidence"),
+            "value": st.column_config.TextColumn("Value"),
+            "meaning": st.column_config.TextColumn("What it means", width="large"),
+        },
     )
+    what, days = detail.entity_days(db, c.profile_id, row)
+    if not days.empty:
+        st.caption(f"The {what}, last {len(days)} synced days (sales are 7-day attributed).")
+        st.plotly_chart(charts.recent_days_figure(days, c.currency), key="sugg_recent_days")
 
 # ---------------------------------------------------------------- apply
 n_approved = worklist.status_count(db, c.account_id, c.profile_id, "approved")

@@ -34,6 +34,11 @@ MARKETS = {
     "UK": ("A1F83G8C2ARO7P", "GBP", "Europe/London", "EU", 0.8),
     "DE": ("A1PA6795UKMFR9", "EUR", "Europe/Berlin", "EU", 0.92),
     "CA": ("A2EUQ1WTGCTBG2", "CAD", "America/Los_Angeles", "NA", 1.35),
+    # marketplaces no default world uses; a profile there shops in its own language (sandbox.localize)
+    "FR": ("A13V1IB3VIYZZH", "EUR", "Europe/Paris", "EU", 0.92),
+    "ES": ("A1RKKUPIHCS9HS", "EUR", "Europe/Madrid", "EU", 0.92),
+    "IT": ("APJ6JRA9NG5V4", "EUR", "Europe/Rome", "EU", 0.92),
+    "JP": ("A1VC38T7YXB528", "JPY", "Asia/Tokyo", "FE", 150.0),
 }
 AUTO_TYPES = ("QUERY_HIGH_REL_MATCHES", "QUERY_BROAD_REL_MATCHES", "ASIN_ACCESSORY_RELATED", "ASIN_SUBSTITUTE_RELATED")
 

@@ -2,7 +2,8 @@
 
 The world is generated in English (themes, heads, tails); a profile in a non-English marketplace renders every
 query and keyword text through `localize` the moment it is created, so the DE profile's shoppers type
-"yogamatte rutschfest für kinder" where the US profile's type "non slip yoga mat for kids". The rendering is a pure
+"yogamatte rutschfest für kinder" where the US profile's type "non slip yoga mat for kids" (and a FR, ES, IT or JP
+profile "antidérapant tapis de yoga pour enfant", … "滑り止め ヨガマット 子供用"; tables in `sandbox.phrasebook`). The rendering is a pure
 function of the English text (no random draws), so the world's numbers stay exactly as before: only the words change.
 Words without an entry (brands, model numbers, ASINs, shopper-typed oddities) stay as typed.
 
@@ -13,6 +14,8 @@ sentences. It is idempotent (a rendered text renders to itself), so a tail built
 from __future__ import annotations
 
 from functools import cache
+
+from sandbox.phrasebook import ES, FR, IT, JP
 
 # English phrase -> German, lower case (shoppers type lower case). Nouns of every theme, their attributes, and
 # the prefixes, suffixes and irrelevant tails of `sandbox.catalog`.
@@ -90,7 +93,8 @@ _DE: dict[str, str] = {
     "job": "stellenangebot", "coloring page": "ausmalbild", "svg": "svg",
 }  # fmt: skip
 
-LANGUAGES = {"DE": _DE}
+# keyed by the sandbox's country codes (sandbox.constants.MARKETS); English-speaking marketplaces have no table
+LANGUAGES = {"DE": _DE, "FR": FR, "ES": ES, "IT": IT, "JP": JP}
 _MAX_WORDS = 3
 
 

@@ -81,6 +81,7 @@ def _routes():
         ({"GET"}, r"/reports/2021-06-30/documents/([^/]+)", spapi_reports_api.sp_get_document, "spapi"),
         ({"GET"}, r"/catalog/2022-04-01/items", catalog_api.search_items, "spapi"),
         ({"GET"}, r"/catalog/2022-04-01/items/([^/]+)", catalog_api.get_item, "spapi"),
+        ({"GET"}, r"/_images/([A-Za-z0-9]+)\.svg", catalog_api.image, "download"),
         ({"GET"}, r"/_sandbox/state", admin_api.admin_state, "admin"),
         ({"POST"}, r"/_sandbox/advance", admin_api.admin_advance, "admin"),
         ({"GET", "POST", "DELETE"}, r"/_sandbox/faults", admin_api.admin_faults, "admin"),

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from services.amazon.spapi import SpApiReports
 
@@ -27,6 +27,18 @@ class CatalogItem:
     name: str | None
     brand: str | None
     image_url: str | None
+
+
+def image_address(link: object) -> str | None:
+    """An image URL a browser may load: Amazon's https media hosts, or plain http on this machine (the sandbox
+    draws its images itself, so a demo shows pictures without reaching outside). Anything else (javascript:, data:,
+    http elsewhere) is dropped."""
+    if not isinstance(link, str):
+        return None
+    if link.startswith("https://"):
+        return link
+    parts = urlsplit(link)
+    return link if parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1") else None
 
 
 def parse_item(item: dict, marketplace_id: str) -> CatalogItem | None:
@@ -48,7 +60,7 @@ def parse_item(item: dict, marketplace_id: str) -> CatalogItem | None:
         marketplace_id,
         name if isinstance(name, str) else None,
         brand if isinstance(brand, str) else None,
-        link if isinstance(link, str) and link.startswith("https://") else None,
+        image_address(link),
     )
 
 

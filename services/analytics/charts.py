@@ -253,3 +253,23 @@ def ad_vs_organic_figure(daily: pd.DataFrame, grain: str = "Daily", currency: st
         legend={"orientation": "h", "y": -0.15},
     )
     return fig
+
+
+def recent_days_figure(days: pd.DataFrame, currency: str = "USD") -> go.Figure:
+    """A small chart of one entity's last days: spend and sales as bars, clicks as a line on its own axis
+    (a suggestion's detail panel; `days` has date, clicks, spend, sales)."""
+    x = _values(days["date"])
+    fig = go.Figure()
+    fig.add_bar(x=x, y=_values(days["spend"]), name=f"Spend ({currency})", marker_color=SPEND_COLOR)
+    fig.add_bar(x=x, y=_values(days["sales"]), name=f"Sales ({currency})", marker_color=SALES_COLOR)
+    fig.add_scatter(x=x, y=_values(days["clicks"]), name="Clicks", yaxis="y2", mode="lines", line={"color": ACOS_COLOR})
+    fig.update_layout(
+        barmode="group",
+        height=220,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        yaxis={"title": currency, "tickformat": ",.0f", "rangemode": "tozero"},
+        yaxis2={"title": "Clicks", "overlaying": "y", "side": "right", "showgrid": False, "rangemode": "tozero",
+                "tickformat": ",d"},
+        legend={"orientation": "h", "y": -0.25},
+    )  # fmt: skip
+    return fig

@@ -7,7 +7,8 @@ the columns that are not metrics: identities, settings, optimizer and promotion 
 
 Kinds: money, percent (a fraction: 0.25 reads 25 %), points (already in percent: a placement adjustment of 50
 reads +50 %), count, multiple (ROAS 3.10×), number, id (kept as text, all
-digits), text, date, datetime, enum (a value with a console label), list (a chart cell, not exported).
+digits), text, date, datetime, enum (a value with a console label), list (a chart cell, not exported), image (a
+picture's URL: drawn on a page, written as its address in a file).
 A column missing from the registry still reads as a sentence-cased header; `tests/services/analytics/
 test_presentation.py` keeps the pages' columns in the registry.
 """
@@ -29,7 +30,10 @@ class Column:
     help: str = ""
 
 
-KINDS = ("money", "percent", "points", "count", "multiple", "number", "id", "text", "date", "datetime", "enum", "list")
+KINDS = (
+    "money", "percent", "points", "count", "multiple", "number", "id", "text", "date", "datetime", "enum", "list",
+    "image",
+)  # fmt: skip
 
 _EXTRA: dict[str, Column] = {
     # identities
@@ -182,7 +186,7 @@ _EXTRA: dict[str, Column] = {
     },
     # products
     "brand": Column("Brand"),
-    "image_url": Column("Image"),
+    "image_url": Column("Image", "image", "The product's main image from Amazon's catalogue."),
     # promotions (coupons, deals, drafts, their suggestions)
     "promotion_name": Column("Promotion"),
     "promotion_budget": Column("Budget", "money", "The promotion's budget for its whole run."),
@@ -194,6 +198,7 @@ _EXTRA: dict[str, Column] = {
     "discount": Column("Discount"),
     "audience": Column("Audience"),
     "asins": Column("ASINs"),
+    "asin_names": Column("Products", help="The promoted products by name, in the order of the ASINs."),
     "pace": Column("Pace", "multiple", "Budget used ÷ time elapsed: above 1× the coupon spends faster than its days."),
     "sales_per_spend": Column("Sales per spend", "multiple"),
     "units_sold": Column("Units sold", "count"),

@@ -90,24 +90,28 @@ def add_product_sales(db: Database, profile_id: str, start: str, end: str, produ
     return out
 
 
-def product_names(db: Database, profile_id: str) -> dict[str, str]:
-    """ASIN -> product name in the profile's marketplace (from the Catalog Items cache)."""
+def _product_field(db: Database, profile_id: str, field: str) -> dict[str, str]:
     rows = db.conn.execute(
-        "SELECT n.asin, n.name FROM products n JOIN profiles p ON p.marketplace_id = n.marketplace_id "
-        "WHERE p.profile_id = ? AND n.name IS NOT NULL",
+        f"SELECT n.asin, n.{field} FROM products n JOIN profiles p ON p.marketplace_id = n.marketplace_id "
+        f"WHERE p.profile_id = ? AND n.{field} IS NOT NULL",
         [profile_id],
     ).fetchall()
     return dict(rows)
+
+
+def product_names(db: Database, profile_id: str) -> dict[str, str]:
+    """ASIN -> product name in the profile's marketplace (from the Catalog Items cache)."""
+    return _product_field(db, profile_id, "name")
 
 
 def product_brands(db: Database, profile_id: str) -> dict[str, str]:
     """ASIN -> brand in the profile's marketplace (from the Catalog Items cache)."""
-    rows = db.conn.execute(
-        "SELECT n.asin, n.brand FROM products n JOIN profiles p ON p.marketplace_id = n.marketplace_id "
-        "WHERE p.profile_id = ? AND n.brand IS NOT NULL",
-        [profile_id],
-    ).fetchall()
-    return dict(rows)
+    return _product_field(db, profile_id, "brand")
+
+
+def product_images(db: Database, profile_id: str) -> dict[str, str]:
+    """ASIN -> main image URL in the profile's marketplace (from the Catalog Items cache)."""
+    return _product_field(db, profile_id, "image_url")
 
 
 def with_names(df: pd.DataFrame, names: dict[str, str], asin_col: str = "asin", name_col: str = "name") -> pd.DataFrame:

@@ -29,7 +29,7 @@ READING_ORDER = [
 CAMPAIGN_COLUMNS = ["campaign_name", *READING_ORDER, "budget", "budget_use", "state", "serving_status"]
 CAMPAIGN_COLUMNS += ["targeting_type", "bidding_strategy", "sales_trend", "campaign_id"]
 AD_GROUP_COLUMNS = ["ad_group_name", *READING_ORDER, "state", "default_bid", "ad_group_id"]
-TARGET_COLUMNS = ["targeting", *READING_ORDER, "match_type", "kind", "state", "bid", "target_id"]
+TARGET_COLUMNS = ["targeting", *READING_ORDER, "target_product", "match_type", "kind", "state", "bid", "target_id"]
 
 TOTAL_MARK = "Total"
 # additive columns that are not report metrics: summed in the totals row (a total daily budget reads fine)

@@ -10,6 +10,7 @@ sales columns count as "orders" and "sales" (7 days is Amazon's seller default).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -22,6 +23,7 @@ from services.analytics.sales import (
     add_daily_sales,
     add_product_sales,
     product_brands,
+    product_images,
     product_names,
     sales_totals,
     with_names,
@@ -304,7 +306,19 @@ def targets_table(db: Database, q: Query, ad_group_id: str) -> pd.DataFrame:
         f"SELECT keyword_id AS target_id, {_sums(q.window)} FROM target_day WHERE profile_id = ? AND date BETWEEN ? AND ? AND ad_group_id = ? GROUP BY keyword_id",
         [*q.params, ad_group_id],
     )
-    return _finish(meta.merge(sums, on="target_id", how="left")).sort_values("cost", ascending=False, ignore_index=True)
+    out = _finish(meta.merge(sums, on="target_id", how="left"))
+    names = product_names(db, q.profile_id)
+    out["target_product"] = out["targeting"].map(lambda t: _asin_name(t, names))
+    return out.sort_values("cost", ascending=False, ignore_index=True)
+
+
+_ASIN_IN = re.compile(r"\b(B0[0-9A-Z]{8})\b", re.IGNORECASE)
+
+
+def _asin_name(text: object, names: dict[str, str]) -> str | None:
+    """The name of the ASIN a product target aims at (asin="B0…"), from the Catalog Items cache; None otherwise."""
+    m = _ASIN_IN.search(str(text or ""))
+    return names.get(m.group(1).upper()) if m else None
 
 
 def placements_table(db: Database, q: Query, campaign_id: str | None = None) -> pd.DataFrame:
@@ -386,6 +400,7 @@ def products_table(db: Database, q: Query) -> pd.DataFrame:
     df = add_product_sales(db, q.profile_id, q.start.isoformat(), q.end.isoformat(), _finish(df))
     df = with_names(df, product_names(db, q.profile_id))
     df.insert(df.columns.get_loc("name") + 1, "brand", df["asin"].map(product_brands(db, q.profile_id)))
+    df.insert(df.columns.get_loc("name"), "image_url", df["asin"].map(product_images(db, q.profile_id)))
     return df.sort_values("cost", ascending=False, ignore_index=True)
 
 

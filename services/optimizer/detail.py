@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -206,6 +206,47 @@ def headline(row: dict, currency: str) -> str:
     label = TYPE_LABELS.get(str(row.get("type")), str(row.get("type")))
     place = f" in {where}" if where and what != row.get("campaign_name") else ""
     return f"{label} · {what}{place}: {change_text(row, currency)}"
+
+
+# ------------------------------------------------------------------ the entity's last 30 days
+
+RECENT_DAYS = 30
+
+
+def entity_days(db: Database, profile_id: str, row: dict, days: int = RECENT_DAYS) -> tuple[str, pd.DataFrame]:
+    """What the suggestion changes, day by day over the last `days` synced days: (what it is, frame of date,
+    clicks, spend, sales; a day without a row is a zero day, so the chart shows gaps in traffic as gaps).
+
+    A bid moves a keyword or target (its own report rows); a budget or placement moves a campaign; a negative or a
+    harvest is about a search term in its source ad group. Sales are 7-day attributed, like the rest of the page."""
+    kind = str(row.get("type") or "")
+    pid = str(profile_id)
+    if kind == "bid" and row.get("entity_id"):
+        what, table, where = "keyword or target", "target_day", ("keyword_id = ?", [str(row["entity_id"])])
+    elif kind in ("negative", "harvest") and row.get("search_term"):
+        what, table = "search term in its ad group", "search_term_day"
+        where = ("search_term = ? AND ad_group_id = ?", [str(row["search_term"]), str(row.get("ad_group_id"))])
+    elif row.get("campaign_id"):
+        what, table, where = "campaign", "campaign_day", ("campaign_id = ?", [str(row["campaign_id"])])
+    else:
+        return "", pd.DataFrame(columns=["date", "clicks", "spend", "sales"])
+    last = db.conn.execute(f"SELECT max(date) FROM {table} WHERE profile_id = ?", [pid]).fetchone()[0]
+    if not last:
+        return what, pd.DataFrame(columns=["date", "clicks", "spend", "sales"])
+    end = date.fromisoformat(last)
+    start = end - timedelta(days=days - 1)
+    cur = db.conn.execute(
+        f"SELECT date, SUM(clicks), SUM(cost), SUM(coalesce(sales_7d, 0)) FROM {table} "
+        f"WHERE profile_id = ? AND date BETWEEN ? AND ? AND {where[0]} GROUP BY date",
+        [pid, start.isoformat(), end.isoformat(), *where[1]],
+    )
+    found = {d: (c, s, v) for d, c, s, v in cur.fetchall()}
+    rows = []
+    for i in range(days):
+        day = (start + timedelta(days=i)).isoformat()
+        clicks, spend, sales = found.get(day, (0, 0.0, 0.0))
+        rows.append({"date": day, "clicks": int(clicks or 0), "spend": float(spend or 0), "sales": float(sales or 0)})
+    return what, pd.DataFrame(rows)
 
 
 # ------------------------------------------------------------------ history in the user's time zone

@@ -6,11 +6,13 @@ warnings come back keyed by field so the page can show each next to its input.
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 
 from sqlite_utils import Database
 
 from services.promotions import store as ps
+from services.promotions.checks import normalize_asin, split_ids
 from services.promotions.drafts import CouponDraft, PedDraft, PercentOffDraft, ValidationResult
 from services.promotions.rules import validate
 
@@ -37,7 +39,8 @@ def check_and_save(
     today: date | None = None,
     now: datetime | None = None,
 ) -> tuple[str, ValidationResult]:
-    """Validate with the account's own ASINs and SKUs, then save the draft (valid or not)."""
+    """Validate with the account's own ASINs and SKUs, warn about coupons already on the same ASINs and dates,
+    then save the draft (valid or not)."""
     result = validate(
         draft,
         today=today,
@@ -45,6 +48,8 @@ def check_and_save(
         known_asins=ps.account_asins(db, profile_id) or None,
         known_skus=ps.account_skus(db, profile_id) or None,
     )
+    for sentence in overlapping_coupons(db, profile_id, draft):
+        result.warn("asins", sentence)
     try:
         rid = ps.save_draft(
             db, draft, profile_id=profile_id, account_id=account_id, record_id=record_id, validation=result
@@ -52,6 +57,50 @@ def check_and_save(
     except (KeyError, ValueError):  # the record went away or is already live: keep what was typed as a new draft
         rid = ps.save_draft(db, draft, profile_id=profile_id, account_id=account_id, validation=result)
     return rid, result
+
+
+def _day(value) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def overlapping_coupons(db: Database, profile_id: str, draft: Draft) -> list[str]:
+    """One sentence per ASIN of the draft that a synced coupon of this profile already promotes on overlapping
+    dates (a shopper sees one coupon per product, so two compete and both pay their fees)."""
+    if isinstance(draft, PedDraft):
+        return []
+    asins = {normalize_asin(a) for a in split_ids(draft.asins)}
+    first = _day(getattr(draft, "start_date", None) or getattr(draft, "start", None))
+    last = _day(getattr(draft, "end_date", None) or getattr(draft, "end", None))
+    if not asins or first is None or last is None:
+        return []
+    out = []
+    rows = db.conn.execute(
+        "SELECT name, website_message, start_date_time, end_date_time, asins FROM coupons WHERE profile_id = ? "
+        "ORDER BY start_date_time",
+        [profile_id],
+    ).fetchall()
+    for name, message, start, end, listed in rows:
+        c_first, c_last = _day(start), _day(end)
+        if c_first is None or c_last is None or c_first > last or c_last < first:
+            continue
+        try:
+            theirs = {normalize_asin(a) for a in split_ids(json.loads(listed or "[]"))}
+        except ValueError:
+            theirs = {normalize_asin(a) for a in split_ids(listed)}
+        for asin in sorted(asins & theirs):
+            label = name or message or "a coupon"
+            out.append(
+                f"{asin} already has the coupon “{label}” from {c_first:%d %b} to {c_last:%d %b}: "
+                "shoppers see one coupon per product, so the two would compete."
+            )
+    return out
 
 
 def export(

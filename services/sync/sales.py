@@ -14,6 +14,7 @@ sentence, and everything else in the sync goes on. The engine only submits `subm
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from datetime import UTC, date, datetime, timedelta
@@ -33,6 +34,14 @@ NO_ROLE = "no_role"
 NO_ROLE_SENTENCE = "This authorization does not include sales and traffic; TACoS will stay empty."
 NAMES_MAX_AGE_DAYS = 30
 ASIN_DAYS = 31  # per-ASIN figures cost one report per day: the last month (the pages' default range)
+# Other sellers' ASINs (product targets, ASINs shoppers typed) named per sync and marketplace, most clicked first:
+# 5 Catalog Items calls at Amazon's 2 a second (about 2.5 s a marketplace); the next ones follow on later syncs
+# (names keep 30 days). The demo has ~400 targeted and ~2,000 typed ASINs a marketplace: all at once would add a
+# minute to every first sync for names deep in the tables' tails.
+OTHER_ASINS_PER_SYNC = 100
+CLICKS_DAYS = 60
+_ASIN = re.compile(r"\b(B0[0-9A-Z]{8})\b", re.IGNORECASE)
+_ASIN_TERM = "lower(search_term) GLOB 'b0" + "[0-9a-z]" * 8 + "'"
 
 
 def _now() -> str:
@@ -196,33 +205,70 @@ def write_result(db, profile: dict, job: tuple[str, date, date], doc, summary) -
     return len(per_asin) + len(account)
 
 
+def wanted_asins(db, profile_id: str) -> tuple[set[str], list[str]]:
+    """(the seller's own ASINs, other ASINs a table shows, most clicked first) for one profile.
+
+    Own: advertised, sold, bought after a click, promoted. Others: the ASINs product targets aim at (by the target's
+    clicks) and ASINs shoppers typed as search terms (by the term's clicks), ranked together by those clicks, so the
+    rows at the top of a table sorted by spend are named first. Clicks of the last CLICKS_DAYS count (the pages'
+    ranges), which also keeps the scan short on a store of many months."""
+    pid = [profile_id]
+    since = (datetime.now(UTC).date() - timedelta(days=CLICKS_DAYS)).isoformat()
+    own = {
+        a.upper()
+        for (a,) in db.conn.execute(
+            "SELECT asin FROM product_ads WHERE profile_id = ? UNION SELECT asin FROM sales_traffic_day "
+            "WHERE profile_id = ? UNION SELECT purchased_asin FROM purchased_product_day WHERE profile_id = ? "
+            "UNION SELECT advertised_asin FROM purchased_product_day WHERE profile_id = ? "
+            "UNION SELECT dp.asin FROM deal_products dp JOIN deals d USING (promotion_id) WHERE d.profile_id = ?",
+            pid * 5,
+        )
+        if a
+    }
+    for (text,) in db.conn.execute("SELECT asins FROM coupons WHERE profile_id = ?", pid):
+        own.update(a.upper() for a in _ASIN.findall(str(text or "")))
+    clicks: dict[str, float] = {}
+    for expression, n in db.conn.execute(
+        "SELECT t.expression, coalesce(SUM(d.clicks), 0) FROM targets t LEFT JOIN target_day d ON d.profile_id = "
+        "t.profile_id AND d.keyword_id = t.target_id AND d.date >= ? WHERE t.profile_id = ? GROUP BY t.target_id",
+        [since, profile_id],
+    ):
+        for a in _ASIN.findall(str(expression or "")):
+            clicks[a.upper()] = max(clicks.get(a.upper(), 0), float(n))
+    for term, n in db.conn.execute(
+        f"SELECT upper(search_term), SUM(clicks) FROM search_term_day WHERE profile_id = ? AND date >= ? "
+        f"AND {_ASIN_TERM} GROUP BY upper(search_term)",
+        [profile_id, since],
+    ):
+        clicks[term] = max(clicks.get(term, 0), float(n or 0))
+    others = sorted((a for a in clicks if a not in own), key=lambda a: (-clicks[a], a))
+    return own, others
+
+
 def fetch_product_names(db, clients, profiles: list[dict], summary) -> int:
-    """Names, brands and main images of every ASIN the store knows for these profiles and has no fresh name for.
+    """Names, brands and main images of the ASINs the pages show for these profiles and that have no fresh name:
+    all of the seller's own, and up to OTHER_ASINS_PER_SYNC of other sellers' (most clicked first) per marketplace.
     Cosmetic: a failure is a note in the summary, never a failed sync."""
     stale = (datetime.now(UTC) - timedelta(days=NAMES_MAX_AGE_DAYS)).isoformat(timespec="seconds")
     fetched = 0
-    by_mkt: dict[str, tuple[dict, set[str]]] = {}
+    by_mkt: dict[str, tuple[dict, set[str], dict[str, int]]] = {}
     for p in profiles:
         if not p.get("marketplace_id"):
             continue
-        asins = {
-            a
-            for (a,) in db.conn.execute(
-                "SELECT asin FROM product_ads WHERE profile_id = ? UNION SELECT asin FROM sales_traffic_day "
-                "WHERE profile_id = ? UNION SELECT purchased_asin FROM purchased_product_day WHERE profile_id = ?",
-                [p["profile_id"]] * 3,
-            )
-            if a
-        }
-        by_mkt.setdefault(p["marketplace_id"], (p, set()))[1].update(asins)
-    for mkt, (p, asins) in by_mkt.items():
+        own, others = wanted_asins(db, p["profile_id"])
+        _, mkt_own, mkt_others = by_mkt.setdefault(p["marketplace_id"], (p, set(), {}))
+        mkt_own.update(own)
+        for rank, a in enumerate(others):
+            mkt_others[a] = min(rank, mkt_others.get(a, rank))
+    for mkt, (p, own, others) in by_mkt.items():
         fresh = {
             a
             for (a,) in db.conn.execute(
                 "SELECT asin FROM products WHERE marketplace_id = ? AND fetched_at >= ?", [mkt, stale]
             )
         }
-        todo = sorted(asins - fresh)
+        other_todo = sorted((a for a in others if a not in fresh and a not in own), key=lambda a: (others[a], a))
+        todo = sorted(own - fresh) + other_todo[:OTHER_ASINS_PER_SYNC]
         if not todo:
             continue
         try:

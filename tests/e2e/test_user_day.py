@@ -309,7 +309,14 @@ def walk(page: Page, url: str, shots, step) -> None:
     step("6. search terms")
     go_to(page, "Search terms")
     expect(page.get_by_role("heading", name="Search terms", exact=True)).to_be_visible()
-    table(page, 0, lambda t: t.rows > 10 and "Search term" in t.headers, "the search terms")
+    table(
+        page,
+        0,
+        lambda t: (
+            t.rows > 10 and {"Search term", "Product (searched ASIN)", "Product (targeted ASIN)"} <= set(t.headers)
+        ),
+        "the search terms, with the names of the ASINs typed or targeted",
+    )
     pick_radio(page, "View", "N-grams")
     pick_radio(page, "Fragment length", "2-word")
     table(
@@ -356,6 +363,12 @@ def walk(page: Page, url: str, shots, step) -> None:
     expect(summary).to_be_visible(timeout=ACTION_TIMEOUT)
     shown = int(re.search(r"\d+", summary.inner_text()).group())
     shots(page, "suggestions")
+    # the detail panel of the first bid change: its keyword's or target's last 30 days as a small chart
+    recent = page.get_by_text(re.compile(r"last 30 synced days"))
+    expect(recent).to_be_visible(timeout=ACTION_TIMEOUT)
+    scroll_to(recent)
+    expect_drawn(page.get_by_test_id("stPlotlyChart").last)
+    shots(page, "suggestion-detail-30-days")
     click(page, f"Approve (all {shown} shown)")
     expect(page.get_by_text(f"{shown} approved change(s) waiting.")).to_be_visible()
 
@@ -405,13 +418,16 @@ def walk(page: Page, url: str, shots, step) -> None:
 
     # 8. a coupon: two of the seller's ASINs from the Products page, the create form, the export, the file
     step("8. a coupon")
-    go_to(page, "Products")
-    expect(page.get_by_role("heading", name="Advertised products")).to_be_visible()
-    products = table(
-        page, 0, lambda t: sum(map(bool, map(ASIN_RE.match, t.cells))) >= 2, "the seller's advertised ASINs"
-    )
+    # the main images come from the sandbox on this machine (GET /_images/<asin>.svg), drawn in the grid
+    with page.expect_request(re.compile(r"^http://127\.0\.0\.1:\d+/_images/B0[0-9A-Z]{8}\.svg$")) as picture:
+        go_to(page, "Products")
+        expect(page.get_by_role("heading", name="Advertised products")).to_be_visible()
+        products = table(
+            page, 0, lambda t: sum(map(bool, map(ASIN_RE.match, t.cells))) >= 2, "the seller's advertised ASINs"
+        )
+    assert picture.value.response().status == 200
     asins = [c for c in products.cells if ASIN_RE.match(c)][:2]
-    assert [h for h in products.headers if h][:3] == ["Product", "Brand", "ASIN"], products.headers
+    assert [h for h in products.headers if h][:4] == ["Image", "Product", "Brand", "ASIN"], products.headers
     no_raw_headers(page, "Products")
     shots(page, "products")
     step("8b. the coupon form")

@@ -123,6 +123,48 @@ def test_detail_panel_shows_the_evidence_of_the_picked_suggestion(demo_account):
     assert evidence.loc["Confidence", "value"] == f"{row['confidence'] * 100:.0f} %"
 
 
+def test_detail_panel_charts_the_last_30_days_of_a_bid_suggestions_keyword(demo_account):
+    """Issue 14: the detail panel has a small chart of the entity's last 30 days; for a bid, its keyword's or
+    target's own clicks, spend and sales (the figures the store holds for that id, zero days included)."""
+    import json
+    from datetime import date, timedelta
+
+    from services import connect
+    from services.optimizer import TYPE_LABELS
+    from services.optimizer.detail import suggestion_detail
+
+    at = _open(demo_account)
+    table = _table(at)
+    pos = next(i for i, label in enumerate(table["type_label"]) if label == TYPE_LABELS["bid"])
+    _click_rows(at, [pos])
+    assert not at.exception, at.exception
+    charts = [c for c in at.get("plotly_chart") if "sugg_recent_days" in (c.proto.id or "")]
+    assert charts, "the detail panel draws the entity's last 30 days"
+    fig = json.loads(charts[0].proto.spec)
+    by_name = {t["name"]: t for t in fig["data"]}
+    assert set(by_name) == {"Spend (USD)", "Sales (USD)", "Clicks"}
+    days = by_name["Clicks"]["x"]
+    assert len(days) == 30 and days == sorted(days)
+    db = connect.open_store(connect.db_path())
+    profile = at.session_state["profile_id"]
+    row = suggestion_detail(db, demo_account, profile, str(table["suggestion_id"].iloc[pos]))
+    assert row["type"] == "bid"
+    first = (date.fromisoformat(days[-1]) - timedelta(days=29)).isoformat()
+    clicks, spend = db.conn.execute(
+        "SELECT coalesce(SUM(clicks), 0), coalesce(SUM(cost), 0) FROM target_day WHERE profile_id = ? "
+        "AND keyword_id = ? AND date >= ?",
+        [profile, row["entity_id"], first],
+    ).fetchone()
+    assert clicks > 0, "a bid suggestion is about a keyword with traffic"
+    assert sum(by_name["Clicks"]["y"]) == clicks
+    assert abs(sum(by_name["Spend (USD)"]["y"]) - spend) < 0.01
+    assert any("last 30 synced days" in c.value for c in at.caption)
+    # the evidence table above it reads as words, not field names (issue 14: "Headers are field names")
+    evidence = next(d for d in at.dataframe if "meaning" in d.value.columns)
+    labels = {k: v.get("label") for k, v in json.loads(evidence.proto.columns).items() if k != "_index"}
+    assert labels == {"evidence": "Evidence", "value": "Value", "meaning": "What it means"}, labels
+
+
 def test_detail_names_the_target_and_its_source(demo_account):
     """The goals work stores target_* keys in each suggestion's evidence JSON; the detail says them in words."""
     import json

@@ -87,8 +87,14 @@ def test_product_names_on_products_and_promotions(demo_account):
     at = new_app(demo_account, "products.py")
     assert not at.exception, at.exception
     products = at.dataframe[0].value.iloc[1:]
-    assert list(products.columns[:3]) == ["name", "brand", "asin"]
+    assert list(products.columns[:4]) == ["image_url", "name", "brand", "asin"]
     assert products["name"].notna().all() and (products["name"] != products["asin"]).all()
+    assert products["brand"].notna().all()
+    # main images from the catalogue, drawn by the sandbox on this machine (nothing fetched from outside)
+    on_this_machine = r"http://127\.0\.0\.1:\d+/_images/B0[0-9A-Z]{8}\.svg"
+    assert products["image_url"].notna().all() and products["image_url"].str.fullmatch(on_this_machine).all()
+    config = json.loads(at.dataframe[0].proto.columns)["image_url"]
+    assert config["type_config"]["type"] == "image" and config["label"] == "Image"
     halo = at.dataframe[1].value
     assert list(halo.columns[:2]) == ["advertised_name", "purchased_name"] and halo["advertised_name"].notna().all()
 
@@ -97,6 +103,39 @@ def test_product_names_on_products_and_promotions(demo_account):
     perf = next(d.value for d in at.dataframe if "period" in d.value.columns)
     per_asin = perf[perf["asin"] != "All promoted ASINs"]
     assert not per_asin.empty and per_asin["name"].notna().all()
+    # the promotions list names its ASINs too, in their order
+    from services.analytics.sales import product_names
+
+    names = product_names(connect.open_store(), at.session_state["profile_id"])
+    listed = next(d.value for d in at.dataframe if "asin_names" in d.value.columns)
+    listed = listed[listed["asins"].str.len() > 0]
+    assert not listed.empty
+    for asins, named in zip(listed["asins"], listed["asin_names"]):
+        assert named == "; ".join(names[a] for a in asins.split("; ")), (asins, named)
+
+
+def test_other_sellers_asins_carry_their_names_on_search_terms(demo_account):
+    """Why: product-targeting search terms ("b0…") and the ASINs product targets aim at showed bare codes; other
+    sellers' ASINs now come from the same Catalog Items cache, most clicked first."""
+    from services.analytics.sales import product_names
+
+    db = connect.open_store()
+    pid = _us_profile(db)
+    names = product_names(db, pid)
+    own = {a for (a,) in db.conn.execute("SELECT DISTINCT upper(asin) FROM product_ads WHERE profile_id = ?", [pid])}
+    assert len(set(names) - own) > 50, "other sellers' ASINs are named too"
+    at = new_app(demo_account, "search_terms.py")
+    at.text_input(key="st_search").set_value("b0").run()
+    assert not at.exception, at.exception
+    table = next(d for d in at.dataframe if d.key == "search_terms_table").value
+    typed = table[table["search_term"].str.fullmatch(r"b0[0-9a-z]{8}")]
+    assert len(typed) >= 20
+    top = typed.sort_values("clicks", ascending=False).head(10)  # the most clicked are named on the first sync
+    assert top["term_product"].notna().all(), top[["search_term", "term_product"]]
+    assert (top["term_product"] == top["search_term"].str.upper().map(names)).all()
+    aimed = table[table["triggered_by"].fillna("").str.contains(r"asin=\"?B0", case=False, regex=True)]
+    aimed = aimed.sort_values("clicks", ascending=False).head(10)
+    assert len(aimed) == 10 and aimed["target_product"].notna().all(), aimed[["triggered_by", "target_product"]]
 
 
 def test_promotion_ad_performance_agrees_with_products(demo_account):

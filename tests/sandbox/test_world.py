@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import numpy as np
 import pandas as pd
@@ -448,3 +449,20 @@ def test_de_shoppers_type_german_from_the_same_latent_world(world, monkeypatch):
     key = ["date", "keywordId", "impressions", "clicks", "cost"]
     assert german[numbers].sort_values(key).values.tolist() == english[numbers].sort_values(key).values.tolist()
     assert world.profiles() == english_world.profiles()
+
+
+def test_the_campaigns_a_demo_opens_with_have_ordinary_names(world):
+    """Issue 14: "The demo seller's biggest campaign is named <script>alert(1)</script> Campaign." Hostile names stay
+    in the data (the tests need them) but on the campaigns with the least spend, never on the biggest ones."""
+    from sandbox.catalog import HOSTILE_NAMES
+
+    pid = _us(world)
+    spend = _rows(world, pid, "spCampaigns", ["campaign"], ["campaignId", "cost"], unit="SUMMARY")
+    by_spend = spend.groupby("campaignId")["cost"].sum().sort_values(ascending=False)
+    names = {str(c["campaignId"]): c["name"] for c in world.entities(pid, "campaigns")}
+    top = [names[str(cid)] for cid in by_spend.index[:5]]
+    assert all(re.fullmatch(r"[A-Za-z ]+ - [A-Za-z0-9 ]+", n) for n in top), top
+    hostile = [cid for cid, n in names.items() if n in HOSTILE_NAMES]
+    assert hostile, "hostile names stay in the data"
+    ranks = {str(cid): i for i, cid in enumerate(by_spend.index)}
+    assert min(ranks.get(cid, len(ranks)) for cid in hostile) >= len(ranks) // 2, "only on the smaller half"

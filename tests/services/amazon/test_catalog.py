@@ -57,3 +57,14 @@ def test_parse_item_takes_the_marketplaces_own_summary_and_main_image():
         parse_item({"asin": "B1", "images": [{"images": [{"variant": "MAIN", "link": "javascript:x"}]}]}, "M").image_url
         is None
     )
+
+
+def test_image_addresses_are_amazons_https_or_this_machines_sandbox():
+    """The sandbox serves its images on loopback http; nothing else that is not https reaches a browser."""
+    from services.amazon.catalog import image_address
+
+    assert image_address("https://m.media-amazon.com/images/I/x.jpg") == "https://m.media-amazon.com/images/I/x.jpg"
+    assert image_address("http://127.0.0.1:8123/_images/B0ABC.svg") == "http://127.0.0.1:8123/_images/B0ABC.svg"
+    assert image_address("http://localhost:80/x.svg") == "http://localhost:80/x.svg"
+    for bad in ("http://evil.example/x.jpg", "http://127.0.0.1.evil.example/x", "javascript:alert(1)", "data:x", None):
+        assert image_address(bad) is None, bad

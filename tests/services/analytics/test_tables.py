@@ -111,3 +111,32 @@ def test_query_guards():
         analytics.Query("1", pd.Timestamp("2026-01-02").date(), pd.Timestamp("2026-01-01").date())
     with pytest.raises(ValueError):
         analytics.Query("1", pd.Timestamp("2026-01-01").date(), pd.Timestamp("2026-01-02").date(), window=30)
+
+
+def test_product_targets_in_the_drill_down_carry_the_aimed_products_name(ctx):
+    """Issue 14, "every table that shows an ASIN also shows its product name": a product target's ASIN is mostly
+    another seller's, named from the same Catalog Items cache as the seller's own."""
+    import re
+
+    from services.analytics.sales import product_names
+
+    db, pid, first, last, _ = ctx
+    q = analytics.Query(pid, last - timedelta(days=29), last, 7)
+    names = product_names(db, pid)
+    groups = [g for (g,) in db.conn.execute(
+        "SELECT DISTINCT ad_group_id FROM targets WHERE profile_id = ? AND expression LIKE '%ASIN_SAME_AS%'", [pid])]  # fmt: skip
+    found = named = 0
+    for group in groups:
+        targets = analytics.targets_table(db, q, group)
+        for t in targets.itertuples():
+            m = re.search(r"B0[0-9A-Z]{8}", str(t.targeting), re.IGNORECASE)
+            if m:
+                expected = names.get(m.group(0).upper())
+                if expected is None:  # not named yet: empty, never the code or another product's name
+                    assert pd.isna(t.target_product), t.targeting
+                else:
+                    assert t.target_product == expected, t.targeting
+                    named += 1
+                found += 1
+    # the first sync names the most clicked of other sellers' ASINs (OTHER_ASINS_PER_SYNC), later syncs the rest
+    assert found >= 50 and named >= 20, (found, named)

@@ -11,7 +11,7 @@ from sandbox.credentials import AUTHORIZATIONS, DEMO_CLIENT
 from services import connect
 from services.store import open_db
 from services.sync import sync_account
-from services.sync.sales import LAG_DAYS, NO_ROLE_SENTENCE, day_rows
+from services.sync.sales import LAG_DAYS, NO_ROLE_SENTENCE, OTHER_ASINS_PER_SYNC, day_rows, wanted_asins
 
 DAYS = 20
 
@@ -58,16 +58,29 @@ def test_sync_stores_daily_totals_per_asin_days_and_names(synced, sandbox):
     ).fetchone()[0]
     assert missing == 0
     assert connect.sales_traffic_notice(db, synced[1]) is None
-    de = db.conn.execute("SELECT name FROM products WHERE marketplace_id = 'A1PA6795UKMFR9' LIMIT 5").fetchall()
-    assert de and all("(" in n for (n,) in de)
+    de = db.conn.execute(
+        "SELECT n.name FROM products n JOIN product_ads pa ON pa.asin = n.asin JOIN profiles p USING (profile_id) "
+        "WHERE n.marketplace_id = 'A1PA6795UKMFR9' AND p.marketplace_id = n.marketplace_id LIMIT 5"
+    ).fetchall()
+    assert de and all("(" in n for (n,) in de)  # the seller's own listings, numbered
+    # other sellers' ASINs (product targets and typed ASINs, most clicked first), at most OTHER_ASINS_PER_SYNC a run
+    us = db.conn.execute("SELECT profile_id FROM profiles WHERE country_code = 'US'").fetchone()[0]
+    own, others = wanted_asins(db, us)
+    named = {a for (a,) in db.conn.execute("SELECT asin FROM products WHERE marketplace_id = 'ATVPDKIKX0DER'")}
+    assert others and not own & set(others)
+    assert set(others[:OTHER_ASINS_PER_SYNC]) <= named and len(named - own) == OTHER_ASINS_PER_SYNC
 
 
 def test_later_run_restates_recent_days_and_skips_fresh_names(synced, sandbox):
     path, aid, _ = synced
+    db = open_db(path)
+    before = dict(db.conn.execute("SELECT marketplace_id || asin, fetched_at FROM products").fetchall())
     again = sync_account(path, aid, vault(), days=DAYS, policy=FAST_POLICY)
     assert again.status == "ok", again.errors
     assert 0 < again.sales_days <= 3 * 14  # only the restated window, not the whole horizon again
-    assert again.product_names == 0  # names are cached
+    after = dict(db.conn.execute("SELECT marketplace_id || asin, fetched_at FROM products").fetchall())
+    assert {k: after[k] for k in before} == before  # names are cached: none fetched again
+    assert again.product_names == len(after) - len(before)  # only the next other sellers' ASINs, if any
 
 
 def test_missing_role_syncs_everything_else_and_says_why(sandbox, tmp_path):
