@@ -26,5 +26,6 @@ from services.store.schema import (  # noqa: F401 - the package's public API
     MONEY_METRICS,
     REPORT_TABLES,
     SALES_TABLES,
+    SUMMARY_TABLES,
     migrations,
 )

@@ -368,3 +368,42 @@ def m006_dashboard_grants(db: Database) -> None:
             added_by TEXT
         )"""
     )
+
+
+# per-profile summaries the sync rebuilds from the report tables (removed with the account, like its reports)
+SUMMARY_TABLES = ("search_term_span", "search_term_spans")
+
+
+@migrations()
+def m007_search_term_spans(db: Database) -> None:
+    """Search-term sums per (keyword or target, term) over the sidebar's common ranges, built by the sync (issue 15).
+
+    Why: the Search terms page sums ~600k search-term-day rows into ~200k (keyword, term) rows for a 30-day range;
+    that GROUP BY (a sort of every row) was most of the page's cold start. Search terms are a long tail (a pair
+    shows up on ~1.8 of 7 days), so day-to-week rollups would save little; the page's own ranges ("Last 7/14/30
+    days", ending on the last day with data) are summed once per sync instead.
+
+    `search_term_spans` lists the spans that are current: (profile, start, end). A report written into
+    `search_term_day` deletes the entries its window overlaps in the same transaction, so an entry is present only
+    while its sums equal what the day table would give; the page falls back to summing the days otherwise.
+    `search_term_span` holds the sums, both attribution windows, and each keyword's labels (from its latest row in
+    the span, as the live query takes them). WITHOUT ROWID: one span of one profile is one contiguous range."""
+    db.conn.execute(
+        """CREATE TABLE search_term_span (
+            profile_id TEXT NOT NULL, start TEXT NOT NULL, end TEXT NOT NULL,
+            keyword_id TEXT NOT NULL, search_term TEXT NOT NULL,
+            triggered_by TEXT, match_type TEXT, keyword_type TEXT,
+            campaign_id TEXT, campaign_name TEXT, ad_group_id TEXT, ad_group_name TEXT,
+            impressions INTEGER, clicks INTEGER, cost REAL,
+            orders_7d INTEGER, sales_7d REAL, units_7d INTEGER,
+            orders_14d INTEGER, sales_14d REAL, units_14d INTEGER,
+            PRIMARY KEY (profile_id, start, end, keyword_id, search_term)
+        ) WITHOUT ROWID"""
+    )
+    db.conn.execute(
+        """CREATE TABLE search_term_spans (
+            profile_id TEXT NOT NULL, start TEXT NOT NULL, end TEXT NOT NULL,
+            rows INTEGER NOT NULL, built_at TEXT NOT NULL,
+            PRIMARY KEY (profile_id, start, end)
+        )"""
+    )
