@@ -148,20 +148,28 @@ def _day_sums_sql(sums: str) -> str:
 
 def span_sums_sql() -> str:
     """SELECT of one span's rows (params: profile, start, end), in `SPAN_COLUMNS` order: the day table summed
-    exactly as the page sums it, both attribution windows at once. The sync's summary builder runs it."""
+    exactly as the page sums it, both attribution windows at once, with each row's ad group sums. The sync's
+    summary builder runs it."""
     sums = ", ".join(
         [_sums(7), "SUM(COALESCE(purchases_14d, 0)) AS orders_14", "ROUND(SUM(COALESCE(sales_14d, 0)), 2) AS sales_14"]
         + ["SUM(COALESCE(units_14d, 0)) AS units_14"]
     )
     labels = ", ".join(f"kw.{c}" for c in _LABELS)
-    return f"""WITH {_day_sums_sql(sums)}
+    return f"""WITH {_day_sums_sql(sums)},
+    grp AS MATERIALIZED (
+        SELECT kw.ad_group_id, SUM(agg.orders) AS orders, SUM(agg.orders_14) AS orders_14, SUM(agg.clicks) AS clicks
+        FROM agg JOIN kw USING (keyword_id) GROUP BY kw.ad_group_id)
     SELECT agg.keyword_id, agg.search_term, {labels}, agg.impressions, agg.clicks, agg.cost,
-           agg.orders, agg.sales, agg.units, agg.orders_14, agg.sales_14, agg.units_14
-    FROM agg JOIN kw USING (keyword_id)"""
+           agg.orders, agg.sales, agg.units, agg.orders_14, agg.sales_14, agg.units_14,
+           grp.orders, grp.orders_14, grp.clicks
+    FROM agg JOIN kw USING (keyword_id) LEFT JOIN grp ON grp.ad_group_id = kw.ad_group_id"""
 
 
 SPAN_COLUMNS = ("keyword_id", "search_term", *_LABELS, "impressions", "clicks", "cost")
 SPAN_COLUMNS += ("orders_7d", "sales_7d", "units_7d", "orders_14d", "sales_14d", "units_14d")
+SPAN_COLUMNS += ("ad_group_orders_7d", "ad_group_orders_14d", "ad_group_clicks")
+# the account's CVR over a span's rows, as `acct` computes it over the ad groups (kept on the span's entry)
+SPAN_ACCOUNT_CVR = {w: f"CAST(SUM(orders_{w}d) AS REAL) / NULLIF(SUM(clicks), 0)" for w in (7, 14)}
 
 
 def has_span(db: Database, q: Query) -> bool:
@@ -176,21 +184,19 @@ def has_span(db: Database, q: Query) -> bool:
 
 
 def _span_sql(w: int) -> str:
-    """`full` read from one span of `search_term_span` (params: profile, start, end, floor, expected orders,
-    profile, start, end): the same columns and values as the day-table path, without its GROUP BY."""
+    """`acct` and `full` read from one span of `search_term_span` (params: profile, start, end, floor, expected
+    orders, profile, start, end): the same columns and values as the day-table path, without any GROUP BY. `full`
+    is not materialized: a statement that counts or sums it reads the span once, and one that wants a page of it
+    keeps only that page while sorting."""
     return f"""WITH
-    grp AS MATERIALIZED (
-        SELECT ad_group_id, SUM(orders_{w}d) AS orders, SUM(clicks) AS clicks
-        FROM search_term_span WHERE profile_id = ? AND start = ? AND end = ? GROUP BY ad_group_id),
-    acct AS (SELECT CAST(SUM(orders) AS REAL) / NULLIF(SUM(clicks), 0) AS cvr FROM grp),
-    full AS MATERIALIZED (
-        SELECT s.search_term, s.triggered_by, s.match_type, s.campaign_name, s.ad_group_name,
-               s.impressions, s.clicks, s.cost, s.orders_{w}d AS orders, s.units_{w}d AS units,
-               s.sales_{w}d AS sales,
-               {_THRESHOLD} AS waste_threshold,
-               s.keyword_id, s.keyword_type, s.campaign_id, s.ad_group_id
-        FROM search_term_span s LEFT JOIN grp ON grp.ad_group_id = s.ad_group_id
-        WHERE s.profile_id = ? AND s.start = ? AND s.end = ?)
+    acct AS (SELECT account_cvr_{w}d AS cvr FROM search_term_spans WHERE profile_id = ? AND start = ? AND end = ?),
+    full AS NOT MATERIALIZED (
+        SELECT search_term, triggered_by, match_type, campaign_name, ad_group_name,
+               impressions, clicks, cost, orders_{w}d AS orders, units_{w}d AS units, sales_{w}d AS sales,
+               MAX(?, CAST(CEIL(? / COALESCE(CAST(NULLIF(ad_group_orders_{w}d, 0) AS REAL) / ad_group_clicks,
+                                              (SELECT cvr FROM acct), 0.1)) AS INTEGER)) AS waste_threshold,
+               keyword_id, keyword_type, campaign_id, ad_group_id
+        FROM search_term_span WHERE profile_id = ? AND start = ? AND end = ?)
     """
 
 
@@ -288,34 +294,35 @@ _TOTALS = ("impressions", "clicks", "cost", "orders", "units", "sales")
 
 def term_page(db: Database, q: Query, f: TermFilter, page: int = 0, page_size: int = PAGE_SIZE) -> TermPage:
     """One page of the filtered, sorted search terms, the matched and total row counts and the matched totals,
-    in one SQL statement (window sums over the matched rows, an uncorrelated count of all rows)."""
+    in one SQL statement: the page (a top-N sort keeps only its rows) beside the totals of every match (one
+    aggregate), so `full` is summed once when it comes from the days and read without a sort from a span."""
     base, params = _base_sql(db, q, f)
     where, wparams = _where(q, f)
-    sums = ", ".join(f"SUM({c}) OVER () AS _t_{c}" for c in _TOTALS)
+    sums = ", ".join(f"SUM({c}) AS _t_{c}" for c in _TOTALS)
     page = max(int(page), 0)
+    order = _order(f)
     sql = (
-        f"{base} SELECT *, COUNT(*) OVER () AS _matched, {sums}, (SELECT COUNT(*) FROM full) AS _total "
-        f"FROM full WHERE {where} ORDER BY {_order(f)} LIMIT ? OFFSET ?"
+        f"{base}, pg AS (SELECT * FROM full WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?), "
+        f"tot AS (SELECT COUNT(*) AS _matched, {sums} FROM full WHERE {where}) "
+        f"SELECT pg.*, tot.*, (SELECT COUNT(*) FROM full) AS _total FROM tot LEFT JOIN pg ORDER BY {order}"
     )
-    cur = db.conn.execute(sql, [*params, *wparams, int(page_size), page * int(page_size)])
+    cur = db.conn.execute(sql, [*params, *wparams, int(page_size), page * int(page_size), *wparams])
     cols = [c[0] for c in cur.description]
     raw = pd.DataFrame(cur.fetchall(), columns=cols)
-    if raw.empty and page > 0:  # the filters shrank the result under this page: show the last one
-        probe = term_page(db, q, f, 0, page_size)
-        last = max(math.ceil(probe.matched / page_size) - 1, 0)
-        return term_page(db, q, f, last, page_size) if last else probe
+    first = raw.iloc[0]  # tot always has its one row; without a page row, pg's columns are NULL
+    matched, total = int(first["_matched"]), int(first["_total"])
+    raw = raw[raw["keyword_id"].notna()]
+    if raw.empty and page > 0 and matched:  # the filters shrank the result under this page: show the last one
+        return term_page(db, q, f, max(math.ceil(matched / page_size) - 1, 0), page_size)
     if raw.empty:
-        total = db.conn.execute(f"{base} SELECT COUNT(*) FROM full", params).fetchone()[0]
         empty = with_product_names(_finish(raw[TERM_COLUMNS].copy()), {})
-        return TermPage(empty, 0, int(total), {c: 0 for c in _TOTALS}, 0, 1)
-    first = raw.iloc[0]
+        return TermPage(empty, 0, total, {c: 0 for c in _TOTALS}, 0, 1)
     totals = {c: (round(float(first[f"_t_{c}"]), 2) if c in ("cost", "sales") else int(first[f"_t_{c}"]))
               for c in _TOTALS}  # fmt: skip
-    matched = int(first["_matched"])
     return TermPage(
         with_product_names(_finish(raw[TERM_COLUMNS].copy()), product_names(db, q.profile_id)),
         matched,
-        int(first["_total"]),
+        total,
         totals,
         page,
         max(math.ceil(matched / page_size), 1),

@@ -35,7 +35,7 @@ from services.promotions.files import (
     to_xlsx,
 )
 from services.promotions.rules import parse_date, validate
-from services.store import write
+from services.store import migrations_pending, write
 from services.store.db import check_schema
 
 migrations = Migrations("promotions")
@@ -77,7 +77,7 @@ def ensure_schema(db: Database) -> None:
 
     A database where a newer version recorded promotion migrations this code does not know is refused."""
     with _lock:
-        if not migrations.pending(db):
+        if not migrations_pending(db, migrations):
             check_schema(db, "The database", migrations)
             return
         check_schema(db, "The database", migrations)

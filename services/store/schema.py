@@ -386,8 +386,10 @@ def m007_search_term_spans(db: Database) -> None:
     `search_term_spans` lists the spans that are current: (profile, start, end). A report written into
     `search_term_day` deletes the entries its window overlaps in the same transaction, so an entry is present only
     while its sums equal what the day table would give; the page falls back to summing the days otherwise.
-    `search_term_span` holds the sums, both attribution windows, and each keyword's labels (from its latest row in
-    the span, as the live query takes them). WITHOUT ROWID: one span of one profile is one contiguous range."""
+    `search_term_span` holds the sums, both attribution windows, each keyword's labels (from its latest row in the
+    span, as the live query takes them) and its ad group's orders and clicks (the wasted-spend threshold's CVR;
+    the account's CVR is on the span's entry), so reading a span needs no GROUP BY at all. WITHOUT ROWID: one span
+    of one profile is one contiguous range."""
     db.conn.execute(
         """CREATE TABLE search_term_span (
             profile_id TEXT NOT NULL, start TEXT NOT NULL, end TEXT NOT NULL,
@@ -397,13 +399,14 @@ def m007_search_term_spans(db: Database) -> None:
             impressions INTEGER, clicks INTEGER, cost REAL,
             orders_7d INTEGER, sales_7d REAL, units_7d INTEGER,
             orders_14d INTEGER, sales_14d REAL, units_14d INTEGER,
+            ad_group_orders_7d INTEGER, ad_group_orders_14d INTEGER, ad_group_clicks INTEGER,
             PRIMARY KEY (profile_id, start, end, keyword_id, search_term)
         ) WITHOUT ROWID"""
     )
     db.conn.execute(
         """CREATE TABLE search_term_spans (
             profile_id TEXT NOT NULL, start TEXT NOT NULL, end TEXT NOT NULL,
-            rows INTEGER NOT NULL, built_at TEXT NOT NULL,
+            rows INTEGER NOT NULL, account_cvr_7d REAL, account_cvr_14d REAL, built_at TEXT NOT NULL,
             PRIMARY KEY (profile_id, start, end)
         )"""
     )

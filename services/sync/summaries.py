@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from sqlite_utils import Database
 
 from services.analytics.periods import resolve_range
-from services.analytics.search_terms import SPAN_COLUMNS, span_sums_sql
+from services.analytics.search_terms import SPAN_ACCOUNT_CVR, SPAN_COLUMNS, span_sums_sql
 from services.analytics.tables import data_span
 from services.store import write
 
@@ -57,7 +57,9 @@ def rebuild_term_spans(db: Database, profile_id: str, choices: tuple[str, ...] =
             bounds = [profile_id, period.start.isoformat(), period.end.isoformat()]
             conn.execute("DELETE FROM temp.span_build")
             conn.execute(f"INSERT INTO temp.span_build ({cols}) {span_sums_sql()}", bounds)
-            n = conn.execute("SELECT COUNT(*) FROM temp.span_build").fetchone()[0]
+            n, cvr7, cvr14 = conn.execute(
+                f"SELECT COUNT(*), {SPAN_ACCOUNT_CVR[7]}, {SPAN_ACCOUNT_CVR[14]} FROM temp.span_build"
+            ).fetchone()
             with write(db):
                 conn.execute("DELETE FROM search_term_span WHERE profile_id = ? AND start = ? AND end = ?", bounds)
                 conn.execute(
@@ -66,9 +68,10 @@ def rebuild_term_spans(db: Database, profile_id: str, choices: tuple[str, ...] =
                     bounds,
                 )
                 conn.execute(
-                    "INSERT OR REPLACE INTO search_term_spans (profile_id, start, end, rows, built_at) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    [*bounds, n, datetime.now(UTC).isoformat(timespec="seconds")],
+                    "INSERT OR REPLACE INTO search_term_spans "
+                    "(profile_id, start, end, rows, account_cvr_7d, account_cvr_14d, built_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [*bounds, n, cvr7, cvr14, datetime.now(UTC).isoformat(timespec="seconds")],
                 )
             built[f"{period.start}..{period.end}"] = n
     finally:
