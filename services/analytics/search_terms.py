@@ -204,7 +204,7 @@ def _base_sql(db: Database, q: Query, f: TermFilter) -> tuple[str, list]:
     """The CTEs every statement here shares, ending in `full`: one row per (keyword, term) with its sums, labels
     and wasted-spend threshold (from its ad group's CVR).
 
-    The sums come from the sync's `search_term_span` when it holds this very range (the sidebar's "Last 7/14/30
+    The sums come from the sync's `search_term_span` when it holds this very range (the sidebar's default "Last 30
     days"), else from the day table; both give the same rows (tests/services/analytics/test_search_terms.py)."""
     waste = [int(f.waste_floor), float(f.waste_expected_orders)]
     if has_span(db, q):

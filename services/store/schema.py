@@ -376,12 +376,13 @@ SUMMARY_TABLES = ("search_term_span", "search_term_spans")
 
 @migrations()
 def m007_search_term_spans(db: Database) -> None:
-    """Search-term sums per (keyword or target, term) over the sidebar's common ranges, built by the sync (issue 15).
+    """Search-term sums per (keyword or target, term) over the sidebar's default range, built by the sync (issue 15).
 
     Why: the Search terms page sums ~600k search-term-day rows into ~200k (keyword, term) rows for a 30-day range;
-    that GROUP BY (a sort of every row) was most of the page's cold start. Search terms are a long tail (a pair
-    shows up on ~1.8 of 7 days), so day-to-week rollups would save little; the page's own ranges ("Last 7/14/30
-    days", ending on the last day with data) are summed once per sync instead.
+    that GROUP BY (a sort of every row) was most of the page's cold start. Search terms are a long tail, so
+    day-to-week rollups would save little (see services/sync/summaries.py); the ranges the sidebar offers
+    (`summaries.SPAN_CHOICES`, by default "Last 30 days", ending on the last day with data) are summed once per
+    sync instead.
 
     `search_term_spans` lists the spans that are current: (profile, start, end). A report written into
     `search_term_day` deletes the entries its window overlaps in the same transaction, so an entry is present only
