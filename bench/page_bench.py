@@ -47,6 +47,8 @@ PAGES = {
     "Products": "products.py",
     "Suggestions": "suggestions.py",
     "Promotions": "promotions.py",
+    "Goals": "goals.py",  # issue 14: every page within the targets, these two included
+    "Connect": "connect.py",
 }
 COLD_TARGET_S = 3.0
 WARM_TARGET_S = 1.0
