@@ -368,7 +368,7 @@ def sync_account(
                 result = None
                 report(kind)
         sales.fetch_product_names(db, clients, selected, summary)
-        for p in selected:  # after every report: the sums of the pages' common ranges, for the Search terms page
+        for p in selected:  # after every report: the search-term sums of the sidebar's default range (summaries.py)
             try:
                 rebuild_term_spans(db, p["profile_id"])
             except sqlite3.Error:  # the page sums the days itself meanwhile; the next sync builds them again
