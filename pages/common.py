@@ -361,6 +361,32 @@ def products(account_id: str, q: analytics.Query, version: str):
 
 
 @st.cache_data(ttl="15m", max_entries=64, show_spinner=False)
+def promotions_overview(account_id: str, profile_id: str, version: str):
+    """The Promotions page's table and timeline: (overview, timeline promotions, daily ad sales). They read only
+    synced data (coupons, deals, campaign days), so they hold until the next sync changes `version`; without the
+    cache every widget click on the page built the overview twice (the timeline builds its own)."""
+    from services import promotions
+
+    db = store()
+    promos, sales = promotions.timeline_frames(db, profile_id)
+    return promotions.promotions_overview(db, profile_id), promos, sales
+
+
+@st.cache_data(ttl="15m", max_entries=64, show_spinner=False)
+def coupon_detail(account_id: str, profile_id: str, coupon_id: str, asins: tuple[str, ...], start, end, version: str):
+    """One coupon's daily snapshots and the ad performance of its ASINs before and during it (synced data only)."""
+    from services import promotions
+    from services.analytics.sales import product_names
+    from services.promotions.performance import promoted_asin_rows
+
+    db = store()
+    history = promotions.coupon_history(db, coupon_id)
+    perf = promotions.promoted_asin_performance(db, profile_id, list(asins), start, end)
+    rows = None if perf.empty else promoted_asin_rows(perf, product_names(db, profile_id))
+    return history, rows
+
+
+@st.cache_data(ttl="15m", max_entries=64, show_spinner=False)
 def promotion_suggestions(account_id: str, profile_id: str, version: str):
     """The Promotions page's suggested changes: `suggest` reads only synced data (coupons, deals, ad reports; its
     "today" is the store's), so the result holds until the next sync changes `version`; without the cache every

@@ -6,13 +6,12 @@ import pandas as pd
 import streamlit as st
 
 from pages import common
-from services import promotions
 from services.analytics.charts import timeline_figure
 from services.analytics.sales import product_names
 from services.promotions import form as promotion_form
+from services.promotions import store as promotion_store
 from services.promotions.analytics import asin_list
 from services.promotions.drafts import CouponDraft, PedDraft, PercentOffDraft
-from services.promotions.performance import promoted_asin_rows
 from services.promotions.store import account_asins
 from services.promotions.suggestions import readable_suggestions
 
@@ -51,7 +50,8 @@ def promotion_table(overview: pd.DataFrame, names: dict[str, str]) -> pd.DataFra
 
 
 with perf_tab:
-    overview = promotions.promotions_overview(db, c.profile_id)
+    records = promotion_store.records_version(db, c.profile_id)  # drafts saved or deleted below: a new entry
+    overview, promos, sales = common.promotions_overview(c.account_id, c.profile_id, f"{c.version()}#{records}")
     shown = promotion_table(overview, product_names(db, c.profile_id))
     common.table(
         shown,
@@ -67,7 +67,6 @@ with perf_tab:
         },
     )
     common.download(shown, "promotions", c, key="dl_promotions", label="Download the promotions (CSV)")
-    promos, sales = promotions.timeline_frames(db, c.profile_id)
     st.plotly_chart(timeline_figure(promos, sales, c.currency), key="promo_timeline")
     coupons = overview[(overview["kind"] == "coupon") & overview["promotion_id"].notna()]
     if not coupons.empty:
@@ -77,17 +76,18 @@ with perf_tab:
         st.write(
             f"Daily snapshots of **{common.md(row['name'])}** (Amazon reports totals to date; the daily change is derived)."
         )
-        history = promotions.coupon_history(db, cid)
+        history, perf_rows = common.coupon_detail(
+            c.account_id, c.profile_id, cid, tuple(asin_list(row["asins"])), row["start"], row["end"], c.version()
+        )
         common.table(history[[col for col in HISTORY_SHOWN if col in history.columns]], c, "coupon_history")
         st.write(
             "Ad performance of the promoted ASINs: the promotion against the weeks before (the same advertised-product "
             "rows as the Products page)."
         )
-        perf = promotions.promoted_asin_performance(db, c.profile_id, asin_list(row["asins"]), row["start"], row["end"])
-        if perf.empty:
+        if perf_rows is None:
             st.caption("The coupon has not run a full day yet: nothing to compare.")
         else:
-            common.table(promoted_asin_rows(perf, product_names(db, c.profile_id)), c, "promo_asins")
+            common.table(perf_rows, c, "promo_asins")
 
 with sugg_tab:
     found = common.promotion_suggestions(c.account_id, c.profile_id, c.version())

@@ -168,11 +168,11 @@ def remove_account(db: Database, account_id: str) -> None:
     "Its data" is the rows of the profiles it owns: ownership is guarded by `claim_profiles`, so a profile of
     another seller can never have been moved here, and its rows stay.
     """
-    from services.store import ENTITY_TABLES, REPORT_TABLES, SALES_TABLES
+    from services.store import ENTITY_TABLES, REPORT_TABLES, SALES_TABLES, SUMMARY_TABLES
 
     with write(db):
         pids = [r[0] for r in db.conn.execute("SELECT profile_id FROM profiles WHERE account_id = ?", [account_id])]
-        for table in ENTITY_TABLES + REPORT_TABLES + SALES_TABLES:
+        for table in ENTITY_TABLES + REPORT_TABLES + SALES_TABLES + SUMMARY_TABLES:
             db.conn.executemany(f"DELETE FROM [{table}] WHERE profile_id = ?", [(p,) for p in pids])
         db.conn.execute(
             "DELETE FROM coupon_snapshots WHERE coupon_id IN (SELECT coupon_id FROM coupons WHERE account_id = ?)",

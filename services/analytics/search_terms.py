@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import re
+import sqlite3
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -111,22 +112,12 @@ class WasteSummary:
     expected_orders: float
 
 
-def _base_sql(q: Query, f: TermFilter) -> tuple[str, list]:
-    """The CTEs every statement here shares: sums per (keyword, term), the keyword's labels, the ad group's CVR.
-
-    The labels are read from each keyword's latest row (a point lookup by rowid) instead of being carried through
-    the GROUP BY, whose sort they made ~3x slower on the large world.
-    """
-    w = q.window
-    sql = f"""
-    WITH agg AS MATERIALIZED (
-        SELECT keyword_id, search_term, MAX(rowid) AS row_id, {_sums(w)}
-        FROM search_term_day WHERE profile_id = ? AND date BETWEEN ? AND ? GROUP BY keyword_id, search_term),
-    kw AS MATERIALIZED (
-        SELECT s.keyword_id, COALESCE(s.keyword, s.targeting) AS triggered_by, s.match_type, s.keyword_type,
-               s.campaign_id, s.campaign_name, s.ad_group_id, s.ad_group_name
-        FROM (SELECT keyword_id, MAX(row_id) AS row_id FROM agg GROUP BY keyword_id) k
-        JOIN search_term_day s ON s.rowid = k.row_id),
+# the labels every (keyword, term) row carries, from the keyword's latest row in the range
+_LABELS = ("triggered_by", "match_type", "keyword_type", "campaign_id", "campaign_name", "ad_group_id", "ad_group_name")
+# clicks before a term without an order counts as wasted (params: floor, expected orders), from its ad group's CVR
+_THRESHOLD = """MAX(?, CAST(CEIL(? / COALESCE(CAST(NULLIF(grp.orders, 0) AS REAL) / grp.clicks,
+                                              (SELECT cvr FROM acct), 0.1)) AS INTEGER))"""
+_FULL = f"""
     grp AS MATERIALIZED (
         SELECT kw.ad_group_id, SUM(agg.orders) AS orders, SUM(agg.clicks) AS clicks
         FROM agg JOIN kw USING (keyword_id) GROUP BY kw.ad_group_id),
@@ -134,12 +125,91 @@ def _base_sql(q: Query, f: TermFilter) -> tuple[str, list]:
     full AS MATERIALIZED (
         SELECT agg.search_term, kw.triggered_by, kw.match_type, kw.campaign_name, kw.ad_group_name,
                agg.impressions, agg.clicks, agg.cost, agg.orders, agg.units, agg.sales,
-               MAX(?, CAST(CEIL(? / COALESCE(CAST(NULLIF(grp.orders, 0) AS REAL) / grp.clicks,
-                                              (SELECT cvr FROM acct), 0.1)) AS INTEGER)) AS waste_threshold,
+               {_THRESHOLD} AS waste_threshold,
                agg.keyword_id, kw.keyword_type, kw.campaign_id, kw.ad_group_id
         FROM agg JOIN kw USING (keyword_id) LEFT JOIN grp ON grp.ad_group_id = kw.ad_group_id)
     """
-    return sql, [*q.params, int(f.waste_floor), float(f.waste_expected_orders)]
+
+
+def _day_sums_sql(sums: str) -> str:
+    """`agg` (sums per keyword and term) and `kw` (each keyword's labels) summed from the day table; params: profile,
+    start, end. The labels are read from each keyword's latest row (a point lookup by rowid) instead of being
+    carried through the GROUP BY, whose sort they made ~3x slower on the large world."""
+    return f"""
+    agg AS MATERIALIZED (
+        SELECT keyword_id, search_term, MAX(rowid) AS row_id, {sums}
+        FROM search_term_day WHERE profile_id = ? AND date BETWEEN ? AND ? GROUP BY keyword_id, search_term),
+    kw AS MATERIALIZED (
+        SELECT s.keyword_id, COALESCE(s.keyword, s.targeting) AS triggered_by, s.match_type, s.keyword_type,
+               s.campaign_id, s.campaign_name, s.ad_group_id, s.ad_group_name
+        FROM (SELECT keyword_id, MAX(row_id) AS row_id FROM agg GROUP BY keyword_id) k
+        JOIN search_term_day s ON s.rowid = k.row_id)"""
+
+
+def span_sums_sql() -> str:
+    """SELECT of one span's rows (params: profile, start, end), in `SPAN_COLUMNS` order: the day table summed
+    exactly as the page sums it, both attribution windows at once, with each row's ad group sums. The sync's
+    summary builder runs it."""
+    sums = ", ".join(
+        [_sums(7), "SUM(COALESCE(purchases_14d, 0)) AS orders_14", "ROUND(SUM(COALESCE(sales_14d, 0)), 2) AS sales_14"]
+        + ["SUM(COALESCE(units_14d, 0)) AS units_14"]
+    )
+    labels = ", ".join(f"kw.{c}" for c in _LABELS)
+    return f"""WITH {_day_sums_sql(sums)},
+    grp AS MATERIALIZED (
+        SELECT kw.ad_group_id, SUM(agg.orders) AS orders, SUM(agg.orders_14) AS orders_14, SUM(agg.clicks) AS clicks
+        FROM agg JOIN kw USING (keyword_id) GROUP BY kw.ad_group_id)
+    SELECT agg.keyword_id, agg.search_term, {labels}, agg.impressions, agg.clicks, agg.cost,
+           agg.orders, agg.sales, agg.units, agg.orders_14, agg.sales_14, agg.units_14,
+           grp.orders, grp.orders_14, grp.clicks
+    FROM agg JOIN kw USING (keyword_id) LEFT JOIN grp ON grp.ad_group_id = kw.ad_group_id"""
+
+
+SPAN_COLUMNS = ("keyword_id", "search_term", *_LABELS, "impressions", "clicks", "cost")
+SPAN_COLUMNS += ("orders_7d", "sales_7d", "units_7d", "orders_14d", "sales_14d", "units_14d")
+SPAN_COLUMNS += ("ad_group_orders_7d", "ad_group_orders_14d", "ad_group_clicks")
+# the account's CVR over a span's rows, as `acct` computes it over the ad groups (kept on the span's entry)
+SPAN_ACCOUNT_CVR = {w: f"CAST(SUM(orders_{w}d) AS REAL) / NULLIF(SUM(clicks), 0)" for w in (7, 14)}
+
+
+def has_span(db: Database, q: Query) -> bool:
+    """Whether the sync's sums for exactly this range are current (see store migration m007)."""
+    try:
+        row = db.conn.execute(
+            "SELECT 1 FROM search_term_spans WHERE profile_id = ? AND start = ? AND end = ?", q.params
+        ).fetchone()
+    except sqlite3.OperationalError:  # a store this code has not migrated (read-only copy): sum the days
+        return False
+    return row is not None
+
+
+def _span_sql(w: int) -> str:
+    """`acct` and `full` read from one span of `search_term_span` (params: profile, start, end, floor, expected
+    orders, profile, start, end): the same columns and values as the day-table path, without any GROUP BY. `full`
+    is not materialized: a statement that counts or sums it reads the span once, and one that wants a page of it
+    keeps only that page while sorting."""
+    return f"""WITH
+    acct AS (SELECT account_cvr_{w}d AS cvr FROM search_term_spans WHERE profile_id = ? AND start = ? AND end = ?),
+    full AS NOT MATERIALIZED (
+        SELECT search_term, triggered_by, match_type, campaign_name, ad_group_name,
+               impressions, clicks, cost, orders_{w}d AS orders, units_{w}d AS units, sales_{w}d AS sales,
+               MAX(?, CAST(CEIL(? / COALESCE(CAST(NULLIF(ad_group_orders_{w}d, 0) AS REAL) / ad_group_clicks,
+                                              (SELECT cvr FROM acct), 0.1)) AS INTEGER)) AS waste_threshold,
+               keyword_id, keyword_type, campaign_id, ad_group_id
+        FROM search_term_span WHERE profile_id = ? AND start = ? AND end = ?)
+    """
+
+
+def _base_sql(db: Database, q: Query, f: TermFilter) -> tuple[str, list]:
+    """The CTEs every statement here shares, ending in `full`: one row per (keyword, term) with its sums, labels
+    and wasted-spend threshold (from its ad group's CVR).
+
+    The sums come from the sync's `search_term_span` when it holds this very range (the sidebar's default "Last 30
+    days"), else from the day table; both give the same rows (tests/services/analytics/test_search_terms.py)."""
+    waste = [int(f.waste_floor), float(f.waste_expected_orders)]
+    if has_span(db, q):
+        return _span_sql(q.window), [*q.params, *waste, *q.params]
+    return f"WITH {_day_sums_sql(_sums(q.window))},{_FULL}", [*q.params, *waste]
 
 
 def _where(q: Query, f: TermFilter) -> tuple[str, list]:
@@ -224,34 +294,35 @@ _TOTALS = ("impressions", "clicks", "cost", "orders", "units", "sales")
 
 def term_page(db: Database, q: Query, f: TermFilter, page: int = 0, page_size: int = PAGE_SIZE) -> TermPage:
     """One page of the filtered, sorted search terms, the matched and total row counts and the matched totals,
-    in one SQL statement (window sums over the matched rows, an uncorrelated count of all rows)."""
-    base, params = _base_sql(q, f)
+    in one SQL statement: the page (a top-N sort keeps only its rows) beside the totals of every match (one
+    aggregate), so `full` is summed once when it comes from the days and read without a sort from a span."""
+    base, params = _base_sql(db, q, f)
     where, wparams = _where(q, f)
-    sums = ", ".join(f"SUM({c}) OVER () AS _t_{c}" for c in _TOTALS)
+    sums = ", ".join(f"SUM({c}) AS _t_{c}" for c in _TOTALS)
     page = max(int(page), 0)
+    order = _order(f)
     sql = (
-        f"{base} SELECT *, COUNT(*) OVER () AS _matched, {sums}, (SELECT COUNT(*) FROM full) AS _total "
-        f"FROM full WHERE {where} ORDER BY {_order(f)} LIMIT ? OFFSET ?"
+        f"{base}, pg AS (SELECT * FROM full WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?), "
+        f"tot AS (SELECT COUNT(*) AS _matched, {sums} FROM full WHERE {where}) "
+        f"SELECT pg.*, tot.*, (SELECT COUNT(*) FROM full) AS _total FROM tot LEFT JOIN pg ORDER BY {order}"
     )
-    cur = db.conn.execute(sql, [*params, *wparams, int(page_size), page * int(page_size)])
+    cur = db.conn.execute(sql, [*params, *wparams, int(page_size), page * int(page_size), *wparams])
     cols = [c[0] for c in cur.description]
     raw = pd.DataFrame(cur.fetchall(), columns=cols)
-    if raw.empty and page > 0:  # the filters shrank the result under this page: show the last one
-        probe = term_page(db, q, f, 0, page_size)
-        last = max(math.ceil(probe.matched / page_size) - 1, 0)
-        return term_page(db, q, f, last, page_size) if last else probe
+    first = raw.iloc[0]  # tot always has its one row; without a page row, pg's columns are NULL
+    matched, total = int(first["_matched"]), int(first["_total"])
+    raw = raw[raw["keyword_id"].notna()]
+    if raw.empty and page > 0 and matched:  # the filters shrank the result under this page: show the last one
+        return term_page(db, q, f, max(math.ceil(matched / page_size) - 1, 0), page_size)
     if raw.empty:
-        total = db.conn.execute(f"{base} SELECT COUNT(*) FROM full", params).fetchone()[0]
         empty = with_product_names(_finish(raw[TERM_COLUMNS].copy()), {})
-        return TermPage(empty, 0, int(total), {c: 0 for c in _TOTALS}, 0, 1)
-    first = raw.iloc[0]
+        return TermPage(empty, 0, total, {c: 0 for c in _TOTALS}, 0, 1)
     totals = {c: (round(float(first[f"_t_{c}"]), 2) if c in ("cost", "sales") else int(first[f"_t_{c}"]))
               for c in _TOTALS}  # fmt: skip
-    matched = int(first["_matched"])
     return TermPage(
         with_product_names(_finish(raw[TERM_COLUMNS].copy()), product_names(db, q.profile_id)),
         matched,
-        int(first["_total"]),
+        total,
         totals,
         page,
         max(math.ceil(matched / page_size), 1),
@@ -260,7 +331,7 @@ def term_page(db: Database, q: Query, f: TermFilter, page: int = 0, page_size: i
 
 def all_terms(db: Database, q: Query, f: TermFilter) -> pd.DataFrame:
     """Every row the filters match, in the page's order: what the CSV download writes."""
-    base, params = _base_sql(q, f)
+    base, params = _base_sql(db, q, f)
     where, wparams = _where(q, f)
     cur = db.conn.execute(f"{base} SELECT * FROM full WHERE {where} ORDER BY {_order(f)}", [*params, *wparams])
     df = pd.DataFrame(cur.fetchall(), columns=[c[0] for c in cur.description])
@@ -271,7 +342,7 @@ def rows_by_key(db: Database, q: Query, keys: list[str]) -> pd.DataFrame:
     """The rows (metrics over the range, labels) of exactly these natural keys, whatever the filters show now."""
     if not keys:
         return _finish(pd.DataFrame(columns=TERM_COLUMNS))
-    base, params = _base_sql(q, TermFilter())
+    base, params = _base_sql(db, q, TermFilter())
     pairs = [split_key(k) for k in keys]
     values = ", ".join("(?, ?)" for _ in pairs)
     flat = [x for p in pairs for x in p]
@@ -287,7 +358,7 @@ def rows_by_key(db: Database, q: Query, keys: list[str]) -> pd.DataFrame:
 def waste_summary(db: Database, q: Query, f: TermFilter) -> WasteSummary:
     """Wasted spend at the evidence threshold beside the single-click spend and the naive count (whole range,
     before the table's filters: the caption speaks for the account)."""
-    base, params = _base_sql(q, f)
+    base, params = _base_sql(db, q, f)
     row = db.conn.execute(
         f"""{base} SELECT
             SUM(CASE WHEN orders = 0 AND clicks >= waste_threshold THEN cost ELSE 0 END),
@@ -320,7 +391,7 @@ def waste_summary(db: Database, q: Query, f: TermFilter) -> WasteSummary:
 
 def term_sums(db: Database, q: Query, f: TermFilter) -> pd.DataFrame:
     """One row per distinct search term (summed over its keywords) among the filtered rows: the n-grams' input."""
-    base, params = _base_sql(q, f)
+    base, params = _base_sql(db, q, f)
     where, wparams = _where(q, f)
     cur = db.conn.execute(
         f"{base} SELECT search_term, SUM(impressions) AS impressions, SUM(clicks) AS clicks, SUM(cost) AS cost, "

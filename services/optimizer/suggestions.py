@@ -24,7 +24,7 @@ from services.optimizer.bids import break_even_table
 from services.optimizer.engine import optimize
 from services.optimizer.model import SUGGESTION_COLUMNS, SUGGESTION_TYPES, TYPE_LABELS
 from services.optimizer.settings import Goals, Settings, SettingsBook
-from services.store import write
+from services.store import migrations_pending, write
 
 migrations = Migrations("suggestions")
 
@@ -127,9 +127,9 @@ def ensure_schema(db: Database) -> None:
     (`_sqlite_migrations`), which is the only reliable answer. A cache keyed by `id(db.conn)` was wrong: a new
     store's connection can reuse a freed connection's address and was then never migrated ("no such table:
     product_margins"). The check is one read of a small table."""
-    if migrations.pending(db):
+    if migrations_pending(db, migrations):
         with write(db):
-            if migrations.pending(db):  # another writer may have migrated between the read and the lock
+            if migrations_pending(db, migrations):  # another writer may have migrated between the read and the lock
                 migrations.apply(db)
 
 

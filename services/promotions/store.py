@@ -12,6 +12,7 @@ internal name against the report's name / websiteMessage), the same ASIN set, an
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import uuid
@@ -34,7 +35,7 @@ from services.promotions.files import (
     to_xlsx,
 )
 from services.promotions.rules import parse_date, validate
-from services.store import write
+from services.store import migrations_pending, write
 from services.store.db import check_schema
 
 migrations = Migrations("promotions")
@@ -76,7 +77,7 @@ def ensure_schema(db: Database) -> None:
 
     A database where a newer version recorded promotion migrations this code does not know is refused."""
     with _lock:
-        if not migrations.pending(db):
+        if not migrations_pending(db, migrations):
             check_schema(db, "The database", migrations)
             return
         check_schema(db, "The database", migrations)
@@ -203,6 +204,18 @@ def list_records(
             sql += f" AND {col} = ?"
             params.append(val)
     return [_row(r) for r in db.query(sql + " ORDER BY created_at, record_id", params)]
+
+
+def records_version(db: Database, profile_id: str) -> str:
+    """Changes whenever a record of the profile is added, changed or deleted: part of the key under which the
+    Promotions page caches its overview (which lists drafts and exports beside the synced promotions)."""
+    ensure_schema(db)
+    row = db.conn.execute(
+        "SELECT COUNT(*), group_concat(record_id || ':' || updated_at || ':' || status, ',') "
+        "FROM (SELECT record_id, updated_at, status FROM promotion_records WHERE profile_id = ? ORDER BY record_id)",
+        [profile_id],
+    ).fetchone()
+    return f"{row[0]}|{hashlib.sha256((row[1] or '').encode()).hexdigest()[:16]}"
 
 
 def delete_record(db: Database, record_id: str) -> None:

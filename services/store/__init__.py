@@ -11,6 +11,7 @@ from services.store.db import (  # noqa: F401 - the package's public API
     as_id,
     as_int,
     dump_table,
+    migrations_pending,
     money,
     open_db,
     replace_window,
@@ -26,5 +27,6 @@ from services.store.schema import (  # noqa: F401 - the package's public API
     MONEY_METRICS,
     REPORT_TABLES,
     SALES_TABLES,
+    SUMMARY_TABLES,
     migrations,
 )

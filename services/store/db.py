@@ -100,6 +100,20 @@ def _tighten(path: str) -> None:
             continue
 
 
+def migrations_pending(db: Database, migration_set: Migrations) -> bool:
+    """Whether `migration_set` has a migration this database has not recorded: one indexed read. sqlite-utils'
+    `Migrations.pending` lists every table and view of the database first (twice), and the pages ask on every rerun
+    (the Suggestions page ~8 times a run). Answered from the database itself, never cached per connection."""
+    try:
+        rows = db.conn.execute(
+            f"SELECT name FROM [{migration_set.migrations_table}] WHERE migration_set = ?", [migration_set.name]
+        ).fetchall()
+    except sqlite3.OperationalError:  # no migrations table yet
+        return True
+    applied = {name for (name,) in rows}
+    return any(m.name not in applied for m in migration_set._migrations)
+
+
 def unknown_migrations(db: Database, migration_set: Migrations = migrations) -> list[str]:
     """Migrations recorded in the database for `migration_set` (default: the store's) that this code does not know."""
     table = migration_set.migrations_table

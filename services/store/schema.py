@@ -368,3 +368,46 @@ def m006_dashboard_grants(db: Database) -> None:
             added_by TEXT
         )"""
     )
+
+
+# per-profile summaries the sync rebuilds from the report tables (removed with the account, like its reports)
+SUMMARY_TABLES = ("search_term_span", "search_term_spans")
+
+
+@migrations()
+def m007_search_term_spans(db: Database) -> None:
+    """Search-term sums per (keyword or target, term) over the sidebar's default range, built by the sync (issue 15).
+
+    Why: the Search terms page sums ~600k search-term-day rows into ~200k (keyword, term) rows for a 30-day range;
+    that GROUP BY (a sort of every row) was most of the page's cold start. Search terms are a long tail, so
+    day-to-week rollups would save little (see services/sync/summaries.py); the ranges the sidebar offers
+    (`summaries.SPAN_CHOICES`, by default "Last 30 days", ending on the last day with data) are summed once per
+    sync instead.
+
+    `search_term_spans` lists the spans that are current: (profile, start, end). A report written into
+    `search_term_day` deletes the entries its window overlaps in the same transaction, so an entry is present only
+    while its sums equal what the day table would give; the page falls back to summing the days otherwise.
+    `search_term_span` holds the sums, both attribution windows, each keyword's labels (from its latest row in the
+    span, as the live query takes them) and its ad group's orders and clicks (the wasted-spend threshold's CVR;
+    the account's CVR is on the span's entry), so reading a span needs no GROUP BY at all. WITHOUT ROWID: one span
+    of one profile is one contiguous range."""
+    db.conn.execute(
+        """CREATE TABLE search_term_span (
+            profile_id TEXT NOT NULL, start TEXT NOT NULL, end TEXT NOT NULL,
+            keyword_id TEXT NOT NULL, search_term TEXT NOT NULL,
+            triggered_by TEXT, match_type TEXT, keyword_type TEXT,
+            campaign_id TEXT, campaign_name TEXT, ad_group_id TEXT, ad_group_name TEXT,
+            impressions INTEGER, clicks INTEGER, cost REAL,
+            orders_7d INTEGER, sales_7d REAL, units_7d INTEGER,
+            orders_14d INTEGER, sales_14d REAL, units_14d INTEGER,
+            ad_group_orders_7d INTEGER, ad_group_orders_14d INTEGER, ad_group_clicks INTEGER,
+            PRIMARY KEY (profile_id, start, end, keyword_id, search_term)
+        ) WITHOUT ROWID"""
+    )
+    db.conn.execute(
+        """CREATE TABLE search_term_spans (
+            profile_id TEXT NOT NULL, start TEXT NOT NULL, end TEXT NOT NULL,
+            rows INTEGER NOT NULL, account_cvr_7d REAL, account_cvr_14d REAL, built_at TEXT NOT NULL,
+            PRIMARY KEY (profile_id, start, end)
+        )"""
+    )

@@ -17,6 +17,8 @@ promotions, run bookkeeping) is written by the main thread, also in short transa
 from __future__ import annotations
 
 import json
+import logging
+import sqlite3
 import threading
 import time
 import uuid
@@ -65,6 +67,9 @@ from services.sync.runs import (
     _sandbox_today,
     _Stop,
 )
+from services.sync.summaries import rebuild_term_spans
+
+logger = logging.getLogger(__name__)
 
 
 def sync_account(
@@ -363,6 +368,11 @@ def sync_account(
                 result = None
                 report(kind)
         sales.fetch_product_names(db, clients, selected, summary)
+        for p in selected:  # after every report: the search-term sums of the sidebar's default range (summaries.py)
+            try:
+                rebuild_term_spans(db, p["profile_id"])
+            except sqlite3.Error:  # the page sums the days itself meanwhile; the next sync builds them again
+                logger.exception("search-term summaries of profile %s were not rebuilt", p["profile_id"])
         # every job has finished: no worker uses its connection any more. (After an error, workers may still be
         # in a write; closing a connection under them would crash, so theirs close when their threads end.)
         writer.close()

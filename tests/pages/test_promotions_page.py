@@ -171,3 +171,35 @@ def test_suggestions_computed_once_per_data_version(demo_account, monkeypatch):
     shown = next(d.value for d in at.dataframe if {"change", "expected_effect"} <= set(d.value.columns))
     direct = real(connect.open_store(), calls[0])
     assert list(shown["reason"]) == list(direct["reason"])
+
+
+def test_overview_cached_until_a_draft_or_a_sync_changes_it(demo_account, monkeypatch):
+    """Reruns reuse the cached overview (issue 15: the Promotions page within 0.3 s warm); saving a draft on the
+    create tab is a new entry at once, so the draft shows in the table on the next run."""
+    import streamlit as st
+
+    from services import promotions
+
+    real = promotions.promotions_overview
+    calls = []
+
+    def counted(db, profile_id, *args, **kwargs):
+        calls.append(profile_id)
+        return real(db, profile_id, *args, **kwargs)
+
+    monkeypatch.setattr(promotions, "promotions_overview", counted)
+    st.cache_data.clear()
+    at = new_app(demo_account, "promotions.py")
+    at.run()
+    at.run()
+    assert not at.exception, at.exception
+    assert len(calls) == 1, calls
+    before = len(at.dataframe[0].value)
+    at.text_input(key="title_suffix").input("cached overview check")
+    at.button(key="FormSubmitter:promo_form-Check and save draft").click().run()
+    assert not at.exception, at.exception
+    at.run()
+    assert len(calls) == 2, calls
+    overview = at.dataframe[0].value
+    assert len(overview) == before + 1
+    assert overview["promotion_name"].fillna("").str.contains("cached overview check").any()

@@ -140,3 +140,42 @@ def test_asin_search_terms_and_asin_targets_show_the_product_name():
     assert list(out.columns) == ["search_term", "term_product", "triggered_by", "target_product"]
     assert out["term_product"].fillna("").tolist() == ["Zentara Yoga Mat (1)", "", ""]  # unknown ASIN: no name
     assert out["target_product"].fillna("").tolist() == ["", "Zentara Yoga Mat (1)", ""]
+
+
+@pytest.mark.parametrize("window", [7, 14])
+def test_the_syncs_sums_of_a_range_give_exactly_the_rows_summed_from_the_days(ctx, monkeypatch, window):
+    """The sync sums the sidebar's common ranges once (`search_term_span`); reading them must give the very rows,
+    totals, thresholds and n-grams that summing the day table gives, for both attribution windows."""
+    db, q30, _ = ctx
+    q = analytics.Query(q30.profile_id, q30.start, q30.end, window)
+    built = db.conn.execute(
+        "SELECT start, end, rows FROM search_term_spans WHERE profile_id = ? ORDER BY start DESC", [q.profile_id]
+    ).fetchall()
+    assert [(s, e) for s, e, _ in built] == [((q.end - timedelta(days=29)).isoformat(), q.end.isoformat())]
+    assert terms.has_span(db, q)
+    filters = [
+        terms.TermFilter(),
+        terms.TermFilter(view="wasted", waste_floor=3, waste_expected_orders=1.5, sort="acos", descending=False),
+        terms.TermFilter(view="converters", sort="search_term"),
+        terms.TermFilter(match_types=("BROAD", "EXACT"), min_clicks=2, orders="with", sort="sales"),
+    ]
+
+    def read():
+        return (
+            [terms.all_terms(db, q, f) for f in filters],
+            [terms.term_page(db, q, f, 1, 50) for f in filters],
+            terms.waste_summary(db, q, filters[1]),
+            terms.ngram_page(db, q, filters[0], 2)[0],
+        )
+
+    from_spans = read()
+    monkeypatch.setattr(terms, "has_span", lambda db, q: False)
+    from_days = read()
+    for got, want in zip(from_spans[0], from_days[0]):
+        assert len(want) > 0
+        pd.testing.assert_frame_equal(got, want)
+    for got, want in zip(from_spans[1], from_days[1]):
+        pd.testing.assert_frame_equal(got.rows, want.rows)
+        assert (got.matched, got.total, got.totals, got.pages) == (want.matched, want.total, want.totals, want.pages)
+    assert from_spans[2] == from_days[2] and from_days[2].wasted_terms > 0
+    pd.testing.assert_frame_equal(from_spans[3], from_days[3])

@@ -12,7 +12,7 @@ from services import accounts, connect
 from services.errors import AuthorizationExpired
 from services.secrets import token_life
 from services.secrets.vault import Vault
-from services.store import DATA_TABLES, open_db
+from services.store import DATA_TABLES, SUMMARY_TABLES, open_db
 
 TODAY = date(2026, 6, 1)
 
@@ -152,10 +152,10 @@ def test_remove_account_deletes_tokens_and_data(demo_store, tmp_path):
     src_db = open_db(src)
     src_db.conn.execute(f"VACUUM INTO '{path}'")
     db = open_db(path)
-    assert db["campaign_day"].count > 0
+    assert db["campaign_day"].count > 0 and db["search_term_span"].count > 0
     connect.remove_account(db, aid)
     assert db["accounts"].count == 0
-    for table in DATA_TABLES + ("sync_runs", "sync_tasks", "oauth_states"):
+    for table in DATA_TABLES + SUMMARY_TABLES + ("sync_runs", "sync_tasks", "oauth_states"):
         assert db[table].count == 0, table
     db.conn.execute("VACUUM")  # freed pages are gone from the file too
     raw = path.read_bytes()

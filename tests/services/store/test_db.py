@@ -89,3 +89,27 @@ def test_a_newer_promotions_schema_is_refused_by_promotions(tmp_path):
     )
     with pytest.raises(NewerSchema, match="p999_future"):
         ps.ensure_schema(open_db(path))
+
+
+def test_migrations_pending_reads_the_database_record(tmp_path):
+    """The one-read check the pages run on every rerun agrees with sqlite-utils' own `pending`."""
+    from sqlite_utils import Migrations
+
+    from services.store import migrations_pending, open_db
+
+    db = open_db(tmp_path / "m.db")
+    extra = Migrations("pending_check")
+
+    @extra()
+    def m001_one(db):
+        db.conn.execute("CREATE TABLE one (x)")
+
+    assert migrations_pending(db, extra) and extra.pending(db)
+    extra.apply(db)
+    assert not migrations_pending(db, extra) and not extra.pending(db)
+
+    @extra()
+    def m002_two(db):
+        db.conn.execute("CREATE TABLE two (x)")
+
+    assert migrations_pending(db, extra) and [m.name for m in extra.pending(db)] == ["m002_two"]

@@ -8,6 +8,7 @@ import io
 import json
 import logging
 import tracemalloc
+from datetime import date
 
 import pytest
 
@@ -164,3 +165,40 @@ def test_a_big_report_is_never_whole_in_memory():
         tracemalloc.stop()
     assert n == 200_000
     assert peak < 8 * 1024 * 1024, peak
+
+
+def test_a_search_term_report_forgets_the_sums_of_the_days_it_rewrites(tmp_path):
+    """The sync's span sums (`search_term_span`) stay only while they equal the days: a report over any of their
+    days drops them in its own transaction (the page then sums the days), and a rebuild brings them back."""
+    from services.analytics import search_terms as terms
+    from services.analytics.tables import Query
+    from services.sync.summaries import rebuild_term_spans
+
+    path, db = _db(tmp_path)
+    with write(db):
+        db.conn.execute("INSERT INTO campaign_day (profile_id, date, campaign_id) VALUES (?, '2025-01-03', 'c')", [PID])
+        db.conn.execute(
+            "INSERT INTO search_term_day (profile_id, date, keyword_id, search_term, clicks, cost, purchases_7d) "
+            "VALUES (?, '2025-01-02', '7', 'old', 4, 2.5, 1)",
+            [PID],
+        )
+    assert rebuild_term_spans(db, PID, ("Last 7 days", "Month to date")) == {
+        "2024-12-28..2025-01-03": 1,
+        "2025-01-01..2025-01-03": 1,
+    }
+    last7 = Query(PID, date(2024, 12, 28), date(2025, 1, 3))
+    assert terms.has_span(db, last7)
+    assert terms.all_terms(db, last7, terms.TermFilter())[["search_term", "clicks", "orders"]].values.tolist() == [
+        ["old", 4, 1]
+    ]
+    writer = ReportWriter(path)
+    writer.write_report(_task("search_term_day"), PROFILE, "rep-1", "r", iter([_term("2025-01-02", "new", 3, 1.0)]))
+    writer.close()
+    assert not terms.has_span(db, last7)
+    assert db.conn.execute("SELECT COUNT(*) FROM search_term_spans").fetchone()[0] == 0
+    assert terms.all_terms(db, last7, terms.TermFilter())["search_term"].tolist() == ["new"]  # summed from the days
+    rebuild_term_spans(db, PID, ("Last 7 days",))
+    assert terms.has_span(db, last7)
+    assert terms.all_terms(db, last7, terms.TermFilter())["search_term"].tolist() == ["new"]
+    # spans of dates the sidebar no longer offers are dropped with their rows
+    assert db.conn.execute("SELECT DISTINCT start FROM search_term_span").fetchall() == [("2024-12-28",)]
