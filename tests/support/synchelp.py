@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from cryptography.fernet import Fernet
+from shared_build import session_key
 
 from services import accounts, store
 from services.amazon.http import RetryPolicy
 from services.store import open_db
 
 FAST_POLICY = RetryPolicy(max_attempts=8, base_delay=0.01, max_delay=0.05, timeout=(5, 30))
-KEY = Fernet.generate_key().decode()
+KEY = session_key()  # the session's: a store synced in one xdist worker opens in the other (shared_build.py)
 
 # columns that legitimately differ between two syncs of the same data
 VOLATILE = {"account_id", "finished_at", "started_at", "created_at", "updated_at"}

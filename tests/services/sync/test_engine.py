@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 
 import pytest
-from synchelp import FAST_POLICY, duplicates, run_sync, vault
+from synchelp import FAST_POLICY, demo_account, duplicates, run_sync, vault
 
 from services import accounts, store
 from services.store import open_db
@@ -13,10 +14,12 @@ from services.sync import plan_range, windows
 
 
 @pytest.fixture(scope="module")
-def synced(sandbox, tmp_path_factory):
+def synced(default_sync, sandbox, tmp_path_factory):
+    """The session's default-range sync (tests/conftest.py), copied: the second-run test syncs into it again."""
+    built, summary, events = default_sync
     path = tmp_path_factory.mktemp("sync") / "demo.db"
-    events = []
-    summary = run_sync(path, sandbox.url, progress=lambda *a: events.append(a))
+    shutil.copyfile(built / "demo.db", path)
+    demo_account(path, sandbox.url)  # the account now points at this worker's sandbox (same seed, same world)
     return path, summary, events
 
 
