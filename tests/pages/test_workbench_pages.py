@@ -110,8 +110,13 @@ def test_product_names_on_products_and_promotions(demo_account):
     listed = next(d.value for d in at.dataframe if "asin_names" in d.value.columns)
     listed = listed[listed["asins"].str.len() > 0]
     assert not listed.empty
+    # a draft typed by hand may hold a code the catalogue does not know (another test in this shared store saves
+    # one with '=HYPERLINK("x")'): it is shown as typed; every synced promotion's ASINs are known and named
     for asins, named in zip(listed["asins"], listed["asin_names"]):
-        assert named == "; ".join(names[a] for a in asins.split("; ")), (asins, named)
+        assert named == "; ".join(names.get(a) or a for a in asins.split("; ")), (asins, named)
+    synced = listed[listed["promotion_id"].notna()] if "promotion_id" in listed.columns else listed
+    known = [all(a in names for a in x.split("; ")) for x in synced["asins"]]
+    assert known and all(known), synced[["asins", "asin_names"]]
 
 
 def test_other_sellers_asins_carry_their_names_on_search_terms(demo_account):
