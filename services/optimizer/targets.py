@@ -73,7 +73,7 @@ def _campaign_ids(inp: OptimizerInput) -> set[str]:
     ids: set[str] = set()
     for frame in (inp.campaigns, inp.target_day, inp.product_ads):
         if not frame.empty and "campaign_id" in frame.columns:
-            ids |= set(frame["campaign_id"].astype(str))
+            ids |= set(frame["campaign_id"].drop_duplicates().astype(str))  # unique first: the days repeat them
     return ids
 
 

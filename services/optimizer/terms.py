@@ -20,6 +20,8 @@ from services.optimizer.model import (
     _in_window,
     _nan_none,
     _num,
+    _per_campaign,
+    _plain_rows,
     _round_money,
     shrink,
     term_history,
@@ -65,15 +67,7 @@ def _build_term_frame(inp: OptimizerInput, s: Settings) -> tuple[pd.DataFrame, d
         .reset_index()
     )
     keys = ["campaign_id", "ad_group_id", "term"]
-    match_types = (
-        win[keys + ["match_type"]]
-        .drop_duplicates()
-        .sort_values("match_type")
-        .groupby(keys, dropna=False)["match_type"]
-        .agg(",".join)
-        .rename("match_types")
-    )
-    agg = agg.merge(match_types, left_on=keys, right_index=True, how="left")
+    agg = agg.merge(_match_types(win, keys), left_on=keys, right_index=True, how="left")
     agg = agg.merge(ever, left_on=["ad_group_id", "term"], right_index=True, how="left")
     # parent rates come from the keyword/target report of the same window (clicks of every term)
     tday = _num(_in_window(inp.target_day, *window(inp.as_of, s.search_term_lookback_days, s.settling_days)))
@@ -101,6 +95,24 @@ def _build_term_frame(inp: OptimizerInput, s: Settings) -> tuple[pd.DataFrame, d
     agg = add_ratios(agg, ["acos", "cvr", "cpc", "aov"])
     agg = _attach_names(agg, inp)
     return agg, start, end, converting
+
+
+def _match_types(win: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """Per group of `keys`, its distinct match types sorted and joined by commas ("BROAD,PHRASE").
+
+    There are a handful of match types, so each group's set is a bit mask summed in one vectorised groupby and
+    each distinct mask is spelt once (a Python join per group took half a minute on a large profile)."""
+    pairs = win[keys + ["match_type"]].drop_duplicates()
+    names = sorted(pairs["match_type"].unique())
+    if len(names) > 62:  # more kinds than bits: join per group
+        return pairs.sort_values("match_type").groupby(keys, dropna=False)["match_type"].agg(",".join).rename(
+            "match_types"
+        )
+    code = {m: i for i, m in enumerate(names)}
+    bits = pd.Series(np.left_shift(1, pairs["match_type"].map(code).to_numpy(np.int64)), index=pairs.index)
+    masks = bits.groupby([pairs[k] for k in keys], dropna=False).sum()
+    spelt = {m: ",".join(n for i, n in enumerate(names) if m >> i & 1) for m in masks.unique()}
+    return masks.map(spelt).rename("match_types")
 
 
 def _negated(inp: OptimizerInput) -> set[tuple[str, str]]:
@@ -168,7 +180,8 @@ def negative_suggestions(
     agg.loc[own_only, "expected_pooled"] = agg.loc[own_only, "expected"]
     break_even = campaign_break_even(inp)
     rows = []
-    for r in agg[zero].itertuples(index=False):
+    cand = agg[zero]
+    for r in _plain_rows(cand[~(cand["clicks"] < _per_campaign(cand, book, "bleeder_min_clicks"))]):
         s = book.for_campaign(r.campaign_id)
         if (r.ad_group_id, r.term) in negated or ("campaign:" + r.campaign_id, r.term) in negated:
             continue
@@ -323,7 +336,8 @@ def harvest_suggestions(
     rows = []
     seen_terms: set[str] = set()
     agg = agg.sort_values(["orders", "sales"], ascending=False)
-    for r in agg.itertuples(index=False):
+    agg = agg[~(agg["orders"] < _per_campaign(agg, book, "harvest_min_orders"))]  # the order gate, per campaign
+    for r in _plain_rows(agg):
         s = book.for_campaign(r.campaign_id)
         mts = set(filter(None, r.match_types.split(",")))
         if "EXACT" in mts:
