@@ -294,12 +294,9 @@ def _harvest_destinations(inp: OptimizerInput) -> dict[str, tuple[str, str]]:
         ex = kw[kw["match_type"].astype(str).str.upper() == "EXACT"]
         exact_groups = ex.groupby(ex["ad_group_id"].astype(str)).size().to_dict()
     asins = pa.groupby("ad_group_id")["asin"].apply(lambda x: frozenset(x.dropna()))
-    candidates = [
-        (ag, asins[ag])
-        for ag in asins.index
-        if pa.loc[pa["ad_group_id"] == ag, "campaign_id"].iloc[0] in manual and ag in kw_groups
-    ]
+    # each ad group's campaign (its first product ad's), looked up once rather than by a scan per ad group
     camp_of = pa.drop_duplicates("ad_group_id").set_index("ad_group_id")["campaign_id"].to_dict()
+    candidates = [(ag, asins[ag]) for ag in asins.index if camp_of[ag] in manual and ag in kw_groups]
     out = {}
     for src, src_asins in asins.items():
         best, best_score = None, -1.0
