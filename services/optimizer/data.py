@@ -73,18 +73,34 @@ def load_input(
     start = (as_of - timedelta(days=days)).isoformat()
     end = as_of.isoformat()
     m = _metrics_sql(attribution)
+    g_start, g_end = window(as_of, s.search_term_lookback_days, s.settling_days)  # the search-term rules' window
+    # the daily keyword rows only over the bid rule's lookback (the largest table: reading the search-term window's
+    # rows too cost seconds); the search-term rules need only each ad group's sums over theirs, added up in SQL
+    bid_start = (as_of - timedelta(days=s.lookback_days + 1)).isoformat()
     target_day = _frame(
         db,
         f"""SELECT date, keyword_id AS entity_id, campaign_id, ad_group_id, {m}
         FROM target_day WHERE profile_id = ? AND date BETWEEN ? AND ?""",
-        [pid, start, end],
+        [pid, max(bid_start, start), end],
     )
-    # the rows of the rules' window only; "has this term ever converted here" reads the whole history, summed in SQL
-    search_term_day = _frame(
+    ad_group_totals = _frame(
         db,
-        f"""SELECT date, campaign_id, ad_group_id, keyword_id AS entity_id, search_term,
-        match_type, keyword_type, {m} FROM search_term_day WHERE profile_id = ? AND date BETWEEN ? AND ?""",
-        [pid, start, end],
+        f"""SELECT campaign_id, ad_group_id, sum(orders) AS orders, sum(clicks) AS clicks, sum(sales) AS sales
+        FROM (SELECT campaign_id, ad_group_id, {m} FROM target_day WHERE profile_id = ? AND date BETWEEN ? AND ?)
+        GROUP BY campaign_id, ad_group_id ORDER BY campaign_id, ad_group_id""",
+        [pid, g_start.isoformat(), g_end.isoformat()],
+    )
+    # the search-term rules' window summed in SQL per keyword, term and match type (a sixth of the daily rows, which
+    # took seconds to read); "has this term ever converted here" reads the whole history, summed in SQL too
+    search_term_totals = _frame(
+        db,
+        f"""SELECT campaign_id, ad_group_id, keyword_id AS entity_id, search_term, match_type,
+        min(date) AS first_date, sum(impressions) AS impressions, sum(clicks) AS clicks, sum(cost) AS cost,
+        sum(orders) AS orders, sum(sales) AS sales
+        FROM (SELECT date, campaign_id, ad_group_id, keyword_id, search_term, match_type, {m} FROM search_term_day
+              WHERE profile_id = ? AND date BETWEEN ? AND ?)
+        GROUP BY campaign_id, ad_group_id, keyword_id, search_term, match_type""",
+        [pid, g_start.isoformat(), g_end.isoformat()],
     )
     search_term_history = _search_term_history(db, pid, end, attribution)
     keywords = _frame(
@@ -158,7 +174,7 @@ def load_input(
         profile_id=pid,
         target_day=target_day,
         entities=entities,
-        search_term_day=search_term_day,
+        search_term_totals=search_term_totals,
         campaigns=campaigns,
         ad_groups=ad_groups,
         campaign_day=campaign_day,
@@ -170,6 +186,8 @@ def load_input(
         asin_sales=asin_sales,
         account_sales=account_sales,
         search_term_history=search_term_history,
+        ad_group_totals=ad_group_totals,
+        totals_window=(g_start, g_end),
     )
 
 

@@ -41,6 +41,12 @@ class OptimizerInput:
                       term as Amazon wrote it, only where some row had an order (`data.load_input` aggregates it in
                       SQL so that `search_term_day` need only hold the rules' window). None: derived from
                       `search_term_day`, which then holds the whole history (tests build inputs that way).
+    ad_group_totals:  campaign_id, ad_group_id, orders, clicks, sales of `target_day` summed over `totals_window`
+                      (the search-term rules' window), in SQL, so that `target_day` need only hold the bid rule's
+                      lookback. None: the search-term rules sum `target_day` themselves.
+    search_term_totals: campaign_id, ad_group_id, entity_id, search_term, match_type, first_date and the metrics of
+                      `search_term_day` summed over `totals_window` in SQL (the loader's form: it then leaves
+                      `search_term_day` empty). None: the rules sum `search_term_day`.
     """
 
     as_of: date
@@ -60,6 +66,9 @@ class OptimizerInput:
     asin_sales: pd.DataFrame = field(default_factory=pd.DataFrame)
     account_sales: dict = field(default_factory=dict)
     search_term_history: pd.DataFrame | None = None
+    ad_group_totals: pd.DataFrame | None = None
+    search_term_totals: pd.DataFrame | None = None
+    totals_window: tuple[date, date] | None = None
     # frames several rules derive alike (the search-term aggregate), computed once per run
     memo: dict = field(default_factory=dict, repr=False, compare=False)
 

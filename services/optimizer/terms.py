@@ -43,13 +43,19 @@ def _term_frame(inp: OptimizerInput, s: Settings) -> tuple[pd.DataFrame, date, d
 
 def _build_term_frame(inp: OptimizerInput, s: Settings) -> tuple[pd.DataFrame, date, date, set[str]]:
     start, end = window(inp.as_of, s.search_term_lookback_days, s.settling_days)
-    st = _num(inp.search_term_day)
+    summed = _summed_terms(inp, s)
+    st = _num(inp.search_term_day if summed is None else summed)
     for c in ("campaign_id", "ad_group_id", "entity_id"):
         st[c] = st[c].astype(str)
     st["term"] = st["search_term"].astype(str).str.strip().str.lower()
     # orders ever seen for the term in this ad group (the whole history, settling days included):
     ever, converting = term_history(inp, st)
-    win = _in_window(st, start, end)
+    if summed is None:
+        win = _in_window(st, start, end)
+    else:
+        # in the order the daily rows come from the store (its key: date, keyword, term), so that "first" below
+        # names each term by the same row as when the days were summed here
+        win = st.sort_values(["first_date", "entity_id", "search_term"], kind="stable")
     if "match_type" not in win.columns:
         win = win.assign(match_type=None)
     win = win.assign(match_type=win["match_type"].fillna("").astype(str).str.upper())
@@ -69,15 +75,7 @@ def _build_term_frame(inp: OptimizerInput, s: Settings) -> tuple[pd.DataFrame, d
     keys = ["campaign_id", "ad_group_id", "term"]
     agg = agg.merge(_match_types(win, keys), left_on=keys, right_index=True, how="left")
     agg = agg.merge(ever, left_on=["ad_group_id", "term"], right_index=True, how="left")
-    # parent rates come from the keyword/target report of the same window (clicks of every term)
-    tday = _num(_in_window(inp.target_day, *window(inp.as_of, s.search_term_lookback_days, s.settling_days)))
-    if tday.empty:
-        tday = win
-    for c in ("campaign_id", "ad_group_id"):
-        tday[c] = tday[c].astype(str)
-    parents = (
-        tday.groupby(["campaign_id", "ad_group_id"], dropna=False)[["orders", "clicks", "sales"]].sum().reset_index()
-    )
+    parents = _ad_group_totals(inp, s, win)
     parents = _hier_cvr(parents, s)[
         ["campaign_id", "ad_group_id", "cvr_campaign", "cvr_ad_group", "aov_ad_group", "orders", "clicks"]
     ].rename(columns={"orders": "ag_orders", "clicks": "ag_clicks"})
@@ -97,6 +95,42 @@ def _build_term_frame(inp: OptimizerInput, s: Settings) -> tuple[pd.DataFrame, d
     return agg, start, end, converting
 
 
+def _summed_terms(inp: OptimizerInput, s: Settings) -> pd.DataFrame | None:
+    """The loader's per-(keyword, term, match type) sums when they cover this run's search-term window (and the
+    whole-history orders came with them), else None: the rules sum `search_term_day` themselves."""
+    totals = inp.search_term_totals
+    ok = window(inp.as_of, s.search_term_lookback_days, s.settling_days) == inp.totals_window
+    return totals if totals is not None and ok and inp.search_term_history is not None else None
+
+
+def _no_search_terms(inp: OptimizerInput, s: Settings) -> bool:
+    summed = _summed_terms(inp, s)
+    return inp.search_term_day.empty if summed is None else summed.empty
+
+
+def _ad_group_totals(inp: OptimizerInput, s: Settings, win: pd.DataFrame) -> pd.DataFrame:
+    """Orders, clicks and sales per (campaign, ad group) over the search-term window: the parent rates come from the
+    keyword/target report of that window (clicks of every term), summed by the loader in SQL when it did so for
+    this window, else here; the search terms themselves when the report has no row in the window."""
+    start_end = window(inp.as_of, s.search_term_lookback_days, s.settling_days)
+    totals = inp.ad_group_totals
+    if totals is not None and not totals.empty and inp.totals_window == start_end:
+        out = _num(totals, ["orders", "clicks", "sales"])
+    else:
+        tday = _num(_in_window(inp.target_day, *start_end))
+        if tday.empty:
+            tday = win
+        out = tday.groupby([tday["campaign_id"].astype(str), tday["ad_group_id"].astype(str)], dropna=False)[
+            ["orders", "clicks", "sales"]
+        ].sum()
+        out = out.reset_index()
+    for c in ("campaign_id", "ad_group_id"):
+        out[c] = out[c].astype(str)
+    return out.sort_values(["campaign_id", "ad_group_id"], ignore_index=True)[
+        ["campaign_id", "ad_group_id", "orders", "clicks", "sales"]
+    ]
+
+
 def _match_types(win: pd.DataFrame, keys: list[str]) -> pd.Series:
     """Per group of `keys`, its distinct match types sorted and joined by commas ("BROAD,PHRASE").
 
@@ -105,8 +139,11 @@ def _match_types(win: pd.DataFrame, keys: list[str]) -> pd.Series:
     pairs = win[keys + ["match_type"]].drop_duplicates()
     names = sorted(pairs["match_type"].unique())
     if len(names) > 62:  # more kinds than bits: join per group
-        return pairs.sort_values("match_type").groupby(keys, dropna=False)["match_type"].agg(",".join).rename(
-            "match_types"
+        return (
+            pairs.sort_values("match_type")
+            .groupby(keys, dropna=False)["match_type"]
+            .agg(",".join)
+            .rename("match_types")
         )
     code = {m: i for i, m in enumerate(names)}
     bits = pd.Series(np.left_shift(1, pairs["match_type"].map(code).to_numpy(np.int64)), index=pairs.index)
@@ -164,7 +201,7 @@ def negative_suggestions(
     account where it got clicks and never an order, unless the term converted somewhere in the account: then
     only the ad group's own evidence counts. A term with any order in the ad group is never negated there."""
     s0 = book.account
-    if inp.search_term_day.empty:
+    if _no_search_terms(inp, s0):
         return _empty_suggestions()
     targets = targets if targets is not None else campaign_targets(inp, book)
     agg, start, end, converts_somewhere = _term_frame(inp, s0)
@@ -315,7 +352,7 @@ def harvest_suggestions(
     inp: OptimizerInput, book: SettingsBook, targets: dict[str, float] | None = None
 ) -> pd.DataFrame:
     s0 = book.account
-    if inp.search_term_day.empty:
+    if _no_search_terms(inp, s0):
         return _empty_suggestions()
     targets = targets if targets is not None else campaign_targets(inp, book)
     agg, start, end, _ = _term_frame(inp, s0)
