@@ -21,6 +21,8 @@ from services.optimizer.model import (
     _in_window,
     _nan_none,
     _num,
+    _per_campaign,
+    _plain_rows,
     _round_money,
     shrink,
     window,
@@ -60,7 +62,10 @@ def target_curves(inp: OptimizerInput, days: pd.DataFrame) -> dict[str, CurveEst
     if recs is not None and not recs.empty:
         priors = {str(e): float(x) for e, x in zip(recs["entity_id"], recs["level"]) if pd.notna(x) and x > 0}
     out = fit_curves(d, priors)
-    groups = dict(zip(d["entity_id"].astype(str), d["ad_group_id"].astype(str)))
+    # each target's ad group (its last day's, as before): one row per target, not one per day
+    last = pd.DataFrame({"e": d["entity_id"].astype(str), "g": d["ad_group_id"].astype(str)})
+    last = last.drop_duplicates("e", keep="last")
+    groups = dict(zip(last["e"], last["g"]))
     if out:
         ids = list(out)
         frame = pd.DataFrame(
@@ -122,7 +127,7 @@ def bid_suggestions(inp: OptimizerInput, book: SettingsBook, targets: dict[str, 
     cooling = _cooling(inp.changes, inp.as_of, s0.cooldown_days, "bid")
     enabled = _enabled_parents(inp)
     rows = []
-    for r in agg.itertuples(index=False):
+    for r in _plain_rows(agg[~(agg["clicks"] < _per_campaign(agg, book, "min_clicks"))]):
         s = book.for_campaign(r.campaign_id)
         if str(getattr(r, "state", "enabled")).lower() not in ("enabled", ""):
             continue

@@ -7,7 +7,7 @@ for the attribution window the account uses (7 days for sellers, 14 for vendors)
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 from sqlite_utils import Database
@@ -52,6 +52,35 @@ def _search_term_history(db: Database, profile_id: str, end: str, attribution: s
     )
 
 
+def _ad_group_totals(
+    db: Database, pid: str, metrics: str, target_day: pd.DataFrame, loaded_from: str, start: str, end: str
+) -> pd.DataFrame:
+    """Orders, clicks and sales per (campaign, ad group) of the keyword report over [start, end]: the days
+    `target_day` already holds summed here, only the older ones read (summed) from SQL."""
+    cols = ["campaign_id", "ad_group_id", "orders", "clicks", "sales"]
+    parts = []
+    if start < loaded_from:
+        older = (datetime.strptime(loaded_from, "%Y-%m-%d").date() - timedelta(days=1)).isoformat()
+        parts.append(
+            _frame(
+                db,
+                f"""SELECT campaign_id, ad_group_id, sum(orders) AS orders, sum(clicks) AS clicks, sum(sales) AS sales
+                FROM (SELECT campaign_id, ad_group_id, {metrics} FROM target_day
+                      WHERE profile_id = ? AND date BETWEEN ? AND ?)
+                GROUP BY campaign_id, ad_group_id""",
+                [pid, start, min(older, end)],
+            )
+        )
+    if not target_day.empty:
+        d = target_day["date"]
+        parts.append(target_day.loc[(d >= max(start, loaded_from)) & (d <= end), cols])
+    parts = [p for p in parts if not p.empty]
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    both = pd.concat(parts, ignore_index=True)
+    return both.groupby(["campaign_id", "ad_group_id"], dropna=False)[["orders", "clicks", "sales"]].sum().reset_index()
+
+
 def load_input(
     db: Database,
     profile_id: str,
@@ -73,18 +102,28 @@ def load_input(
     start = (as_of - timedelta(days=days)).isoformat()
     end = as_of.isoformat()
     m = _metrics_sql(attribution)
+    g_start, g_end = window(as_of, s.search_term_lookback_days, s.settling_days)  # the search-term rules' window
+    # the daily keyword rows only over the bid rule's lookback (the largest table: reading the search-term window's
+    # rows too cost seconds); the search-term rules need only each ad group's sums over theirs, added up in SQL
+    loaded_from = max((as_of - timedelta(days=s.lookback_days + 1)).isoformat(), start)
     target_day = _frame(
         db,
         f"""SELECT date, keyword_id AS entity_id, campaign_id, ad_group_id, {m}
         FROM target_day WHERE profile_id = ? AND date BETWEEN ? AND ?""",
-        [pid, start, end],
+        [pid, loaded_from, end],
     )
-    # the rows of the rules' window only; "has this term ever converted here" reads the whole history, summed in SQL
-    search_term_day = _frame(
+    ad_group_totals = _ad_group_totals(db, pid, m, target_day, loaded_from, g_start.isoformat(), g_end.isoformat())
+    # the search-term rules' window summed in SQL per keyword, term and match type (a sixth of the daily rows, which
+    # took seconds to read); "has this term ever converted here" reads the whole history, summed in SQL too
+    search_term_totals = _frame(
         db,
-        f"""SELECT date, campaign_id, ad_group_id, keyword_id AS entity_id, search_term,
-        match_type, keyword_type, {m} FROM search_term_day WHERE profile_id = ? AND date BETWEEN ? AND ?""",
-        [pid, start, end],
+        f"""SELECT campaign_id, ad_group_id, keyword_id AS entity_id, search_term, match_type,
+        min(date) AS first_date, sum(impressions) AS impressions, sum(clicks) AS clicks, sum(cost) AS cost,
+        sum(orders) AS orders, sum(sales) AS sales
+        FROM (SELECT date, campaign_id, ad_group_id, keyword_id, search_term, match_type, {m} FROM search_term_day
+              WHERE profile_id = ? AND date BETWEEN ? AND ?)
+        GROUP BY campaign_id, ad_group_id, keyword_id, search_term, match_type""",
+        [pid, g_start.isoformat(), g_end.isoformat()],
     )
     search_term_history = _search_term_history(db, pid, end, attribution)
     keywords = _frame(
@@ -158,7 +197,7 @@ def load_input(
         profile_id=pid,
         target_day=target_day,
         entities=entities,
-        search_term_day=search_term_day,
+        search_term_totals=search_term_totals,
         campaigns=campaigns,
         ad_groups=ad_groups,
         campaign_day=campaign_day,
@@ -170,6 +209,8 @@ def load_input(
         asin_sales=asin_sales,
         account_sales=account_sales,
         search_term_history=search_term_history,
+        ad_group_totals=ad_group_totals,
+        totals_window=(g_start, g_end),
     )
 
 

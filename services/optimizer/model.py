@@ -41,6 +41,12 @@ class OptimizerInput:
                       term as Amazon wrote it, only where some row had an order (`data.load_input` aggregates it in
                       SQL so that `search_term_day` need only hold the rules' window). None: derived from
                       `search_term_day`, which then holds the whole history (tests build inputs that way).
+    ad_group_totals:  campaign_id, ad_group_id, orders, clicks, sales of `target_day` summed over `totals_window`
+                      (the search-term rules' window), in SQL, so that `target_day` need only hold the bid rule's
+                      lookback. None: the search-term rules sum `target_day` themselves.
+    search_term_totals: campaign_id, ad_group_id, entity_id, search_term, match_type, first_date and the metrics of
+                      `search_term_day` summed over `totals_window` in SQL (the loader's form: it then leaves
+                      `search_term_day` empty). None: the rules sum `search_term_day`.
     """
 
     as_of: date
@@ -60,6 +66,9 @@ class OptimizerInput:
     asin_sales: pd.DataFrame = field(default_factory=pd.DataFrame)
     account_sales: dict = field(default_factory=dict)
     search_term_history: pd.DataFrame | None = None
+    ad_group_totals: pd.DataFrame | None = None
+    search_term_totals: pd.DataFrame | None = None
+    totals_window: tuple[date, date] | None = None
     # frames several rules derive alike (the search-term aggregate), computed once per run
     memo: dict = field(default_factory=dict, repr=False, compare=False)
 
@@ -134,6 +143,9 @@ def _num(df: pd.DataFrame, cols: Iterable[str] = METRICS) -> pd.DataFrame:
     return out
 
 
+ISO_DATE = r"\d{4}-\d{2}-\d{2}"  # how the store writes a day
+
+
 def _dates(df: pd.DataFrame) -> pd.Series:
     return pd.to_datetime(df["date"]).dt.date
 
@@ -146,8 +158,13 @@ def window(as_of: date, lookback_days: int, settling_days: int) -> tuple[date, d
 
 
 def _in_window(df: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
+    """The rows of `df` dated within [start, end]. The store's dates are ISO text, which sorts like the dates it
+    names, so they are compared as text (parsing millions of them cost seconds); anything else is parsed."""
     if df is None or df.empty or "date" not in df.columns:
         return pd.DataFrame(columns=list(df.columns) if df is not None else [])
+    col = df["date"]
+    if isinstance(col.dtype, pd.StringDtype) and col.str.fullmatch(ISO_DATE).all():
+        return df[(col >= start.isoformat()) & (col <= end.isoformat())]
     d = _dates(df)
     return df[(d >= start) & (d <= end)]
 
@@ -285,6 +302,21 @@ def _enabled_parents(inp: OptimizerInput) -> set[tuple[str, str]] | None:
     return set(zip(ag["campaign_id"], ag["ad_group_id"]))
 
 
+def _per_campaign(df: pd.DataFrame, book: Any, setting: str) -> pd.Series:
+    """`book.for_campaign(campaign_id).<setting>` for each row of `df`, looked up once per campaign: the rules
+    drop the rows a per-campaign gate rejects before their row loop instead of inside it."""
+    cids = df["campaign_id"]
+    value = {c: getattr(book.for_campaign(c), setting) for c in cids.drop_duplicates()}
+    return cids.map(value).astype(float)
+
+
+def _plain_rows(df: pd.DataFrame) -> Iterable:
+    """`df.itertuples(index=False)` with its text columns as Python strings first: reading a pyarrow-backed
+    column one cell at a time costs microseconds a cell, which over a large profile's terms adds up to seconds."""
+    text = {c: object for c in df.columns if isinstance(df[c].dtype, pd.StringDtype)}
+    return (df.astype(text) if text else df).itertuples(index=False)
+
+
 def _finish(rows: list[dict], inp: OptimizerInput) -> pd.DataFrame:
     if not rows:
         return _empty_suggestions()
@@ -296,10 +328,10 @@ def _finish(rows: list[dict], inp: OptimizerInput) -> pd.DataFrame:
     cur = pd.to_numeric(df["current_value"], errors="coerce")
     prop = pd.to_numeric(df["proposed_value"], errors="coerce")
     df["change_pct"] = ratio_series(prop - cur, cur)
-    df["suggestion_key"] = [
-        _key(inp.profile_id, r["type"], r["entity_id"], r["ad_group_id"], r["search_term"], r["dest_ad_group_id"])
-        for r in df.to_dict("records")
-    ]
+    # column by column as plain Python values (records of every cell cost a second on a large profile)
+    parts = [df[c].astype(object).tolist() for c in ("type", "entity_id", "ad_group_id", "search_term")]
+    dest = df["dest_ad_group_id"].astype(object).tolist()
+    df["suggestion_key"] = [_key(inp.profile_id, *p, d) for *p, d in zip(*parts, dest)]
     return df[SUGGESTION_COLUMNS]
 
 

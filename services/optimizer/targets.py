@@ -71,9 +71,11 @@ class Target:
 
 def _campaign_ids(inp: OptimizerInput) -> set[str]:
     ids: set[str] = set()
-    for frame in (inp.campaigns, inp.target_day, inp.product_ads):
+    # the ad groups' totals: campaigns with keyword rows in the search-term window, older than target_day's rows
+    totals = inp.ad_group_totals if inp.ad_group_totals is not None else pd.DataFrame()
+    for frame in (inp.campaigns, inp.target_day, inp.product_ads, totals):
         if not frame.empty and "campaign_id" in frame.columns:
-            ids |= set(frame["campaign_id"].astype(str))
+            ids |= set(frame["campaign_id"].drop_duplicates().astype(str))  # unique first: the days repeat them
     return ids
 
 

@@ -20,6 +20,8 @@ from services.optimizer.model import (
     _in_window,
     _nan_none,
     _num,
+    _per_campaign,
+    _plain_rows,
     _round_money,
     shrink,
     term_history,
@@ -41,13 +43,19 @@ def _term_frame(inp: OptimizerInput, s: Settings) -> tuple[pd.DataFrame, date, d
 
 def _build_term_frame(inp: OptimizerInput, s: Settings) -> tuple[pd.DataFrame, date, date, set[str]]:
     start, end = window(inp.as_of, s.search_term_lookback_days, s.settling_days)
-    st = _num(inp.search_term_day)
+    summed = _summed_terms(inp, s)
+    st = _num(inp.search_term_day if summed is None else summed)
     for c in ("campaign_id", "ad_group_id", "entity_id"):
         st[c] = st[c].astype(str)
     st["term"] = st["search_term"].astype(str).str.strip().str.lower()
     # orders ever seen for the term in this ad group (the whole history, settling days included):
     ever, converting = term_history(inp, st)
-    win = _in_window(st, start, end)
+    if summed is None:
+        win = _in_window(st, start, end)
+    else:
+        # in the order the daily rows come from the store (its key: date, keyword, term), so that "first" below
+        # names each term by the same row as when the days were summed here
+        win = st.sort_values(["first_date", "entity_id", "search_term"], kind="stable")
     if "match_type" not in win.columns:
         win = win.assign(match_type=None)
     win = win.assign(match_type=win["match_type"].fillna("").astype(str).str.upper())
@@ -65,25 +73,9 @@ def _build_term_frame(inp: OptimizerInput, s: Settings) -> tuple[pd.DataFrame, d
         .reset_index()
     )
     keys = ["campaign_id", "ad_group_id", "term"]
-    match_types = (
-        win[keys + ["match_type"]]
-        .drop_duplicates()
-        .sort_values("match_type")
-        .groupby(keys, dropna=False)["match_type"]
-        .agg(",".join)
-        .rename("match_types")
-    )
-    agg = agg.merge(match_types, left_on=keys, right_index=True, how="left")
+    agg = agg.merge(_match_types(win, keys), left_on=keys, right_index=True, how="left")
     agg = agg.merge(ever, left_on=["ad_group_id", "term"], right_index=True, how="left")
-    # parent rates come from the keyword/target report of the same window (clicks of every term)
-    tday = _num(_in_window(inp.target_day, *window(inp.as_of, s.search_term_lookback_days, s.settling_days)))
-    if tday.empty:
-        tday = win
-    for c in ("campaign_id", "ad_group_id"):
-        tday[c] = tday[c].astype(str)
-    parents = (
-        tday.groupby(["campaign_id", "ad_group_id"], dropna=False)[["orders", "clicks", "sales"]].sum().reset_index()
-    )
+    parents = _ad_group_totals(inp, s, win)
     parents = _hier_cvr(parents, s)[
         ["campaign_id", "ad_group_id", "cvr_campaign", "cvr_ad_group", "aov_ad_group", "orders", "clicks"]
     ].rename(columns={"orders": "ag_orders", "clicks": "ag_clicks"})
@@ -101,6 +93,63 @@ def _build_term_frame(inp: OptimizerInput, s: Settings) -> tuple[pd.DataFrame, d
     agg = add_ratios(agg, ["acos", "cvr", "cpc", "aov"])
     agg = _attach_names(agg, inp)
     return agg, start, end, converting
+
+
+def _summed_terms(inp: OptimizerInput, s: Settings) -> pd.DataFrame | None:
+    """The loader's per-(keyword, term, match type) sums when they cover this run's search-term window (and the
+    whole-history orders came with them), else None: the rules sum `search_term_day` themselves."""
+    totals = inp.search_term_totals
+    ok = window(inp.as_of, s.search_term_lookback_days, s.settling_days) == inp.totals_window
+    return totals if totals is not None and ok and inp.search_term_history is not None else None
+
+
+def _no_search_terms(inp: OptimizerInput, s: Settings) -> bool:
+    summed = _summed_terms(inp, s)
+    return inp.search_term_day.empty if summed is None else summed.empty
+
+
+def _ad_group_totals(inp: OptimizerInput, s: Settings, win: pd.DataFrame) -> pd.DataFrame:
+    """Orders, clicks and sales per (campaign, ad group) over the search-term window: the parent rates come from the
+    keyword/target report of that window (clicks of every term), summed by the loader in SQL when it did so for
+    this window, else here; the search terms themselves when the report has no row in the window."""
+    start_end = window(inp.as_of, s.search_term_lookback_days, s.settling_days)
+    totals = inp.ad_group_totals
+    if totals is not None and not totals.empty and inp.totals_window == start_end:
+        out = _num(totals, ["orders", "clicks", "sales"])
+    else:
+        tday = _num(_in_window(inp.target_day, *start_end))
+        if tday.empty:
+            tday = win
+        out = tday.groupby([tday["campaign_id"].astype(str), tday["ad_group_id"].astype(str)], dropna=False)[
+            ["orders", "clicks", "sales"]
+        ].sum()
+        out = out.reset_index()
+    for c in ("campaign_id", "ad_group_id"):
+        out[c] = out[c].astype(str)
+    return out.sort_values(["campaign_id", "ad_group_id"], ignore_index=True)[
+        ["campaign_id", "ad_group_id", "orders", "clicks", "sales"]
+    ]
+
+
+def _match_types(win: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """Per group of `keys`, its distinct match types sorted and joined by commas ("BROAD,PHRASE").
+
+    There are a handful of match types, so each group's set is a bit mask summed in one vectorised groupby and
+    each distinct mask is spelt once (a Python join per group took half a minute on a large profile)."""
+    pairs = win[keys + ["match_type"]].drop_duplicates()
+    names = sorted(pairs["match_type"].unique())
+    if len(names) > 62:  # more kinds than bits: join per group
+        return (
+            pairs.sort_values("match_type")
+            .groupby(keys, dropna=False)["match_type"]
+            .agg(",".join)
+            .rename("match_types")
+        )
+    code = {m: i for i, m in enumerate(names)}
+    bits = pd.Series(np.left_shift(1, pairs["match_type"].map(code).to_numpy(np.int64)), index=pairs.index)
+    masks = bits.groupby([pairs[k] for k in keys], dropna=False).sum()
+    spelt = {m: ",".join(n for i, n in enumerate(names) if m >> i & 1) for m in masks.unique()}
+    return masks.map(spelt).rename("match_types")
 
 
 def _negated(inp: OptimizerInput) -> set[tuple[str, str]]:
@@ -152,7 +201,7 @@ def negative_suggestions(
     account where it got clicks and never an order, unless the term converted somewhere in the account: then
     only the ad group's own evidence counts. A term with any order in the ad group is never negated there."""
     s0 = book.account
-    if inp.search_term_day.empty:
+    if _no_search_terms(inp, s0):
         return _empty_suggestions()
     targets = targets if targets is not None else campaign_targets(inp, book)
     agg, start, end, converts_somewhere = _term_frame(inp, s0)
@@ -168,7 +217,8 @@ def negative_suggestions(
     agg.loc[own_only, "expected_pooled"] = agg.loc[own_only, "expected"]
     break_even = campaign_break_even(inp)
     rows = []
-    for r in agg[zero].itertuples(index=False):
+    cand = agg[zero]
+    for r in _plain_rows(cand[~(cand["clicks"] < _per_campaign(cand, book, "bleeder_min_clicks"))]):
         s = book.for_campaign(r.campaign_id)
         if (r.ad_group_id, r.term) in negated or ("campaign:" + r.campaign_id, r.term) in negated:
             continue
@@ -280,13 +330,15 @@ def _harvest_destinations(inp: OptimizerInput) -> dict[str, tuple[str, str]]:
         kw_groups = set(kw["ad_group_id"].astype(str))
         ex = kw[kw["match_type"].astype(str).str.upper() == "EXACT"]
         exact_groups = ex.groupby(ex["ad_group_id"].astype(str)).size().to_dict()
-    asins = pa.groupby("ad_group_id")["asin"].apply(lambda x: frozenset(x.dropna()))
-    candidates = [
-        (ag, asins[ag])
-        for ag in asins.index
-        if pa.loc[pa["ad_group_id"] == ag, "campaign_id"].iloc[0] in manual and ag in kw_groups
-    ]
+    # each ad group's products (a Python set per ad group from one pass; a groupby-apply cost a second)
+    products: dict[str, set] = {ag: set() for ag in pa["ad_group_id"].astype(object)}
+    for ag, asin in zip(pa["ad_group_id"].astype(object), pa["asin"].astype(object)):
+        if not pd.isna(asin):
+            products[ag].add(asin)
+    asins = {ag: frozenset(products[ag]) for ag in sorted(products)}
+    # each ad group's campaign (its first product ad's), looked up once rather than by a scan per ad group
     camp_of = pa.drop_duplicates("ad_group_id").set_index("ad_group_id")["campaign_id"].to_dict()
+    candidates = [(ag, a) for ag, a in asins.items() if camp_of[ag] in manual and ag in kw_groups]
     out = {}
     for src, src_asins in asins.items():
         best, best_score = None, -1.0
@@ -305,7 +357,7 @@ def harvest_suggestions(
     inp: OptimizerInput, book: SettingsBook, targets: dict[str, float] | None = None
 ) -> pd.DataFrame:
     s0 = book.account
-    if inp.search_term_day.empty:
+    if _no_search_terms(inp, s0):
         return _empty_suggestions()
     targets = targets if targets is not None else campaign_targets(inp, book)
     agg, start, end, _ = _term_frame(inp, s0)
@@ -323,7 +375,8 @@ def harvest_suggestions(
     rows = []
     seen_terms: set[str] = set()
     agg = agg.sort_values(["orders", "sales"], ascending=False)
-    for r in agg.itertuples(index=False):
+    agg = agg[~(agg["orders"] < _per_campaign(agg, book, "harvest_min_orders"))]  # the order gate, per campaign
+    for r in _plain_rows(agg):
         s = book.for_campaign(r.campaign_id)
         mts = set(filter(None, r.match_types.split(",")))
         if "EXACT" in mts:

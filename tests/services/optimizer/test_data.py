@@ -6,6 +6,7 @@ from datetime import date
 
 from services import store
 from services.optimizer.data import latest_date, load_input
+from services.optimizer.settings import Settings
 
 
 def _db(tmp_path):
@@ -290,8 +291,10 @@ def _world(tmp_path, seed: int = 3):
 
 
 def _reference_input(db, inp):
-    """The loader as it was: every search-term row of the whole history, nothing summed in SQL."""
+    """The loader as it was: every search-term row of the whole history and every keyword row of the longest
+    lookback, nothing summed in SQL."""
     from dataclasses import replace
+    from datetime import timedelta
 
     from services.optimizer.data import _frame, _metrics_sql
 
@@ -301,7 +304,24 @@ def _reference_input(db, inp):
         {_metrics_sql("7d")} FROM search_term_day WHERE profile_id = ? AND date BETWEEN '0000-01-01' AND ?""",
         [P, inp.as_of.isoformat()],
     )
-    return replace(inp, search_term_day=whole, search_term_history=None, memo={})
+    s = Settings()
+    start = inp.as_of - timedelta(days=max(s.lookback_days, s.search_term_lookback_days) + 1)
+    target_day = _frame(
+        db,
+        f"""SELECT date, keyword_id AS entity_id, campaign_id, ad_group_id, {_metrics_sql("7d")}
+        FROM target_day WHERE profile_id = ? AND date BETWEEN ? AND ?""",
+        [P, start.isoformat(), inp.as_of.isoformat()],
+    )
+    return replace(
+        inp,
+        search_term_day=whole,
+        search_term_history=None,
+        target_day=target_day,
+        ad_group_totals=None,
+        search_term_totals=None,
+        totals_window=None,
+        memo={},
+    )
 
 
 def test_windowed_load_and_sql_history_give_the_same_suggestions(tmp_path):
@@ -313,7 +333,8 @@ def test_windowed_load_and_sql_history_give_the_same_suggestions(tmp_path):
     db = _world(tmp_path)
     inp = load_input(db, P, as_of=AS_OF, settings=Settings())
     ref = _reference_input(db, inp)
-    assert len(inp.search_term_day) < len(ref.search_term_day)  # the old rows are no longer read
+    assert inp.search_term_day.empty and len(inp.search_term_totals) < len(ref.search_term_day)  # summed in SQL
+    assert len(inp.target_day) < len(ref.target_day)  # keyword days only over the bid rule's lookback
     fast, slow = optimize(inp, Settings()), optimize(ref, Settings())
     assert {"bid", "negative", "harvest"} <= set(slow["type"]), slow["type"].value_counts()
     negated = set(slow.loc[slow["type"] == "negative", "search_term"].str.strip().str.lower())
