@@ -17,6 +17,7 @@ from services.promotions.suggestions import readable_suggestions
 
 c = common.need_controls()
 db = common.store()
+product_name_by_asin = product_names(db, c.profile_id)  # ASIN -> product name, for the list and the product picker
 # a check or export belongs to the profile it was made on: the UK page never shows a US form's errors
 CHECK_KEY, EXPORT_KEY = f"promo_check_{c.profile_id}", f"promo_export_{c.profile_id}"
 st.title("Promotions")
@@ -52,7 +53,7 @@ def promotion_table(overview: pd.DataFrame, names: dict[str, str]) -> pd.DataFra
 with perf_tab:
     records = promotion_store.records_version(db, c.profile_id)  # drafts saved or deleted below: a new entry
     overview, promos, sales = common.promotions_overview(c.account_id, c.profile_id, f"{c.version()}#{records}")
-    shown = promotion_table(overview, product_names(db, c.profile_id))
+    shown = promotion_table(overview, product_name_by_asin)
     common.table(
         shown,
         c,
@@ -106,10 +107,9 @@ with sugg_tab:
 
 def asin_field() -> str:
     """The ASINs of a draft: products picked by name from the account's catalogue, plus any typed by hand."""
-    names = product_names(db, c.profile_id)
-    known = sorted(account_asins(db, c.profile_id), key=lambda a: (names.get(a) or "~", a))
+    known = sorted(account_asins(db, c.profile_id), key=lambda a: (product_name_by_asin.get(a) or "~", a))
     picked = st.multiselect(
-        "Products", known, format_func=lambda a: f"{names.get(a) or a} ({a})", key="asins_picked",
+        "Products", known, format_func=lambda a: f"{product_name_by_asin.get(a) or a} ({a})", key="asins_picked",
         placeholder="Pick products by name",
     )  # fmt: skip
     typed = st.text_area("ASINs (separated by ; or new lines)", key="asins")
