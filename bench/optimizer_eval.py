@@ -98,9 +98,12 @@ def bleeder_scores(arm: Arm, found: pd.DataFrame, inp: opt.OptimizerInput) -> di
     # recall: planted bleeding (ad group, term) pairs the reports expose in the rule's window
     s = opt.Settings()
     start, end = opt.window(inp.as_of, s.search_term_lookback_days, s.settling_days)
-    st = inp.search_term_day.copy()
-    st["date"] = pd.to_datetime(st["date"]).dt.date
-    st = st[(st["date"] >= start) & (st["date"] <= end)]
+    if inp.search_term_totals is not None and tuple(inp.totals_window or ()) == (start, end):
+        st = inp.search_term_totals.copy()  # the loader's form: the same window, summed in SQL
+    else:
+        st = inp.search_term_day.copy()
+        st["date"] = pd.to_datetime(st["date"]).dt.date
+        st = st[(st["date"] >= start) & (st["date"] <= end)]
     st["term"] = st["search_term"].str.lower()
     seen = st.groupby(["ad_group_id", "term"]).agg(
         clicks=("clicks", "sum"), cost=("cost", "sum"), orders=("orders", "sum")
