@@ -14,6 +14,7 @@ from sqlite_utils import Database
 
 from services.optimizer.model import OptimizerInput, window
 from services.optimizer.settings import Settings
+from services.store.schema import CONVERTED_ROW
 
 ATTRIBUTION = ("7d", "14d")
 
@@ -38,18 +39,20 @@ def _metrics_sql(attribution: str) -> str:
     )
 
 
-def _search_term_history(db: Database, profile_id: str, end: str, attribution: str) -> pd.DataFrame:
-    """Orders per (ad group, search term) over the whole history up to `end`, only where a row had an order: the
-    rules ask "did this term ever convert here / anywhere", and rows without an order add nothing to either."""
+def search_term_history_sql(attribution: str) -> str:
+    """Orders per (ad group, search term) over the whole history up to a day, only where a row had an order: the
+    rules ask "did this term ever convert here / anywhere", and rows without an order add nothing to either. The
+    second condition is implied by the first; it is there so that SQLite reads the rows from the small partial index
+    that holds just them (store migration m008, in (ad group, term) order) instead of every row of the history."""
     _metrics_sql(attribution)  # validates the window name
     orders = f"coalesce(purchases_{attribution}, 0)"
-    return _frame(
-        db,
-        f"""SELECT ad_group_id, search_term, sum({orders}) AS orders, max({orders} > 0) AS converted
-        FROM search_term_day WHERE profile_id = ? AND date <= ? AND {orders} <> 0
-        GROUP BY ad_group_id, search_term""",
-        [profile_id, end],
-    )
+    return f"""SELECT ad_group_id, search_term, sum({orders}) AS orders, max({orders} > 0) AS converted
+        FROM search_term_day WHERE profile_id = ? AND date <= ? AND {orders} <> 0 AND {CONVERTED_ROW}
+        GROUP BY ad_group_id, search_term"""
+
+
+def _search_term_history(db: Database, profile_id: str, end: str, attribution: str) -> pd.DataFrame:
+    return _frame(db, search_term_history_sql(attribution), [profile_id, end])
 
 
 def _ad_group_totals(
