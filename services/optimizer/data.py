@@ -7,6 +7,7 @@ for the attribution window the account uses (7 days for sellers, 14 for vendors)
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 
 import pandas as pd
@@ -84,6 +85,25 @@ def _ad_group_totals(
     return both.groupby(["campaign_id", "ad_group_id"], dropna=False)[["orders", "clicks", "sales"]].sum().reset_index()
 
 
+def _nonzero_day(attribution: str) -> str:
+    """A keyword day that adds to some sum the rules take (impressions alone add to none they use)."""
+    return (
+        f"(clicks <> 0 OR cost <> 0 OR coalesce(purchases_{attribution}, 0) <> 0 "
+        f"OR coalesce(sales_{attribution}, 0) <> 0)"
+    )
+
+
+def _bid_changed(changes: pd.DataFrame) -> list[str]:
+    """The keywords and targets whose bid the change journal knows a change of: their days may have run at
+    different bids, so the response curve needs each of them, zero days included."""
+    if changes is None or changes.empty:
+        return []
+    ch = changes
+    if "change_type" in ch.columns:
+        ch = ch[(ch["change_type"] == "bid") | ch["change_type"].isna()]
+    return sorted(set(ch["entity_id"].astype(str)))
+
+
 def load_input(
     db: Database,
     profile_id: str,
@@ -106,14 +126,30 @@ def load_input(
     end = as_of.isoformat()
     m = _metrics_sql(attribution)
     g_start, g_end = window(as_of, s.search_term_lookback_days, s.settling_days)  # the search-term rules' window
+    changes = pd.DataFrame(columns=["entity_id", "change_type", "applied_at"])
+    if account_id is not None:
+        from services import optimizer as sugg
+
+        changes = sugg.recent_changes_for_cooldown(db, account_id, pid)
     # the daily keyword rows only over the bid rule's lookback (the largest table: reading the search-term window's
-    # rows too cost seconds); the search-term rules need only each ad group's sums over theirs, added up in SQL
+    # rows too cost seconds); the search-term rules need only each ad group's sums over theirs, added up in SQL.
+    # Only the days with a click, a cost, an order or a sale: two in three are all zero, add nothing to any sum and
+    # cost seconds to read; the response curves count them from `target_day_counts` instead, and keep every day of
+    # a keyword whose bid changed (its days ran at different bids).
     loaded_from = max((as_of - timedelta(days=s.lookback_days + 1)).isoformat(), start)
     target_day = _frame(
         db,
         f"""SELECT date, keyword_id AS entity_id, campaign_id, ad_group_id, {m}
-        FROM target_day WHERE profile_id = ? AND date BETWEEN ? AND ?""",
-        [pid, loaded_from, end],
+        FROM target_day WHERE profile_id = ? AND date BETWEEN ? AND ?
+        AND ({_nonzero_day(attribution)} OR keyword_id IN (SELECT value FROM json_each(?)))""",
+        [pid, loaded_from, end, json.dumps(_bid_changed(changes))],
+    )
+    b_start, b_end = window(as_of, s.lookback_days, s.settling_days)
+    target_day_counts = _frame(
+        db,
+        """SELECT keyword_id AS entity_id, count(*) AS days FROM target_day
+        WHERE profile_id = ? AND date BETWEEN ? AND ? GROUP BY keyword_id""",
+        [pid, b_start.isoformat(), b_end.isoformat()],
     )
     ad_group_totals = _ad_group_totals(db, pid, m, target_day, loaded_from, g_start.isoformat(), g_end.isoformat())
     # the search-term rules' window summed in SQL per keyword, term and match type (a sixth of the daily rows, which
@@ -189,16 +225,15 @@ def load_input(
     w_start, w_end = window(as_of, s.lookback_days, s.settling_days)
     asin_sales, account_sales = load_sales(db, pid, w_start.isoformat(), w_end.isoformat(), attribution)
     margins = pd.DataFrame(columns=["asin", "margin"])
-    changes = pd.DataFrame(columns=["entity_id", "change_type", "applied_at"])
     if account_id is not None:
         from services import optimizer as sugg
 
         margins = sugg.margins_frame(db, account_id)
-        changes = sugg.recent_changes_for_cooldown(db, account_id, pid)
     return OptimizerInput(
         as_of=as_of,
         profile_id=pid,
         target_day=target_day,
+        target_day_counts=target_day_counts,
         entities=entities,
         search_term_totals=search_term_totals,
         campaigns=campaigns,
