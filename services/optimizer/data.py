@@ -56,11 +56,39 @@ def _search_term_history(db: Database, profile_id: str, end: str, attribution: s
     return _frame(db, search_term_history_sql(attribution), [profile_id, end])
 
 
+def _silent_groups(
+    db: Database, pid: str, target_day: pd.DataFrame, counts: pd.DataFrame, lo: str, hi: str
+) -> pd.DataFrame:
+    """(campaign_id, ad_group_id) of the keywords with days in [lo, hi] of which `target_day` holds none (all were
+    zero, so the loader left them out): their ad groups are in the totals, with zeros, as when every day was read."""
+    if counts.empty:
+        return pd.DataFrame(columns=["campaign_id", "ad_group_id"])
+    d = target_day["date"] if not target_day.empty else pd.Series(dtype=object)
+    present = set(target_day.loc[(d >= lo) & (d <= hi), "entity_id"].astype(str)) if not target_day.empty else set()
+    silent = [str(e) for e, n in zip(counts["entity_id"], counts["seen"]) if n and str(e) not in present]
+    if not silent:
+        return pd.DataFrame(columns=["campaign_id", "ad_group_id"])
+    return _frame(
+        db,
+        """SELECT DISTINCT campaign_id, ad_group_id FROM target_day
+        WHERE profile_id = ? AND keyword_id IN (SELECT value FROM json_each(?)) AND date BETWEEN ? AND ?""",
+        [pid, json.dumps(silent), lo, hi],
+    )
+
+
 def _ad_group_totals(
-    db: Database, pid: str, metrics: str, target_day: pd.DataFrame, loaded_from: str, start: str, end: str
+    db: Database,
+    pid: str,
+    metrics: str,
+    target_day: pd.DataFrame,
+    loaded_from: str,
+    start: str,
+    end: str,
+    silent: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Orders, clicks and sales per (campaign, ad group) of the keyword report over [start, end]: the days
-    `target_day` already holds summed here, only the older ones read (summed) from SQL."""
+    `target_day` already holds summed here, only the older ones read (summed) from SQL; `silent` ad groups (whose
+    days there were all zero, left out of `target_day`) get zeros if no other day names them."""
     cols = ["campaign_id", "ad_group_id", "orders", "clicks", "sales"]
     parts = []
     if start < loaded_from:
@@ -79,6 +107,23 @@ def _ad_group_totals(
         d = target_day["date"]
         parts.append(target_day.loc[(d >= max(start, loaded_from)) & (d <= end), cols])
     parts = [p for p in parts if not p.empty]
+    if silent is not None and not silent.empty:
+        named = set()
+        for p in parts:
+            named |= set(zip(p["campaign_id"], p["ad_group_id"]))
+        new = [(c, g) for c, g in zip(silent["campaign_id"], silent["ad_group_id"]) if (c, g) not in named]
+        if new:
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "campaign_id": [c for c, _ in new],
+                        "ad_group_id": [g for _, g in new],
+                        "orders": 0,
+                        "clicks": 0,
+                        "sales": 0.0,
+                    }
+                )
+            )
     if not parts:
         return pd.DataFrame(columns=cols)
     both = pd.concat(parts, ignore_index=True)
@@ -144,14 +189,21 @@ def load_input(
         AND ({_nonzero_day(attribution)} OR keyword_id IN (SELECT value FROM json_each(?)))""",
         [pid, loaded_from, end, json.dumps(_bid_changed(changes))],
     )
-    b_start, b_end = window(as_of, s.lookback_days, s.settling_days)
-    target_day_counts = _frame(
+    b_start, b_end = (d.isoformat() for d in window(as_of, s.lookback_days, s.settling_days))
+    g_first, g_last = g_start.isoformat(), g_end.isoformat()
+    lo, hi = max(g_first, loaded_from), g_last  # the ad-group totals' days that target_day holds
+    # per keyword: its days in the bid window (the curves count them) and in [lo, hi] (an ad group whose days there
+    # were all zero still has its row of zeros in the ad-group totals); from the keyword index alone
+    counts = _frame(
         db,
-        """SELECT keyword_id AS entity_id, count(*) AS days FROM target_day
-        WHERE profile_id = ? AND date BETWEEN ? AND ? GROUP BY keyword_id""",
-        [pid, b_start.isoformat(), b_end.isoformat()],
+        """SELECT keyword_id AS entity_id, sum(date BETWEEN ? AND ?) AS days, sum(date BETWEEN ? AND ?) AS seen
+        FROM target_day WHERE profile_id = ? AND date BETWEEN ? AND ? GROUP BY keyword_id""",
+        [b_start, b_end, lo, hi, pid, min(b_start, lo), max(b_end, hi)],
     )
-    ad_group_totals = _ad_group_totals(db, pid, m, target_day, loaded_from, g_start.isoformat(), g_end.isoformat())
+    target_day_counts = counts.loc[counts["days"] > 0, ["entity_id", "days"]].reset_index(drop=True)
+    ad_group_totals = _ad_group_totals(
+        db, pid, m, target_day, loaded_from, g_first, g_last, _silent_groups(db, pid, target_day, counts, lo, hi)
+    )
     # the search-term rules' window summed in SQL per keyword, term and match type (a sixth of the daily rows, which
     # took seconds to read); "has this term ever converted here" reads the whole history, summed in SQL too
     search_term_totals = _frame(

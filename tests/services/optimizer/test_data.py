@@ -384,8 +384,9 @@ def _curves(inp):
 def test_loader_leaves_out_zero_days_but_not_of_changed_bids(tmp_path):
     """The loader reads only the keyword days with a click, cost, order or sale, counts the others, and keeps every
     day of a keyword whose bid changed: the response curves (pooled per ad group) and the suggestions equal those
-    of every day read, also with a target whose every day was zero and with min_clicks 0 (a keyword without a click
-    then gets a bid suggestion too)."""
+    of every day read, also with a target whose every day was zero, an ad group with no click yet (its zero totals
+    still set the ad groups' mean rate) and with min_clicks 0 (a keyword without a click then gets a bid suggestion
+    too)."""
     from dataclasses import replace
     from datetime import timedelta
 
@@ -402,6 +403,13 @@ def test_loader_leaves_out_zero_days_but_not_of_changed_bids(tmp_path):
             "UPDATE target_day SET impressions = 0, clicks = 0, cost = 0, purchases_7d = 0, sales_7d = 0 "
             "WHERE keyword_id = 'TGA10'"
         )
+        # a new ad group: no day before the keyword rows the loader reads, and not a click since
+        recent = (AS_OF - timedelta(days=31)).isoformat()
+        db.conn.execute("DELETE FROM target_day WHERE ad_group_id = 'GA2' AND date < ?", [recent])
+        db.conn.execute(
+            "UPDATE target_day SET impressions = 0, clicks = 0, cost = 0, purchases_7d = 0, sales_7d = 0 "
+            "WHERE ad_group_id = 'GA2'"
+        )
         db.conn.execute(
             "INSERT INTO change_history (change_id, account_id, profile_id, applied_at, change_type, action, "
             "entity_id, old_value, new_value, ok) VALUES ('c1', 'A', ?, ?, 'bid', 'update', 'KGM10', '0.7', '1.1', 1)",
@@ -415,6 +423,9 @@ def test_loader_leaves_out_zero_days_but_not_of_changed_bids(tmp_path):
     assert "TGA10" not in set(inp.target_day["entity_id"]) and counts["TGA10"] == 27
     other = window_days[window_days["entity_id"] == "KGM11"]
     assert 0 < len(other) < counts["KGM11"] and (other["clicks"] > 0).all()
+    assert not (inp.target_day["ad_group_id"] == "GA2").any()
+    silent = inp.ad_group_totals[inp.ad_group_totals["ad_group_id"] == "GA2"]
+    assert len(silent) == 1 and silent.iloc[0][["orders", "clicks", "sales"]].sum() == 0  # still there, with zeros
     ref = _reference_input(db, inp)
     assert len(ref.target_day) > len(inp.target_day)
     fast, slow = _curves(inp), _curves(ref)
