@@ -103,8 +103,7 @@ def _split_held_bids(
     short = sorted(k for k, n in want.items() if have.get(k, 0) < n)
     if not short:
         return d, None
-    index = {k: i for i, k in enumerate(short)}
-    part = np.fromiter((index.get(x, -1) for x in e.to_numpy(dtype=object)), dtype=np.int64, count=len(e))
+    part = pd.Index(short, dtype=object).get_indexer(e.to_numpy(dtype=object))  # -1: a target with every day
     mask = part >= 0
     codes = part[mask]
     k = pd.to_numeric(d.loc[mask, "clicks"], errors="coerce").fillna(0.0).to_numpy(float)
