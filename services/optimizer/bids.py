@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
+import numpy as np
 import pandas as pd
 
 from services.analytics.metrics import add_ratios
@@ -52,20 +53,24 @@ def campaign_break_even(inp: OptimizerInput) -> dict[str, float]:
 def target_curves(inp: OptimizerInput, days: pd.DataFrame) -> dict[str, CurveEstimate]:
     """Each target's response curve from its days in the window (bids rebuilt from the change history), Amazon's
     suggestion as the prior where we have one, thin ones pooled toward their ad group."""
-    if days.empty or inp.entities.empty:
+    counts = inp.target_day_counts
+    if (days.empty and (counts is None or counts.empty)) or inp.entities.empty:
         return {}
     current = {str(e): float(b) for e, b in zip(inp.entities["entity_id"], inp.entities["bid"]) if pd.notna(b)}
-    d = days[["entity_id", "ad_group_id", "date", "clicks", "cost"]].copy()
+    cols = ["entity_id", "ad_group_id", "date", "clicks", "cost"]
+    d = days[cols].copy() if not days.empty else pd.DataFrame(columns=cols)
     d["bid"] = daily_bids(d, inp.changes, current)
+    # each target's ad group (its last day's, as before; the entity's for a target without a day that had a click)
+    groups = {str(e): str(g) for e, g in zip(inp.entities["entity_id"], inp.entities["ad_group_id"])}
+    last = pd.DataFrame({"e": d["entity_id"].astype(str), "g": d["ad_group_id"].astype(str)})
+    last = last.drop_duplicates("e", keep="last")
+    groups.update(zip(last["e"], last["g"]))
+    d, runs = _split_held_bids(d, counts, current)
     priors: dict[str, float] = {}
     recs = inp.bid_recommendations
     if recs is not None and not recs.empty:
         priors = {str(e): float(x) for e, x in zip(recs["entity_id"], recs["level"]) if pd.notna(x) and x > 0}
-    out = fit_curves(d, priors)
-    # each target's ad group (its last day's, as before): one row per target, not one per day
-    last = pd.DataFrame({"e": d["entity_id"].astype(str), "g": d["ad_group_id"].astype(str)})
-    last = last.drop_duplicates("e", keep="last")
-    groups = dict(zip(last["e"], last["g"]))
+    out = fit_curves(d, priors, runs=runs)
     if out:
         ids = list(out)
         frame = pd.DataFrame(
@@ -75,12 +80,65 @@ def target_curves(inp: OptimizerInput, days: pd.DataFrame) -> dict[str, CurveEst
                 "log_sd": [out[i].log_sd for i in ids],
             }
         )
-        informed = frame[[out[i].source != "prior" for i in ids]].groupby("group")["log_sd"].min()
-        for i, lv in zip(ids, pool_levels(frame)):
+        # a dict: a Series looked up once per target cost a second and a half on the large profile
+        informed = frame[[out[i].source != "prior" for i in ids]].groupby("group")["log_sd"].min().to_dict()
+        for i, lv in zip(ids, pool_levels(frame).tolist()):
             sure = informed.get(groups[i])
             if out[i].source == "prior" and sure is not None:  # no data of its own: borrow its ad group's auctions
                 out[i] = dataclasses.replace(out[i], level=float(lv), log_sd=min(out[i].log_sd, sure + POOL_SPREAD))
     return out
+
+
+def _split_held_bids(
+    d: pd.DataFrame, counts: pd.DataFrame | None, current: dict[str, float]
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """(complete days, runs): the targets with fewer rows in `d` than `counts` says they have (the loader left out
+    their days without a click, cost, order or sale, which it does only for targets whose bid never changed) as
+    one run each at their current bid, their rows summed in the order the days come, as `fit_curves` sums them."""
+    if counts is None or counts.empty:
+        return d, None
+    want = dict(zip(counts["entity_id"].astype(str), counts["days"].astype(int)))
+    e = d["entity_id"].astype(str)
+    have = e.value_counts().to_dict()
+    short = sorted(k for k, n in want.items() if have.get(k, 0) < n)
+    if not short:
+        return d, None
+    part = pd.Index(short, dtype=object).get_indexer(e.to_numpy(dtype=object))  # -1: a target with every day
+    mask = part >= 0
+    codes = part[mask]
+    k = pd.to_numeric(d.loc[mask, "clicks"], errors="coerce").fillna(0.0).to_numpy(float)
+    cost = np.nan_to_num(pd.to_numeric(d.loc[mask, "cost"], errors="coerce").to_numpy(float))
+    b = d.loc[mask, "bid"].to_numpy(float)
+    n = len(short)
+    runs = pd.DataFrame(
+        {
+            "entity_id": short,
+            "bid": [current.get(t, np.nan) for t in short],
+            "days": [want[t] for t in short],
+            "clicks": np.bincount(codes, k, n),
+            "cost": np.bincount(codes, cost, n),
+            "click_bid": np.bincount(codes, k * b, n),
+        }
+    )
+    return d[~mask], runs
+
+
+def _without_days(inp: OptimizerInput, agg: pd.DataFrame) -> pd.DataFrame:
+    """Zero rows (keys from the entities) for the targets `target_day_counts` lists that have no row in the sums:
+    every day of theirs in the window was all zero and the loader left it out."""
+    counts = inp.target_day_counts
+    if counts is None or counts.empty:
+        return agg.iloc[:0]
+    seen = set(agg["entity_id"])
+    ids = [str(t) for t in counts["entity_id"] if str(t) not in seen]
+    ent = inp.entities.assign(entity_id=inp.entities["entity_id"].astype(str)).drop_duplicates("entity_id")
+    ent = ent.set_index("entity_id").reindex(ids)
+    zero = pd.DataFrame({"entity_id": ids})
+    zero["campaign_id"] = ent["campaign_id"].astype(str).to_numpy()
+    zero["ad_group_id"] = ent["ad_group_id"].astype(str).to_numpy()
+    for c in METRICS:
+        zero[c] = pd.Series(0, index=zero.index, dtype=agg[c].dtype if c in agg.columns else float)
+    return zero[list(agg.columns)]
 
 
 def campaign_targets(inp: OptimizerInput, book: SettingsBook) -> dict[str, float]:
@@ -104,15 +162,26 @@ def break_even_table(
 def bid_suggestions(inp: OptimizerInput, book: SettingsBook, targets: dict[str, float] | None = None) -> pd.DataFrame:
     s0 = book.account
     targets = targets if targets is not None else campaign_targets(inp, book)
-    if inp.target_day.empty or inp.entities.empty:
+    counts = inp.target_day_counts
+    if (inp.target_day.empty and (counts is None or counts.empty)) or inp.entities.empty:
         return _empty_suggestions()
     start, end = window(inp.as_of, s0.lookback_days, s0.settling_days)
-    days = _num(_in_window(inp.target_day, start, end))
-    for c in ("entity_id", "campaign_id", "ad_group_id"):
+    keys = ["entity_id", "campaign_id", "ad_group_id"]
+    if inp.target_day.empty:
+        days = pd.DataFrame(
+            {c: pd.Series(dtype=object if c in keys or c == "date" else float) for c in keys + ["date", *METRICS]}
+        )
+    else:
+        days = _num(_in_window(inp.target_day, start, end))
+    for c in keys:
         days[c] = days[c].astype(str)
     break_even = campaign_break_even(inp)
     curves = target_curves(inp, days)
-    agg = days.groupby(["entity_id", "campaign_id", "ad_group_id"], dropna=False)[list(METRICS)].sum().reset_index()
+    agg = days.groupby(keys, dropna=False)[list(METRICS)].sum().reset_index()
+    zero = _without_days(inp, agg)
+    if not zero.empty:  # targets whose every day had no click, cost, order or sale (the loader left them out)
+        agg = pd.concat([agg, zero], ignore_index=True) if not agg.empty else zero
+        agg = agg.sort_values(keys, kind="stable").reset_index(drop=True)
     agg = _hier_cvr(agg, s0)
     agg["cvr_shrunk"], agg["weight"] = shrink(agg["orders"], agg["clicks"], agg["cvr_ad_group"], s0.prior_max_clicks)
     agg = add_ratios(agg, ["acos", "cvr", "cpc", "aov"])

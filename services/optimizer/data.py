@@ -7,6 +7,7 @@ for the attribution window the account uses (7 days for sellers, 14 for vendors)
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 
 import pandas as pd
@@ -14,6 +15,7 @@ from sqlite_utils import Database
 
 from services.optimizer.model import OptimizerInput, window
 from services.optimizer.settings import Settings
+from services.store.schema import CONVERTED_ROW
 
 ATTRIBUTION = ("7d", "14d")
 
@@ -38,25 +40,55 @@ def _metrics_sql(attribution: str) -> str:
     )
 
 
-def _search_term_history(db: Database, profile_id: str, end: str, attribution: str) -> pd.DataFrame:
-    """Orders per (ad group, search term) over the whole history up to `end`, only where a row had an order: the
-    rules ask "did this term ever convert here / anywhere", and rows without an order add nothing to either."""
+def search_term_history_sql(attribution: str) -> str:
+    """Orders per (ad group, search term) over the whole history up to a day, only where a row had an order: the
+    rules ask "did this term ever convert here / anywhere", and rows without an order add nothing to either. The
+    second condition is implied by the first; it is there so that SQLite reads the rows from the small partial index
+    that holds just them (store migration m008, in (ad group, term) order) instead of every row of the history."""
     _metrics_sql(attribution)  # validates the window name
     orders = f"coalesce(purchases_{attribution}, 0)"
+    return f"""SELECT ad_group_id, search_term, sum({orders}) AS orders, max({orders} > 0) AS converted
+        FROM search_term_day WHERE profile_id = ? AND date <= ? AND {orders} <> 0 AND {CONVERTED_ROW}
+        GROUP BY ad_group_id, search_term"""
+
+
+def _search_term_history(db: Database, profile_id: str, end: str, attribution: str) -> pd.DataFrame:
+    return _frame(db, search_term_history_sql(attribution), [profile_id, end])
+
+
+def _silent_groups(
+    db: Database, pid: str, target_day: pd.DataFrame, counts: pd.DataFrame, lo: str, hi: str
+) -> pd.DataFrame:
+    """(campaign_id, ad_group_id) of the keywords with days in [lo, hi] of which `target_day` holds none (all were
+    zero, so the loader left them out): their ad groups are in the totals, with zeros, as when every day was read."""
+    if counts.empty:
+        return pd.DataFrame(columns=["campaign_id", "ad_group_id"])
+    d = target_day["date"] if not target_day.empty else pd.Series(dtype=object)
+    present = set(target_day.loc[(d >= lo) & (d <= hi), "entity_id"].astype(str)) if not target_day.empty else set()
+    silent = [str(e) for e, n in zip(counts["entity_id"], counts["seen"]) if n and str(e) not in present]
+    if not silent:
+        return pd.DataFrame(columns=["campaign_id", "ad_group_id"])
     return _frame(
         db,
-        f"""SELECT ad_group_id, search_term, sum({orders}) AS orders, max({orders} > 0) AS converted
-        FROM search_term_day WHERE profile_id = ? AND date <= ? AND {orders} <> 0
-        GROUP BY ad_group_id, search_term""",
-        [profile_id, end],
+        """SELECT DISTINCT campaign_id, ad_group_id FROM target_day
+        WHERE profile_id = ? AND keyword_id IN (SELECT value FROM json_each(?)) AND date BETWEEN ? AND ?""",
+        [pid, json.dumps(silent), lo, hi],
     )
 
 
 def _ad_group_totals(
-    db: Database, pid: str, metrics: str, target_day: pd.DataFrame, loaded_from: str, start: str, end: str
+    db: Database,
+    pid: str,
+    metrics: str,
+    target_day: pd.DataFrame,
+    loaded_from: str,
+    start: str,
+    end: str,
+    silent: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Orders, clicks and sales per (campaign, ad group) of the keyword report over [start, end]: the days
-    `target_day` already holds summed here, only the older ones read (summed) from SQL."""
+    `target_day` already holds summed here, only the older ones read (summed) from SQL; `silent` ad groups (whose
+    days there were all zero, left out of `target_day`) get zeros if no other day names them."""
     cols = ["campaign_id", "ad_group_id", "orders", "clicks", "sales"]
     parts = []
     if start < loaded_from:
@@ -75,10 +107,46 @@ def _ad_group_totals(
         d = target_day["date"]
         parts.append(target_day.loc[(d >= max(start, loaded_from)) & (d <= end), cols])
     parts = [p for p in parts if not p.empty]
+    if silent is not None and not silent.empty:
+        named = set()
+        for p in parts:
+            named |= set(zip(p["campaign_id"], p["ad_group_id"]))
+        new = [(c, g) for c, g in zip(silent["campaign_id"], silent["ad_group_id"]) if (c, g) not in named]
+        if new:
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "campaign_id": [c for c, _ in new],
+                        "ad_group_id": [g for _, g in new],
+                        "orders": 0,
+                        "clicks": 0,
+                        "sales": 0.0,
+                    }
+                )
+            )
     if not parts:
         return pd.DataFrame(columns=cols)
     both = pd.concat(parts, ignore_index=True)
     return both.groupby(["campaign_id", "ad_group_id"], dropna=False)[["orders", "clicks", "sales"]].sum().reset_index()
+
+
+def _nonzero_day(attribution: str) -> str:
+    """A keyword day that adds to some sum the rules take (impressions alone add to none they use)."""
+    return (
+        f"(clicks <> 0 OR cost <> 0 OR coalesce(purchases_{attribution}, 0) <> 0 "
+        f"OR coalesce(sales_{attribution}, 0) <> 0)"
+    )
+
+
+def _bid_changed(changes: pd.DataFrame) -> list[str]:
+    """The keywords and targets whose bid the change journal knows a change of: their days may have run at
+    different bids, so the response curve needs each of them, zero days included."""
+    if changes is None or changes.empty:
+        return []
+    ch = changes
+    if "change_type" in ch.columns:
+        ch = ch[(ch["change_type"] == "bid") | ch["change_type"].isna()]
+    return sorted(set(ch["entity_id"].astype(str)))
 
 
 def load_input(
@@ -103,16 +171,39 @@ def load_input(
     end = as_of.isoformat()
     m = _metrics_sql(attribution)
     g_start, g_end = window(as_of, s.search_term_lookback_days, s.settling_days)  # the search-term rules' window
+    changes = pd.DataFrame(columns=["entity_id", "change_type", "applied_at"])
+    if account_id is not None:
+        from services import optimizer as sugg
+
+        changes = sugg.recent_changes_for_cooldown(db, account_id, pid)
     # the daily keyword rows only over the bid rule's lookback (the largest table: reading the search-term window's
-    # rows too cost seconds); the search-term rules need only each ad group's sums over theirs, added up in SQL
+    # rows too cost seconds); the search-term rules need only each ad group's sums over theirs, added up in SQL.
+    # Only the days with a click, a cost, an order or a sale: two in three are all zero, add nothing to any sum and
+    # cost seconds to read; the response curves count them from `target_day_counts` instead, and keep every day of
+    # a keyword whose bid changed (its days ran at different bids).
     loaded_from = max((as_of - timedelta(days=s.lookback_days + 1)).isoformat(), start)
     target_day = _frame(
         db,
         f"""SELECT date, keyword_id AS entity_id, campaign_id, ad_group_id, {m}
-        FROM target_day WHERE profile_id = ? AND date BETWEEN ? AND ?""",
-        [pid, loaded_from, end],
+        FROM target_day WHERE profile_id = ? AND date BETWEEN ? AND ?
+        AND ({_nonzero_day(attribution)} OR keyword_id IN (SELECT value FROM json_each(?)))""",
+        [pid, loaded_from, end, json.dumps(_bid_changed(changes))],
     )
-    ad_group_totals = _ad_group_totals(db, pid, m, target_day, loaded_from, g_start.isoformat(), g_end.isoformat())
+    b_start, b_end = (d.isoformat() for d in window(as_of, s.lookback_days, s.settling_days))
+    g_first, g_last = g_start.isoformat(), g_end.isoformat()
+    lo, hi = max(g_first, loaded_from), g_last  # the ad-group totals' days that target_day holds
+    # per keyword: its days in the bid window (the curves count them) and in [lo, hi] (an ad group whose days there
+    # were all zero still has its row of zeros in the ad-group totals); from the keyword index alone
+    counts = _frame(
+        db,
+        """SELECT keyword_id AS entity_id, sum(date BETWEEN ? AND ?) AS days, sum(date BETWEEN ? AND ?) AS seen
+        FROM target_day WHERE profile_id = ? AND date BETWEEN ? AND ? GROUP BY keyword_id""",
+        [b_start, b_end, lo, hi, pid, min(b_start, lo), max(b_end, hi)],
+    )
+    target_day_counts = counts.loc[counts["days"] > 0, ["entity_id", "days"]].reset_index(drop=True)
+    ad_group_totals = _ad_group_totals(
+        db, pid, m, target_day, loaded_from, g_first, g_last, _silent_groups(db, pid, target_day, counts, lo, hi)
+    )
     # the search-term rules' window summed in SQL per keyword, term and match type (a sixth of the daily rows, which
     # took seconds to read); "has this term ever converted here" reads the whole history, summed in SQL too
     search_term_totals = _frame(
@@ -186,16 +277,15 @@ def load_input(
     w_start, w_end = window(as_of, s.lookback_days, s.settling_days)
     asin_sales, account_sales = load_sales(db, pid, w_start.isoformat(), w_end.isoformat(), attribution)
     margins = pd.DataFrame(columns=["asin", "margin"])
-    changes = pd.DataFrame(columns=["entity_id", "change_type", "applied_at"])
     if account_id is not None:
         from services import optimizer as sugg
 
         margins = sugg.margins_frame(db, account_id)
-        changes = sugg.recent_changes_for_cooldown(db, account_id, pid)
     return OptimizerInput(
         as_of=as_of,
         profile_id=pid,
         target_day=target_day,
+        target_day_counts=target_day_counts,
         entities=entities,
         search_term_totals=search_term_totals,
         campaigns=campaigns,

@@ -23,6 +23,10 @@ class OptimizerInput:
     """Normalised frames (generic metric names: impressions, clicks, cost, orders, sales).
 
     target_day:       date, entity_id, campaign_id, ad_group_id, impressions, clicks, cost, orders, sales
+    target_day_counts: entity_id, days: how many rows each keyword or target has in the bid rule's window. Given
+                      (the loader's form), `target_day` may leave out the days whose clicks, cost, orders and sales
+                      are all zero, except for targets whose bid changed: they add nothing to a sum, and the
+                      response curves count them from here. None: `target_day` holds every day.
     entities:         entity_id, kind (keyword|target), campaign_id, ad_group_id, text, match_type, state, bid
     search_term_day:  date, campaign_id, ad_group_id, entity_id, search_term, match_type, clicks, cost, orders, sales
     campaigns:        campaign_id, name, state, targeting_type, budget, bidding_strategy, placement_top_pct, ...
@@ -52,6 +56,7 @@ class OptimizerInput:
     as_of: date
     profile_id: str = ""
     target_day: pd.DataFrame = field(default_factory=pd.DataFrame)
+    target_day_counts: pd.DataFrame | None = None
     entities: pd.DataFrame = field(default_factory=pd.DataFrame)
     search_term_day: pd.DataFrame = field(default_factory=pd.DataFrame)
     campaigns: pd.DataFrame = field(default_factory=pd.DataFrame)

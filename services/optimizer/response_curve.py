@@ -110,30 +110,38 @@ def fit_curve(
 
 
 def fit_curves(
-    days: pd.DataFrame, priors: dict[str, float] | None = None, prior_sigma: float = RECOMMENDATION_SIGMA
+    days: pd.DataFrame,
+    priors: dict[str, float] | None = None,
+    prior_sigma: float = RECOMMENDATION_SIGMA,
+    runs: pd.DataFrame | None = None,
 ) -> dict[str, CurveEstimate]:
     """Every target's curve at once (columns entity_id, bid, clicks, cost; one row a day), vectorised over targets:
     a grid posterior over log c relative to each target's prior centre (GRID points over ±GRID_SPAN in log),
-    Poisson clicks with the ceiling A profiled out, so a profile of 50,000 targets takes seconds, not minutes."""
-    d = days[["entity_id", "bid", "clicks", "cost"]].copy()
-    for col in ("bid", "clicks", "cost"):
-        d[col] = pd.to_numeric(d[col], errors="coerce")
-    d = d[np.isfinite(d["bid"]) & (d["bid"] > 0) & np.isfinite(d["clicks"]) & (d["clicks"] >= 0)]
-    if d.empty:
+    Poisson clicks with the ceiling A profiled out, so a profile of 50,000 targets takes seconds, not minutes.
+
+    `runs` (entity_id, bid, days, clicks, cost, optionally click_bid = the sum of clicks x bid) holds targets whose
+    bid held all window, one row each with its days counted and its clicks and cost summed: their days at one bid
+    say no more than that (the loader need not read the days without a click). A target is in `days` or in `runs`,
+    not both."""
+    d = days[["entity_id", "bid", "clicks", "cost"]].copy() if not days.empty else pd.DataFrame()
+    parts = [_day_stats(d)] if not d.empty else []
+    if runs is not None and not runs.empty:
+        parts.append(_run_stats(runs))
+    parts = [p for p in parts if p is not None]
+    if not parts:
         return {}
-    codes, ids = pd.factorize(d["entity_id"].astype(str))
+    ids = np.concatenate([p["ids"] for p in parts])
+    offsets = np.cumsum([0] + [len(p["ids"]) for p in parts[:-1]])
     n = len(ids)
-    b = d["bid"].to_numpy(float)
-    k = d["clicks"].to_numpy(float)
-    cost = np.nan_to_num(d["cost"].to_numpy(float))
-    clicks_sum = np.bincount(codes, k, n)
-    b_typ = d.groupby(codes)["bid"].median().to_numpy()
-    b_min = d.groupby(codes)["bid"].min().to_numpy()
-    b_max = d.groupby(codes)["bid"].max().to_numpy()
-    n_days = np.bincount(codes, minlength=n)
-    kappa = (np.bincount(codes, cost, n) + KAPPA_PSEUDO_CLICKS * KAPPA_PRIOR * b_typ) / (
-        np.bincount(codes, k * b, n) + KAPPA_PSEUDO_CLICKS * b_typ
-    )
+
+    def cat(key: str) -> np.ndarray:
+        return np.concatenate([p[key] for p in parts]).astype(float)
+
+    clicks_sum, b_typ, b_min, b_max = cat("clicks_sum"), cat("b_typ"), cat("b_min"), cat("b_max")
+    n_days, cost_sum, click_bid = cat("n_days"), cat("cost_sum"), cat("click_bid")
+    p_code = np.concatenate([p["p_code"] + off for p, off in zip(parts, offsets)])
+    p_bid, p_days, p_clicks = cat("p_bid"), cat("p_days"), cat("p_clicks")
+    kappa = (cost_sum + KAPPA_PSEUDO_CLICKS * KAPPA_PRIOR * b_typ) / (click_bid + KAPPA_PSEUDO_CLICKS * b_typ)
     kappa = np.clip(kappa, 0.3, 1.0)
     prior = np.array([float((priors or {}).get(e) or 0.0) for e in ids])
     has_prior = prior > 0
@@ -144,11 +152,6 @@ def fit_curves(
     clicked = clicks_sum > 0
     # days at the same bid share their share of the ceiling: the grid runs over distinct (target, bid) pairs,
     # a few per target, instead of over every day (81 passes over millions of days took most of the fit)
-    pairs = pd.DataFrame({"c": codes, "b": b, "k": k}).groupby(["c", "b"], sort=False)["k"].agg(["size", "sum"])
-    p_code = pairs.index.get_level_values("c").to_numpy()
-    p_bid = pairs.index.get_level_values("b").to_numpy(float)
-    p_days = pairs["size"].to_numpy(float)
-    p_clicks = pairs["sum"].to_numpy(float)
     for g, zg in enumerate(z):
         s = -np.expm1(-p_bid / np.exp(mu + zg)[p_code])
         s_sum = np.bincount(p_code, p_days * s, n)
@@ -169,6 +172,68 @@ def fit_curves(
             float(level[i]), float(ceiling[i]), float(kappa[i]), float(log_sd[i]), int(n_days[i]), str(source[i])
         )
         for i, e in enumerate(ids)
+    }
+
+
+def _usable(d: pd.DataFrame) -> pd.DataFrame:
+    for col in ("bid", "clicks", "cost"):
+        d[col] = pd.to_numeric(d[col], errors="coerce")
+    return d[np.isfinite(d["bid"]) & (d["bid"] > 0) & np.isfinite(d["clicks"]) & (d["clicks"] >= 0)]
+
+
+def _day_stats(d: pd.DataFrame) -> dict | None:
+    """Per target (median, least and largest bid, days, clicks, cost, clicks x bid) and per (target, bid) pair
+    (days, clicks) of one row a day."""
+    d = _usable(d)
+    if d.empty:
+        return None
+    codes, ids = pd.factorize(d["entity_id"].astype(str))
+    n = len(ids)
+    b = d["bid"].to_numpy(float)
+    k = d["clicks"].to_numpy(float)
+    cost = np.nan_to_num(d["cost"].to_numpy(float))
+    by = d.groupby(codes)["bid"]
+    pairs = pd.DataFrame({"c": codes, "b": b, "k": k}).groupby(["c", "b"], sort=False)["k"].agg(["size", "sum"])
+    return {
+        "ids": np.asarray(ids, dtype=object),
+        "clicks_sum": np.bincount(codes, k, n),
+        "b_typ": by.median().to_numpy(),
+        "b_min": by.min().to_numpy(),
+        "b_max": by.max().to_numpy(),
+        "n_days": np.bincount(codes, minlength=n),
+        "cost_sum": np.bincount(codes, cost, n),
+        "click_bid": np.bincount(codes, k * b, n),
+        "p_code": pairs.index.get_level_values("c").to_numpy(),
+        "p_bid": pairs.index.get_level_values("b").to_numpy(float),
+        "p_days": pairs["size"].to_numpy(float),
+        "p_clicks": pairs["sum"].to_numpy(float),
+    }
+
+
+def _run_stats(runs: pd.DataFrame) -> dict | None:
+    """The same from one row per target at a bid it held every day (days counted, clicks and cost summed)."""
+    r = runs[["entity_id", "bid", "days", "clicks", "cost"] + (["click_bid"] if "click_bid" in runs.columns else [])]
+    r = r.copy()
+    r["days"] = pd.to_numeric(r["days"], errors="coerce")
+    r = _usable(r)
+    r = r[r["days"] > 0]
+    if r.empty:
+        return None
+    b = r["bid"].to_numpy(float)
+    k = r["clicks"].to_numpy(float)
+    return {
+        "ids": r["entity_id"].astype(str).to_numpy(dtype=object),
+        "clicks_sum": k,
+        "b_typ": b,
+        "b_min": b,
+        "b_max": b,
+        "n_days": r["days"].to_numpy(float),
+        "cost_sum": np.nan_to_num(r["cost"].to_numpy(float)),
+        "click_bid": r["click_bid"].to_numpy(float) if "click_bid" in r.columns else k * b,
+        "p_code": np.arange(len(r)),
+        "p_bid": b,
+        "p_days": r["days"].to_numpy(float),
+        "p_clicks": k,
     }
 
 

@@ -350,6 +350,33 @@ def generate(
     return list_suggestions(db, account_id, profile_id)
 
 
+def _plain(v):
+    """A cell as SQLite takes it: None for a missing value, a Python number for a NumPy one."""
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return None
+    return v.item() if hasattr(v, "item") else v
+
+
+def _rows(df: pd.DataFrame, cols: list[str], blocked: set, fixed: dict) -> list[tuple]:
+    """The INSERT's rows (values in the order of `cols`) of the suggestions whose key is not `blocked`, for one
+    executemany: a large profile's ~20k suggestions, one execute each, held the write lock. Read column by column:
+    a dict per row of every cell cost seconds on a large profile."""
+    if df.empty:
+        return []
+    keys = list(df["suggestion_key"])
+    keep = [i for i, k in enumerate(keys) if k not in blocked]
+    values: dict[str, list] = {c: [fixed[c]] * len(keep) for c in fixed}
+    values["suggestion_id"] = [uuid.uuid4().hex[:16] for _ in keep]
+    values["suggestion_key"] = [keys[i] for i in keep]
+    profiles = list(df["profile_id"])
+    values["profile_id"] = [str(profiles[i]) for i in keep]
+    for c in cols:
+        if c not in values:
+            cells = list(df[c]) if c in df.columns else [None] * len(df)
+            values[c] = [_plain(cells[i]) for i in keep]
+    return list(zip(*(values[c] for c in cols)))
+
+
 def save_suggestions(db: Database, account_id: str, df: pd.DataFrame, run_id: str | None = None) -> int:
     """Replace the profile's pending suggestions; skip keys that are approved, snoozed or recently rejected."""
     ensure_schema(db)
@@ -382,29 +409,17 @@ def save_suggestions(db: Database, account_id: str, df: pd.DataFrame, run_id: st
             c for c in _SUGG_COLS if c != "profile_id"
         ]
         sql = "INSERT INTO suggestions ({}) VALUES ({})".format(", ".join(cols), ", ".join("?" for _ in cols))
-        batch = []  # one executemany: a large profile's ~20k suggestions, one execute each, held the write lock
-        for r in df.to_dict("records"):
-            if r["suggestion_key"] in blocked:
-                continue
-            values = {
-                "suggestion_id": uuid.uuid4().hex[:16],
-                "suggestion_key": r["suggestion_key"],
+        batch = _rows(
+            df,
+            cols,
+            blocked,
+            {
                 "account_id": account_id,
-                "profile_id": str(r["profile_id"]),
                 "run_id": run_id,
-                "created_at": now.isoformat(timespec="seconds"),
                 "status": "pending",
-            }
-            for c in _SUGG_COLS:
-                if c == "profile_id":
-                    continue
-                v = r.get(c)
-                values[c] = (
-                    None
-                    if v is None or (isinstance(v, float) and pd.isna(v))
-                    else (v.item() if hasattr(v, "item") else v)
-                )
-            batch.append([values[c] for c in cols])
+                "created_at": now.isoformat(timespec="seconds"),
+            },
+        )
         db.conn.executemany(sql, batch)
     return len(batch)
 

@@ -370,6 +370,9 @@ def m006_dashboard_grants(db: Database) -> None:
     )
 
 
+# the rows of search_term_day that m008's partial index holds (a query must state it verbatim to use the index)
+CONVERTED_ROW = "(purchases_7d <> 0 OR purchases_14d <> 0)"
+
 # per-profile summaries the sync rebuilds from the report tables (removed with the account, like its reports)
 SUMMARY_TABLES = ("search_term_span", "search_term_spans")
 
@@ -410,4 +413,20 @@ def m007_search_term_spans(db: Database) -> None:
             rows INTEGER NOT NULL, account_cvr_7d REAL, account_cvr_14d REAL, built_at TEXT NOT NULL,
             PRIMARY KEY (profile_id, start, end)
         )"""
+    )
+
+
+@migrations()
+def m008_search_term_converted_index(db: Database) -> None:
+    """The search-term rows that had an order, indexed by (ad group, term) with their orders (issue 15: speed).
+
+    Why: every optimizer run asks "did this term ever convert in this ad group" over the whole history; without an
+    index that read every search-term row the profile ever had (2 of the optimizer's seconds on the 95-day large
+    profile). Partial: only rows with an order in either attribution window, about one in eight, so the sync pays
+    one small b-tree write for those rows only (measured: see README Performance). Covering, so the question is
+    answered from the index alone, already in (ad group, term) order. `data._search_term_history` repeats the
+    WHERE clause verbatim: SQLite uses a partial index only for a query that states its condition."""
+    db.conn.execute(
+        f"CREATE INDEX IF NOT EXISTS idx_search_term_day_converted ON search_term_day(profile_id, ad_group_id, "
+        f"search_term, date, purchases_7d, purchases_14d) WHERE {CONVERTED_ROW}"
     )

@@ -317,6 +317,7 @@ def _reference_input(db, inp):
         search_term_day=whole,
         search_term_history=None,
         target_day=target_day,
+        target_day_counts=None,
         ad_group_totals=None,
         search_term_totals=None,
         totals_window=None,
@@ -343,3 +344,105 @@ def test_windowed_load_and_sql_history_give_the_same_suggestions(tmp_path):
     key = ["suggestion_key"]
     fast, slow = fast.sort_values(key).reset_index(drop=True), slow.sort_values(key).reset_index(drop=True)
     pd.testing.assert_frame_equal(fast, slow, check_exact=False, rtol=1e-9)
+
+
+def test_term_history_reads_only_the_converted_rows_index(tmp_path):
+    """ "Did this term ever convert" reads the partial index of rows with an order (store m008), in (ad group, term)
+    order, not every search-term row of the history with a sort (2 s of the optimizer on the large profile)."""
+    from services.optimizer.data import search_term_history_sql
+
+    db = _world(tmp_path)
+    for attribution in ("7d", "14d"):
+        plan = " ".join(
+            str(r[-1]) for r in db.conn.execute("EXPLAIN QUERY PLAN " + search_term_history_sql(attribution), [P, "x"])
+        )
+        assert "COVERING INDEX idx_search_term_day_converted" in plan, plan
+        assert "TEMP B-TREE" not in plan, plan  # already grouped: no sort
+    # the index holds the rows with an order in either window, and only those
+    indexed = db.conn.execute(
+        "SELECT count(*) FROM search_term_day INDEXED BY idx_search_term_day_converted WHERE profile_id = ? "
+        "AND (purchases_7d <> 0 OR purchases_14d <> 0)",
+        [P],
+    ).fetchone()[0]
+    rows = db.conn.execute(
+        "SELECT count(*) FROM search_term_day WHERE coalesce(purchases_7d, 0) <> 0 OR coalesce(purchases_14d, 0) <> 0"
+    ).fetchone()[0]
+    assert indexed == rows > 0
+
+
+def _curves(inp):
+    from services.optimizer.bids import target_curves
+    from services.optimizer.model import _in_window, _num, window
+
+    s = Settings()
+    days = _num(_in_window(inp.target_day, *window(inp.as_of, s.lookback_days, s.settling_days)))
+    for c in ("entity_id", "campaign_id", "ad_group_id"):
+        days[c] = days[c].astype(str)
+    return target_curves(inp, days)
+
+
+def test_loader_leaves_out_zero_days_but_not_of_changed_bids(tmp_path):
+    """The loader reads only the keyword days with a click, cost, order or sale, counts the others, and keeps every
+    day of a keyword whose bid changed: the response curves (pooled per ad group) and the suggestions equal those
+    of every day read, also with a target whose every day was zero, an ad group with no click yet (its zero totals
+    still set the ad groups' mean rate) and with min_clicks 0 (a keyword without a click then gets a bid suggestion
+    too)."""
+    from dataclasses import replace
+    from datetime import timedelta
+
+    import numpy as np
+    import pandas as pd
+
+    from services.optimizer import optimize
+    from services.optimizer.suggestions import ensure_schema
+
+    db = _world(tmp_path)
+    ensure_schema(db)
+    with store.write(db):
+        db.conn.execute(
+            "UPDATE target_day SET impressions = 0, clicks = 0, cost = 0, purchases_7d = 0, sales_7d = 0 "
+            "WHERE keyword_id = 'TGA10'"
+        )
+        # a new ad group: no day before the keyword rows the loader reads, and not a click since
+        recent = (AS_OF - timedelta(days=31)).isoformat()
+        db.conn.execute("DELETE FROM target_day WHERE ad_group_id = 'GA2' AND date < ?", [recent])
+        db.conn.execute(
+            "UPDATE target_day SET impressions = 0, clicks = 0, cost = 0, purchases_7d = 0, sales_7d = 0 "
+            "WHERE ad_group_id = 'GA2'"
+        )
+        db.conn.execute(
+            "INSERT INTO change_history (change_id, account_id, profile_id, applied_at, change_type, action, "
+            "entity_id, old_value, new_value, ok) VALUES ('c1', 'A', ?, ?, 'bid', 'update', 'KGM10', '0.7', '1.1', 1)",
+            [P, (AS_OF - timedelta(days=12)).isoformat() + "T09:00:00+00:00"],
+        )
+    inp = load_input(db, P, as_of=AS_OF, settings=Settings(), account_id="A")
+    counts = dict(zip(inp.target_day_counts["entity_id"], inp.target_day_counts["days"]))
+    window_days = inp.target_day[inp.target_day["date"] >= (AS_OF - timedelta(days=29)).isoformat()]
+    window_days = window_days[window_days["date"] <= (AS_OF - timedelta(days=3)).isoformat()]
+    assert (window_days["entity_id"] == "KGM10").sum() == counts["KGM10"] == 27  # zero days kept: its bid moved
+    assert "TGA10" not in set(inp.target_day["entity_id"]) and counts["TGA10"] == 27
+    other = window_days[window_days["entity_id"] == "KGM11"]
+    assert 0 < len(other) < counts["KGM11"] and (other["clicks"] > 0).all()
+    assert not (inp.target_day["ad_group_id"] == "GA2").any()
+    silent = inp.ad_group_totals[inp.ad_group_totals["ad_group_id"] == "GA2"]
+    assert len(silent) == 1 and silent.iloc[0][["orders", "clicks", "sales"]].sum() == 0  # still there, with zeros
+    ref = _reference_input(db, inp)
+    assert len(ref.target_day) > len(inp.target_day)
+    fast, slow = _curves(inp), _curves(ref)
+    assert set(fast) == set(slow) and fast["KGM10"].days == 27
+    for e, c in slow.items():
+        f = fast[e]
+        assert (f.days, f.source) == (c.days, c.source), e
+        assert np.allclose(
+            [f.level, f.ceiling, f.cpc_ratio, f.log_sd], [c.level, c.ceiling, c.cpc_ratio, c.log_sd], rtol=1e-9, atol=0
+        ), e
+    margins = pd.DataFrame({"asin": ["B0AAAAAAA1", "B0AAAAAAA2"], "margin": [0.4, 0.4]})
+    for settings in (Settings(), Settings(min_clicks=0, min_orders_raise=0)):
+        a = optimize(replace(inp, margins=margins, memo={}), settings)
+        b = optimize(replace(ref, margins=margins, memo={}), settings)
+        assert "bid" in set(b["type"]), b["type"].value_counts()
+        key = ["suggestion_key"]
+        a, b = a.sort_values(key).reset_index(drop=True), b.sort_values(key).reset_index(drop=True)
+        pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-9)
+    zero_click = optimize(replace(inp, memo={}), Settings(min_clicks=0, min_orders_raise=0))
+    assert "TGA10" in set(zero_click.loc[zero_click["type"] == "bid", "entity_id"])
