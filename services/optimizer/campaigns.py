@@ -59,8 +59,11 @@ def budget_suggestions(
         # (the margin) where the seller gave margins, else under the target
         limit = target if s.target_acos is not None else break_even.get(r.campaign_id, target)
         if n_out >= s.budget_out_days and r.orders >= s.budget_min_orders and acos is not None and acos < limit:
-            # the further under, the faster: x (limit / ACOS) of the base step, at most budget_max_step_up
-            step = min(s.budget_step * max(1.0, min(3.0, limit / max(acos, 1e-9))), s.budget_max_step_up)
+            # the further under, and the more days it ran out, the faster: the base step x (limit / ACOS) x (days out
+            # / the days that count as running out), at most budget_max_step_up. Spend follows demand, not the
+            # budget, so a budget well above what a profitable campaign spends costs nothing.
+            step = s.budget_step * max(1.0, min(5.0, limit / max(acos, 1e-9))) * max(1.0, n_out / s.budget_out_days)
+            step = min(step, s.budget_max_step_up)
             new = min(budget * (1 + max(step, s.budget_step)), s.budget_max)
             rule = "budget_up"
             why = (
@@ -72,7 +75,7 @@ def budget_suggestions(
             continue  # its bids are coming down: judge its budget at the new bids, not the old ones
         elif (acos is None and r.cost >= budget * 3 and r.clicks >= s.min_clicks * 2) or (
             acos is not None
-            and acos > target * s.budget_cut_acos_factor
+            and acos > _cut_limit(target, s, break_even.get(r.campaign_id))
             and r.orders >= 1
             and r.cost / days_n >= 0.5 * budget
         ):
@@ -115,6 +118,15 @@ def budget_suggestions(
             }
         )
     return _finish(rows, inp)
+
+
+def _cut_limit(target: float, s, break_even: float | None) -> float:
+    """The ACOS above which a budget is cut. A budget only caps spend, and a capped campaign loses its clicks
+    evenly, so a dollar less of budget loses the campaign's average profit per dollar: under Profit (margins
+    known) that is negative only above break-even. Under a set Target ACOS, the target times the cut factor."""
+    if s.target_acos is None and break_even:
+        return max(break_even, target * s.budget_cut_acos_factor)
+    return target * s.budget_cut_acos_factor
 
 
 def campaigns_with_bid_cuts(inp: OptimizerInput, days: int) -> set[str]:

@@ -100,9 +100,10 @@ class Settings:
     )
     budget_step: float = _f(0.20, "Budget change per run (0.20 = ±20 %).", kind="percent")
     budget_max_step_up: float = _f(
-        0.6,
+        1.0,
         "Largest budget raise per run for a campaign that runs out of budget while profitable: the step grows with "
-        "how far its ACOS is under break-even (0.6 = +60 %).",
+        "how far its ACOS is under break-even (1.0 = +100 %: a budget only caps spend, so a profitable campaign held "
+        "back by it loses money every day it stays capped).",
         kind="percent",
     )
     budget_min: float = _f(1.00, "Lowest daily budget suggested.", kind="money")
@@ -111,7 +112,10 @@ class Settings:
         3, "Days in the lookback a campaign must have spent ≥95 % of its budget to count as running out.", kind="count"
     )
     budget_cut_acos_factor: float = _f(
-        1.3, "Budgets are cut when the campaign's ACOS exceeds the target by this factor.", kind="multiple"
+        1.3,
+        "Budgets are cut when the campaign's ACOS exceeds the target by this factor; under Profit never below "
+        "break-even (a capped campaign above its target but under break-even still earns on every dollar).",
+        kind="multiple",
     )
     budget_min_orders: int = _f(3, "Orders a campaign needs before its budget is raised.", kind="count")
     placement_step: float = _f(20.0, "Largest change of the top-of-search percentage per run (points).", kind="count")
