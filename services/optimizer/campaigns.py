@@ -59,11 +59,8 @@ def budget_suggestions(
         # (the margin) where the seller gave margins, else under the target
         limit = target if s.target_acos is not None else break_even.get(r.campaign_id, target)
         if n_out >= s.budget_out_days and r.orders >= s.budget_min_orders and acos is not None and acos < limit:
-            # the further under, and the more days it ran out, the faster: the base step x (limit / ACOS) x (days out
-            # / the days that count as running out), at most budget_max_step_up. Spend follows demand, not the
-            # budget, so a budget well above what a profitable campaign spends costs nothing.
-            step = s.budget_step * max(1.0, min(5.0, limit / max(acos, 1e-9))) * max(1.0, n_out / s.budget_out_days)
-            step = min(step, s.budget_max_step_up)
+            # the further under, the faster: x (limit / ACOS) of the base step, at most budget_max_step_up
+            step = min(s.budget_step * max(1.0, min(3.0, limit / max(acos, 1e-9))), s.budget_max_step_up)
             new = min(budget * (1 + max(step, s.budget_step)), s.budget_max)
             rule = "budget_up"
             why = (
