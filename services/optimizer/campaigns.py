@@ -72,7 +72,7 @@ def budget_suggestions(
             continue  # its bids are coming down: judge its budget at the new bids, not the old ones
         elif (acos is None and r.cost >= budget * 3 and r.clicks >= s.min_clicks * 2) or (
             acos is not None
-            and acos > target * s.budget_cut_acos_factor
+            and acos > _cut_limit(target, s, break_even.get(r.campaign_id))
             and r.orders >= 1
             and r.cost / days_n >= 0.5 * budget
         ):
@@ -115,6 +115,15 @@ def budget_suggestions(
             }
         )
     return _finish(rows, inp)
+
+
+def _cut_limit(target: float, s, break_even: float | None) -> float:
+    """The ACOS above which a budget is cut. A budget only caps spend, and a capped campaign loses its clicks
+    evenly, so a dollar less of budget loses the campaign's average profit per dollar: under Profit (margins
+    known) that is negative only above break-even. Under a set Target ACOS, the target times the cut factor."""
+    if s.target_acos is None and break_even:
+        return max(break_even, target * s.budget_cut_acos_factor)
+    return target * s.budget_cut_acos_factor
 
 
 def campaigns_with_bid_cuts(inp: OptimizerInput, days: int) -> set[str]:

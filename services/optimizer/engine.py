@@ -23,13 +23,15 @@ Rules (thresholds live in `Settings`, per account with per-campaign overrides):
               -> negative exact in the ad group that paid for them; or, on expected loss, whose probability of
               converting under its break-even share of that rate (CPC / (CVR x AOV x margin)) does. A term with
               any order in that ad group is never negated.
-- harvest:    converting terms (>= 2 orders) of auto/broad/phrase with positive expected profit as an exact
-              keyword at their value bid (clicks x (CVR x AOV x margin - CPC)) -> exact keyword in a manual ad
-              group that advertises the same products, paired with a negative exact in the source ad group;
-              the most profitable first, at most `harvest_max_per_run` (25: a larger cap lost money on tuning seed 1).
+- harvest:    converting terms (>= 2 orders) of auto/broad/phrase that should earn more as an exact keyword at
+              their own value bid than they earn in their source today (clicks at that bid x (CVR x AOV x margin
+              - CPC), against the source's record) -> exact keyword in a manual ad group that advertises the same
+              products, paired with a negative exact in the source ad group (or beside a broad/phrase source when
+              no other ad group sells them); the largest gain first, at most `harvest_max_per_run`.
 - budget:     campaigns that run out of budget while profitable (ACOS under break-even) get more, faster the
-              further under; persistently inefficient ones less, but never while their bids are being lowered
-              (this run or within the lookback): their spend still reflects the old bids.
+              further under; persistently inefficient ones less (under Profit only above break-even, where a
+              dollar of budget loses money), but never while their bids are being lowered (this run or within the
+              lookback): their spend still reflects the old bids.
 - placement:  top-of-search percentage moved stepwise toward what its own ACOS earns.
 
 Metrics come from `services.analytics.metrics` (add_ratios / safe_ratio), never redefined here.

@@ -11,6 +11,7 @@ import pandas as pd
 from services.analytics.metrics import add_ratios
 from services.optimizer.bids import campaign_break_even, campaign_targets
 from services.optimizer.model import (
+    CLICK_ELASTICITY,
     OptimizerInput,
     _attach_names,
     _empty_suggestions,
@@ -311,7 +312,7 @@ CPC_RATIO = 0.75  # CPC as a share of the bid in a second-price auction (as in `
 
 def _harvest_destinations(inp: OptimizerInput) -> dict[str, tuple[str, str]]:
     """source ad group -> (campaign, ad group) of a manual ad group advertising the same products,
-    preferring one that already holds exact keywords."""
+    preferring one that already holds exact keywords; failing that, a manual keyword ad group is its own."""
     if inp.product_ads.empty or inp.campaigns.empty or inp.ad_groups.empty:
         return {}
     pa = inp.product_ads.copy()
@@ -350,6 +351,10 @@ def _harvest_destinations(inp: OptimizerInput) -> dict[str, tuple[str, str]]:
                 best, best_score = ag, score
         if best is not None:
             out[src] = (camp_of[best], best)
+        elif camp_of[src] in manual and src in kw_groups and (camp_of[src], src) in live:
+            # no other manual ad group sells these products: the exact keyword goes beside its broad or phrase
+            # source, where its own bid and its full match win the advertiser's shared auction for the query
+            out[src] = (camp_of[src], src)
     return out
 
 
@@ -388,7 +393,7 @@ def harvest_suggestions(
         target = targets.get(r.campaign_id, s.default_target_acos)
         be = break_even.get(r.campaign_id) or target / max(s.break_even_share, 1e-9)
         if r.acos is None or pd.isna(r.acos) or r.acos > be * s.harvest_max_acos_factor:
-            continue  # losing money on its own record: more of it would lose more
+            continue  # far above break-even on its own record: even its own bid would not make it pay
         if r.ad_group_id not in dest:
             continue
         d_camp, d_ag = dest[r.ad_group_id]
@@ -397,15 +402,25 @@ def harvest_suggestions(
         if value_bid < s.min_bid:
             continue  # at its shrunk CVR the term is not worth the lowest bid: more traffic would lose money
         bid = _round_money(min(value_bid, s.max_bid))
-        # expected profit a week as an exact keyword at that bid: its clicks x (CVR x AOV x margin - CPC)
-        profit_week = float(r.clicks / weeks * (r.cvr_shrunk * aov * be - CPC_RATIO * bid))
-        if profit_week <= 0:
+        # expected profit a week as an exact keyword at that bid: its clicks there (more or fewer than now as the
+        # bid is above or below what its source pays, CLICK_ELASTICITY) x (CVR x AOV x margin - CPC) ...
+        source_bid = r.cost / r.clicks / CPC_RATIO if r.clicks else bid
+        clicks_week = r.clicks / weeks * (bid / max(source_bid, 0.01)) ** CLICK_ELASTICITY
+        profit_week = float(clicks_week * (r.cvr_shrunk * aov * be - CPC_RATIO * bid))
+        # ... against what it earns in its source today: the harvest moves the query there (the source is negated,
+        # and one advertiser's ads share one auction), so what counts is the gain, which is largest where the
+        # source pays far more, or far less, than this term is worth
+        gain_week = profit_week - float((r.clicks * r.cvr_shrunk * aov * be - r.cost) / weeks)
+        if profit_week <= 0 or gain_week <= 0:
             continue
         seen_terms.add(r.term)
-        isolate = (r.ad_group_id, r.term) not in negated
+        # negate the source so the two do not compete, unless the keyword goes into the source ad group itself,
+        # where a negative exact would block it too
+        isolate = (r.ad_group_id, r.term) not in negated and d_ag != r.ad_group_id
         why = (
             f'Add "{r.search_term}" as an exact keyword: {int(r.orders)} orders from {int(r.clicks)} clicks at '
-            f"{r.acos:.0%} ACOS (break-even {be:.0%}); at ${bid:.2f} it should earn about ${profit_week:.2f} a week"
+            f"{r.acos:.0%} ACOS (break-even {be:.0%}); at its own bid of ${bid:.2f} it should earn about "
+            f"${profit_week:.2f} a week, ${gain_week:.2f} more than in its source"
             + (", and negate it exactly in the source ad group so the two do not compete." if isolate else ".")
         )
         dn = name_of.get(d_ag, (None, None))
@@ -444,7 +459,7 @@ def harvest_suggestions(
                 "expected_sales_change": 0.0,
                 "window_start": start.isoformat(),
                 "window_end": end.isoformat(),
-                "_score": profit_week,
+                "_score": gain_week,
             }
         )
     # every term with positive expected profit, the most profitable first; the cap is a setting, not the limit

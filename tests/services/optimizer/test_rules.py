@@ -469,7 +469,7 @@ def test_harvest_skips_exact_sources_existing_and_expensive():
     st = (
         term_rows("yoga mat thick", 30, 4, 18.0, 120.0)  # already an exact keyword
         + term_rows("exact term", 30, 4, 18.0, 120.0, match_type="EXACT")
-        + term_rows("pricey term", 30, 2, 60.0, 60.0)  # ACOS 100 %
+        + term_rows("pricey term", 30, 2, 200.0, 60.0)  # ACOS 333 %: over 3 x break-even (50 %)
         + term_rows("one order", 30, 1, 5.0, 30.0)
     )
     assert opt.harvest_suggestions(harvest_setup(st), SettingsBook(S)).empty
@@ -551,6 +551,20 @@ def test_budget_down_when_inefficient_and_not_when_within_target():
     assert out.iloc[0]["rule"] == "budget_down" and out.iloc[0]["proposed_value"] == pytest.approx(16.0)
     fine = opt.budget_suggestions(budget_input(campaign_days("C1", 20.0, 10.0, 45.0, 2, 30)), SettingsBook(S))
     assert fine.empty
+
+
+def test_budget_cut_under_profit_only_above_break_even():
+    """Under Profit (margins known, break-even 40 %, target half of it): ACOS 30 % is over the 20 % target x 1.3,
+    but a capped campaign under break-even still earns on every dollar, so its budget stays; ACOS 50 % is cut."""
+    margins = pd.DataFrame([{"asin": "A1", "margin": 0.40}])
+    pa = pd.DataFrame([{"campaign_id": "C1", "ad_group_id": "G1", "asin": "A1", "sku": "S1", "state": "enabled"}])
+    book = SettingsBook(Settings())
+    under = budget_input(campaign_days("C1", 20.0, 15.0, 50.0, 2, 30))
+    under.margins, under.product_ads = margins, pa
+    assert opt.budget_suggestions(under, book).empty
+    over = budget_input(campaign_days("C1", 20.0, 15.0, 30.0, 1, 30))
+    over.margins, over.product_ads = margins, pa
+    assert opt.budget_suggestions(over, book).iloc[0]["rule"] == "budget_down"
 
 
 def test_no_budget_cut_while_its_bids_are_coming_down():
@@ -670,5 +684,43 @@ def test_harvest_every_term_with_positive_expected_profit_ranked_by_it():
     out = opt.harvest_suggestions(harvest_setup(st), SettingsBook(S))
     assert list(out["search_term"]) == ["jute yoga mat", "bamboo yoga mat"]
     assert "a week" in out.iloc[1]["reason"]
-    losing = term_rows("bamboo yoga mat", 40, 2, 70.0, 60.0)  # ACOS 117 %: losing money on its own record
-    assert opt.harvest_suggestions(harvest_setup(losing), SettingsBook(S)).empty
+    # ACOS 117 %: losing money in its source at $1.75 a click, but it converts; at its own bid (well under what
+    # the source pays) it earns: harvested at that bid
+    losing = opt.harvest_suggestions(harvest_setup(term_rows("bamboo yoga mat", 40, 2, 70.0, 60.0)), SettingsBook(S))
+    assert list(losing["search_term"]) == ["bamboo yoga mat"]
+    assert losing.iloc[0]["proposed_value"] < 70.0 / 40 * 0.5
+    never = term_rows("bamboo yoga mat", 40, 2, 200.0, 60.0)  # ACOS 333 %: over 3 x break-even, no bid pays
+    assert opt.harvest_suggestions(harvest_setup(never), SettingsBook(S)).empty
+
+
+def test_harvest_into_its_own_keyword_ad_group_when_no_other_sells_the_products():
+    """A broad keyword's ad group in a manual campaign, and no other manual ad group with its products: the exact
+    keyword goes beside its source, without the isolation negative (a negative exact there would block it too)."""
+    camps = pd.DataFrame(
+        [{"campaign_id": "C1", "name": "Broad", "state": "enabled", "targeting_type": "MANUAL", "budget": 20.0}]
+    )
+    pa = pd.DataFrame([{"campaign_id": "C1", "ad_group_id": "G1", "asin": "A1", "state": "enabled"}])
+    inp = terms_input(term_rows("cork yoga mat", 30, 4, 18.0, 120.0), product_ads=pa, campaigns=camps)
+    out = opt.harvest_suggestions(inp, SettingsBook(S))
+    assert len(out) == 1
+    r = out.iloc[0]
+    assert (r["dest_campaign_id"], r["dest_ad_group_id"]) == ("C1", "G1") == (r["campaign_id"], r["ad_group_id"])
+    assert r["rule"] == "harvest_exact" and "negate" not in r["reason"]
+    # an auto campaign's ad group takes no keywords: with no manual ad group for its products, nothing to harvest
+    auto = camps.assign(targeting_type="AUTO")
+    st = term_rows("cork yoga mat", 30, 4, 18.0, 120.0, match_type="TARGETING_EXPRESSION_PREDEFINED")
+    assert opt.harvest_suggestions(terms_input(st, product_ads=pa, campaigns=auto), SettingsBook(S)).empty
+
+
+def test_harvest_ranked_by_gain_over_what_the_term_earns_in_its_source():
+    """"steady mat" would earn more a week as an exact keyword than "cheap clicks mat", but its source already pays
+    about the bid it is worth, so moving it gains nothing and it is left where it is; the cheap one's source bids
+    well under its worth, and the exact keyword's own bid buys it more clicks."""
+    st = term_rows("steady mat", 120, 18, 100.0, 540.0) + term_rows("cheap clicks mat", 60, 9, 30.0, 270.0)
+    out = opt.harvest_suggestions(harvest_setup(st), SettingsBook(S))
+    assert list(out["search_term"]) == ["cheap clicks mat"]
+    assert "more than in its source" in out.iloc[0]["reason"]
+    alone = opt.harvest_suggestions(harvest_setup(term_rows("steady mat", 120, 18, 100.0, 540.0)), SettingsBook(S))
+    assert alone.empty
+    overpaid = term_rows("steady mat", 120, 18, 200.0, 540.0)  # $1.67 a click: its own lower bid gains
+    assert list(opt.harvest_suggestions(harvest_setup(overpaid), SettingsBook(S))["search_term"]) == ["steady mat"]
