@@ -713,7 +713,7 @@ def test_harvest_into_its_own_keyword_ad_group_when_no_other_sells_the_products(
 
 
 def test_harvest_ranked_by_gain_over_what_the_term_earns_in_its_source():
-    """"steady mat" would earn more a week as an exact keyword than "cheap clicks mat", but its source already pays
+    """ "steady mat" would earn more a week as an exact keyword than "cheap clicks mat", but its source already pays
     about the bid it is worth, so moving it gains nothing and it is left where it is; the cheap one's source bids
     well under its worth, and the exact keyword's own bid buys it more clicks."""
     st = term_rows("steady mat", 120, 18, 100.0, 540.0) + term_rows("cheap clicks mat", 60, 9, 30.0, 270.0)
