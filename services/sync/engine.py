@@ -42,6 +42,7 @@ from services.errors import (
 from services.store import open_db, write
 from services.sync import sales
 from services.sync.ingest import ReportWriter
+from services.sync.ingest_pool import INGEST_PROCESSES, IngestPool
 from services.sync.plan import (
     COUPON_LOOKBACK_DAYS,
     DOWNLOAD_SLOTS,
@@ -85,8 +86,12 @@ def sync_account(
     policy=None,
     max_in_flight: int = MAX_IN_FLIGHT,
     report_timeout: float = 3 * 3600,
+    ingest_processes: int = INGEST_PROCESSES,
 ) -> SyncSummary:
-    """Sync one account into the store at `db_path`; returns the summary (also stored in sync_runs)."""
+    """Sync one account into the store at `db_path`; returns the summary (also stored in sync_runs).
+
+    `ingest_processes`: worker processes that read and write the reports (`services.sync.ingest_pool`); 0 does it
+    in the sync's own threads."""
     t0 = time.monotonic()
     db = open_db(db_path)
     clients = accounts_mod.clients_for(db, vault, account_id, policy=policy)
@@ -139,6 +144,7 @@ def sync_account(
 
     executor = ThreadPoolExecutor(max_workers=max(1, max_in_flight), thread_name_prefix="sync")
     writer = ReportWriter(db_path)
+    ingest_pool: IngestPool | None = None
     try:
         # ---- profiles (one call per region)
         report("profiles")
@@ -211,6 +217,11 @@ def sync_account(
                     ["run_id", "task_key", "profile_id", "report_type", "start", "end", "status", "attempts"],
                 )
         pending = [t for t in tasks if t["status"] != "done"]
+        if pending and ingest_processes > 0:  # started here, by the thread that runs the sync: they die with it
+            try:
+                ingest_pool = IngestPool(db_path, ingest_processes)
+            except OSError:  # no processes to be had here: the sync's threads read the reports themselves
+                logger.warning("report worker processes could not start; reading reports in threads", exc_info=True)
         summary.reports_skipped = len(tasks) - len(pending)
         for t in tasks:
             rng = summary.date_ranges.setdefault(t["profile_id"], [t["start"], t["end"]])
@@ -250,8 +261,13 @@ def sync_account(
             report_id = ads.create_report(
                 profile["profile_id"], report_body(task["report_type"], task["start"], task["end"])
             )
-            # Downloaded, parsed and written as a stream by the worker holding a download slot: at most
-            # DOWNLOAD_SLOTS reports are being read at once (each holds one chunk of rows), all are polled together.
+
+            # Downloaded, parsed and written as a stream by the worker (process, or else thread) holding a download
+            # slot: at most DOWNLOAD_SLOTS reports are being read at once (each holds one chunk of rows), all are
+            # polled together.
+            def in_worker_process(url: str):
+                return ingest_pool.ingest(url, task, profile, report_id, run_id, policy=ads.policy, stop=stop)
+
             return ads.wait_report(
                 profile["profile_id"],
                 report_id,
@@ -260,6 +276,7 @@ def sync_account(
                 sleep=sleeper,
                 download_gate=download_gate,
                 consume=lambda rows: writer.write_report(task, profile, report_id, run_id, rows),
+                consume_url=in_worker_process if ingest_pool is not None else None,
             )
 
         def run_report(task: dict, profile: dict):
@@ -376,6 +393,9 @@ def sync_account(
         # every job has finished: no worker uses its connection any more. (After an error, workers may still be
         # in a write; closing a connection under them would crash, so theirs close when their threads end.)
         writer.close()
+        if ingest_pool is not None:
+            ingest_pool.close()
+            ingest_pool = None
         summary.status = "partial" if summary.failures else "ok"
     except (AuthorizationExpired, InvalidCredentials) as e:
         stop.set()
@@ -387,6 +407,8 @@ def sync_account(
         stop.set()
         raise
     finally:
+        if ingest_pool is not None:  # stopped or failed: a report still in a worker's hands is not written
+            ingest_pool.terminate()
         executor.shutdown(wait=False, cancel_futures=True)
         with _active_lock:
             _active_runs.discard(run_id)
