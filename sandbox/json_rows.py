@@ -10,9 +10,9 @@ and a row is one `%` of a template over the encoded columns.
 from __future__ import annotations
 
 import json
-import math
 from json.encoder import encode_basestring_ascii  # what json.dumps uses for str with ensure_ascii=True
 
+import numpy as np
 import pandas as pd
 
 
@@ -27,17 +27,21 @@ def _value(v) -> str:
 
 def _column(series: pd.Series) -> list[str]:
     """The JSON text of every value of one column."""
-    values = series.tolist()
     kind = series.dtype.kind
     if kind in "iu":
-        return list(map(int.__repr__, values))
-    if kind == "f" and all(map(math.isfinite, values)):
-        return list(map(float.__repr__, values))
+        return list(map(int.__repr__, series.tolist()))
+    if kind == "f" and np.isfinite(series.to_numpy()).all():
+        return list(map(float.__repr__, series.tolist()))
     if kind == "b":
-        return ["true" if v else "false" for v in values]
-    if all(type(v) is str for v in values):
-        return list(map(encode_basestring_ascii, values))
-    return list(map(_value, values))
+        return ["true" if v else "false" for v in series.tolist()]
+    if (
+        kind not in "fc" and not series.hasnans
+    ):  # texts repeat (names, dates, match types): escape each distinct one once
+        codes, uniques = pd.factorize(series)
+        distinct = list(uniques)
+        if all(type(v) is str for v in distinct):  # only str: no 1 == 1.0 == True merged by the factorizing
+            return np.array(list(map(encode_basestring_ascii, distinct)), dtype=object)[codes].tolist()
+    return list(map(_value, series.tolist()))
 
 
 def json_rows(frame: pd.DataFrame) -> str:
