@@ -327,12 +327,25 @@ def sync_account(
         )
         total_jobs = len(jobs)
         report("reports" if pending else "entities")
+        # Once every job but the reports is written (entities, promotions, sales: where the seller's own ASINs
+        # come from), their names are asked for while the reports still come in; after the reports, only the
+        # names still missing (other sellers' ASINs, ranked by the reports' clicks).
+        not_reports = sum(1 for kind, *_ in jobs.values() if kind != "reports")
+        early_names: Future | None = None
+
+        def own_names() -> None:
+            names_db = open_db(db_path)
+            try:
+                sales.fetch_product_names(names_db, clients, selected, summary, other_sellers=False)
+            finally:
+                names_db.conn.close()
 
         remaining = set(jobs)
         while remaining:
             finished, remaining = wait(remaining, return_when=FIRST_COMPLETED)
             for fut in finished:
                 kind, profile, *extra = jobs.pop(fut)  # the future holds its result: let both go once written
+                not_reports -= kind != "reports"
                 pid, cur = profile["profile_id"], profile.get("currency_code")
                 try:
                     result = fut.result()
@@ -384,6 +397,13 @@ def sync_account(
                 done_jobs += 1
                 result = None
                 report(kind)
+            if not not_reports and early_names is None and any(k == "reports" for k, *_ in jobs.values()):
+                early_names = executor.submit(own_names)  # what the finished jobs gave is written by now
+        if early_names is not None:
+            try:
+                early_names.result()
+            except (DashboardError, OSError, sqlite3.Error):  # cosmetic: the pass below asks again
+                logger.exception("product names fetched during the reports failed")
         sales.fetch_product_names(db, clients, selected, summary)
         for p in selected:  # after every report: the search-term sums of the sidebar's default range (summaries.py)
             try:
