@@ -8,9 +8,10 @@
   with its task record, so a killed run resumes from what it completed. invalid_grant marks the account
   'reconnect_needed' and stops.
 
-Reports are streamed: the worker that downloads one parses it incrementally and stages it in bounded chunks
-(`services.sync.ingest`), then swaps it in with its task's 'done' in one short BEGIN IMMEDIATE transaction, so no
-report is ever whole in memory and the main thread is never the bottleneck. Everything else (profiles, entities,
+Reports are streamed: once one is ready, a worker process (`services.sync.ingest_pool`; threads with
+`ingest_processes=0`) downloads it, parses it incrementally and writes it in bounded chunks (`services.sync.ingest`),
+swapping it in with its task's 'done' in one short BEGIN IMMEDIATE transaction, so no report is ever whole in
+memory and parsing never holds the interpreter lock the sync's threads need. Everything else (profiles, entities,
 promotions, run bookkeeping) is written by the main thread, also in short transactions.
 """
 
