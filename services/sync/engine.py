@@ -334,12 +334,18 @@ def sync_account(
         not_reports = sum(1 for kind, *_ in jobs.values() if kind != "reports")
         early_names: Future | None = None
 
-        def own_names() -> None:
-            names_db = open_db(db_path)
+        def product_names(other_sellers: bool) -> None:
+            names_db = open_db(db_path)  # a thread of the pool: a connection of its own
             try:
-                sales.fetch_product_names(names_db, clients, selected, summary, other_sellers=False)
+                sales.fetch_product_names(names_db, clients, selected, summary, other_sellers=other_sellers)
             finally:
                 names_db.conn.close()
+
+        def names_written(fut: Future) -> None:
+            try:
+                fut.result()
+            except (DashboardError, OSError, sqlite3.Error):  # cosmetic: the next sync asks again
+                logger.exception("product names were not all fetched")
 
         remaining = set(jobs)
         while remaining:
@@ -399,24 +405,22 @@ def sync_account(
                 result = None
                 report(kind)
             if not not_reports and early_names is None and any(k == "reports" for k, *_ in jobs.values()):
-                early_names = executor.submit(own_names)  # what the finished jobs gave is written by now
+                early_names = executor.submit(product_names, False)  # what the finished jobs gave is written by now
+        if ingest_pool is not None:  # every report is in: its workers exit (their connections close with them)
+            ingest_pool.close()
+            ingest_pool = None
         if early_names is not None:
-            try:
-                early_names.result()
-            except (DashboardError, OSError, sqlite3.Error):  # cosmetic: the pass below asks again
-                logger.exception("product names fetched during the reports failed")
-        sales.fetch_product_names(db, clients, selected, summary)
+            names_written(early_names)  # what it named, the last pass skips
+        last_names = executor.submit(product_names, True)  # a wait on the Catalog API's pace: sums built meanwhile
         for p in selected:  # after every report: the search-term sums of the sidebar's default range (summaries.py)
             try:
                 rebuild_term_spans(db, p["profile_id"])
             except sqlite3.Error:  # the page sums the days itself meanwhile; the next sync builds them again
                 logger.exception("search-term summaries of profile %s were not rebuilt", p["profile_id"])
+        names_written(last_names)
         # every job has finished: no worker uses its connection any more. (After an error, workers may still be
         # in a write; closing a connection under them would crash, so theirs close when their threads end.)
         writer.close()
-        if ingest_pool is not None:
-            ingest_pool.close()
-            ingest_pool = None
         summary.status = "partial" if summary.failures else "ok"
     except (AuthorizationExpired, InvalidCredentials) as e:
         stop.set()
