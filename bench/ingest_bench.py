@@ -5,7 +5,8 @@
 1. starts `python -m sandbox --scale S --report-latency L` on a free port and waits for it to listen;
 2. runs `python -m services.sync --db TMP --sandbox-url URL [--days N]` in its own process; peak RSS of each
    process = VmHWM from /proc/<pid>/status, read by the process itself at exit for the sync (exact, nothing
-   inherited from this parent) and just before it is stopped for the sandbox (its world is part of the figure);
+   inherited from this parent) and just before it is stopped for the sandbox (its world is part of the figure); the
+   sync's report worker processes are reported apart (the largest one's peak: RUSAGE_CHILDREN of the sync);
 3. the floor of the same run: the sandbox's report latency plus a serial download, gunzip, `json.loads`, row
    conversion and one-transaction `executemany` of the very same reports (asked again, timed once all are ready).
 
@@ -63,10 +64,15 @@ def _env() -> dict:
 
 def child_sync(argv: list[str]) -> int:
     """The sync CLI, then this process's own peak RSS on stderr (read here: exact for this process alone)."""
+    import resource
+
     from services.sync.cli import main
 
     code = main(argv)
     print(f"VMHWM {_vm_hwm_mb()}", file=sys.stderr, flush=True)
+    # the report worker processes (services.sync.ingest_pool), joined by the sync: the largest one's peak
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"WORKERS_HWM {round(workers, 1)}", file=sys.stderr, flush=True)
     return code
 
 
@@ -209,6 +215,8 @@ def run(
             out["sync_reports"] = summary.get("reports")
             hwm = [x for x in sync.stderr.splitlines() if x.startswith("VMHWM ")]
             out["sync_peak_rss_mb"] = float(hwm[-1].split()[1]) if hwm else None
+            workers = [x for x in sync.stderr.splitlines() if x.startswith("WORKERS_HWM ")]
+            out["sync_worker_peak_rss_mb"] = float(workers[-1].split()[1]) if workers else None  # each, at most
             print(json.dumps(out), file=sys.stderr, flush=True)  # the sync's figures, before the floor's wait
             if floor and out["sync_status"] in ("ok", "partial"):
                 out.update(_floor(url, db, latency))

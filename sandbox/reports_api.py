@@ -17,6 +17,7 @@ import time
 import uuid
 
 from sandbox import allocator
+from sandbox.json_rows import json_rows
 from sandbox.protocol import (
     COUNTRY_REGION,
     FileResponse,
@@ -283,8 +284,8 @@ def _generate(state: SandboxState, r: dict) -> None:
         sep = b""
         for frame in _frames(state, r):
             for i in range(0, len(frame), CHUNK_ROWS):
-                text = json.dumps(frame.iloc[i : i + CHUNK_ROWS].to_dict("records"), separators=(",", ":"))
-                gz.write(sep + text[1:-1].encode("utf-8"))
+                text = json_rows(frame.iloc[i : i + CHUNK_ROWS])
+                gz.write(sep + text.encode("utf-8"))
                 sep = b","
         gz.write(b"]")
     with state.lock:

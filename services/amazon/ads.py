@@ -167,6 +167,33 @@ def _user_message(status: int, detail: str) -> str:
     return f"{head}: {detail}" if detail else f"{head}."
 
 
+def iter_report_rows(
+    session: requests.Session, url: str, *, policy: RetryPolicy, sleep: Callable[[float], None] = time.sleep
+) -> Iterator[dict]:
+    """A report's rows as a stream: downloaded, inflated and parsed block by block (never whole in memory).
+
+    A plain GET: the presigned URL is the credential, Amazon auth headers must not be sent. An expired link
+    raises DownloadExpired before the first row; a body cut off half-way raises AmazonUnavailable. A function of
+    its own (not only a client method) so that a worker process can read a report with just its link."""
+    response = send(
+        session,
+        "GET",
+        url,
+        policy=policy,
+        sleep=sleep,
+        headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"},
+        stream=True,
+    )
+    with contextlib.closing(response):
+        if response.status_code in (400, 403, 404, 410):
+            raise DownloadExpired(response.status_code)
+        if response.status_code != 200:
+            raise AmazonRequestError(
+                response.status_code, user_message=f"Amazon refused the report download ({response.status_code})."
+            )
+        yield from iter_json_rows(response.iter_content(STREAM_BLOCK))
+
+
 class AdsClient:
     def __init__(
         self,
@@ -437,27 +464,8 @@ class AdsClient:
         return payload
 
     def iter_report(self, url: str) -> Iterator[dict]:
-        """The report's rows as a stream: downloaded, inflated and parsed block by block (never whole in memory).
-
-        A plain GET: the presigned URL is the credential, Amazon auth headers must not be sent. An expired link
-        raises DownloadExpired before the first row; a body cut off half-way raises AmazonUnavailable."""
-        response = send(
-            self.session,
-            "GET",
-            url,
-            policy=self.policy,
-            sleep=self._sleep,
-            headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"},
-            stream=True,
-        )
-        with contextlib.closing(response):
-            if response.status_code in (400, 403, 404, 410):
-                raise DownloadExpired(response.status_code)
-            if response.status_code != 200:
-                raise AmazonRequestError(
-                    response.status_code, user_message=f"Amazon refused the report download ({response.status_code})."
-                )
-            yield from iter_json_rows(response.iter_content(STREAM_BLOCK))
+        """The report's rows as a stream (`iter_report_rows` with this client's session and retry policy)."""
+        return iter_report_rows(self.session, url, policy=self.policy, sleep=self._sleep)
 
     def download_report(self, url: str) -> list[dict]:
         """The whole report as a list (small reports and tests; the sync streams with `iter_report`)."""
@@ -474,12 +482,14 @@ class AdsClient:
         download_gate: Any = None,
         transform: Callable[[list[dict]], Any] | None = None,
         consume: Callable[[Iterator[dict]], Any] | None = None,
+        consume_url: Callable[[str], Any] | None = None,
     ) -> Any:
         """Reports take minutes to hours; the wait counts slept time so a fake sleep makes it instant in tests.
 
         `download_gate` (a context manager, e.g. a semaphore shared by a sync's threads) is held while the
         report is downloaded and handed on: to `consume` as a stream of rows (what the sync does: it writes them
-        in bounded chunks), or as a list through `transform`. Only a few downloads run at once while all of a
+        in bounded chunks), to `consume_url` as the download link itself (to be read elsewhere, e.g. in another
+        process; a DownloadExpired it raises asks for a fresh link), or as a list through `transform`. Only a few downloads run at once while all of a
         sync's reports are still polled together.
         """
         sleep = sleep or self._sleep
@@ -492,6 +502,8 @@ class AdsClient:
             if status == "COMPLETED" and report.get("url"):
                 try:
                     with download_gate if download_gate is not None else contextlib.nullcontext():
+                        if consume_url is not None:
+                            return consume_url(str(report["url"]))
                         if consume is not None:
                             return consume(self.iter_report(str(report["url"])))
                         rows = self.download_report(str(report["url"]))

@@ -8,9 +8,10 @@
   with its task record, so a killed run resumes from what it completed. invalid_grant marks the account
   'reconnect_needed' and stops.
 
-Reports are streamed: the worker that downloads one parses it incrementally and stages it in bounded chunks
-(`services.sync.ingest`), then swaps it in with its task's 'done' in one short BEGIN IMMEDIATE transaction, so no
-report is ever whole in memory and the main thread is never the bottleneck. Everything else (profiles, entities,
+Reports are streamed: once one is ready, a worker process (`services.sync.ingest_pool`; threads with
+`ingest_processes=0`) downloads it, parses it incrementally and writes it in bounded chunks (`services.sync.ingest`),
+swapping it in with its task's 'done' in one short BEGIN IMMEDIATE transaction, so no report is ever whole in
+memory and parsing never holds the interpreter lock the sync's threads need. Everything else (profiles, entities,
 promotions, run bookkeeping) is written by the main thread, also in short transactions.
 """
 
@@ -42,6 +43,7 @@ from services.errors import (
 from services.store import open_db, write
 from services.sync import sales
 from services.sync.ingest import ReportWriter
+from services.sync.ingest_pool import INGEST_PROCESSES, IngestPool
 from services.sync.plan import (
     COUPON_LOOKBACK_DAYS,
     DOWNLOAD_SLOTS,
@@ -85,8 +87,12 @@ def sync_account(
     policy=None,
     max_in_flight: int = MAX_IN_FLIGHT,
     report_timeout: float = 3 * 3600,
+    ingest_processes: int = INGEST_PROCESSES,
 ) -> SyncSummary:
-    """Sync one account into the store at `db_path`; returns the summary (also stored in sync_runs)."""
+    """Sync one account into the store at `db_path`; returns the summary (also stored in sync_runs).
+
+    `ingest_processes`: worker processes that read and write the reports (`services.sync.ingest_pool`); 0 does it
+    in the sync's own threads."""
     t0 = time.monotonic()
     db = open_db(db_path)
     clients = accounts_mod.clients_for(db, vault, account_id, policy=policy)
@@ -139,6 +145,7 @@ def sync_account(
 
     executor = ThreadPoolExecutor(max_workers=max(1, max_in_flight), thread_name_prefix="sync")
     writer = ReportWriter(db_path)
+    ingest_pool: IngestPool | None = None
     try:
         # ---- profiles (one call per region)
         report("profiles")
@@ -211,6 +218,11 @@ def sync_account(
                     ["run_id", "task_key", "profile_id", "report_type", "start", "end", "status", "attempts"],
                 )
         pending = [t for t in tasks if t["status"] != "done"]
+        if pending and ingest_processes > 0:  # started here, by the thread that runs the sync: they die with it
+            try:
+                ingest_pool = IngestPool(db_path, ingest_processes)
+            except OSError:  # no processes to be had here: the sync's threads read the reports themselves
+                logger.warning("report worker processes could not start; reading reports in threads", exc_info=True)
         summary.reports_skipped = len(tasks) - len(pending)
         for t in tasks:
             rng = summary.date_ranges.setdefault(t["profile_id"], [t["start"], t["end"]])
@@ -250,8 +262,13 @@ def sync_account(
             report_id = ads.create_report(
                 profile["profile_id"], report_body(task["report_type"], task["start"], task["end"])
             )
-            # Downloaded, parsed and written as a stream by the worker holding a download slot: at most
-            # DOWNLOAD_SLOTS reports are being read at once (each holds one chunk of rows), all are polled together.
+
+            # Downloaded, parsed and written as a stream by the worker (process, or else thread) holding a download
+            # slot: at most DOWNLOAD_SLOTS reports are being read at once (each holds one chunk of rows), all are
+            # polled together.
+            def in_worker_process(url: str):
+                return ingest_pool.ingest(url, task, profile, report_id, run_id, policy=ads.policy, stop=stop)
+
             return ads.wait_report(
                 profile["profile_id"],
                 report_id,
@@ -260,6 +277,7 @@ def sync_account(
                 sleep=sleeper,
                 download_gate=download_gate,
                 consume=lambda rows: writer.write_report(task, profile, report_id, run_id, rows),
+                consume_url=in_worker_process if ingest_pool is not None else None,
             )
 
         def run_report(task: dict, profile: dict):
@@ -310,12 +328,31 @@ def sync_account(
         )
         total_jobs = len(jobs)
         report("reports" if pending else "entities")
+        # Once every job but the reports is written (entities, promotions, sales: where the seller's own ASINs
+        # come from), their names are asked for while the reports still come in; after the reports, only the
+        # names still missing (other sellers' ASINs, ranked by the reports' clicks).
+        not_reports = sum(1 for kind, *_ in jobs.values() if kind != "reports")
+        early_names: Future | None = None
+
+        def product_names(other_sellers: bool) -> None:
+            names_db = open_db(db_path)  # a thread of the pool: a connection of its own
+            try:
+                sales.fetch_product_names(names_db, clients, selected, summary, other_sellers=other_sellers)
+            finally:
+                names_db.conn.close()
+
+        def names_written(fut: Future) -> None:
+            try:
+                fut.result()
+            except (DashboardError, OSError, sqlite3.Error):  # cosmetic: the next sync asks again
+                logger.exception("product names were not all fetched")
 
         remaining = set(jobs)
         while remaining:
             finished, remaining = wait(remaining, return_when=FIRST_COMPLETED)
             for fut in finished:
                 kind, profile, *extra = jobs.pop(fut)  # the future holds its result: let both go once written
+                not_reports -= kind != "reports"
                 pid, cur = profile["profile_id"], profile.get("currency_code")
                 try:
                     result = fut.result()
@@ -367,12 +404,20 @@ def sync_account(
                 done_jobs += 1
                 result = None
                 report(kind)
-        sales.fetch_product_names(db, clients, selected, summary)
+            if not not_reports and early_names is None and any(k == "reports" for k, *_ in jobs.values()):
+                early_names = executor.submit(product_names, False)  # what the finished jobs gave is written by now
+        if ingest_pool is not None:  # every report is in: its workers exit (their connections close with them)
+            ingest_pool.close()
+            ingest_pool = None
+        if early_names is not None:
+            names_written(early_names)  # what it named, the last pass skips
+        last_names = executor.submit(product_names, True)  # a wait on the Catalog API's pace: sums built meanwhile
         for p in selected:  # after every report: the search-term sums of the sidebar's default range (summaries.py)
             try:
                 rebuild_term_spans(db, p["profile_id"])
             except sqlite3.Error:  # the page sums the days itself meanwhile; the next sync builds them again
                 logger.exception("search-term summaries of profile %s were not rebuilt", p["profile_id"])
+        names_written(last_names)
         # every job has finished: no worker uses its connection any more. (After an error, workers may still be
         # in a write; closing a connection under them would crash, so theirs close when their threads end.)
         writer.close()
@@ -387,6 +432,8 @@ def sync_account(
         stop.set()
         raise
     finally:
+        if ingest_pool is not None:  # stopped or failed: a report still in a worker's hands is not written
+            ingest_pool.terminate()
         executor.shutdown(wait=False, cancel_futures=True)
         with _active_lock:
             _active_runs.discard(run_id)

@@ -245,10 +245,12 @@ def wanted_asins(db, profile_id: str) -> tuple[set[str], list[str]]:
     return own, others
 
 
-def fetch_product_names(db, clients, profiles: list[dict], summary) -> int:
+def fetch_product_names(db, clients, profiles: list[dict], summary, other_sellers: bool = True) -> int:
     """Names, brands and main images of the ASINs the pages show for these profiles and that have no fresh name:
     all of the seller's own, and up to OTHER_ASINS_PER_SYNC of other sellers' (most clicked first) per marketplace.
-    Cosmetic: a failure is a note in the summary, never a failed sync."""
+    `other_sellers=False`: the seller's own only (the sync asks for those while its reports are still coming, since the
+    Catalog API's 2 calls a second make the names a wait of their own). Cosmetic: a failure is a note in the
+    summary, never a failed sync."""
     stale = (datetime.now(UTC) - timedelta(days=NAMES_MAX_AGE_DAYS)).isoformat(timespec="seconds")
     fetched = 0
     by_mkt: dict[str, tuple[dict, set[str], dict[str, int]]] = {}
@@ -268,7 +270,7 @@ def fetch_product_names(db, clients, profiles: list[dict], summary) -> int:
             )
         }
         other_todo = sorted((a for a in others if a not in fresh and a not in own), key=lambda a: (others[a], a))
-        todo = sorted(own - fresh) + other_todo[:OTHER_ASINS_PER_SYNC]
+        todo = sorted(own - fresh) + (other_todo[:OTHER_ASINS_PER_SYNC] if other_sellers else [])
         if not todo:
             continue
         try:

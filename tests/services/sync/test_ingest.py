@@ -76,6 +76,34 @@ def test_repeated_keys_are_summed_and_logged_never_overwritten(tmp_path, caplog)
     assert "repeated 1 natural keys" in caplog.text
 
 
+def test_a_report_of_one_chunk_is_written_straight_in_and_its_repeats_still_summed(tmp_path, caplog):
+    """A report that fits in its first chunk skips the staging table when its keys are distinct, and still sums a
+    repeated key (through the staging upsert) when they are not."""
+    path, db = _db(tmp_path)
+    with write(db):  # a stale row of the window
+        db.conn.execute(
+            "INSERT INTO search_term_day (profile_id, date, keyword_id, search_term, clicks, cost) "
+            "VALUES (?, '2025-01-02', '7', 'old', 1, 1.0)",
+            [PID],
+        )
+    writer = ReportWriter(path)  # 60k rows a chunk: both reports below are one chunk
+    rows = [_term("2025-01-01", "shoe", 2, 1.1), _term("2025-01-02", "boot", 1, 0.4)]
+    assert writer.write_report(_task("search_term_day"), PROFILE, "rep-1", "r", iter(rows)).rows == 2
+    (conn,) = [w.conn for w in writer._all]  # the writer's connection: staging tables are TEMP, its own
+    staged = conn.execute("SELECT COUNT(*) FROM sqlite_temp_master WHERE name LIKE 'stage_%'").fetchone()[0]
+    got = db.conn.execute("SELECT search_term, clicks FROM search_term_day ORDER BY search_term").fetchall()
+    assert got == [("boot", 1), ("shoe", 2)] and staged == 0
+    assert db.conn.execute("SELECT status, rows FROM sync_tasks").fetchone() == ("done", 2)
+    caplog.set_level(logging.WARNING)
+    rows.append(_term("2025-01-01", "shoe", 3, 2.2))
+    result = writer.write_report(_task("search_term_day"), PROFILE, "rep-2", "r", iter(rows))
+    writer.close()
+    assert (result.rows, result.received, result.repeated) == (2, 3, 1)
+    got = db.conn.execute("SELECT search_term, clicks, cost FROM search_term_day ORDER BY search_term").fetchall()
+    assert got == [("boot", 1, 0.4), ("shoe", 5, 3.3)]
+    assert "repeated 1 natural keys" in caplog.text
+
+
 def test_a_repeated_key_with_a_share_refuses_the_report(tmp_path, caplog):
     path, db = _db(tmp_path, "campaign_day")
     with write(db):
