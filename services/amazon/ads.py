@@ -487,10 +487,10 @@ class AdsClient:
         """Reports take minutes to hours; the wait counts slept time so a fake sleep makes it instant in tests.
 
         `download_gate` (a context manager, e.g. a semaphore shared by a sync's threads) is held while the
-        report is downloaded and handed on: to `consume` as a stream of rows (what the sync does: it writes them
-        in bounded chunks), to `consume_url` as the download link itself (to be read elsewhere, e.g. in another
-        process; a DownloadExpired it raises asks for a fresh link), or as a list through `transform`. Only a few downloads run at once while all of a
-        sync's reports are still polled together.
+        report is downloaded and handed on: to `consume` as a stream of rows (it writes them in bounded chunks),
+        to `consume_url` as the download link itself (read elsewhere, e.g. in the sync's worker processes; a
+        DownloadExpired it raises asks for a fresh link), or as a list through `transform`. Only a few downloads
+        run at once while all of a sync's reports are still polled together.
         """
         sleep = sleep or self._sleep
         waited = 0.0

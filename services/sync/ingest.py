@@ -144,11 +144,12 @@ class ReportWriter:
         run_id: str,
         table: str,
         cols: list[str],
-        rows: list[tuple] | int,
+        count: int,
         stage: str | None,
+        values: list[tuple] | None = None,
     ) -> None:
-        """One short BEGIN IMMEDIATE transaction: DELETE the window, write the report's rows (from the staging table,
-        or `rows` themselves when the report was one chunk with distinct keys), mark the task 'done'."""
+        """One short BEGIN IMMEDIATE transaction: DELETE the window, write the report's `count` rows (from the staging
+        table, or `values` themselves when the report was one chunk with distinct keys), mark the task 'done'."""
         conn = db.conn
         col_list = ", ".join(f"[{c}]" for c in cols)
         with write(db):
@@ -158,7 +159,7 @@ class ReportWriter:
             )
             if stage is None:
                 conn.executemany(
-                    f"INSERT OR REPLACE INTO main.[{table}] ({col_list}) VALUES ({', '.join('?' * len(cols))})", rows
+                    f"INSERT OR REPLACE INTO main.[{table}] ({col_list}) VALUES ({', '.join('?' * len(cols))})", values
                 )
             else:
                 conn.execute(
@@ -169,7 +170,7 @@ class ReportWriter:
             conn.execute(
                 "UPDATE sync_tasks SET status = 'done', report_id = ?, rows = ?, attempts = attempts + 1, "
                 "error = NULL, finished_at = ? WHERE run_id = ? AND task_key = ?",
-                [report_id, rows if isinstance(rows, int) else len(rows), _now_iso(), run_id, task["task_key"]],
+                [report_id, count, _now_iso(), run_id, task["task_key"]],
             )
 
     def write_report(
@@ -187,7 +188,7 @@ class ReportWriter:
             cols, values = convert_report_rows(table, pid, profile.get("currency_code"), islice(rows, self.chunk_rows))
             if len(values) < self.chunk_rows and self._distinct(db, table, cols, values):
                 # the whole report is this one chunk (islice stopped short: the stream ended) and repeats no key
-                self._swap_in(db, task, pid, report_id, run_id, table, cols, values, None)
+                self._swap_in(db, task, pid, report_id, run_id, table, cols, len(values), None, values)
                 return IngestResult(rows=len(values), received=len(values), repeated=0)
             while True:
                 if stage is None:

@@ -147,6 +147,19 @@ def test_valid_coupon_round_trip_to_scheduled_and_live(demo_account):
     assert mine["status"] == "Live" and mine["clips"] > 0 and mine["redemptions"] > 0
 
 
+def _count_calls(monkeypatch, module, name: str) -> list:
+    """Wrap `module.name(db, profile_id, ...)` so each call records its profile id; returns that list."""
+    real = getattr(module, name)
+    calls: list = []
+
+    def counted(db, profile_id, *args, **kwargs):
+        calls.append(profile_id)
+        return real(db, profile_id, *args, **kwargs)
+
+    monkeypatch.setattr(module, name, counted)
+    return calls
+
+
 def test_suggestions_computed_once_per_data_version(demo_account, monkeypatch):
     """A rerun (any widget) reuses the cached suggestions; `suggest` runs again only when a sync changes the data
     version (issue 15: it ran ~100 queries on every rerun)."""
@@ -155,13 +168,7 @@ def test_suggestions_computed_once_per_data_version(demo_account, monkeypatch):
     from services.promotions import suggestions
 
     real = suggestions.suggest
-    calls = []
-
-    def counted(db, profile_id, *args, **kwargs):
-        calls.append(profile_id)
-        return real(db, profile_id, *args, **kwargs)
-
-    monkeypatch.setattr(suggestions, "suggest", counted)
+    calls = _count_calls(monkeypatch, suggestions, "suggest")
     st.cache_data.clear()
     at = new_app(demo_account, "promotions.py")
     at.run()
@@ -180,14 +187,7 @@ def test_overview_cached_until_a_draft_or_a_sync_changes_it(demo_account, monkey
 
     from services import promotions
 
-    real = promotions.promotions_overview
-    calls = []
-
-    def counted(db, profile_id, *args, **kwargs):
-        calls.append(profile_id)
-        return real(db, profile_id, *args, **kwargs)
-
-    monkeypatch.setattr(promotions, "promotions_overview", counted)
+    calls = _count_calls(monkeypatch, promotions, "promotions_overview")
     st.cache_data.clear()
     at = new_app(demo_account, "promotions.py")
     at.run()
