@@ -311,7 +311,9 @@ class SpApiReports:
         """The GET_SALES_AND_TRAFFIC_REPORT document for [start, end] (dates, one marketplace).
 
         `salesAndTrafficByAsin` is aggregated over the whole range: per-ASIN per-day figures need one report per day.
-        A 403 on create (after the one token refresh `_request` already did) means the role is missing."""
+        A 403 on create (after the one token refresh `_request` already did) means the role is missing, unless
+        Amazon's details name the token: a token that expired again before its second use (a busy machine, a
+        clock off by minutes) is a reason to try the job again, never to stop asking for the profile's sales."""
         try:
             report_id = self.create_report(
                 SALES_TRAFFIC_REPORT,
@@ -321,7 +323,7 @@ class SpApiReports:
                 data_end=end,
             )
         except AmazonRequestError as exc:
-            if exc.status == 403:
+            if exc.status == 403 and "token" not in exc.detail.lower():
                 raise MissingSalesRole() from None
             raise
         return self.wait_report(report_id, poll=poll, timeout=timeout)

@@ -20,7 +20,7 @@ from fakes import (
 
 from services.amazon.http import RetryPolicy
 from services.amazon.lwa import LwaClient, TokenSource
-from services.amazon.spapi import SpApiReports, iso_utc
+from services.amazon.spapi import MissingSalesRole, SpApiReports, iso_utc
 from services.errors import AmazonRequestError, ReportFailed, ReportTimedOut
 
 R = "/na/reports/2021-06-30"
@@ -175,6 +175,21 @@ def test_403_refreshes_once_then_clear_error(caplog):
     assert info.value.status == 403 and "Access to requested resource is denied" in str(info.value)
     for text in (str(info.value), repr(info.value), caplog.text):
         assert "Atza|" not in text and REFRESH_TOKEN not in text
+
+
+@pytest.mark.parametrize(
+    ("details", "missing_role"),
+    [("", True), ("The access token you provided has expired.", False)],
+)
+def test_sales_403_is_a_missing_role_only_when_amazon_does_not_blame_the_token(details, missing_role):
+    """A token that expires again right after its refresh (a 2 s lifetime in the fault test, on a busy CI machine)
+    once made the sync stop asking for a profile's sales for the rest of the run: days went missing silently."""
+    error = {"code": "Unauthorized", "message": "Access to requested resource is denied.", "details": details}
+    fake = FakeAmazon().on("POST", f"{R}/reports", Reply(403, {"errors": [error]}))
+    with pytest.raises(AmazonRequestError) as info:
+        client(fake).sales_traffic_report(US, datetime(2026, 11, 1).date(), datetime(2026, 11, 1).date())
+    assert isinstance(info.value, MissingSalesRole) is missing_role
+    assert info.value.status == 403 and len(fake.calls_to("POST", f"{R}/reports")) == 2
 
 
 def test_400_surfaces_amazon_message():
