@@ -34,6 +34,7 @@ from services import store, sync
 from services.optimizer import autopilot, goals
 from services.optimizer.data import load_input
 from services.optimizer.recommendations import fetch_bid_recommendations
+from services.sync.summaries import rebuild_target_spans, rebuild_term_spans
 
 LATENCY = 0.05
 # The goal arms' targets, chosen against the demo seller's starting point (seed 1, 2026-08-15: ACOS 0.27, TACoS
@@ -135,6 +136,8 @@ class Arm:
                 store.upsert_rows(self.db, table, rows)
         if self.sales:
             self.refresh_sales(start, end)
+        rebuild_term_spans(self.db, self.pid)  # the sums the sync builds after its reports, as the shipped run reads
+        rebuild_target_spans(self.db, self.pid)
         return time.monotonic() - t
 
     def refresh_sales(self, start, end) -> None:
@@ -157,8 +160,9 @@ class Arm:
             sales.write_result(self.db, profile, ("asin", day, day), doc, summary)
             day += timedelta(days=1)
 
-    def inputs(self, recommendations: bool = False):
-        """The optimizer's input; with `recommendations`, Amazon's suggested bids too (as the shipped run asks)."""
+    def inputs(self, recommendations: bool = False, every_day: bool = False):
+        """The optimizer's input; with `recommendations`, Amazon's suggested bids too (as the shipped run asks);
+        `every_day` for the naive rules, which read every keyword's days themselves."""
         book = opt.get_settings_book(self.db, self.account_id)
         inp = load_input(
             self.db,
@@ -166,6 +170,7 @@ class Arm:
             as_of=self.world.today - timedelta(days=1),
             settings=book.account,
             account_id=self.account_id,
+            every_day=every_day,
         )
         if recommendations:
             inp.bid_recommendations = fetch_bid_recommendations(self.client, inp)
@@ -317,7 +322,7 @@ def week(policy: str, arm: Arm, timings: dict) -> None:
     if policy == "nothing":
         return
     if policy in ("naive", "naive_raise"):
-        inp, book = arm.inputs()
+        inp, book = arm.inputs(every_day=True)
         kw, tg = naive_changes(inp, book, raise_bids=policy == "naive_raise")
         if kw:
             arm.applied += len(arm.client.update(arm.pid, "keywords", kw).succeeded)

@@ -21,6 +21,10 @@ RANGE_CHOICES = (
 )
 COMPARISONS = ("Previous period", "Same period last year", "No comparison")
 SETTLING_DAYS = 3
+# the optimizer's rules look back this many days by default (`optimizer.settings`), leaving out the settling days;
+# the sync sums search terms and keywords over those windows too (`sync.summaries`), so both name them here
+TERM_RULES_LOOKBACK_DAYS = 60
+RULES_LOOKBACK_DAYS = 30  # the bid, budget and placement rules' default lookback
 
 
 @dataclass(frozen=True)
@@ -89,3 +93,9 @@ def _year_back(d: date) -> date:
 def settling_days(latest: date) -> list[date]:
     """The newest days whose conversions Amazon is still restating."""
     return [latest - timedelta(days=i) for i in range(SETTLING_DAYS)][::-1]
+
+
+def settled_window(latest: date, lookback_days: int, settling_days: int = SETTLING_DAYS) -> Period:
+    """The days a rule reads: `lookback_days` back from `latest` (the newest day with data), its settling days left
+    out (their orders are still coming in)."""
+    return Period(latest - timedelta(days=lookback_days - 1), latest - timedelta(days=settling_days))

@@ -137,7 +137,7 @@ def _day_sums_sql(sums: str) -> str:
     carried through the GROUP BY, whose sort they made ~3x slower on the large world."""
     return f"""
     agg AS MATERIALIZED (
-        SELECT keyword_id, search_term, MAX(rowid) AS row_id, {sums}
+        SELECT keyword_id, search_term, MAX(rowid) AS row_id, MIN(date) AS first_date, {sums}
         FROM search_term_day WHERE profile_id = ? AND date BETWEEN ? AND ? GROUP BY keyword_id, search_term),
     kw AS MATERIALIZED (
         SELECT s.keyword_id, COALESCE(s.keyword, s.targeting) AS triggered_by, s.match_type, s.keyword_type,
@@ -161,13 +161,13 @@ def span_sums_sql() -> str:
         FROM agg JOIN kw USING (keyword_id) GROUP BY kw.ad_group_id)
     SELECT agg.keyword_id, agg.search_term, {labels}, agg.impressions, agg.clicks, agg.cost,
            agg.orders, agg.sales, agg.units, agg.orders_14, agg.sales_14, agg.units_14,
-           grp.orders, grp.orders_14, grp.clicks
+           grp.orders, grp.orders_14, grp.clicks, agg.first_date
     FROM agg JOIN kw USING (keyword_id) LEFT JOIN grp ON grp.ad_group_id = kw.ad_group_id"""
 
 
 SPAN_COLUMNS = ("keyword_id", "search_term", *_LABELS, "impressions", "clicks", "cost")
 SPAN_COLUMNS += ("orders_7d", "sales_7d", "units_7d", "orders_14d", "sales_14d", "units_14d")
-SPAN_COLUMNS += ("ad_group_orders_7d", "ad_group_orders_14d", "ad_group_clicks")
+SPAN_COLUMNS += ("ad_group_orders_7d", "ad_group_orders_14d", "ad_group_clicks", "first_date")
 # the account's CVR over a span's rows, as `acct` computes it over the ad groups (kept on the span's entry)
 SPAN_ACCOUNT_CVR = {w: f"CAST(SUM(orders_{w}d) AS REAL) / NULLIF(SUM(clicks), 0)" for w in (7, 14)}
 

@@ -54,22 +54,47 @@ def target_curves(inp: OptimizerInput, days: pd.DataFrame) -> dict[str, CurveEst
     """Each target's response curve from its days in the window (bids rebuilt from the change history), Amazon's
     suggestion as the prior where we have one, thin ones pooled toward their ad group."""
     counts = inp.target_day_counts
-    if (days.empty and (counts is None or counts.empty)) or inp.entities.empty:
+    totals = inp.target_totals if inp.target_totals is not None else pd.DataFrame()
+    if (days.empty and (counts is None or counts.empty) and totals.empty) or inp.entities.empty:
         return {}
-    current = {str(e): float(b) for e, b in zip(inp.entities["entity_id"], inp.entities["bid"]) if pd.notna(b)}
+    current = {
+        str(e): float(b)
+        for e, b in zip(inp.entities["entity_id"].tolist(), inp.entities["bid"].tolist())
+        if pd.notna(b)
+    }
     cols = ["entity_id", "ad_group_id", "date", "clicks", "cost"]
     d = days[cols].copy() if not days.empty else pd.DataFrame(columns=cols)
     d["bid"] = daily_bids(d, inp.changes, current)
     # each target's ad group (its last day's, as before; the entity's for a target without a day that had a click)
-    groups = {str(e): str(g) for e, g in zip(inp.entities["entity_id"], inp.entities["ad_group_id"])}
+    groups = {str(e): str(g) for e, g in zip(inp.entities["entity_id"].tolist(), inp.entities["ad_group_id"].tolist())}
     last = pd.DataFrame({"e": d["entity_id"].astype(str), "g": d["ad_group_id"].astype(str)})
     last = last.drop_duplicates("e", keep="last")
-    groups.update(zip(last["e"], last["g"]))
+    groups.update(zip(last["e"].tolist(), last["g"].tolist()))
     d, runs = _split_held_bids(d, counts, current)
+    if not totals.empty:  # the targets whose bid held all window, summed by the sync: one run each
+        ids = totals["entity_id"].astype(str)
+        groups.update(zip(ids.tolist(), totals["ad_group_id"].astype(str).tolist()))
+        bid = ids.map(current).astype(float)
+        clicks = pd.to_numeric(totals["clicks"], errors="coerce").fillna(0.0)
+        held = pd.DataFrame(
+            {
+                "entity_id": ids,
+                "bid": bid,
+                "days": totals["days"],
+                "clicks": clicks,
+                "cost": pd.to_numeric(totals["cost"], errors="coerce"),
+                "click_bid": clicks * bid,
+            }
+        )
+        runs = held if runs is None else pd.concat([runs, held], ignore_index=True)
     priors: dict[str, float] = {}
     recs = inp.bid_recommendations
     if recs is not None and not recs.empty:
-        priors = {str(e): float(x) for e, x in zip(recs["entity_id"], recs["level"]) if pd.notna(x) and x > 0}
+        priors = {
+            str(e): float(x)
+            for e, x in zip(recs["entity_id"].tolist(), recs["level"].tolist())
+            if pd.notna(x) and x > 0
+        }
     out = fit_curves(d, priors, runs=runs)
     if out:
         ids = list(out)
@@ -97,7 +122,7 @@ def _split_held_bids(
     one run each at their current bid, their rows summed in the order the days come, as `fit_curves` sums them."""
     if counts is None or counts.empty:
         return d, None
-    want = dict(zip(counts["entity_id"].astype(str), counts["days"].astype(int)))
+    want = dict(zip(counts["entity_id"].astype(str).tolist(), counts["days"].astype(int).tolist()))
     e = d["entity_id"].astype(str)
     have = e.value_counts().to_dict()
     short = sorted(k for k, n in want.items() if have.get(k, 0) < n)
@@ -130,7 +155,7 @@ def _without_days(inp: OptimizerInput, agg: pd.DataFrame) -> pd.DataFrame:
     if counts is None or counts.empty:
         return agg.iloc[:0]
     seen = set(agg["entity_id"])
-    ids = [str(t) for t in counts["entity_id"] if str(t) not in seen]
+    ids = [str(t) for t in counts["entity_id"].tolist() if str(t) not in seen]
     ent = inp.entities.assign(entity_id=inp.entities["entity_id"].astype(str)).drop_duplicates("entity_id")
     ent = ent.set_index("entity_id").reindex(ids)
     zero = pd.DataFrame({"entity_id": ids})
@@ -163,7 +188,8 @@ def bid_suggestions(inp: OptimizerInput, book: SettingsBook, targets: dict[str, 
     s0 = book.account
     targets = targets if targets is not None else campaign_targets(inp, book)
     counts = inp.target_day_counts
-    if (inp.target_day.empty and (counts is None or counts.empty)) or inp.entities.empty:
+    totals = inp.target_totals if inp.target_totals is not None else pd.DataFrame()
+    if (inp.target_day.empty and (counts is None or counts.empty) and totals.empty) or inp.entities.empty:
         return _empty_suggestions()
     start, end = window(inp.as_of, s0.lookback_days, s0.settling_days)
     keys = ["entity_id", "campaign_id", "ad_group_id"]
@@ -178,6 +204,10 @@ def bid_suggestions(inp: OptimizerInput, book: SettingsBook, targets: dict[str, 
     break_even = campaign_break_even(inp)
     curves = target_curves(inp, days)
     agg = days.groupby(keys, dropna=False)[list(METRICS)].sum().reset_index()
+    if not totals.empty:  # the targets whose days the sync summed (their bid held all window)
+        summed = _num(totals)[keys + list(METRICS)].astype({c: str for c in keys})
+        agg = pd.concat([agg, summed], ignore_index=True) if not agg.empty else summed
+        agg = agg.sort_values(keys, kind="stable").reset_index(drop=True)
     zero = _without_days(inp, agg)
     if not zero.empty:  # targets whose every day had no click, cost, order or sale (the loader left them out)
         agg = pd.concat([agg, zero], ignore_index=True) if not agg.empty else zero

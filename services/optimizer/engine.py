@@ -80,10 +80,13 @@ def optimize(
     out["evidence"] = _target_evidence(out, resolved, default_target(book))
     # a term both negated and harvested in the same ad group is a contradiction: keep the harvest
     harvested = set(
-        zip(out.loc[out["type"] == "harvest", "ad_group_id"], out.loc[out["type"] == "harvest", "search_term"])
+        zip(
+            out.loc[out["type"] == "harvest", "ad_group_id"].tolist(),
+            out.loc[out["type"] == "harvest", "search_term"].tolist(),
+        )
     )
     clash = (out["type"] == "negative") & np.array(
-        [(a, t) in harvested for a, t in zip(out["ad_group_id"], out["search_term"])], dtype=bool
+        [(a, t) in harvested for a, t in zip(out["ad_group_id"].tolist(), out["search_term"].tolist())], dtype=bool
     )
     return out[~clash].reset_index(drop=True)
 
@@ -92,11 +95,15 @@ def _target_evidence(out: pd.DataFrame, resolved: dict[str, Target], fallback: T
     """Per row, the JSON evidence of the target its rule aimed at: every rule looks its target up by the row's
     campaign id, so the campaign's resolved target is the one used (the ACOS is the row's own `target_acos`)."""
     rows = []
-    for cid, acos in zip(out["campaign_id"].astype(str), out["target_acos"]):
-        ev = resolved.get(cid, fallback).evidence()
-        if acos is not None and not pd.isna(acos):
-            ev["target_acos"] = round(float(acos), 6)
-        rows.append(json.dumps(ev))
+    spelt: dict[tuple[str, float | None], str] = {}  # most rows share their campaign's target: spell it once
+    for cid, acos in zip(out["campaign_id"].astype(str).tolist(), out["target_acos"].tolist()):
+        key = (cid, None if acos is None or pd.isna(acos) else round(float(acos), 6))
+        if key not in spelt:
+            ev = resolved.get(cid, fallback).evidence()
+            if key[1] is not None:
+                ev["target_acos"] = key[1]
+            spelt[key] = json.dumps(ev)
+        rows.append(spelt[key])
     return rows
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from services.analytics.metrics import ratio_series, safe_ratio
+from services.analytics.periods import settled_window
 from services.optimizer.settings import Settings
 
 
@@ -51,6 +52,10 @@ class OptimizerInput:
     search_term_totals: campaign_id, ad_group_id, entity_id, search_term, match_type, first_date and the metrics of
                       `search_term_day` summed over `totals_window` in SQL (the loader's form: it then leaves
                       `search_term_day` empty). None: the rules sum `search_term_day`.
+    target_totals:    entity_id, campaign_id, ad_group_id, days and the metrics of the keywords and targets whose bid
+                      held all the bid rule's window, summed over it (the loader's form when the sync's spans are
+                      current: `target_day` then holds only the targets whose bid changed, every day of theirs, and
+                      `target_day_counts` is None). None: `target_day` holds them all.
     """
 
     as_of: date
@@ -74,6 +79,7 @@ class OptimizerInput:
     ad_group_totals: pd.DataFrame | None = None
     search_term_totals: pd.DataFrame | None = None
     totals_window: tuple[date, date] | None = None
+    target_totals: pd.DataFrame | None = None
     # frames several rules derive alike (the search-term aggregate), computed once per run
     memo: dict = field(default_factory=dict, repr=False, compare=False)
 
@@ -157,9 +163,8 @@ def _dates(df: pd.DataFrame) -> pd.Series:
 
 def window(as_of: date, lookback_days: int, settling_days: int) -> tuple[date, date]:
     """[start, end] of the data the rules use: `lookback_days` back from as_of, newest settling days left out."""
-    end = as_of - timedelta(days=settling_days)
-    start = as_of - timedelta(days=lookback_days - 1)
-    return start, end
+    period = settled_window(as_of, lookback_days, settling_days)
+    return period.start, period.end
 
 
 def _in_window(df: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
@@ -304,7 +309,7 @@ def _enabled_parents(inp: OptimizerInput) -> set[tuple[str, str]] | None:
             inp.campaigns.loc[inp.campaigns["state"].astype(str).str.lower() == "enabled", "campaign_id"].astype(str)
         )
         ag = ag[ag["campaign_id"].isin(live)]
-    return set(zip(ag["campaign_id"], ag["ad_group_id"]))
+    return set(zip(ag["campaign_id"].tolist(), ag["ad_group_id"].tolist()))
 
 
 def _per_campaign(df: pd.DataFrame, book: Any, setting: str) -> pd.Series:
@@ -342,3 +347,17 @@ def _finish(rows: list[dict], inp: OptimizerInput) -> pd.DataFrame:
 
 # ------------------------------------------------------------------------------------------
 # search terms: negatives and harvesting
+
+
+def target_clicks(inp: OptimizerInput) -> pd.Series:
+    """Clicks per keyword or target (by entity_id as text) over what the input holds of them: their days, and the
+    sums of those whose days the loader did not read."""
+    parts = []
+    if not inp.target_day.empty:
+        parts.append(inp.target_day.groupby(inp.target_day["entity_id"].astype(str))["clicks"].sum())
+    totals = inp.target_totals
+    if totals is not None and not totals.empty:
+        parts.append(totals.groupby(totals["entity_id"].astype(str))["clicks"].sum())
+    if not parts:
+        return pd.Series(dtype=float)
+    return pd.concat(parts).groupby(level=0).sum()

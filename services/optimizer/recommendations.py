@@ -12,7 +12,7 @@ import pandas as pd
 
 from services.amazon.bid_recommendations import KEYWORD_EXPRESSION
 from services.errors import DashboardError
-from services.optimizer.model import OptimizerInput
+from services.optimizer.model import OptimizerInput, target_clicks
 from services.optimizer.response_curve import level_from_impressions
 
 logger = logging.getLogger(__name__)
@@ -47,8 +47,8 @@ def fetch_bid_recommendations(client, inp: OptimizerInput, min_clicks: int = 1) 
     ent = inp.entities.copy()
     ent["entity_id"] = ent["entity_id"].astype(str)
     ent = ent[ent["state"].astype(str).str.lower() == "enabled"]
-    if not inp.target_day.empty and min_clicks > 0:
-        clicked = inp.target_day.groupby(inp.target_day["entity_id"].astype(str))["clicks"].sum()
+    clicked = target_clicks(inp)
+    if not clicked.empty and min_clicks > 0:
         ent = ent[ent["entity_id"].map(clicked).fillna(0) >= min_clicks]
     rows = []
     for (cid, agid), g in ent.groupby(["campaign_id", "ad_group_id"]):

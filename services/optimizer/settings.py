@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
+from services.analytics.periods import RULES_LOOKBACK_DAYS, SETTLING_DAYS, TERM_RULES_LOOKBACK_DAYS
+
 # ------------------------------------------------------------------------------------------
 # settings
 
@@ -56,9 +58,13 @@ class Settings:
         "No bid change while the expected ACOS at the current bid is within this many points of the target.",
         kind="percent",
     )
-    lookback_days: int = _f(30, "Days of data the bid, budget and placement rules look at.", kind="days")
-    search_term_lookback_days: int = _f(60, "Days of search-term data for negatives and harvesting.", kind="days")
-    settling_days: int = _f(3, "Newest days left out: Amazon still attributes orders to them.", kind="days")
+    lookback_days: int = _f(
+        RULES_LOOKBACK_DAYS, "Days of data the bid, budget and placement rules look at.", kind="days"
+    )
+    search_term_lookback_days: int = _f(
+        TERM_RULES_LOOKBACK_DAYS, "Days of search-term data for negatives and harvesting.", kind="days"
+    )
+    settling_days: int = _f(SETTLING_DAYS, "Newest days left out: Amazon still attributes orders to them.", kind="days")
     cooldown_days: int = _f(
         3, "Days to wait after a change before touching the same keyword or campaign again.", kind="days"
     )

@@ -73,7 +73,8 @@ def _campaign_ids(inp: OptimizerInput) -> set[str]:
     ids: set[str] = set()
     # the ad groups' totals: campaigns with keyword rows in the search-term window, older than target_day's rows
     totals = inp.ad_group_totals if inp.ad_group_totals is not None else pd.DataFrame()
-    for frame in (inp.campaigns, inp.target_day, inp.product_ads, totals):
+    summed = inp.target_totals if inp.target_totals is not None else pd.DataFrame()
+    for frame in (inp.campaigns, inp.target_day, inp.product_ads, totals, summed):
         if not frame.empty and "campaign_id" in frame.columns:
             ids |= set(frame["campaign_id"].drop_duplicates().astype(str))  # unique first: the days repeat them
     return ids
@@ -84,7 +85,7 @@ def _products_by_campaign(inp: OptimizerInput) -> dict[str, list[str]]:
         return {}
     pa = inp.product_ads.dropna(subset=["asin"])
     out: dict[str, list[str]] = {}
-    for cid, asin in zip(pa["campaign_id"].astype(str), pa["asin"].astype(str).str.upper()):
+    for cid, asin in zip(pa["campaign_id"].astype(str).tolist(), pa["asin"].astype(str).str.upper().tolist()):
         out.setdefault(cid, [])
         if asin not in out[cid]:
             out[cid].append(asin)
@@ -95,7 +96,7 @@ def _margins(inp: OptimizerInput) -> dict[str, float]:
     if inp.margins.empty or "margin" not in inp.margins.columns:
         return {}
     m = inp.margins.dropna(subset=["margin"])
-    return {str(a).upper(): float(v) for a, v in zip(m["asin"], m["margin"])}
+    return {str(a).upper(): float(v) for a, v in zip(m["asin"].tolist(), m["margin"].tolist())}
 
 
 def tacos_ratios(inp: OptimizerInput) -> tuple[dict[str, tuple[float, float]], float | None]:

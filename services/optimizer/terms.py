@@ -179,7 +179,7 @@ def _exact_keywords(inp: OptimizerInput) -> set[tuple[str, str]]:
     kw = ent[(ent["kind"] == "keyword") & (ent["match_type"].astype(str).str.upper() == "EXACT")]
     if "state" in kw.columns:
         kw = kw[kw["state"].astype(str).str.lower() != "archived"]
-    return set(zip(kw["ad_group_id"].astype(str), kw["text"].astype(str).str.strip().str.lower()))
+    return set(zip(kw["ad_group_id"].astype(str).tolist(), kw["text"].astype(str).str.strip().str.lower().tolist()))
 
 
 def bleeder_probability(expected_orders: float | np.ndarray, cvr_ratio: float) -> float | np.ndarray:

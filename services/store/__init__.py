@@ -11,6 +11,7 @@ from services.store.db import (  # noqa: F401 - the package's public API
     as_id,
     as_int,
     dump_table,
+    forget_spans,
     migrations_pending,
     money,
     open_db,

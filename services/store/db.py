@@ -26,7 +26,7 @@ from typing import Any
 from sqlite_utils import Database, Migrations
 
 from services.errors import DashboardError
-from services.store.schema import migrations
+from services.store.schema import SPAN_LISTINGS, migrations
 
 BUSY_TIMEOUT_MS = 10_000
 # --------------------------------------------------------------------------------------------
@@ -282,7 +282,18 @@ def replace_window(
     Rows that Amazon no longer reports (restatements) disappear; re-fetches never duplicate.
     """
     db.conn.execute(f"DELETE FROM [{table}] WHERE profile_id = ? AND date BETWEEN ? AND ?", [profile_id, start, end])
+    forget_spans(db, table, profile_id, start, end)
     return upsert_rows(db, table, rows, columns)
+
+
+def forget_spans(db: Database, table: str, profile_id: str, start: str, end: str) -> None:
+    """Inside the write transaction that rewrites a day table's days start..end: the sync's sums over them
+    (`SPAN_LISTINGS`, built by `sync.summaries`) are stale, and their readers sum the days until the next build."""
+    listing = SPAN_LISTINGS.get(table)
+    if listing is not None:
+        db.conn.execute(
+            f"DELETE FROM {listing} WHERE profile_id = ? AND start <= ? AND end >= ?", [profile_id, end, start]
+        )
 
 
 def table_columns(db: Database, table: str) -> list[str]:

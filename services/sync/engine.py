@@ -69,7 +69,7 @@ from services.sync.runs import (
     _sandbox_today,
     _Stop,
 )
-from services.sync.summaries import rebuild_term_spans
+from services.sync.summaries import rebuild_target_spans, rebuild_term_spans
 
 logger = logging.getLogger(__name__)
 
@@ -412,9 +412,10 @@ def sync_account(
         if early_names is not None:
             names_written(early_names)  # what it named, the last pass skips
         last_names = executor.submit(product_names, True)  # a wait on the Catalog API's pace: sums built meanwhile
-        for p in selected:  # after every report: the search-term sums of the sidebar's default range (summaries.py)
+        for p in selected:  # after every report: the sums of the sidebar's default range and the optimizer's windows
             try:
                 rebuild_term_spans(db, p["profile_id"])
+                rebuild_target_spans(db, p["profile_id"])
             except sqlite3.Error:  # the page sums the days itself meanwhile; the next sync builds them again
                 logger.exception("search-term summaries of profile %s were not rebuilt", p["profile_id"])
         names_written(last_names)

@@ -29,10 +29,9 @@ from itertools import islice
 from operator import itemgetter
 
 from services.errors import AmazonUnavailable
-from services.store import METRIC_COLUMNS, MONEY_METRICS, open_db, write
+from services.store import METRIC_COLUMNS, MONEY_METRICS, forget_spans, open_db, write
 from services.sync.reports import convert_report_rows
 from services.sync.runs import _now_iso
-from services.sync.summaries import forget_spans
 
 logger = logging.getLogger(__name__)
 
@@ -165,8 +164,7 @@ class ReportWriter:
                 conn.execute(
                     f"INSERT OR REPLACE INTO main.[{table}] ({col_list}) SELECT {col_list} FROM temp.[{stage}]"
                 )
-            if table == "search_term_day":  # the sums over these days are stale until the sync rebuilds them
-                forget_spans(db, pid, task["start"], task["end"])
+            forget_spans(db, table, pid, task["start"], task["end"])  # the sums over these days are stale
             conn.execute(
                 "UPDATE sync_tasks SET status = 'done', report_id = ?, rows = ?, attempts = attempts + 1, "
                 "error = NULL, finished_at = ? WHERE run_id = ? AND task_key = ?",

@@ -10,6 +10,9 @@ Cost, measured on the large world (US, ~690k search-term rows in 30 days, load ~
 takes ~7 s of CPU per sync; "Last 7" and "Last 14 days" would add ~5 s more, so they are not built by default
 (their day sums are a quarter and half of the 30-day one, within the page's cold budget).
 
+The optimizer's search-term window (60 days back from the last day, its 3 settling days left out) is a span too:
+summing its ~1.4 M rows was 6 of the optimizer's seconds on the large profile, at every run; the sync pays it once.
+
 Freshness: the ingest deletes the `search_term_spans` entries a search-term report's window overlaps, inside the
 transaction that writes the report (`forget_spans`), and this module writes an entry only with its rows, in one
 transaction. The sums are computed before that transaction, into a TEMP table of this connection (a read: no
@@ -23,7 +26,12 @@ from datetime import UTC, datetime
 
 from sqlite_utils import Database
 
-from services.analytics.periods import resolve_range
+from services.analytics.periods import (
+    RULES_LOOKBACK_DAYS,
+    TERM_RULES_LOOKBACK_DAYS,
+    resolve_range,
+    settled_window,
+)
 from services.analytics.search_terms import SPAN_ACCOUNT_CVR, SPAN_COLUMNS, span_sums_sql
 from services.analytics.tables import data_span
 from services.store import write
@@ -33,20 +41,77 @@ logger = logging.getLogger(__name__)
 SPAN_CHOICES = ("Last 30 days",)  # the sidebar's default range
 
 
-def forget_spans(db: Database, profile_id: str, start: str, end: str) -> None:
-    """Inside the write transaction that rewrites search-term days start..end: the spans over them are stale."""
-    db.conn.execute(
-        "DELETE FROM search_term_spans WHERE profile_id = ? AND start <= ? AND end >= ?", [profile_id, end, start]
-    )
+def _target_span_sql() -> str:
+    """Each keyword's (or target's) days counted and metrics summed over one window (params: profile, start,
+    end), both attribution windows; `one_parent` says its rows all name one campaign and ad group."""
+    return """SELECT keyword_id, min(campaign_id), min(ad_group_id),
+        count(campaign_id) = count(*) AND count(ad_group_id) = count(*)
+            AND min(campaign_id) = max(campaign_id) AND min(ad_group_id) = max(ad_group_id),
+        count(*), sum(impressions), sum(clicks), sum(cost),
+        sum(coalesce(purchases_7d, 0)), sum(coalesce(sales_7d, 0)), sum(coalesce(purchases_14d, 0)),
+        sum(coalesce(sales_14d, 0))
+        FROM target_day WHERE profile_id = ? AND date BETWEEN ? AND ? GROUP BY keyword_id"""
 
 
-def rebuild_term_spans(db: Database, profile_id: str, choices: tuple[str, ...] = SPAN_CHOICES) -> dict[str, int]:
-    """Sum the profile's search terms over each of `choices` (ending on its last day with data) into
-    `search_term_span`, dropping its spans of other dates. Returns rows per span ("start..end")."""
+TARGET_SPAN_COLUMNS = (
+    "keyword_id", "campaign_id", "ad_group_id", "one_parent", "days", "impressions", "clicks", "cost",
+    "orders_7d", "sales_7d", "orders_14d", "sales_14d",
+)  # fmt: skip
+
+
+def rebuild_target_spans(db: Database, profile_id: str) -> dict[str, int]:
+    """Sum the profile's keywords and targets over the optimizer's default windows (the bid rule's 30 days and the
+    search-term rules' 60, ending on the last day with data, settling days left out) into `target_span`, dropping
+    its spans of other dates. Summed into a TEMP table first (a read), copied in one short write."""
     _, last = data_span(db, profile_id)
     if last is None:
         return {}
-    periods = list(dict.fromkeys(resolve_range(choice, last) for choice in choices))
+    periods = list(dict.fromkeys(settled_window(last, n) for n in (RULES_LOOKBACK_DAYS, TERM_RULES_LOOKBACK_DAYS)))
+    conn = db.conn
+    cols = ", ".join(TARGET_SPAN_COLUMNS)
+    built: dict[str, int] = {}
+    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS target_build AS SELECT {cols} FROM main.target_span WHERE 0")
+    try:
+        with write(db):
+            keep = " AND ".join("NOT (start = ? AND end = ?)" for _ in periods)
+            params = [profile_id, *[d.isoformat() for p in periods for d in (p.start, p.end)]]
+            conn.execute(f"DELETE FROM target_span WHERE profile_id = ? AND {keep}", params)
+            conn.execute(f"DELETE FROM target_spans WHERE profile_id = ? AND {keep}", params)
+        for period in periods:
+            bounds = [profile_id, period.start.isoformat(), period.end.isoformat()]
+            conn.execute("DELETE FROM temp.target_build")
+            conn.execute(f"INSERT INTO temp.target_build ({cols}) {_target_span_sql()}", bounds)
+            (n,) = conn.execute("SELECT COUNT(*) FROM temp.target_build").fetchone()
+            with write(db):
+                conn.execute("DELETE FROM target_span WHERE profile_id = ? AND start = ? AND end = ?", bounds)
+                conn.execute(
+                    f"INSERT INTO target_span (profile_id, start, end, {cols}) SELECT ?, ?, ?, {cols} "
+                    f"FROM temp.target_build",
+                    bounds,
+                )
+                conn.execute(
+                    "INSERT OR REPLACE INTO target_spans (profile_id, start, end, rows, built_at) VALUES (?, ?, ?, ?, ?)",
+                    [*bounds, n, datetime.now(UTC).isoformat(timespec="seconds")],
+                )
+            built[f"{period.start}..{period.end}"] = n
+    finally:
+        conn.execute("DROP TABLE IF EXISTS temp.target_build")
+    return built
+
+
+def rebuild_term_spans(
+    db: Database, profile_id: str, choices: tuple[str, ...] = SPAN_CHOICES, *, rules_window: bool = True
+) -> dict[str, int]:
+    """Sum the profile's search terms over each of `choices` (ending on its last day with data) and, with
+    `rules_window`, over the optimizer's default search-term window, into `search_term_span`, dropping its spans of
+    other dates. Returns rows per span ("start..end")."""
+    _, last = data_span(db, profile_id)
+    if last is None:
+        return {}
+    periods = [resolve_range(choice, last) for choice in choices]
+    if rules_window:
+        periods.append(settled_window(last, TERM_RULES_LOOKBACK_DAYS))
+    periods = list(dict.fromkeys(periods))
     conn = db.conn
     cols = ", ".join(SPAN_COLUMNS)
     built: dict[str, int] = {}

@@ -346,6 +346,34 @@ def test_windowed_load_and_sql_history_give_the_same_suggestions(tmp_path):
     pd.testing.assert_frame_equal(fast, slow, check_exact=False, rtol=1e-9)
 
 
+def test_the_syncs_span_of_the_rules_window_gives_the_same_sums_and_suggestions(tmp_path):
+    """The sync sums the rules' default search-term window once (sync.summaries); the loader reads that span
+    instead of summing the days, and nothing the rules see changes."""
+    import pandas as pd
+
+    from services.optimizer import optimize
+    from services.sync.summaries import rebuild_term_spans
+
+    db = _world(tmp_path)
+    summed = load_input(db, P, as_of=AS_OF, settings=Settings())
+    built = rebuild_term_spans(db, P)
+    start, end = (d.isoformat() for d in summed.totals_window)
+    assert built[f"{start}..{end}"] == len(summed.search_term_totals) > 0
+    read = load_input(db, P, as_of=AS_OF, settings=Settings())
+    key = ["entity_id", "search_term"]
+    a = summed.search_term_totals.sort_values(key).reset_index(drop=True)
+    b = read.search_term_totals.sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b[list(a.columns)], check_dtype=False)
+    with store.write(db):  # proof that the second load read the span: change it, and the loader's sums follow
+        db.conn.execute("UPDATE search_term_span SET clicks = clicks + 1000 WHERE profile_id = ?", [P])
+    bumped = load_input(db, P, as_of=AS_OF, settings=Settings()).search_term_totals
+    assert bumped["clicks"].sum() == a["clicks"].sum() + 1000 * len(a)
+    suggestions = ["suggestion_key"]
+    fast = optimize(read, Settings()).sort_values(suggestions).reset_index(drop=True)
+    slow = optimize(summed, Settings()).sort_values(suggestions).reset_index(drop=True)
+    pd.testing.assert_frame_equal(fast, slow, check_exact=False, rtol=1e-9)
+
+
 def test_term_history_reads_only_the_converted_rows_index(tmp_path):
     """ "Did this term ever convert" reads the partial index of rows with an order (store m008), in (ad group, term)
     order, not every search-term row of the history with a sort (2 s of the optimizer on the large profile)."""
@@ -446,3 +474,39 @@ def test_loader_leaves_out_zero_days_but_not_of_changed_bids(tmp_path):
         pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-9)
     zero_click = optimize(replace(inp, memo={}), Settings(min_clicks=0, min_orders_raise=0))
     assert "TGA10" in set(zero_click.loc[zero_click["type"] == "bid", "entity_id"])
+
+    # the sync's sums of both windows (store m010): only the keyword whose bid moved is read day by day, every day
+    from services.sync.summaries import rebuild_target_spans
+
+    assert set(rebuild_target_spans(db, P).values()) == {len(inp.entities)}
+    spans = load_input(db, P, as_of=AS_OF, settings=Settings(), account_id="A")
+    assert set(spans.target_day["entity_id"]) == {"KGM10"} and spans.target_day_counts is None
+    held = spans.target_totals.set_index("entity_id")
+    assert "KGM10" not in held.index and held.loc["TGA10", "days"] == 27 and held.loc["TGA10", "clicks"] == 0
+    assert held.loc["KGM11", "clicks"] == other["clicks"].sum()
+    pd.testing.assert_frame_equal(
+        spans.ad_group_totals.sort_values(["campaign_id", "ad_group_id"]).reset_index(drop=True),
+        inp.ad_group_totals.sort_values(["campaign_id", "ad_group_id"]).reset_index(drop=True),
+        check_dtype=False,
+    )
+    summed = _curves(spans)
+    assert set(summed) == set(slow)
+    for e, c in slow.items():
+        f = summed[e]
+        assert (f.days, f.source) == (c.days, c.source), e
+        assert np.allclose(
+            [f.level, f.ceiling, f.cpc_ratio, f.log_sd], [c.level, c.ceiling, c.cpc_ratio, c.log_sd], rtol=1e-9, atol=0
+        ), e
+    for settings in (Settings(), Settings(min_clicks=0, min_orders_raise=0)):
+        a = optimize(replace(spans, margins=margins, memo={}), settings)
+        b = optimize(replace(ref, margins=margins, memo={}), settings)
+        key = ["suggestion_key"]
+        a, b = a.sort_values(key).reset_index(drop=True), b.sort_values(key).reset_index(drop=True)
+        pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-9)
+    with store.write(db):  # a keyword report over the window's days makes the sums stale: the days are read again
+        store.replace_window(db, "target_day", P, AS_OF.isoformat(), AS_OF.isoformat(), [])  # a settling day
+    assert load_input(db, P, as_of=AS_OF, settings=Settings(), account_id="A").target_totals is not None
+    with store.write(db):
+        day = (AS_OF - timedelta(days=5)).isoformat()
+        store.replace_window(db, "target_day", P, day, day, [])
+    assert load_input(db, P, as_of=AS_OF, settings=Settings(), account_id="A").target_totals is None

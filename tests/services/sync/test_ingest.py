@@ -213,6 +213,7 @@ def test_a_search_term_report_forgets_the_sums_of_the_days_it_rewrites(tmp_path)
     assert rebuild_term_spans(db, PID, ("Last 7 days", "Month to date")) == {
         "2024-12-28..2025-01-03": 1,
         "2025-01-01..2025-01-03": 1,
+        "2024-11-05..2024-12-31": 0,  # the optimizer's window: 60 days back, the 3 settling days left out
     }
     last7 = Query(PID, date(2024, 12, 28), date(2025, 1, 3))
     assert terms.has_span(db, last7)
@@ -223,7 +224,8 @@ def test_a_search_term_report_forgets_the_sums_of_the_days_it_rewrites(tmp_path)
     writer.write_report(_task("search_term_day"), PROFILE, "rep-1", "r", iter([_term("2025-01-02", "new", 3, 1.0)]))
     writer.close()
     assert not terms.has_span(db, last7)
-    assert db.conn.execute("SELECT COUNT(*) FROM search_term_spans").fetchone()[0] == 0
+    # only the span whose days the report did not touch stays current (the rules' window ends before them)
+    assert db.conn.execute("SELECT start, end FROM search_term_spans").fetchall() == [("2024-11-05", "2024-12-31")]
     assert terms.all_terms(db, last7, terms.TermFilter())["search_term"].tolist() == ["new"]  # summed from the days
     rebuild_term_spans(db, PID, ("Last 7 days",))
     assert terms.has_span(db, last7)
