@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlite_utils import Database, Migrations
 
@@ -346,8 +347,10 @@ def generate(
     book = get_settings_book(db, account_id)
     inp = load_input(db, profile_id, as_of=as_of, settings=book.account, attribution=attribution, account_id=account_id)
     found = optimize(inp, book, types=types)
-    save_suggestions(db, account_id, found)
-    return list_suggestions(db, account_id, profile_id)
+    saved = _save(db, account_id, found)
+    if found.empty:  # nothing was replaced: the pending ones stay, as the page lists them
+        return list_suggestions(db, account_id, profile_id)
+    return _as_listed(db, saved)
 
 
 def _plain(v):
@@ -357,12 +360,12 @@ def _plain(v):
     return v.item() if hasattr(v, "item") else v
 
 
-def _rows(df: pd.DataFrame, cols: list[str], blocked: set, fixed: dict) -> list[tuple]:
-    """The INSERT's rows (values in the order of `cols`) of the suggestions whose key is not `blocked`, for one
-    executemany: a large profile's ~20k suggestions, one execute each, held the write lock. Read column by column:
-    a dict per row of every cell cost seconds on a large profile."""
+def _rows(df: pd.DataFrame, cols: list[str], blocked: set, fixed: dict) -> dict[str, list]:
+    """The INSERT's values, column by column, of the suggestions whose key is not `blocked`, for one executemany:
+    a large profile's ~20k suggestions, one execute each, held the write lock. Read column by column: a dict per
+    row of every cell cost seconds on a large profile."""
     if df.empty:
-        return []
+        return {c: [] for c in cols}
     keys = list(df["suggestion_key"])
     keep = [i for i, k in enumerate(keys) if k not in blocked]
     values: dict[str, list] = {c: [fixed[c]] * len(keep) for c in fixed}
@@ -375,19 +378,25 @@ def _rows(df: pd.DataFrame, cols: list[str], blocked: set, fixed: dict) -> list[
         if c not in values:
             cells = _cells(df[c]) if c in df.columns else [None] * len(df)
             values[c] = cells if every else [cells[i] for i in keep]
-    return list(zip(*(values[c] for c in cols)))
+    return values
 
 
 def _cells(column: pd.Series) -> list:
     """A column's cells as SQLite takes them (see `_plain`): numbers and text converted by pandas in one go (a
     call per cell cost a second on a large profile's 23k suggestions x 35 columns), mixed ones cell by cell."""
-    if column.dtype == object:
-        return [_plain(v) for v in column.tolist()]
-    return column.astype(object).where(column.notna(), None).tolist()
+    cells = column.astype(object).where(column.notna(), None).tolist()
+    if column.dtype == object and any(isinstance(v, np.generic) for v in cells):
+        return [_plain(v) for v in cells]  # NumPy scalars among Python values: converted one by one
+    return cells
 
 
 def save_suggestions(db: Database, account_id: str, df: pd.DataFrame, run_id: str | None = None) -> int:
     """Replace the profile's pending suggestions; skip keys that are approved, snoozed or recently rejected."""
+    return len(_save(db, account_id, df, run_id)["suggestion_id"])
+
+
+def _save(db: Database, account_id: str, df: pd.DataFrame, run_id: str | None = None) -> dict[str, list]:
+    """`save_suggestions`, returning the rows written, column by column."""
     ensure_schema(db)
     if df.empty:
         profiles: set[str] = set()
@@ -418,7 +427,7 @@ def save_suggestions(db: Database, account_id: str, df: pd.DataFrame, run_id: st
             c for c in _SUGG_COLS if c != "profile_id"
         ]
         sql = "INSERT INTO suggestions ({}) VALUES ({})".format(", ".join(cols), ", ".join("?" for _ in cols))
-        batch = _rows(
+        saved = _rows(
             df,
             cols,
             blocked,
@@ -429,8 +438,22 @@ def save_suggestions(db: Database, account_id: str, df: pd.DataFrame, run_id: st
                 "created_at": now.isoformat(timespec="seconds"),
             },
         )
-        db.conn.executemany(sql, batch)
-    return len(batch)
+        db.conn.executemany(sql, zip(*(saved[c] for c in cols)))
+    return saved
+
+
+def _as_listed(db: Database, saved: dict[str, list]) -> pd.DataFrame:
+    """The rows just saved as `list_suggestions` returns a profile's pending ones (its columns, its default order),
+    without reading back the ~23k rows (with their evidence) of a large profile: a second of the run."""
+    columns = [r[1] for r in db.conn.execute("PRAGMA table_info(suggestions)")]
+    n = len(saved["suggestion_id"])
+    df = pd.DataFrame({c: saved[c] if c in saved else [None] * n for c in columns})
+    missing = df["confidence"].isna()
+    df = df.assign(_missing=missing, _confidence=-pd.to_numeric(df["confidence"], errors="coerce"))
+    df = df.sort_values(["_missing", "_confidence", "suggestion_key", "suggestion_id"], kind="stable")
+    df = df.drop(columns=["_missing", "_confidence"]).reset_index(drop=True)
+    df["type_label"] = df["type"].map(TYPE_LABELS)
+    return df
 
 
 SORTABLE = (

@@ -34,6 +34,10 @@ def test_generate_saves_pending_grouped_and_filterable(synced):
     df = sugg.generate(db, acc, pid)
     assert not df.empty and set(df["status"]) == {"pending"}
     assert {"bid", "negative"} <= set(df["type"])
+    # what generate returns (the rows it wrote, not read back) is what the page lists: same rows, columns, order
+    listed = sugg.list_suggestions(db, acc, pid)
+    assert list(df.columns) == list(listed.columns)
+    pd.testing.assert_frame_equal(df, listed, check_dtype=False)
     summary = sugg.summary_by_type(db, acc, pid)
     assert summary["count"].sum() == len(df)
     bids = sugg.list_suggestions(db, acc, pid, types=["bid"], sort_by="expected_spend_change", ascending=True)
