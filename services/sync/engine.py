@@ -412,12 +412,24 @@ def sync_account(
         if early_names is not None:
             names_written(early_names)  # what it named, the last pass skips
         last_names = executor.submit(product_names, True)  # a wait on the Catalog API's pace: sums built meanwhile
-        for p in selected:  # after every report: the sums of the sidebar's default range and the optimizer's windows
+
+        def summaries(profile_id: str) -> None:
+            """After every report: the sums of the sidebar's default range and the optimizer's windows
+            (summaries.py). A connection per thread, so that profiles are summed side by side: SQLite leaves the
+            interpreter lock while it reads, and a large seller's profiles take seconds each."""
+            sums_db = open_db(db_path)
             try:
-                rebuild_term_spans(db, p["profile_id"])
-                rebuild_target_spans(db, p["profile_id"])
-            except sqlite3.Error:  # the page sums the days itself meanwhile; the next sync builds them again
-                logger.exception("search-term summaries of profile %s were not rebuilt", p["profile_id"])
+                rebuild_term_spans(sums_db, profile_id)
+                rebuild_target_spans(sums_db, profile_id)
+            finally:
+                sums_db.conn.close()
+
+        summing = {executor.submit(summaries, p["profile_id"]): p["profile_id"] for p in selected}
+        for fut, profile_id in summing.items():
+            try:
+                fut.result()
+            except sqlite3.Error:  # the page and the optimizer sum the days meanwhile; the next sync builds them again
+                logger.exception("the summaries of profile %s were not rebuilt", profile_id)
         names_written(last_names)
         # every job has finished: no worker uses its connection any more. (After an error, workers may still be
         # in a write; closing a connection under them would crash, so theirs close when their threads end.)
