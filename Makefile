@@ -59,7 +59,7 @@ redis:
 	else echo "redis: redis-server is missing and this is not root with apt-get; its test will be skipped (failed under CI=true)"; fi
 
 test: lint e2e-browser redis
-	$(BIN)/python -m pytest -q -n 2 --durations=25
+	$(BIN)/python -m pytest -q -n 3 --durations=25
 
 sandbox: install
 	$(BIN)/python -m sandbox --port 8765
