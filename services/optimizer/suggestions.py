@@ -360,7 +360,7 @@ def _plain(v):
     return v.item() if hasattr(v, "item") else v
 
 
-def _rows(df: pd.DataFrame, cols: list[str], blocked: set, fixed: dict) -> dict[str, list]:
+def _insert_columns(df: pd.DataFrame, cols: list[str], blocked: set, fixed: dict) -> dict[str, list]:
     """The INSERT's values, column by column, of the suggestions whose key is not `blocked`, for one executemany:
     a large profile's ~20k suggestions, one execute each, held the write lock. Read column by column: a dict per
     row of every cell cost seconds on a large profile."""
@@ -427,7 +427,7 @@ def _save(db: Database, account_id: str, df: pd.DataFrame, run_id: str | None = 
             c for c in _SUGG_COLS if c != "profile_id"
         ]
         sql = "INSERT INTO suggestions ({}) VALUES ({})".format(", ".join(cols), ", ".join("?" for _ in cols))
-        saved = _rows(
+        saved = _insert_columns(
             df,
             cols,
             blocked,

@@ -65,6 +65,24 @@ TARGET_SPAN_COLUMNS = (
 )  # fmt: skip
 
 
+def _drop_other_dates(db: Database, table: str, listing: str, profile_id: str, periods: list) -> None:
+    """The profile's spans of dates no longer built (the data moved on a day), rows and entries: gone with this
+    sync, in one transaction."""
+    keep = " AND ".join("NOT (start = ? AND end = ?)" for _ in periods) or "1"
+    params = [profile_id, *[d.isoformat() for p in periods for d in (p.start, p.end)]]
+    with write(db):
+        db.conn.execute(f"DELETE FROM {table} WHERE profile_id = ? AND {keep}", params)
+        db.conn.execute(f"DELETE FROM {listing} WHERE profile_id = ? AND {keep}", params)
+
+
+def _copy_span(db: Database, table: str, build: str, cols: str, bounds: list) -> None:
+    """Inside the caller's write: one span's rows (profile, start, end = `bounds`) replaced by the TEMP table's."""
+    db.conn.execute(f"DELETE FROM {table} WHERE profile_id = ? AND start = ? AND end = ?", bounds)
+    db.conn.execute(
+        f"INSERT INTO {table} (profile_id, start, end, {cols}) SELECT ?, ?, ?, {cols} FROM temp.{build}", bounds
+    )
+
+
 def rebuild_target_spans(db: Database, profile_id: str) -> dict[str, int]:
     """Sum the profile's keywords and targets over the optimizer's default windows (the bid rule's 30 days and the
     search-term rules' 60, ending on the last day with data, settling days left out) into `target_span`, dropping
@@ -78,23 +96,14 @@ def rebuild_target_spans(db: Database, profile_id: str) -> dict[str, int]:
     built: dict[str, int] = {}
     conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS target_build AS SELECT {cols} FROM main.target_span WHERE 0")
     try:
-        with write(db):
-            keep = " AND ".join("NOT (start = ? AND end = ?)" for _ in periods)
-            params = [profile_id, *[d.isoformat() for p in periods for d in (p.start, p.end)]]
-            conn.execute(f"DELETE FROM target_span WHERE profile_id = ? AND {keep}", params)
-            conn.execute(f"DELETE FROM target_spans WHERE profile_id = ? AND {keep}", params)
+        _drop_other_dates(db, "target_span", "target_spans", profile_id, periods)
         for period in periods:
             bounds = [profile_id, period.start.isoformat(), period.end.isoformat()]
             conn.execute("DELETE FROM temp.target_build")
             conn.execute(f"INSERT INTO temp.target_build ({cols}) {_target_span_sql()}", bounds)
             (n,) = conn.execute("SELECT COUNT(*) FROM temp.target_build").fetchone()
             with write(db):
-                conn.execute("DELETE FROM target_span WHERE profile_id = ? AND start = ? AND end = ?", bounds)
-                conn.execute(
-                    f"INSERT INTO target_span (profile_id, start, end, {cols}) SELECT ?, ?, ?, {cols} "
-                    f"FROM temp.target_build",
-                    bounds,
-                )
+                _copy_span(db, "target_span", "target_build", cols, bounds)
                 conn.execute(
                     "INSERT OR REPLACE INTO target_spans (profile_id, start, end, rows, built_at) VALUES (?, ?, ?, ?, ?)",
                     [*bounds, n, datetime.now(UTC).isoformat(timespec="seconds")],
@@ -123,11 +132,7 @@ def rebuild_term_spans(
     built: dict[str, int] = {}
     conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS span_build AS SELECT {cols} FROM main.search_term_span WHERE 0")
     try:
-        with write(db):  # spans of dates no longer offered (the data moved on a day): gone with this sync
-            keep = " AND ".join("NOT (start = ? AND end = ?)" for _ in periods) or "1"
-            params = [profile_id, *[d.isoformat() for p in periods for d in (p.start, p.end)]]
-            conn.execute(f"DELETE FROM search_term_span WHERE profile_id = ? AND {keep}", params)
-            conn.execute(f"DELETE FROM search_term_spans WHERE profile_id = ? AND {keep}", params)
+        _drop_other_dates(db, "search_term_span", "search_term_spans", profile_id, periods)
         for period in periods:
             bounds = [profile_id, period.start.isoformat(), period.end.isoformat()]
             conn.execute("DELETE FROM temp.span_build")
@@ -136,12 +141,7 @@ def rebuild_term_spans(
                 f"SELECT COUNT(*), {SPAN_ACCOUNT_CVR[7]}, {SPAN_ACCOUNT_CVR[14]} FROM temp.span_build"
             ).fetchone()
             with write(db):
-                conn.execute("DELETE FROM search_term_span WHERE profile_id = ? AND start = ? AND end = ?", bounds)
-                conn.execute(
-                    f"INSERT INTO search_term_span (profile_id, start, end, {cols}) "
-                    f"SELECT ?, ?, ?, {cols} FROM temp.span_build",
-                    bounds,
-                )
+                _copy_span(db, "search_term_span", "span_build", cols, bounds)
                 conn.execute(
                     "INSERT OR REPLACE INTO search_term_spans "
                     "(profile_id, start, end, rows, account_cvr_7d, account_cvr_14d, built_at) "

@@ -398,6 +398,33 @@ def test_term_history_reads_only_the_converted_rows_index(tmp_path):
     assert indexed == rows > 0
 
 
+def _assert_same_curves(got: dict, want: dict) -> None:
+    import numpy as np
+
+    for e, c in want.items():
+        f = got[e]
+        assert (f.days, f.source) == (c.days, c.source), e
+        assert np.allclose(
+            [f.level, f.ceiling, f.cpc_ratio, f.log_sd], [c.level, c.ceiling, c.cpc_ratio, c.log_sd], rtol=1e-9, atol=0
+        ), e
+
+
+def _assert_same_suggestions(inp, ref, margins, settings):
+    """The optimizer's suggestions on both inputs equal (by key); returns the reference's."""
+    from dataclasses import replace
+
+    import pandas as pd
+
+    from services.optimizer import optimize
+
+    a = optimize(replace(inp, margins=margins, memo={}), settings)
+    b = optimize(replace(ref, margins=margins, memo={}), settings)
+    key = ["suggestion_key"]
+    a, b = a.sort_values(key).reset_index(drop=True), b.sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-9)
+    return b
+
+
 def _curves(inp):
     from services.optimizer.bids import target_curves
     from services.optimizer.model import _in_window, _num, window
@@ -418,7 +445,6 @@ def test_loader_leaves_out_zero_days_but_not_of_changed_bids(tmp_path):
     from dataclasses import replace
     from datetime import timedelta
 
-    import numpy as np
     import pandas as pd
 
     from services.optimizer import optimize
@@ -458,20 +484,11 @@ def test_loader_leaves_out_zero_days_but_not_of_changed_bids(tmp_path):
     assert len(ref.target_day) > len(inp.target_day)
     fast, slow = _curves(inp), _curves(ref)
     assert set(fast) == set(slow) and fast["KGM10"].days == 27
-    for e, c in slow.items():
-        f = fast[e]
-        assert (f.days, f.source) == (c.days, c.source), e
-        assert np.allclose(
-            [f.level, f.ceiling, f.cpc_ratio, f.log_sd], [c.level, c.ceiling, c.cpc_ratio, c.log_sd], rtol=1e-9, atol=0
-        ), e
+    _assert_same_curves(fast, slow)
     margins = pd.DataFrame({"asin": ["B0AAAAAAA1", "B0AAAAAAA2"], "margin": [0.4, 0.4]})
     for settings in (Settings(), Settings(min_clicks=0, min_orders_raise=0)):
-        a = optimize(replace(inp, margins=margins, memo={}), settings)
-        b = optimize(replace(ref, margins=margins, memo={}), settings)
+        b = _assert_same_suggestions(inp, ref, margins, settings)
         assert "bid" in set(b["type"]), b["type"].value_counts()
-        key = ["suggestion_key"]
-        a, b = a.sort_values(key).reset_index(drop=True), b.sort_values(key).reset_index(drop=True)
-        pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-9)
     zero_click = optimize(replace(inp, memo={}), Settings(min_clicks=0, min_orders_raise=0))
     assert "TGA10" in set(zero_click.loc[zero_click["type"] == "bid", "entity_id"])
 
@@ -491,18 +508,9 @@ def test_loader_leaves_out_zero_days_but_not_of_changed_bids(tmp_path):
     )
     summed = _curves(spans)
     assert set(summed) == set(slow)
-    for e, c in slow.items():
-        f = summed[e]
-        assert (f.days, f.source) == (c.days, c.source), e
-        assert np.allclose(
-            [f.level, f.ceiling, f.cpc_ratio, f.log_sd], [c.level, c.ceiling, c.cpc_ratio, c.log_sd], rtol=1e-9, atol=0
-        ), e
+    _assert_same_curves(summed, slow)
     for settings in (Settings(), Settings(min_clicks=0, min_orders_raise=0)):
-        a = optimize(replace(spans, margins=margins, memo={}), settings)
-        b = optimize(replace(ref, margins=margins, memo={}), settings)
-        key = ["suggestion_key"]
-        a, b = a.sort_values(key).reset_index(drop=True), b.sort_values(key).reset_index(drop=True)
-        pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-9)
+        _assert_same_suggestions(spans, ref, margins, settings)
     with store.write(db):  # a keyword report over the window's days makes the sums stale: the days are read again
         store.replace_window(db, "target_day", P, AS_OF.isoformat(), AS_OF.isoformat(), [])  # a settling day
     assert load_input(db, P, as_of=AS_OF, settings=Settings(), account_id="A").target_totals is not None
