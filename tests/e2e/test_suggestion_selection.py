@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -45,14 +46,21 @@ def _read_rows(page: Page, nth: int) -> list[dict[str, str]]:
     return out
 
 
-def rows_in_view(page: Page, nth: int = 0, needs: tuple[str, ...] = ("Type",), timeout: float = 60.0) -> list[dict]:
-    """The rows the grid draws, each as {header: cell text}, once it has drawn rows with these headers (the grid
-    draws after the script run ends, and is redrawn while it is read)."""
+def rows_in_view(
+    page: Page,
+    nth: int = 0,
+    needs: tuple[str, ...] = ("Type",),
+    timeout: float = 60.0,
+    until: Callable[[list[dict]], bool] | None = None,
+) -> list[dict]:
+    """The rows the grid draws, each as {header: cell text}, once it has drawn rows with these headers and, when
+    given, `until` holds for them. The grid draws after the script run's text does, and is redrawn while it is
+    read: a run's summary line can already show while the grid still holds the previous run's rows."""
     deadline, seen = time.monotonic() + timeout, []
     while True:
         try:
             seen = _read_rows(page, nth)
-            if seen and all(set(needs) <= set(r) for r in seen):
+            if seen and all(set(needs) <= set(r) for r in seen) and (until is None or until(seen)):
                 return seen
         except PlaywrightError:
             pass
@@ -168,8 +176,9 @@ def test_selection_never_moves_to_another_suggestion(page: Page, own_server, sho
     page.keyboard.press("Escape")
     wait_for_app_run(page)
     expect(page.get_by_text(re.compile(r"^Bid changes: \d+$"))).to_be_visible(timeout=WAIT)
-    rows = rows_in_view(page, needs=("Type", "Keyword", "Campaign", "Ad group"))
-    assert len(rows) >= 4 and {r["Type"] for r in rows} == {"Bid changes"}, rows[:3]
+    only_bids = lambda rows: {r["Type"] for r in rows} == {"Bid changes"}  # noqa: E731
+    rows = rows_in_view(page, needs=("Type", "Keyword", "Campaign", "Ad group"), until=only_bids)
+    assert len(rows) >= 4 and only_bids(rows), rows[:3]
 
     # tick the first and the third row; the detail follows the newest tick
     picked = [identity(rows[0]), identity(rows[2])]
