@@ -198,7 +198,7 @@ def _bid_changed(changes: pd.DataFrame) -> list[str]:
     ch = changes
     if "change_type" in ch.columns:
         ch = ch[(ch["change_type"] == "bid") | ch["change_type"].isna()]
-    return sorted(set(ch["entity_id"].astype(str)))
+    return sorted(set(ch["entity_id"].dropna().astype(str)))  # a create that failed has no entity id
 
 
 def load_input(

@@ -406,11 +406,7 @@ def _save(db: Database, account_id: str, df: pd.DataFrame, run_id: str | None = 
     now = datetime.now(UTC)
     with write(db):
         for pid in profiles:
-            db.conn.execute(
-                "UPDATE suggestions SET status = 'superseded' WHERE account_id = ? AND profile_id = ? "
-                "AND status = 'pending'",
-                [account_id, pid],
-            )
+            _retire_pending(db, account_id, pid)
         blocked = set()
         for key, status, until, decided in db.conn.execute(
             "SELECT suggestion_key, status, snoozed_until, decided_at FROM suggestions WHERE account_id = ? "
@@ -440,6 +436,27 @@ def _save(db: Database, account_id: str, df: pd.DataFrame, run_id: str | None = 
         )
         db.conn.executemany(sql, zip(*(saved[c] for c in cols)))
     return saved
+
+
+def _retire_pending(db: Database, account_id: str, profile_id: str) -> None:
+    """Drop the profile's pending (and earlier superseded) suggestions before a run saves its own: nothing reads a
+    replaced suggestion, and keeping each run's ~20k rows of a large profile grew the table by that much a run and
+    wrote every one of them again to mark it. One that the change history or the apply journal names is kept, marked
+    superseded, so what was sent to Amazon still shows why."""
+    referenced = """SELECT suggestion_id FROM change_history WHERE account_id = ? AND profile_id = ?
+        AND suggestion_id IS NOT NULL
+        UNION SELECT suggestion_id FROM apply_journal WHERE account_id = ? AND profile_id = ?
+        AND suggestion_id IS NOT NULL"""
+    who = [account_id, profile_id]
+    db.conn.execute(
+        "DELETE FROM suggestions WHERE account_id = ? AND profile_id = ? AND status IN ('pending', 'superseded') "
+        f"AND suggestion_id NOT IN ({referenced})",
+        [*who, *who, *who],
+    )
+    db.conn.execute(
+        "UPDATE suggestions SET status = 'superseded' WHERE account_id = ? AND profile_id = ? AND status = 'pending'",
+        who,
+    )
 
 
 def _as_listed(db: Database, saved: dict[str, list]) -> pd.DataFrame:

@@ -51,11 +51,48 @@ def test_generate_saves_pending_grouped_and_filterable(synced):
         | found["campaign_name"].fillna("").str.lower().str.contains(term[:8].lower(), regex=False)
         | found["ad_group_name"].fillna("").str.lower().str.contains(term[:8].lower(), regex=False)
     ).all()
-    # re-running replaces pending rows instead of piling them up
+    # re-running replaces pending rows instead of piling them up: the table holds this run's rows only
     again = sugg.generate(db, acc, pid)
     assert len(again) == len(df)
+    held = db.conn.execute("SELECT count(*) FROM suggestions WHERE account_id = ? AND profile_id = ?", [acc, pid])
+    assert held.fetchone()[0] == len(again)
     csv = sugg.export_suggestions_csv(again)
     assert csv.startswith(b"\xef\xbb\xbf")
+
+
+def test_a_replaced_suggestion_that_history_names_is_kept(synced):
+    """A replaced suggestion goes, unless the change history or the apply journal names it: then it stays, marked
+    superseded, so the history can still say why a change was made."""
+    db, acc, pid = synced["db"], synced["account_id"], synced["pid"]
+    first = sugg.generate(db, acc, pid)
+    bids = first[first["type"] == "bid"]
+    named, journaled, plain = bids["suggestion_id"].iloc[:3]
+    entity = bids["entity_id"].iloc[0]
+    with write(db):
+        db.conn.execute(
+            "INSERT INTO change_history (change_id, account_id, profile_id, suggestion_id, applied_at, change_type, "
+            "action, entity_id, ok) VALUES ('c-test', ?, ?, ?, '2026-01-01T00:00:00', 'bid', 'update', ?, 1)",
+            [acc, pid, named, entity],
+        )
+        db.conn.execute(
+            "INSERT INTO apply_journal (entry_id, batch_id, account_id, profile_id, suggestion_id, change_type, "
+            "method, kind, payload, action, journaled_at) VALUES ('j-test', 'b-test', ?, ?, ?, 'bid', 'PUT', "
+            "'keyword', '{}', 'update', '2026-01-01T00:00:00')",
+            [acc, pid, journaled],
+        )
+    try:
+        sugg.generate(db, acc, pid)
+        status = dict(
+            db.conn.execute(
+                "SELECT suggestion_id, status FROM suggestions WHERE suggestion_id IN (?, ?, ?)",
+                [named, journaled, plain],
+            ).fetchall()
+        )
+        assert status == {named: "superseded", journaled: "superseded"}
+    finally:
+        with write(db):  # leave the module's store as the other tests expect it
+            db.conn.execute("DELETE FROM change_history WHERE change_id = 'c-test'")
+            db.conn.execute("DELETE FROM apply_journal WHERE entry_id = 'j-test'")
 
 
 def test_review_actions(synced):
