@@ -111,7 +111,7 @@ def markdown_section(results: dict) -> str:
             *([pages, ""] if pages else []),
             f"Measured {m['date']} on {m['nproc']} cores ({m['cpu']}), {m['memory_gb']} GB RAM, Python {m['python']}; "
             f"load average {results.get('load_at_start')} at the start, {results.get('load_at_end')} at the end "
-            "(a shared machine: other people's tests were running).",
+            "(a shared machine whose speed drifts through the day: compare figures within one run).",
         ]
     )
 

@@ -65,7 +65,9 @@ def sync_before(commit: str, days: int, latency: float) -> dict:
     """The code at `commit`: its own large sandbox and its own sync, each in a process, in a temporary worktree."""
     with tempfile.TemporaryDirectory(prefix="sync-before-") as tmp:
         tree = Path(tmp) / "tree"
-        subprocess.run(["git", "worktree", "add", "--detach", str(tree), commit], cwd=ROOT, check=True)
+        subprocess.run(  # git's own lines go to stderr: stdout is the JSON result
+            ["git", "worktree", "add", "--detach", str(tree), commit], cwd=ROOT, check=True, stdout=sys.stderr
+        )
         try:
             port = _free_port()
             cmd = [sys.executable, "-m", "sandbox", "--scale", "large", "--port", str(port)]
@@ -98,7 +100,9 @@ def sync_before(commit: str, days: int, latency: float) -> dict:
             out.update({k: summary.get(k) for k in ("sync_wall_s", "sync_peak_rss_mb", "status", "rows", "reports")})
             return out
         finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False)
+            subprocess.run(
+                ["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False, stdout=sys.stderr
+            )
 
 
 def main(argv: list[str] | None = None) -> int:
