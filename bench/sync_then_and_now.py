@@ -63,6 +63,12 @@ def _env(code: Path) -> dict:
 
 def sync_before(commit: str, days: int, latency: float) -> dict:
     """The code at `commit`: its own large sandbox and its own sync, each in a process, in a temporary worktree."""
+    known = subprocess.run(["git", "cat-file", "-e", f"{commit}^{{commit}}"], cwd=ROOT, capture_output=True)
+    if known.returncode != 0:
+        raise SystemExit(
+            f"Commit {commit} is not in this clone's history (a shallow clone?): run `git fetch --unshallow`, "
+            "or name another commit with --before."
+        )
     with tempfile.TemporaryDirectory(prefix="sync-before-") as tmp:
         tree = Path(tmp) / "tree"
         subprocess.run(  # git's own lines go to stderr: stdout is the JSON result
