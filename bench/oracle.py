@@ -30,7 +30,9 @@ The other levers, from the same expected profit per click:
   click below the CPC), except ASIN terms and an exact keyword's own text (its bid handles it);
 - harvesting: every non-exact converting term whose expected profit as an exact keyword at its own optimal bid
   (HARVEST_SHARE of the query's reach: it shares the auction with its source) beats what it earns in its sources by
-  more than HARVEST_MIN_GAIN a day; the exact keyword goes into the source ad group (same products) at that bid;
+  more than HARVEST_MIN_GAIN a day; the exact keyword goes into the source ad group (same products) at that bid,
+  or, when the source is an automatic campaign (Amazon takes no keyword there), into the manual keyword ad group
+  that sells most of the same products (`harvest_home`);
 - budgets: every campaign with positive expected profit gets BUDGET_HEADROOM x its expected spend at peak season
   and weekday (never less than it has);
 - placements: per campaign, the placement percentages (from PCT_CHOICES) that maximise its expected profit.
@@ -206,8 +208,12 @@ def plan(truth: dict, campaigns: list[dict], levers: set[str]) -> Plan:
         if by_q:
             qs = np.array(list(by_q))
             src = np.array([max(by_q[q], key=lambda i: term_clicks[i]) for q in qs])
-            s_ag = T["t_ag"][tt[src]]
-            s_camp = T["t_camp"][tt[src]]
+            homes: dict[int, int] = {}
+            d_ag = np.array([harvest_home(T, int(a), homes) for a in T["t_ag"][tt[src]]], dtype=int)
+            qs, src, d_ag = qs[d_ag >= 0], src[d_ag >= 0], d_ag[d_ag >= 0]
+        if by_q and len(qs):
+            s_ag = d_ag  # where the keyword goes: the source's ad group, or a manual one selling the same products
+            s_camp = T["ag_camp"][d_ag]
             V = T["reach"][qs] * T["vol"][qs] * HARVEST_SHARE
             v0 = T["rel"][qs] * T["value_per_conv"][s_ag]
             g = _grid(v0)
@@ -243,6 +249,30 @@ def plan(truth: dict, campaigns: list[dict], levers: set[str]) -> Plan:
                 cid = str(T["campaign_id"][ci])
                 out.campaigns.setdefault(cid, {"campaignId": cid})["budget"] = {"budget": want, "budgetType": "DAILY"}
     return out
+
+
+def harvest_home(T: dict, ag: int, memo: dict[int, int]) -> int:
+    """The ad group a term harvested from ad group `ag` goes into, or -1: the source itself when its campaign takes
+    keywords (a manual keyword campaign: a broad or phrase source), else, as Amazon allows no keyword in an
+    automatic campaign, the enabled ad group of a live manual keyword campaign that advertises the most of the
+    source's products (ties: the higher value per conversion); -1 when no such ad group exists."""
+    if ag in memo:
+        return memo[ag]
+    home = -1
+    if T["camp_kind"][T["ag_camp"][ag]] == "kw":
+        home = ag
+    else:
+        want = T["ag_products"][ag]
+        best = (0, 0.0)
+        for b, products in enumerate(T["ag_products"]):
+            c = T["ag_camp"][b]
+            if not (T["ag_on"][b] and T["camp_on"][c] and T["camp_kind"][c] == "kw"):
+                continue
+            score = (len(want & products), float(T["value_per_conv"][b]))
+            if score[0] > 0 and score > best:
+                home, best = b, score
+    memo[ag] = home
+    return home
 
 
 def apply(client, profile_id: str, p: Plan) -> int:

@@ -327,6 +327,19 @@ class _Validator:
             )
         if self.kind == "adGroups":
             return
+        if self.kind == "keywords" and camp.get("targetingType") == "AUTO":
+            # Amazon chooses an auto campaign's targeting itself (its four auto clauses): keywords go into manual
+            # campaigns only; negative keywords are allowed in both
+            errs.append(
+                _e(
+                    "targetingClauseSetupError",
+                    "TARGETING_TYPE_NOT_ALLOWED_FOR_AUTO_TARGETING_CAMPAIGN",
+                    f"Campaign {cid} uses automatic targeting: keywords can be added to manual campaigns only",
+                    self.loc(i, "campaignId"),
+                    cid,
+                )
+            )
+            return
         ag = self.ad_groups.get(str(agid))
         if ag is None or str(ag.get("campaignId")) != cid:
             errs.append(

@@ -157,9 +157,12 @@ class WorldTruth:
         Per target (arrays of length nT): entity ids, kind, match type, text, campaign and ad group indexes,
         `live`, volume `V`, competitor bid `comp`, base click-through `ctr`, product-page mix `pt`, current `bid`.
         Per campaign: ids, placement percentages `pct` (top, rest of search, product page), `budget`, `on`.
-        Per ad group: ids and `value_per_conv`, the expected margin (account currency) of one conversion of a
-        click on it before relevance and placement (mean over its ads of product CVR x units x margin value,
-        where 12 % of purchases are another product of the catalogue, as ``simulate_day`` draws them).
+        Per campaign also `camp_kind` ("auto": automatic targeting, no keyword can be added to it; "kw": manual
+        keywords; else manual product targeting). Per ad group: ids, its campaign's index `ag_camp`, `ag_on`, the
+        products its enabled ads advertise `ag_products`, and `value_per_conv`, the expected margin (account
+        currency) of one conversion of a click on it before relevance and placement (mean over its ads of product
+        CVR x units x margin value, where 12 % of purchases are another product of the catalogue, as
+        ``simulate_day`` draws them).
         Per term (target, query) pair: `term_t`, `term_q`, click weight `term_w` (its share of the target's clicks
         is term_w / sum over the target), `term_blocked`. Per query: text, `rel`, `vol`, `comp`, `ctr`, `reach`."""
         p = self._p(profile_id)
@@ -175,6 +178,10 @@ class WorldTruth:
                 val[ag] += p.p_cvr[pr] * UNITS_PER_ORDER * (0.88 * pm[pr] + 0.12 * other)
                 cnt[ag] += 1
         val = np.where(cnt > 0, val / np.maximum(cnt, 1), 0.0)
+        ag_products: list[set[int]] = [set() for _ in p.adgroups]
+        for a, (ag, pr) in enumerate(zip(p.ad_ag, ad_prod)):
+            if pr >= 0 and p.ads[a]["state"] == "ENABLED":
+                ag_products[ag].add(int(pr))
         tt, tq = p.term_t.a, p.term_q.a
         camp_on = np.array([c["state"] == "ENABLED" for c in p.campaigns])
         return {
@@ -194,7 +201,11 @@ class WorldTruth:
             "pct": p.s_pct.copy(),
             "budget": p.s_budget_c / 100.0,
             "camp_on": camp_on,
+            "camp_kind": np.array(p.camp_kind, dtype=object),
             "ad_group_id": np.array([a["adGroupId"] for a in p.adgroups], dtype=object),
+            "ag_camp": np.array([p.ent_index["campaigns"][a["campaignId"]] for a in p.adgroups], dtype=int),
+            "ag_on": np.array([a.get("state") == "ENABLED" for a in p.adgroups]),
+            "ag_products": ag_products,
             "value_per_conv": val,
             "term_t": tt.copy(),
             "term_q": tq.copy(),

@@ -83,3 +83,26 @@ def test_negatives_scored_from_the_loaders_window_totals():
     assert scores["loss_covered_share"] == pytest.approx(1.0)
     missed = bleeder_scores(arm, found.iloc[0:0], _input())
     assert missed["recall"] == 0.0 and missed["precision"] is None
+
+
+def test_the_oracle_harvests_from_an_auto_campaign_into_a_manual_keyword_ad_group():
+    """Amazon takes no keyword in an automatic campaign: a term harvested there goes into the live manual keyword
+    ad group that sells most of the same products; a broad or phrase source keeps its own; none fits, none."""
+    import numpy as np
+
+    from bench.oracle import harvest_home
+
+    T = {
+        "camp_kind": np.array(["auto", "kw", "kw", "pt", "kw"], dtype=object),
+        "camp_on": np.array([True, True, True, True, False]),
+        # ad groups: 0 auto, 1 kw (product 1), 2 kw (products 1, 2), 3 pt (1, 2), 4 paused kw campaign (1, 2),
+        # 5 auto selling product 9 only
+        "ag_camp": np.array([0, 1, 2, 3, 4, 0]),
+        "ag_on": np.array([True, True, True, True, True, True]),
+        "ag_products": [{1, 2}, {1}, {1, 2}, {1, 2}, {1, 2}, {9}],
+        "value_per_conv": np.array([5.0, 9.0, 4.0, 9.0, 9.0, 5.0]),
+    }
+    memo: dict[int, int] = {}
+    assert harvest_home(T, 0, memo) == 2  # both products beat the higher value of one
+    assert harvest_home(T, 1, memo) == 1  # a manual keyword source keeps the keyword
+    assert harvest_home(T, 5, memo) == -1  # no manual keyword ad group sells product 9

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import requests
 
 from sandbox.credentials import AUTHORIZATIONS, SECOND_CLIENT
@@ -225,7 +228,9 @@ def _first(world, pid, kind, state="ENABLED"):
 def test_create_keywords_207_mixed(own, own_ads):
     w, ads = own.world, own_ads
     pid = ads.profile_id()
-    ag = _first(w, pid, "adGroups")
+    kinds = {c["campaignId"]: c["targetingType"] for c in w.entities(pid, "campaigns")}
+    ag = next(a for a in w.entities(pid, "adGroups") if a["state"] == "ENABLED" and kinds[a["campaignId"]] == "MANUAL")
+    auto_ag = next(a for a in w.entities(pid, "adGroups") if kinds[a["campaignId"]] == "AUTO")
     good = {
         "campaignId": ag["campaignId"],
         "adGroupId": ag["adGroupId"],
@@ -241,15 +246,16 @@ def test_create_keywords_207_mixed(own, own_ads):
         {k: v for k, v in good.items() if k != "matchType"},  # missing value
         {**good, "keywordText": "x" * 81},  # too long
         {**good, "matchType": "exact"},  # lowercase enum
-        dict(good),
-    ]  # duplicate of item 0
+        dict(good),  # duplicate of item 0
+        {**good, "campaignId": auto_ag["campaignId"], "adGroupId": auto_ag["adGroupId"]},  # auto: no keywords
+    ]
     r = ads.post("/sp/keywords", {"keywords": items}, profile_id=pid, **{"Content-Type": KW, "Accept": KW})
     assert r.status_code == 207
     j = r.json()["keywords"]
     assert [s["index"] for s in j["success"]] == [0]
     assert "keyword" not in j["success"][0] and j["success"][0]["keywordId"].isdigit()
     errs = {e["index"]: e["errors"][0] for e in j["error"]}
-    assert set(errs) == {1, 2, 3, 4, 5, 6}
+    assert set(errs) == {1, 2, 3, 4, 5, 6, 7}
     b = errs[1]["errorValue"]["biddingError"]
     assert errs[1]["errorType"] == "biddingError" and b["reason"] == "BID_OUT_OF_MARKET_PLACE_RANGE"
     assert (b["lowerLimit"], b["upperLimit"]) == ("0.02", "1000.0")
@@ -258,6 +264,13 @@ def test_create_keywords_207_mixed(own, own_ads):
     assert errs[4]["errorValue"]["malformedValueError"]["reason"] == "TOO_LONG"
     assert errs[5]["errorValue"]["rangeError"]["reason"] == "INVALID_ENUM_VALUE"
     assert errs[6]["errorType"] == "duplicateValueError"
+    # Amazon takes keywords in manual campaigns only: the error and reason are the spec's keyword mutation ones
+    setup = errs[7]["errorValue"]["targetingClauseSetupError"]
+    assert setup["reason"] == "TARGETING_TYPE_NOT_ALLOWED_FOR_AUTO_TARGETING_CAMPAIGN"
+    spec = json.loads((Path(__file__).parents[1] / "specs" / "SponsoredProducts.json").read_text())["components"]
+    schemas = spec["schemas"]
+    assert "targetingClauseSetupError" in schemas["SponsoredProductsKeywordMutationErrorSelector"]["properties"]
+    assert setup["reason"] in schemas["SponsoredProductsTargetingClauseSetupErrorReason"]["enum"]
     for e in errs.values():
         assert list(e["errorValue"]) == [e["errorType"]]
     new_id = j["success"][0]["keywordId"]
