@@ -173,15 +173,13 @@ class WorldTruth:
         other = float(pm.mean()) if len(pm) else 0.0
         val = np.zeros(len(p.adgroups))
         cnt = np.zeros(len(p.adgroups))
+        ag_products: list[set[int]] = [set() for _ in p.adgroups]
         for a, (ag, pr) in enumerate(zip(p.ad_ag, ad_prod)):
             if pr >= 0 and p.ads[a]["state"] == "ENABLED":
                 val[ag] += p.p_cvr[pr] * UNITS_PER_ORDER * (0.88 * pm[pr] + 0.12 * other)
                 cnt[ag] += 1
-        val = np.where(cnt > 0, val / np.maximum(cnt, 1), 0.0)
-        ag_products: list[set[int]] = [set() for _ in p.adgroups]
-        for a, (ag, pr) in enumerate(zip(p.ad_ag, ad_prod)):
-            if pr >= 0 and p.ads[a]["state"] == "ENABLED":
                 ag_products[ag].add(int(pr))
+        val = np.where(cnt > 0, val / np.maximum(cnt, 1), 0.0)
         tt, tq = p.term_t.a, p.term_q.a
         camp_on = np.array([c["state"] == "ENABLED" for c in p.campaigns])
         return {
